@@ -1,0 +1,218 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/id"
+)
+
+// Account is one LinkedIn account as stored.
+type Account struct {
+	ID                string     `json:"id"`
+	WorkspaceID       string     `json:"workspace_id"`
+	ProviderAccountID string     `json:"provider_account_id"`
+	Name              string     `json:"name"`
+	Status            Status     `json:"status"`
+	LastError         string     `json:"last_error"`
+	DisconnectedAt    *time.Time `json:"disconnected_at"`
+	DisconnectedBy    string     `json:"disconnected_by"`
+	Strikes           int        `json:"strikes"`
+	Tier              Tier       `json:"tier"`
+	Timezone          string     `json:"timezone"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+}
+
+// LastErrorTerminal reports whether the account's copy tells the user to act.
+func (a Account) LastErrorTerminal() bool { return IsTerminal(a.LastError) }
+
+// ReconnectNeeded is what decides the "Reconnect needed" pill: terminal copy
+// on an account that is not connected, so the pill never disagrees with the
+// status.
+func (a Account) ReconnectNeeded() bool {
+	return a.Status != StatusConnected && a.LastErrorTerminal()
+}
+
+// Service reads and writes accounts. Its Flip is the only status writer.
+type Service struct {
+	db    *db.DB
+	clock clock.Clock
+
+	mu           sync.RWMutex
+	consequences []namedConsequence
+}
+
+// NewService returns a Service on database d.
+func NewService(d *db.DB, c clock.Clock) *Service {
+	if c == nil {
+		c = clock.Real{}
+	}
+	return &Service{db: d, clock: c}
+}
+
+// DB returns the database the service writes to.
+func (s *Service) DB() *db.DB { return s.db }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() clock.Clock { return s.clock }
+
+const selectColumns = `id, workspace_id, provider_account_id, name, status, last_error,
+	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAccount(row scanner) (Account, error) {
+	var (
+		a         Account
+		lastError sql.NullString
+		discAt    sql.NullTime
+		discBy    sql.NullString
+	)
+	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.ProviderAccountID, &a.Name, &a.Status, &lastError,
+		&discAt, &discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		return Account{}, err
+	}
+	a.LastError = lastError.String
+	a.DisconnectedBy = discBy.String
+	if discAt.Valid {
+		t := discAt.Time.UTC()
+		a.DisconnectedAt = &t
+	}
+	a.CreatedAt = a.CreatedAt.UTC()
+	a.UpdatedAt = a.UpdatedAt.UTC()
+	return a, nil
+}
+
+// NewAccount describes an account to create.
+type NewAccount struct {
+	WorkspaceID       string
+	ProviderAccountID string
+	Name              string
+	// Status is the first status: connecting for a hosted-auth creation,
+	// or what the provider reports for a sync.
+	Status   Status
+	Tier     Tier
+	Timezone string
+}
+
+// Create inserts an account. A database trigger writes its first audit row
+// (from nothing to Status). An account that starts not connected gets
+// disconnected_at = its creation time, as PRODUCT.md §2 defines.
+func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Account, error) {
+	if n.Status == "" {
+		n.Status = StatusConnecting
+	}
+	if n.Tier == "" {
+		n.Tier = TierFree
+	}
+	if n.Timezone == "" {
+		n.Timezone = "UTC"
+	}
+	switch {
+	case !n.Status.Valid():
+		return Account{}, fmt.Errorf("creating account: unknown status %q", n.Status)
+	case !n.Tier.Valid():
+		return Account{}, fmt.Errorf("creating account: unknown tier %q", n.Tier)
+	case strings.TrimSpace(n.ProviderAccountID) == "":
+		return Account{}, errors.New("creating account: provider account id is required")
+	}
+	if _, err := time.LoadLocation(n.Timezone); err != nil {
+		return Account{}, fmt.Errorf("creating account: unknown timezone %q", n.Timezone)
+	}
+	now := s.clock.Now()
+	var discAt any
+	if n.Status != StatusConnected {
+		discAt = now
+	}
+	row := q.QueryRowContext(ctx, `
+		INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status,
+			disconnected_at, tier, timezone, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+		RETURNING `+selectColumns,
+		id.New("acc"), n.WorkspaceID, n.ProviderAccountID, n.Name, string(n.Status), discAt,
+		string(n.Tier), n.Timezone, now)
+	a, err := scanAccount(row)
+	if err != nil {
+		return Account{}, fmt.Errorf("creating account: %w", err)
+	}
+	return a, nil
+}
+
+// Get reads one account. workspaceID may be empty for installation-wide
+// callers (workers, the CLI); API callers always pass theirs.
+func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, accountID string) (Account, error) {
+	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
+	args := []any{accountID}
+	if workspaceID != "" {
+		query += ` AND workspace_id = $2`
+		args = append(args, workspaceID)
+	}
+	a, err := scanAccount(q.QueryRowContext(ctx, query, args...))
+	if db.IsNoRows(err) {
+		return Account{}, ErrNotFound
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("reading account %s: %w", accountID, err)
+	}
+	return a, nil
+}
+
+// GetByProviderID reads the account mapped to a Unipile account id.
+func (s *Service) GetByProviderID(ctx context.Context, q db.Querier, providerAccountID string) (Account, error) {
+	a, err := scanAccount(q.QueryRowContext(ctx,
+		`SELECT `+selectColumns+` FROM linkedin_accounts WHERE provider_account_id = $1`, providerAccountID))
+	if db.IsNoRows(err) {
+		return Account{}, ErrNotFound
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("reading account by provider id: %w", err)
+	}
+	return a, nil
+}
+
+// ListOptions filters and pages List.
+type ListOptions struct {
+	// WorkspaceID limits the list to one workspace; empty lists all.
+	WorkspaceID string
+	// After is the last id of the previous page (keyset pagination).
+	After string
+	// Limit caps the page; 0 means no cap.
+	Limit int
+}
+
+// List returns accounts ordered by id.
+func (s *Service) List(ctx context.Context, q db.Querier, opts ListOptions) ([]Account, error) {
+	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id > $1`
+	args := []any{opts.After}
+	if opts.WorkspaceID != "" {
+		args = append(args, opts.WorkspaceID)
+		query += fmt.Sprintf(` AND workspace_id = $%d`, len(args))
+	}
+	query += ` ORDER BY id`
+	if opts.Limit > 0 {
+		args = append(args, opts.Limit)
+		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

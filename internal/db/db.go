@@ -1,0 +1,209 @@
+// Package db opens Keel's storage engine from a URL, applies the embedded
+// migrations for that engine, and offers the transaction helpers every other
+// package uses. Both engines are reached through database/sql so that one
+// body of SQL (with $N placeholders, which both accept) serves both; where
+// the dialects differ the difference is spelled out here.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Engine names a storage engine.
+type Engine string
+
+const (
+	// Postgres is the production engine; several processes may share it.
+	Postgres Engine = "postgres"
+	// SQLite is the embedded default: one process, one file.
+	SQLite Engine = "sqlite"
+)
+
+// DefaultURL is the database used when KEEL_DATABASE_URL is unset.
+const DefaultURL = "keel.db"
+
+// DefaultSQLiteBusyTimeout is how long a SQLite statement waits for a lock
+// held by another process before failing.
+const DefaultSQLiteBusyTimeout = 10 * time.Second
+
+// DB is an open storage engine.
+type DB struct {
+	// SQL is the database/sql handle every query goes through.
+	SQL *sql.DB
+	// Engine says which engine SQL talks to.
+	Engine Engine
+	// Pool is the pgx pool behind SQL on PostgreSQL (nil on SQLite); the job
+	// queue's driver needs it.
+	Pool *pgxpool.Pool
+}
+
+// Querier is what both *sql.DB and *sql.Tx offer; functions that may run
+// inside or outside a transaction take one.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// EngineOf tells which engine a KEEL_DATABASE_URL value selects.
+func EngineOf(rawURL string) Engine {
+	lower := strings.ToLower(rawURL)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return Postgres
+	}
+	return SQLite
+}
+
+// Open connects to the engine rawURL selects. It does not migrate.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	if strings.TrimSpace(rawURL) == "" {
+		rawURL = DefaultURL
+	}
+	if EngineOf(rawURL) == Postgres {
+		return openPostgres(ctx, rawURL)
+	}
+	return openSQLite(ctx, rawURL)
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing PostgreSQL URL: %s", redactParseError(err))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return &DB{SQL: stdlib.OpenDBFromPool(pool), Engine: Postgres, Pool: pool}, nil
+}
+
+// redactParseError keeps a malformed URL (which may hold a password) out of
+// error text.
+func redactParseError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "cannot parse `"); i >= 0 {
+		return "malformed URL"
+	}
+	return msg
+}
+
+// SQLiteDSN turns a KEEL_DATABASE_URL SQLite value (a path, optionally
+// prefixed "sqlite:") into the driver DSN with Keel's pragmas: WAL so
+// readers never block the writer, a busy timeout, foreign keys on (the
+// audit pairing relies on deferred foreign keys), immediate transactions so
+// a writer takes its lock up front instead of failing on upgrade, and one
+// text time format so text order is time order.
+func SQLiteDSN(rawURL string) string {
+	path := strings.TrimPrefix(rawURL, "sqlite://")
+	path = strings.TrimPrefix(path, "sqlite:")
+	path = strings.TrimPrefix(path, "file:")
+	params := url.Values{}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		params, _ = url.ParseQuery(path[i+1:])
+		path = path[:i]
+	}
+	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", DefaultSQLiteBusyTimeout.Milliseconds()))
+	params.Add("_pragma", "journal_mode(WAL)")
+	params.Add("_pragma", "synchronous(NORMAL)")
+	params.Add("_pragma", "foreign_keys(1)")
+	params.Set("_txlock", "immediate")
+	params.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + params.Encode()
+}
+
+func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
+	sqlDB, err := sql.Open("sqlite", SQLiteDSN(rawURL))
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite: %w", err)
+	}
+	// One connection: SQLite has one writer anyway, and the job queue's
+	// SQLite driver is built for a single connection. Code must therefore
+	// never use the *sql.DB while it holds a transaction open.
+	sqlDB.SetMaxOpenConns(1)
+	sqlDB.SetConnMaxIdleTime(0)
+	sqlDB.SetConnMaxLifetime(0)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("opening SQLite file: %w", err)
+	}
+	var fk int
+	if err := sqlDB.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		sqlDB.Close()
+		return nil, fmt.Errorf("opening SQLite: foreign keys could not be enabled (%v)", err)
+	}
+	return &DB{SQL: sqlDB, Engine: SQLite}, nil
+}
+
+// Close releases the engine.
+func (d *DB) Close() error {
+	err := d.SQL.Close()
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
+	return err
+}
+
+// ForUpdate is the row-lock suffix for a SELECT: PostgreSQL locks the row;
+// SQLite needs none because an immediate transaction already holds the
+// database's single write lock.
+func (d *DB) ForUpdate() string {
+	if d.Engine == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// InTx runs fn in one transaction and commits it when fn returns nil; any
+// error or panic rolls it back.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := d.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("committing transaction: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the engine answers.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.SQL.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("pinging database: %w", err)
+	}
+	return nil
+}
+
+// ErrNoRows is returned by lookups that find nothing; it is sql.ErrNoRows so
+// either may be tested with errors.Is.
+var ErrNoRows = sql.ErrNoRows
+
+// IsNoRows reports whether err means "no such row".
+func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

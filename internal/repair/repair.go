@@ -1,0 +1,218 @@
+// Package repair finds LinkedIn account rows that break the account-state
+// invariants — a database restored from before the constraints existed, or
+// imported data — and, when asked, puts each through the state-flip helper
+// to disconnected with an audit row and one admin alert. It never calls the
+// provider: a repaired account comes back only through a real reconnect.
+package repair
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// DefaultBatchSize is how many rows one scan step reads.
+const DefaultBatchSize = 500
+
+// Actor is recorded in the audit rows the repair writes.
+const Actor = "keel repair split-state"
+
+// Options configures SplitState.
+type Options struct {
+	// Apply performs the repair; without it the run only lists findings.
+	Apply bool
+	// BatchSize is the scan step (DefaultBatchSize when 0).
+	BatchSize int
+	// Progress, when set, is called after each batch with rows examined so
+	// far and the table's size.
+	Progress func(scanned, total int)
+}
+
+// Finding is one row that breaks an invariant.
+type Finding struct {
+	AccountID   string   `json:"account_id"`
+	WorkspaceID string   `json:"workspace_id"`
+	Status      string   `json:"status"`
+	LastError   string   `json:"last_error"`
+	Problems    []string `json:"problems"`
+	// Action is what the repair does (or did) to the row.
+	Action string `json:"action"`
+	// AlertID is set once the row's alert is raised.
+	AlertID string `json:"alert_id,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Applied  bool      `json:"applied"`
+	Scanned  int       `json:"scanned"`
+	Findings []Finding `json:"findings"`
+	Repaired int       `json:"repaired"`
+	// Validated lists PostgreSQL constraints validated after the repair.
+	Validated []string `json:"validated,omitempty"`
+	// NotValid lists constraints still NOT VALID after the run.
+	NotValid []string `json:"not_valid,omitempty"`
+}
+
+// violationPredicate selects rows breaking any account-state invariant. The
+// terminal phrases come from account.TerminalPatterns, the list the CHECK
+// holds too.
+func violationPredicate() string {
+	likes := make([]string, len(account.TerminalPatterns))
+	for i, p := range account.TerminalPatterns {
+		likes[i] = "lower(last_error) LIKE '" + p + "'"
+	}
+	return `((status = 'connected') <> (disconnected_at IS NULL)
+	      OR (status = 'connected' AND disconnected_by IS NOT NULL)
+	      OR (status = 'connected' AND last_error IS NOT NULL AND (` + strings.Join(likes, " OR ") + `)))`
+}
+
+func problemsOf(status, lastError string, discAt sql.NullTime, discBy sql.NullString) []string {
+	var p []string
+	connected := status == string(account.StatusConnected)
+	if connected && account.IsTerminal(lastError) {
+		p = append(p, "split state: connected with terminal copy")
+	}
+	if connected && discAt.Valid {
+		p = append(p, "connected with disconnected_at set")
+	}
+	if !connected && !discAt.Valid {
+		p = append(p, "not connected without disconnected_at")
+	}
+	if connected && discBy.Valid {
+		p = append(p, "connected with disconnected_by set")
+	}
+	return p
+}
+
+// SplitState runs the repair over every account.
+func SplitState(ctx context.Context, accounts *account.Service, opts Options) (Report, error) {
+	d := accounts.DB()
+	rep := Report{Applied: opts.Apply, Findings: []Finding{}}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	var total int
+	if err := d.SQL.QueryRowContext(ctx, `SELECT count(*) FROM linkedin_accounts`).Scan(&total); err != nil {
+		return rep, fmt.Errorf("counting accounts: %w", err)
+	}
+	after := ""
+	for {
+		batch, last, scanned, err := scanBatch(ctx, d, after, opts.BatchSize)
+		if err != nil {
+			return rep, err
+		}
+		rep.Scanned += scanned
+		for _, f := range batch {
+			if opts.Apply {
+				if err := apply(ctx, accounts, &f); err != nil {
+					return rep, err
+				}
+				rep.Repaired++
+			}
+			rep.Findings = append(rep.Findings, f)
+		}
+		if opts.Progress != nil {
+			opts.Progress(rep.Scanned, total)
+		}
+		if scanned < opts.BatchSize {
+			break
+		}
+		after = last
+	}
+	if opts.Apply && d.Engine == db.Postgres {
+		mrep, err := d.Migrate(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("validating constraints after repair: %w", err)
+		}
+		rep.Validated, rep.NotValid = mrep.Validated, mrep.NotValid
+	} else if d.Engine == db.Postgres {
+		names, err := d.NotValidConstraints(ctx)
+		if err != nil {
+			return rep, err
+		}
+		rep.NotValid = names
+	}
+	return rep, nil
+}
+
+// scanBatch reads up to limit ids after `after` and returns the violating
+// rows among them; scanning by id keeps each step small on large tables.
+func scanBatch(ctx context.Context, d *db.DB, after string, limit int) ([]Finding, string, int, error) {
+	rows, err := d.SQL.QueryContext(ctx, `
+		SELECT id, workspace_id, status, COALESCE(last_error, ''), disconnected_at, disconnected_by,
+		       CASE WHEN `+violationPredicate()+` THEN 1 ELSE 0 END
+		  FROM linkedin_accounts WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("scanning accounts: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out     []Finding
+		last    string
+		scanned int
+	)
+	for rows.Next() {
+		var (
+			f         Finding
+			discAt    sql.NullTime
+			discBy    sql.NullString
+			violating int
+		)
+		if err := rows.Scan(&f.AccountID, &f.WorkspaceID, &f.Status, &f.LastError, &discAt, &discBy, &violating); err != nil {
+			return nil, "", 0, fmt.Errorf("scanning accounts: %w", err)
+		}
+		scanned++
+		last = f.AccountID
+		if violating == 0 {
+			continue
+		}
+		f.Problems = problemsOf(f.Status, f.LastError, discAt, discBy)
+		if f.Status == string(account.StatusDisconnected) {
+			f.Action = "stamp disconnected_at"
+		} else {
+			f.Action = "flip " + f.Status + " -> disconnected"
+		}
+		out = append(out, f)
+	}
+	return out, last, scanned, rows.Err()
+}
+
+// apply repairs one row and raises its alert in one transaction.
+func apply(ctx context.Context, accounts *account.Service, f *Finding) error {
+	d := accounts.DB()
+	return d.InTx(ctx, func(tx *sql.Tx) error {
+		now := accounts.Clock().Now()
+		reason := "repair: " + strings.Join(f.Problems, "; ")
+		if f.Status == string(account.StatusDisconnected) {
+			if err := accounts.StampDisconnectedAt(ctx, tx, f.AccountID, account.SourceRepair); err != nil {
+				return err
+			}
+		} else {
+			c := account.TerminalRepaired()
+			if _, err := accounts.FlipTx(ctx, tx, account.FlipRequest{
+				AccountID: f.AccountID, To: account.StatusDisconnected, Copy: &c,
+				Reason: reason, Source: account.SourceRepair, Actor: Actor,
+			}); err != nil {
+				return fmt.Errorf("repairing account %s: %w", f.AccountID, err)
+			}
+		}
+		msg := fmt.Sprintf("Account %s was found %s (%s) and was disconnected by the repair. Previous copy: %q. Reconnect it to resume sending.",
+			f.AccountID, f.Status, strings.Join(f.Problems, "; "), f.LastError)
+		alertID, _, err := alert.Raise(ctx, tx, now, alert.New{
+			WorkspaceID: f.WorkspaceID, Kind: alert.KindSplitStateRepaired, Severity: alert.Warning,
+			SubjectType: "account", SubjectID: f.AccountID, Message: msg,
+			DedupeKey: fmt.Sprintf("%s:%s:%d", alert.KindSplitStateRepaired, f.AccountID, now.Truncate(time.Second).Unix()),
+		})
+		if err != nil {
+			return err
+		}
+		f.AlertID = alertID
+		return nil
+	})
+}
