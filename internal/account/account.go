@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -215,4 +216,15 @@ func (s *Service) List(ctx context.Context, q db.Querier, opts ListOptions) ([]A
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// MarshalJSON adds last_error_terminal, the flag API clients and the UI use
+// to decide the "Reconnect needed" pill.
+func (a Account) MarshalJSON() ([]byte, error) {
+	type plain Account
+	return json.Marshal(struct {
+		plain
+		LastErrorTerminal bool `json:"last_error_terminal"`
+		ReconnectNeeded   bool `json:"reconnect_needed"`
+	}{plain(a), a.LastErrorTerminal(), a.ReconnectNeeded()})
 }

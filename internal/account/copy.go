@@ -167,5 +167,17 @@ func Vocabulary() []VocabularyEntry {
 		{TerminalVerification(), true},
 		{TerminalOperator(), true},
 		{TerminalRepaired(), true},
+		{SoftProviderReported("ERROR"), false},
+		{SoftProviderReported("STOPPED"), false},
+		{SoftProviderReported("PERMISSIONS"), false},
 	}
+}
+
+// SoftProviderReported is written when a Unipile account_status webhook
+// reports ERROR, STOPPED or PERMISSIONS. Unlike SoftProviderError it makes
+// no claim that Keel restarted anything: the webhook path only records what
+// Unipile said, and the health checker decides about restarts.
+func SoftProviderReported(sourceStatus string) Copy {
+	return Copy{Code: "soft_provider_reported", Text: fmt.Sprintf(
+		"Unipile reports the account's connection as %s. Sending waits; Keel keeps checking and resumes when Unipile reports it healthy.", sourceStatus)}
 }

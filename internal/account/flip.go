@@ -68,6 +68,9 @@ func (s *Service) OnFlip(name string, fn Consequence) {
 // It is the only status writer; the database refuses any UPDATE of status
 // that is not paired with the audit row Flip writes.
 func (s *Service) Flip(ctx context.Context, req FlipRequest) (Flipped, error) {
+	if err := s.db.Prepare(ctx, s.lockQuery(false), s.lockQuery(true), insertAuditSQL, updateStatusSQL); err != nil {
+		return Flipped{}, err
+	}
 	var out Flipped
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -118,11 +121,7 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 	}
 
 	var auditID int64
-	if err := tx.QueryRowContext(ctx, `
-		INSERT INTO linkedin_account_status_audit
-			(account_id, from_status, to_status, reason, source, actor, strikes, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		RETURNING id`,
+	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
 		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
 		req.Actor, after.Strikes, now).Scan(&auditID); err != nil {
 		return Flipped{}, fmt.Errorf("writing audit row for account %s: %w", req.AccountID, err)
@@ -131,11 +130,7 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 	if after.DisconnectedAt != nil {
 		discAt = *after.DisconnectedAt
 	}
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE linkedin_accounts
-		   SET status = $2, last_error = $3, disconnected_at = $4, disconnected_by = $5,
-		       strikes = $6, updated_at = $7
-		 WHERE id = $1`,
+	if _, err := s.db.TxExec(ctx, tx, updateStatusSQL,
 		req.AccountID, string(after.Status), nullString(after.LastError), discAt,
 		nullString(after.DisconnectedBy), after.Strikes, now); err != nil {
 		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
@@ -154,15 +149,33 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 	return f, nil
 }
 
+const insertAuditSQL = `
+		INSERT INTO linkedin_account_status_audit
+			(account_id, from_status, to_status, reason, source, actor, strikes, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		RETURNING id`
+
+const updateStatusSQL = `
+		UPDATE linkedin_accounts
+		   SET status = $2, last_error = $3, disconnected_at = $4, disconnected_by = $5,
+		       strikes = $6, updated_at = $7
+		 WHERE id = $1`
+
+func (s *Service) lockQuery(inWorkspace bool) string {
+	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
+	if inWorkspace {
+		query += ` AND workspace_id = $2`
+	}
+	return query + s.db.ForUpdate()
+}
+
 // lock reads the account and holds its row until the transaction ends.
 func (s *Service) lock(ctx context.Context, tx *sql.Tx, accountID, workspaceID string) (Account, error) {
-	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
 	args := []any{accountID}
 	if workspaceID != "" {
-		query += ` AND workspace_id = $2`
 		args = append(args, workspaceID)
 	}
-	a, err := scanAccount(tx.QueryRowContext(ctx, query+s.db.ForUpdate(), args...))
+	a, err := scanAccount(s.db.TxQueryRow(ctx, tx, s.lockQuery(workspaceID != ""), args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, &TransitionError{AccountID: accountID, Err: ErrNotFound}
 	}

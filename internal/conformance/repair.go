@@ -199,4 +199,3 @@ func testRepair(t *testing.T, newDB NewDB) {
 		t.Fatalf("the second apply changed the database")
 	}
 }
-

@@ -45,6 +45,8 @@ type DB struct {
 	// Pool is the pgx pool behind SQL on PostgreSQL (nil on SQLite); the job
 	// queue's driver needs it.
 	Pool *pgxpool.Pool
+
+	stmts stmtCache
 }
 
 // Querier is what both *sql.DB and *sql.Tx offer; functions that may run
@@ -150,6 +152,7 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 
 // Close releases the engine.
 func (d *DB) Close() error {
+	d.closeStmts()
 	err := d.SQL.Close()
 	if d.Pool != nil {
 		d.Pool.Close()

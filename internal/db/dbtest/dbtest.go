@@ -27,6 +27,9 @@ const EnvRequirePostgres = "KEEL_REQUIRE_POSTGRES"
 type Options struct {
 	// MigrateTo stops migrations at this version; 0 applies all, -1 none.
 	MigrateTo int64
+	// Durable keeps PostgreSQL's default synchronous commit; benchmarks set
+	// it so their figures match a production configuration.
+	Durable bool
 }
 
 // PostgresURL returns the test database URL, or skips the test (fails it
@@ -67,7 +70,7 @@ func Open(t testing.TB, e db.Engine, opts Options) *db.DB {
 	case db.SQLite:
 		rawURL = "sqlite:" + filepath.Join(t.TempDir(), "keel.db")
 	case db.Postgres:
-		rawURL = NewPostgresSchema(t)
+		rawURL = NewPostgresSchema(t, opts.Durable)
 	default:
 		t.Fatalf("unknown engine %q", e)
 	}
@@ -86,7 +89,7 @@ func Open(t testing.TB, e db.Engine, opts Options) *db.DB {
 
 // NewPostgresSchema creates an empty schema for one test and returns a URL
 // whose search_path points at it; the schema is dropped at cleanup.
-func NewPostgresSchema(t testing.TB) string {
+func NewPostgresSchema(t testing.TB, durable bool) string {
 	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
@@ -117,7 +120,9 @@ func NewPostgresSchema(t testing.TB) string {
 	q.Set("search_path", schema)
 	// Test databases are thrown away; skipping the commit flush keeps the
 	// large property tests fast without changing any semantics they test.
-	q.Set("synchronous_commit", "off")
+	if !durable {
+		q.Set("synchronous_commit", "off")
+	}
 	if q.Get("pool_max_conns") == "" {
 		q.Set("pool_max_conns", "12")
 	}

@@ -55,6 +55,9 @@ CREATE TABLE linkedin_account_status_audit (
     CONSTRAINT linkedin_account_status_audit_change_chk CHECK (from_status IS DISTINCT FROM to_status)
 );
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit (account_id, id);
+-- Unpaired rows live only inside the transaction that wrote them; this
+-- index keeps the pairing lookup independent of the trail's length.
+CREATE INDEX linkedin_account_status_audit_unpaired_idx ON linkedin_account_status_audit (account_id) WHERE NOT paired;
 
 -- Audit rows are written before the status UPDATE they pair with. On insert
 -- the row must start where the account is now, and only the creation row
@@ -64,12 +67,11 @@ CREATE FUNCTION linkedin_account_status_audit_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     current_status text;
-    existing bigint;
 BEGIN
     SELECT status INTO current_status FROM linkedin_accounts WHERE id = NEW.account_id;
-    SELECT count(*) INTO existing FROM linkedin_account_status_audit WHERE account_id = NEW.account_id;
     IF NEW.from_status IS NULL THEN
-        IF existing > 0 OR NEW.to_status IS DISTINCT FROM current_status THEN
+        IF EXISTS (SELECT 1 FROM linkedin_account_status_audit WHERE account_id = NEW.account_id)
+           OR NEW.to_status IS DISTINCT FROM current_status THEN
             RAISE EXCEPTION 'linkedin_account_status_audit: only the account''s creation row may have no from_status'
                 USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'linkedin_account_status_audit_chain';
         END IF;

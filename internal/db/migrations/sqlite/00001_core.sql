@@ -82,6 +82,9 @@ CREATE TABLE linkedin_account_status_audit (
     CONSTRAINT linkedin_account_status_audit_pair_guard_chk CHECK (paired IN (0, 1) AND (paired = 1) = (pair_guard IS NULL))
 );
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit (account_id, id);
+-- Unpaired rows live only inside the transaction that wrote them; this
+-- index keeps the pairing lookup independent of the trail's length.
+CREATE INDEX linkedin_account_status_audit_unpaired_idx ON linkedin_account_status_audit (account_id) WHERE paired = 0;
 
 -- +goose StatementBegin
 CREATE TRIGGER linkedin_account_status_audit_before_insert
