@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keel-outreach/keel/internal/account"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, Env{
+		Getenv: func(k string) string { return env[k] },
+		Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(""),
+	})
+	return result{code, out.String(), errOut.String()}
+}
+
+func sqliteEnv(t *testing.T) map[string]string {
+	return map[string]string{"KEEL_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "keel.db")}
+}
+
+func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
+	t.Parallel()
+	env := sqliteEnv(t)
+	cases := [][]string{
+		{},
+		{"bogus"},
+		{"workspace"},
+		{"workspace", "create"},
+		{"workspace", "create", "Bad Slug"},
+		{"accounts", "list", "--nope"},
+		{"repair", "split-state", "extra"},
+		{"alerts", "frobnicate"},
+	}
+	for _, args := range cases {
+		r := run(t, env, args...)
+		if r.code != ExitUsage {
+			t.Errorf("keel %v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+		if len(args) > 0 && strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("keel %v: usage error is not one line: %q", args, r.stderr)
+		}
+	}
+}
+
+func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
+	t.Parallel()
+	for name, value := range map[string]string{
+		"KEEL_HEALTH_INTERVAL": "soon", "KEEL_WORKERS": "-1", "KEEL_ADDR": "nowhere",
+		"KEEL_PUBLIC_URL": "ftp://x", "KEEL_MIN_SPACING": "0s",
+	} {
+		env := sqliteEnv(t)
+		env[name] = value
+		r := run(t, env, "migrate")
+		if r.code == ExitOK || !strings.Contains(r.stderr, name) {
+			t.Errorf("%s=%q: exit %d, stderr %q", name, value, r.code, r.stderr)
+		}
+	}
+	env := sqliteEnv(t)
+	env["UNIPILE_DSN"] = "api1.unipile.com:13443"
+	env["UNIPILE_API_KEY"] = "k"
+	if r := run(t, env, "migrate"); r.code == ExitOK || !strings.Contains(r.stderr, "KEEL_WEBHOOK_SECRET") {
+		t.Errorf("a DSN without webhook secret must be refused naming KEEL_WEBHOOK_SECRET: %+v", r)
+	}
+}
+
+func TestWorkspaceAccountsAlertsRepair(t *testing.T) {
+	t.Parallel()
+	env := sqliteEnv(t)
+	if r := run(t, env, "migrate"); r.code != ExitOK || !strings.Contains(r.stdout, "applied migrations") {
+		t.Fatalf("migrate: %+v", r)
+	}
+	if r := run(t, env, "migrate"); r.code != ExitOK || !strings.Contains(r.stdout, "schema is current") {
+		t.Fatalf("second migrate must be a no-op: %+v", r)
+	}
+	r := run(t, env, "workspace", "create", "acme")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != ExitOK || !strings.HasPrefix(lines[len(lines)-1], "ws_") {
+		t.Fatalf("workspace create must print the id alone on the last line: %+v", r)
+	}
+	if r := run(t, env, "workspace", "create", "acme"); r.code != ExitFailure {
+		t.Fatalf("duplicate workspace: %+v", r)
+	}
+	r = run(t, env, "accounts", "list", "--workspace", "acme", "--json")
+	var accounts []account.Account
+	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &accounts) != nil || len(accounts) != 0 {
+		t.Fatalf("accounts list --json: %+v", r)
+	}
+	if r := run(t, env, "accounts", "list", "--workspace", "nope"); r.code != ExitFailure {
+		t.Fatalf("unknown workspace: %+v", r)
+	}
+	r = run(t, env, "repair", "split-state", "--json")
+	var rep struct {
+		Applied  bool  `json:"applied"`
+		Findings []any `json:"findings"`
+	}
+	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &rep) != nil || rep.Applied || len(rep.Findings) != 0 {
+		t.Fatalf("repair dry run on a clean database: %+v", r)
+	}
+	if r := run(t, env, "alerts", "list", "--open", "--json"); r.code != ExitOK || strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("alerts list: %+v", r)
+	}
+}
