@@ -20,6 +20,7 @@ import (
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/repair"
+	"github.com/keel-outreach/keel/internal/token"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
@@ -52,6 +53,7 @@ commands:
   worker                              workers only (scale-out on PostgreSQL)
   migrate                             apply schema migrations and exit
   workspace create SLUG               print the new workspace id
+  token create --workspace SLUG       print a new API token once
   accounts list [--workspace SLUG] [--json]
   alerts list [--open] [--json]
   repair split-state [--apply] [--json]
@@ -66,6 +68,7 @@ func commands() map[string]command {
 		"worker":    runWorker,
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
+		"token":     sub(map[string]command{"create": runTokenCreate}),
 		"accounts":  sub(map[string]command{"list": runAccountsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
@@ -285,6 +288,35 @@ func runWorkspaceCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, w.ID)
+	return nil
+}
+
+func runTokenCreate(ctx context.Context, env Env, args []string) error {
+	fs := flags("token create", env)
+	slug := fs.String("workspace", "", "workspace slug")
+	name := fs.String("name", "", "what the token is for")
+	cfg, rest, err := parse(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 || *slug == "" {
+		return usagef("usage: keel token create --workspace SLUG [--name NAME]")
+	}
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w, err := workspace.BySlug(ctx, d.SQL, *slug)
+	if err != nil {
+		return err
+	}
+	t, secret, err := token.Create(ctx, d.SQL, w.ID, *name, clock.Real{}.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "created token %s for workspace %s; it is shown once, store it now\n", t.ID, w.Slug)
+	fmt.Fprintln(env.Stdout, secret)
 	return nil
 }
 

@@ -1,0 +1,299 @@
+// Package api is Keel's JSON API under /api/v1: workspace-scoped bearer
+// tokens, application/problem+json errors, cursor pagination. Every handler
+// reads the workspace from the token and passes it to the owning package,
+// so another workspace's object is simply not found.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/token"
+)
+
+// Default and largest page sizes for list routes.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// Connector is what the API needs from hosted-auth connect (internal/connect).
+type Connector interface {
+	CreateLink(ctx context.Context, workspaceID string) (string, error)
+	ReconnectLink(ctx context.Context, workspaceID, accountID string) (string, error)
+}
+
+// Syncer imports the accounts Unipile lists into a workspace and returns a
+// JSON-encodable report.
+type Syncer func(ctx context.Context, workspaceID string) (any, error)
+
+// Options configures the API.
+type Options struct {
+	DB       *db.DB
+	Accounts *account.Service
+	Connect  Connector
+	Sync     Syncer
+	Clock    clock.Clock
+	Logger   *slog.Logger
+}
+
+// Server serves the JSON API.
+type Server struct {
+	opts   Options
+	mux    *http.ServeMux
+	routes []string
+}
+
+// New builds the API.
+func New(opts Options) *Server {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.handle("GET /api/v1/accounts", s.listAccounts)
+	s.handle("GET /api/v1/accounts/{id}", s.getAccount)
+	s.handle("GET /api/v1/accounts/{id}/audit", s.accountAudit)
+	s.handle("POST /api/v1/accounts/connect", s.connectAccount)
+	s.handle("POST /api/v1/accounts/{id}/reconnect", s.reconnectAccount)
+	s.handle("POST /api/v1/accounts/sync", s.syncAccounts)
+	s.handle("GET /api/v1/alerts", s.listAlerts)
+	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		Problem(w, http.StatusNotFound, "not found", "no such route: "+r.Method+" "+r.URL.Path)
+	})
+	return s
+}
+
+// Routes lists the registered "METHOD /path" patterns.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request, p principal)) {
+	s.routes = append(s.routes, pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// principal is the authenticated caller.
+type principal struct {
+	WorkspaceID string
+	TokenID     string
+}
+
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal, bool) {
+	h := r.Header.Get("Authorization")
+	secret, found := strings.CutPrefix(h, "Bearer ")
+	if !found || secret == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keel"`)
+		Problem(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <token> (create one with keel token create)")
+		return principal{}, false
+	}
+	t, err := token.Authenticate(r.Context(), s.opts.DB.SQL, strings.TrimSpace(secret))
+	if errors.Is(err, token.ErrInvalid) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keel", error="invalid_token"`)
+		Problem(w, http.StatusUnauthorized, "unauthorized", "the token is not valid")
+		return principal{}, false
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return principal{}, false
+	}
+	return principal{WorkspaceID: t.WorkspaceID, TokenID: t.ID}, true
+}
+
+// Problem writes an application/problem+json error.
+func Problem(w http.ResponseWriter, status int, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type":   "about:blank",
+		"title":  title,
+		"status": status,
+		"detail": detail,
+	})
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	// The detail stays in the log; the body never carries internals.
+	s.opts.Logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	Problem(w, http.StatusInternalServerError, "internal error", "the request failed; see the server log")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// page reads ?limit and ?cursor.
+func page(r *http.Request) (int, string, error) {
+	limit := DefaultPageSize
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return 0, "", fmt.Errorf("limit must be a whole number from 1 to %d", MaxPageSize)
+		}
+		limit = n
+	}
+	return limit, r.URL.Query().Get("cursor"), nil
+}
+
+type listResponse[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principal) {
+	limit, cursor, err := page(r)
+	if err != nil {
+		Problem(w, http.StatusBadRequest, "bad request", err.Error())
+		return
+	}
+	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	resp := listResponse[account.Account]{Items: list}
+	if len(list) > limit {
+		resp.Items = list[:limit]
+		resp.NextCursor = list[limit-1].ID
+	}
+	if resp.Items == nil {
+		resp.Items = []account.Account{}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		Problem(w, http.StatusNotFound, "not found", "no such account")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) accountAudit(w http.ResponseWriter, r *http.Request, p principal) {
+	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		Problem(w, http.StatusNotFound, "not found", "no such account")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	trail, err := s.opts.Accounts.Audit(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	// Newest first, as the contract says.
+	for i, j := 0, len(trail)-1; i < j; i, j = i+1, j-1 {
+		trail[i], trail[j] = trail[j], trail[i]
+	}
+	if trail == nil {
+		trail = []account.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, listResponse[account.AuditEntry]{Items: trail})
+}
+
+func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	if s.opts.Connect == nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "hosted-auth connect is not configured")
+		return
+	}
+	url, err := s.opts.Connect.CreateLink(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.providerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": url})
+}
+
+func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	if s.opts.Connect == nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "hosted-auth connect is not configured")
+		return
+	}
+	url, err := s.opts.Connect.ReconnectLink(r.Context(), p.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		Problem(w, http.StatusNotFound, "not found", "no such account")
+		return
+	}
+	if err != nil {
+		s.providerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": url})
+}
+
+func (s *Server) syncAccounts(w http.ResponseWriter, r *http.Request, p principal) {
+	if s.opts.Sync == nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "account sync is not configured")
+		return
+	}
+	rep, err := s.opts.Sync(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.providerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// providerError answers a failed Unipile call as 502 without its internals.
+func (s *Server) providerError(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.Warn("provider call failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	Problem(w, http.StatusBadGateway, "provider error", "Unipile did not complete the request; try again later")
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, p principal) {
+	list, err := alert.List(r.Context(), s.opts.DB.SQL, alert.Filter{WorkspaceID: p.WorkspaceID, OpenOnly: r.URL.Query().Get("open") == "true"})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []alert.Alert{}
+	}
+	writeJSON(w, http.StatusOK, listResponse[alert.Alert]{Items: list})
+}
+
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p principal) {
+	a, err := alert.Acknowledge(r.Context(), s.opts.DB.SQL, s.opts.Clock.Now(), r.PathValue("id"), p.WorkspaceID, "token:"+p.TokenID)
+	if errors.Is(err, alert.ErrNotFound) {
+		Problem(w, http.StatusNotFound, "not found", "no such alert")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
