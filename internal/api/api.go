@@ -296,4 +296,3 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	writeJSON(w, http.StatusOK, a)
 }
-
