@@ -1,0 +1,342 @@
+// Package send is the only code that sends anything through Unipile. It
+// owns the safety gates of PRODUCT.md §4 (caps, ceilings, ramp, window,
+// pacing, cooldowns, breakers), the send ledger, the claim, the dispatch
+// and the reconciliation of sends whose outcome is unknown.
+//
+// This file is the pure policy: numbers and calendars, no I/O.
+package send
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+)
+
+// Action is a kind of provider action with its own caps and breaker.
+type Action string
+
+// Actions.
+const (
+	ActionInvite      Action = "invite"
+	ActionMessage     Action = "message"
+	ActionInMail      Action = "inmail"
+	ActionViewProfile Action = "view_profile"
+)
+
+// Actions lists every action in display order.
+var Actions = []Action{ActionInvite, ActionMessage, ActionInMail, ActionViewProfile}
+
+// Caps are per-action limits of one account.
+type Caps struct {
+	InviteDaily      int `json:"invite_daily"`
+	InviteWeekly     int `json:"invite_weekly"`
+	MessageDaily     int `json:"message_daily"`
+	InMailDaily      int `json:"inmail_daily"`
+	ViewProfileDaily int `json:"view_profile_daily"`
+}
+
+// DefaultCaps are a new account's configured caps.
+var DefaultCaps = Caps{InviteDaily: 20, InviteWeekly: 100, MessageDaily: 50, InMailDaily: 10, ViewProfileDaily: 40}
+
+// FreeNotesPer30Days is how many invitation notes a free account may send
+// in any 30 days.
+const FreeNotesPer30Days = 5
+
+// Ceilings are the hard limits for a tier; configuration can never raise a
+// cap above them.
+func Ceilings(t account.Tier) Caps {
+	if t == account.TierFree || t == "" {
+		return Caps{InviteDaily: 30, InviteWeekly: 100, MessageDaily: 150, InMailDaily: 0, ViewProfileDaily: 100}
+	}
+	return Caps{InviteDaily: 100, InviteWeekly: 200, MessageDaily: 150, InMailDaily: 50, ViewProfileDaily: 100}
+}
+
+// Daily returns the daily cap for an action.
+func (c Caps) Daily(a Action) int {
+	switch a {
+	case ActionInvite:
+		return c.InviteDaily
+	case ActionMessage:
+		return c.MessageDaily
+	case ActionInMail:
+		return c.InMailDaily
+	case ActionViewProfile:
+		return c.ViewProfileDaily
+	}
+	return 0
+}
+
+// CapError is a configured cap above its ceiling or below zero.
+type CapError struct {
+	Field   string
+	Ceiling int
+	Msg     string
+}
+
+func (e *CapError) Error() string { return e.Field + ": " + e.Msg }
+
+// Validate checks configured caps against the tier's ceilings.
+func (c Caps) Validate(t account.Tier) []*CapError {
+	ceil := Ceilings(t)
+	var errs []*CapError
+	check := func(field string, v, max int) {
+		switch {
+		case v < 0:
+			errs = append(errs, &CapError{Field: field, Ceiling: max, Msg: "must not be negative"})
+		case v > max:
+			errs = append(errs, &CapError{Field: field, Ceiling: max,
+				Msg: fmt.Sprintf("%d is above the %s tier's hard ceiling of %d", v, t, max)})
+		}
+	}
+	check("invite_daily", c.InviteDaily, ceil.InviteDaily)
+	check("invite_weekly", c.InviteWeekly, ceil.InviteWeekly)
+	check("message_daily", c.MessageDaily, ceil.MessageDaily)
+	check("inmail_daily", c.InMailDaily, ceil.InMailDaily)
+	check("view_profile_daily", c.ViewProfileDaily, ceil.ViewProfileDaily)
+	return errs
+}
+
+// RampWeeks are the factors of an account's first five weeks in Keel.
+var RampWeeks = []float64{0.25, 0.40, 0.60, 0.80, 1.0}
+
+// RampFactor is the ramp factor at now for an account that started ramping
+// at start: week 1 (days 0–6) 25%, …, week 5 onward 100%.
+func RampFactor(start, now time.Time) float64 {
+	if now.Before(start) {
+		return RampWeeks[0]
+	}
+	week := int(now.Sub(start) / (7 * 24 * time.Hour))
+	if week >= len(RampWeeks) {
+		return 1
+	}
+	return RampWeeks[week]
+}
+
+// RampWeek is the 1-based ramp week at now (5 means fully ramped).
+func RampWeek(start, now time.Time) int {
+	if now.Before(start) {
+		return 1
+	}
+	w := int(now.Sub(start)/(7*24*time.Hour)) + 1
+	if w > len(RampWeeks) {
+		w = len(RampWeeks)
+	}
+	return w
+}
+
+// Ramped applies a ramp factor to a configured cap: never below 5 (or the
+// configured cap if lower), never above the configured cap.
+func Ramped(configured int, factor float64) int {
+	floor := 5
+	if configured < floor {
+		floor = configured
+	}
+	v := int(math.Floor(float64(configured)*factor + 1e-9))
+	if v < floor {
+		v = floor
+	}
+	if v > configured {
+		v = configured
+	}
+	return v
+}
+
+// Binding names the limit that sets an effective cap.
+type Binding string
+
+// Bindings.
+const (
+	BindingCeiling    Binding = "ceiling"
+	BindingConfigured Binding = "configured"
+	BindingRamp       Binding = "ramp"
+)
+
+// Effective is an account's cap for one action and period.
+type Effective struct {
+	Cap     int
+	Binding Binding
+}
+
+// EffectiveCap is min(ceiling, ramped configured cap). Weekly invite caps
+// ramp like daily ones. A campaign's share is applied on top by the caller.
+func EffectiveCap(ceiling, configured int, factor float64) Effective {
+	ramped := Ramped(configured, factor)
+	switch {
+	case ceiling <= ramped && ceiling <= configured:
+		return Effective{Cap: ceiling, Binding: BindingCeiling}
+	case ramped < configured:
+		return Effective{Cap: ramped, Binding: BindingRamp}
+	default:
+		return Effective{Cap: configured, Binding: BindingConfigured}
+	}
+}
+
+// Window is when an account may act, in its own timezone: days of the
+// week and a start/end time of day (end exclusive).
+type Window struct {
+	Days  []time.Weekday
+	Start int // minutes after local midnight
+	End   int // minutes after local midnight, exclusive; 1440 is end of day
+}
+
+// DefaultWindow is Monday–Friday 09:00–18:00.
+var DefaultWindow = Window{
+	Days:  []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+	Start: 9 * 60, End: 18 * 60,
+}
+
+var dayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// ParseWindow reads the API's window: day names and "HH:MM" times.
+func ParseWindow(days []string, start, end string) (Window, error) {
+	var w Window
+	seen := map[time.Weekday]bool{}
+	if len(days) == 0 {
+		return w, fmt.Errorf("window.days: at least one day is required")
+	}
+	for _, d := range days {
+		found := false
+		for i, n := range dayNames {
+			if strings.EqualFold(d, n) {
+				if !seen[time.Weekday(i)] {
+					w.Days = append(w.Days, time.Weekday(i))
+					seen[time.Weekday(i)] = true
+				}
+				found = true
+			}
+		}
+		if !found {
+			return w, fmt.Errorf("window.days: %q is not one of mon, tue, wed, thu, fri, sat, sun", d)
+		}
+	}
+	var err error
+	if w.Start, err = parseClock(start, false); err != nil {
+		return w, fmt.Errorf("window.start: %v", err)
+	}
+	if w.End, err = parseClock(end, true); err != nil {
+		return w, fmt.Errorf("window.end: %v", err)
+	}
+	if w.End <= w.Start {
+		return w, fmt.Errorf("window.end: %s must be later than start %s (end is exclusive)", end, start)
+	}
+	return w, nil
+}
+
+func parseClock(s string, allow24 bool) (int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || mm < 0 || mm > 59 || hh < 0 || hh > 24 || (hh == 24 && (mm != 0 || !allow24)) {
+		return 0, fmt.Errorf("%q is not a time of day", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// DayNames returns the window's days as API names.
+func (w Window) DayNames() []string {
+	out := make([]string, 0, len(w.Days))
+	for _, d := range w.Days {
+		out = append(out, dayNames[d])
+	}
+	return out
+}
+
+// FormatClock renders minutes after midnight as HH:MM.
+func FormatClock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+func (w Window) hasDay(d time.Weekday) bool {
+	for _, x := range w.Days {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// localBounds gives the window's open and close instants on the local
+// calendar day of t. time.Date resolves DST gaps and overlaps, so a window
+// keeps its wall-clock meaning across the change.
+func (w Window) localBounds(t time.Time, loc *time.Location) (time.Time, time.Time) {
+	lt := t.In(loc)
+	y, mo, d := lt.Date()
+	open := time.Date(y, mo, d, w.Start/60, w.Start%60, 0, 0, loc)
+	close := time.Date(y, mo, d, w.End/60, w.End%60, 0, 0, loc) // 24:00 normalises to next midnight
+	return open, close
+}
+
+// Contains reports whether t is inside the window in loc.
+func (w Window) Contains(t time.Time, loc *time.Location) bool {
+	if !w.hasDay(t.In(loc).Weekday()) {
+		return false
+	}
+	open, close := w.localBounds(t, loc)
+	return !t.Before(open) && t.Before(close)
+}
+
+// NextOpen is the first instant at or after t inside the window.
+func (w Window) NextOpen(t time.Time, loc *time.Location) time.Time {
+	if len(w.Days) == 0 || w.End <= w.Start {
+		return time.Time{}
+	}
+	if w.Contains(t, loc) {
+		return t
+	}
+	day := t
+	for i := 0; i < 8; i++ {
+		if w.hasDay(day.In(loc).Weekday()) {
+			open, _ := w.localBounds(day, loc)
+			if !open.Before(t) {
+				return open.UTC()
+			}
+		}
+		lt := day.In(loc)
+		day = time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, loc)
+	}
+	return time.Time{}
+}
+
+// CloseAfter is when the window that contains t closes.
+func (w Window) CloseAfter(t time.Time, loc *time.Location) time.Time {
+	_, close := w.localBounds(t, loc)
+	return close.UTC()
+}
+
+// UTCDayStart is the start of t's UTC day (daily caps reset at UTC midnight).
+func UTCDayStart(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// NextMonthStart is the 1st of the month after t, 00:00 UTC (the InMail
+// credit breaker's end).
+func NextMonthStart(t time.Time) time.Time {
+	y, m, _ := t.UTC().Date()
+	return time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// CooldownAfterLimit is how long a provider limit signal pauses that action
+// on that account.
+const CooldownAfterLimit = 5 * time.Hour
+
+// Spacing bounds the random gap between two actions of one account.
+type Spacing struct {
+	Min, Max time.Duration
+}
+
+// DefaultSpacing is 60–180 s.
+var DefaultSpacing = Spacing{Min: 60 * time.Second, Max: 180 * time.Second}
+
+// Gap picks a gap from r in [0,1).
+func (s Spacing) Gap(r float64) time.Duration {
+	if s.Max <= s.Min {
+		return s.Min
+	}
+	return s.Min + time.Duration(r*float64(s.Max-s.Min))
+}
