@@ -28,8 +28,16 @@ type Account struct {
 	Strikes           int        `json:"strikes"`
 	Tier              Tier       `json:"tier"`
 	Timezone          string     `json:"timezone"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
+	Window            WindowSpec `json:"window"`
+	Caps              Caps       `json:"caps"`
+	// RampStartedAt is the account's first day in Keel, where its five-week
+	// ramp begins.
+	RampStartedAt time.Time `json:"ramp_started_at"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+
+	windowDays             string
+	windowStart, windowEnd int
 }
 
 // LastErrorTerminal reports whether the account's copy tells the user to act.
@@ -66,7 +74,9 @@ func (s *Service) DB() *db.DB { return s.db }
 func (s *Service) Clock() clock.Clock { return s.clock }
 
 const selectColumns = `id, workspace_id, provider_account_id, name, status, last_error,
-	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at`
+	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at,
+	window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily,
+	cap_inmail_daily, cap_view_profile_daily, ramp_started_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -76,10 +86,18 @@ func scanAccount(row scanner) (Account, error) {
 		lastError sql.NullString
 		discAt    sql.NullTime
 		discBy    sql.NullString
+		rampAt    sql.NullTime
 	)
 	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.ProviderAccountID, &a.Name, &a.Status, &lastError,
-		&discAt, &discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		&discAt, &discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt,
+		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
+		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &rampAt); err != nil {
 		return Account{}, err
+	}
+	a.Window = windowSpec(a.windowDays, a.windowStart, a.windowEnd)
+	a.RampStartedAt = a.CreatedAt.UTC()
+	if rampAt.Valid {
+		a.RampStartedAt = rampAt.Time.UTC()
 	}
 	a.LastError = lastError.String
 	a.DisconnectedBy = discBy.String
@@ -133,13 +151,16 @@ func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Accou
 	if n.Status != StatusConnected {
 		discAt = now
 	}
+	caps := DefaultCaps.Clamp(n.Tier)
 	row := q.QueryRowContext(ctx, `
 		INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status,
-			disconnected_at, tier, timezone, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			disconnected_at, tier, timezone, created_at, updated_at, ramp_started_at,
+			cap_invite_daily, cap_invite_weekly, cap_message_daily, cap_inmail_daily, cap_view_profile_daily)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14)
 		RETURNING `+selectColumns,
 		id.New("acc"), n.WorkspaceID, n.ProviderAccountID, n.Name, string(n.Status), discAt,
-		string(n.Tier), n.Timezone, now)
+		string(n.Tier), n.Timezone, now, caps.InviteDaily, caps.InviteWeekly, caps.MessageDaily,
+		caps.InMailDaily, caps.ViewProfileDaily)
 	a, err := scanAccount(row)
 	if err != nil {
 		return Account{}, fmt.Errorf("creating account: %w", err)

@@ -65,6 +65,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux()}
 	s.handle("GET /api/v1/accounts", s.listAccounts)
 	s.handle("GET /api/v1/accounts/{id}", s.getAccount)
+	s.handle("PATCH /api/v1/accounts/{id}", s.patchAccount)
 	s.handle("GET /api/v1/accounts/{id}/audit", s.accountAudit)
 	s.handle("POST /api/v1/accounts/connect", s.connectAccount)
 	s.handle("POST /api/v1/accounts/{id}/reconnect", s.reconnectAccount)
@@ -196,6 +197,43 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+// MaxBodyBytes bounds JSON request bodies.
+const MaxBodyBytes = 1 << 20
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		Problem(w, http.StatusBadRequest, "bad request", "the body is not valid JSON for this route: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	var patch account.SettingsPatch
+	if !decodeBody(w, r, &patch) {
+		return
+	}
+	a, err := s.opts.Accounts.UpdateSettings(r.Context(), p.WorkspaceID, r.PathValue("id"), patch)
+	var ve *account.ValidationError
+	switch {
+	case errors.Is(err, account.ErrNotFound):
+		Problem(w, http.StatusNotFound, "not found", "no such account")
+	case errors.As(err, &ve):
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"type": "about:blank", "title": "invalid settings", "status": http.StatusUnprocessableEntity,
+			"detail": ve.Error(), "errors": ve.Fields,
+		})
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, a)
+	}
 }
 
 func (s *Server) accountAudit(w http.ResponseWriter, r *http.Request, p principal) {

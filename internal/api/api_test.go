@@ -153,6 +153,56 @@ func TestAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("PatchValidatesAgainstTierCeilings", func(t *testing.T) {
+			patch := func(body string) (int, map[string]any) {
+				req, _ := http.NewRequest("PATCH", b.srv.URL+"/api/v1/accounts/"+b.a.account.ID, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+b.a.secret)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var out map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&out)
+				return resp.StatusCode, out
+			}
+			status, body := patch(`{"caps": {"invite_daily": 31}}`)
+			if status != 422 || !strings.Contains(body["detail"].(string), "ceiling of 30") {
+				t.Fatalf("cap above the free ceiling: %d %v", status, body)
+			}
+			status, body = patch(`{"window": {"days": ["mon"], "start": "18:00", "end": "09:00"}}`)
+			if status != 422 || !strings.Contains(body["detail"].(string), "window.end") {
+				t.Fatalf("inverted window: %d %v", status, body)
+			}
+			if status, body = patch(`{"timezone": "Mars/Olympus"}`); status != 422 {
+				t.Fatalf("bad timezone: %d %v", status, body)
+			}
+			if status, body = patch(`{"tier": "premium", "timezone": "Europe/Paris", "caps": {"invite_daily": 60, "inmail_daily": 5},
+				"window": {"days": ["mon","tue"], "start": "08:30", "end": "24:00"}}`); status != 200 {
+				t.Fatalf("valid patch: %d %v", status, body)
+			}
+			caps := body["caps"].(map[string]any)
+			win := body["window"].(map[string]any)
+			if body["tier"] != "premium" || caps["invite_daily"] != float64(60) || win["end"] != "24:00" || body["timezone"] != "Europe/Paris" {
+				t.Fatalf("patched account: %v", body)
+			}
+			if status, body = patch(`{"tier": "free"}`); status != 200 || body["caps"].(map[string]any)["inmail_daily"] != float64(0) ||
+				body["caps"].(map[string]any)["invite_daily"] != float64(30) {
+				t.Fatalf("a lower tier must clamp caps: %d %v", status, body)
+			}
+			if status, _ = patch(`{"bogus": 1}`); status != 400 {
+				t.Fatalf("unknown field: %d", status)
+			}
+			if status, _ = patch(`not json`); status != 400 {
+				t.Fatalf("malformed body: %d", status)
+			}
+			req, _ := http.NewRequest("PATCH", b.srv.URL+"/api/v1/accounts/"+b.b.account.ID, strings.NewReader(`{"tier":"premium"}`))
+			req.Header.Set("Authorization", "Bearer "+b.a.secret)
+			if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 404 {
+				t.Fatalf("patching another workspace's account: %d", resp.StatusCode)
+			}
+		})
+
 		t.Run("UnknownRouteIsProblem", func(t *testing.T) {
 			status, _, h := b.do(t, "GET", "/api/v1/nothing", b.a.secret)
 			if status != 404 || !strings.Contains(h.Get("Content-Type"), "problem+json") {

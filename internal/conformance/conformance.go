@@ -148,6 +148,12 @@ func Exercise(t *testing.T, newDB NewDB) {
 			INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, status, created_at, updated_at)
 			VALUES ('acc_raw3', $1, 'raw-3', 'error', $2, $2)`, b.ws.ID, b.clock.Now())
 		mustFail(t, err, "linkedin_accounts_connected_iff_not_disconnected_chk")
+		_, err = b.db.SQL.ExecContext(b.ctx, `UPDATE linkedin_accounts SET cap_invite_daily = 31 WHERE id = $1`, conn.ID)
+		mustFail(t, err, "linkedin_accounts_cap_invite_daily_chk")
+		_, err = b.db.SQL.ExecContext(b.ctx, `UPDATE linkedin_accounts SET cap_inmail_daily = 1 WHERE id = $1`, conn.ID)
+		mustFail(t, err, "linkedin_accounts_cap_inmail_daily_chk")
+		_, err = b.db.SQL.ExecContext(b.ctx, `UPDATE linkedin_accounts SET window_start = 600, window_end = 600 WHERE id = $1`, conn.ID)
+		mustFail(t, err, "linkedin_accounts_window_chk")
 		_, err = b.db.SQL.ExecContext(b.ctx, `UPDATE linkedin_accounts SET disconnected_by = 'operator' WHERE id = $1`, conn.ID)
 		mustFail(t, err, "linkedin_accounts_disconnected_by_chk")
 		// Even a properly audited raw flip must keep the columns together.

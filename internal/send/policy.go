@@ -30,33 +30,24 @@ const (
 // Actions lists every action in display order.
 var Actions = []Action{ActionInvite, ActionMessage, ActionInMail, ActionViewProfile}
 
-// Caps are per-action limits of one account.
-type Caps struct {
-	InviteDaily      int `json:"invite_daily"`
-	InviteWeekly     int `json:"invite_weekly"`
-	MessageDaily     int `json:"message_daily"`
-	InMailDaily      int `json:"inmail_daily"`
-	ViewProfileDaily int `json:"view_profile_daily"`
-}
+// Caps are per-action limits of one account (see account.Caps).
+type Caps = account.Caps
+
+// CapError is a configured cap above its ceiling or below zero.
+type CapError = account.CapError
 
 // DefaultCaps are a new account's configured caps.
-var DefaultCaps = Caps{InviteDaily: 20, InviteWeekly: 100, MessageDaily: 50, InMailDaily: 10, ViewProfileDaily: 40}
+var DefaultCaps = account.DefaultCaps
 
 // FreeNotesPer30Days is how many invitation notes a free account may send
 // in any 30 days.
 const FreeNotesPer30Days = 5
 
-// Ceilings are the hard limits for a tier; configuration can never raise a
-// cap above them.
-func Ceilings(t account.Tier) Caps {
-	if t == account.TierFree || t == "" {
-		return Caps{InviteDaily: 30, InviteWeekly: 100, MessageDaily: 150, InMailDaily: 0, ViewProfileDaily: 100}
-	}
-	return Caps{InviteDaily: 100, InviteWeekly: 200, MessageDaily: 150, InMailDaily: 50, ViewProfileDaily: 100}
-}
+// Ceilings are the hard limits for a tier.
+func Ceilings(t account.Tier) Caps { return account.Ceilings(t) }
 
-// Daily returns the daily cap for an action.
-func (c Caps) Daily(a Action) int {
+// DailyCap returns a daily cap of c for an action.
+func DailyCap(c Caps, a Action) int {
 	switch a {
 	case ActionInvite:
 		return c.InviteDaily
@@ -68,36 +59,6 @@ func (c Caps) Daily(a Action) int {
 		return c.ViewProfileDaily
 	}
 	return 0
-}
-
-// CapError is a configured cap above its ceiling or below zero.
-type CapError struct {
-	Field   string
-	Ceiling int
-	Msg     string
-}
-
-func (e *CapError) Error() string { return e.Field + ": " + e.Msg }
-
-// Validate checks configured caps against the tier's ceilings.
-func (c Caps) Validate(t account.Tier) []*CapError {
-	ceil := Ceilings(t)
-	var errs []*CapError
-	check := func(field string, v, max int) {
-		switch {
-		case v < 0:
-			errs = append(errs, &CapError{Field: field, Ceiling: max, Msg: "must not be negative"})
-		case v > max:
-			errs = append(errs, &CapError{Field: field, Ceiling: max,
-				Msg: fmt.Sprintf("%d is above the %s tier's hard ceiling of %d", v, t, max)})
-		}
-	}
-	check("invite_daily", c.InviteDaily, ceil.InviteDaily)
-	check("invite_weekly", c.InviteWeekly, ceil.InviteWeekly)
-	check("message_daily", c.MessageDaily, ceil.MessageDaily)
-	check("inmail_daily", c.InMailDaily, ceil.InMailDaily)
-	check("view_profile_daily", c.ViewProfileDaily, ceil.ViewProfileDaily)
-	return errs
 }
 
 // RampWeeks are the factors of an account's first five weeks in Keel.

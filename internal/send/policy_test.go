@@ -56,7 +56,7 @@ func TestEffectiveCapNamesTheBindingLimit(t *testing.T) {
 func TestCapsAboveCeilingAreRefused(t *testing.T) {
 	t.Parallel()
 	errs := Caps{InviteDaily: 31, InviteWeekly: 100, InMailDaily: 1}.Validate(account.TierFree)
-	if len(errs) != 2 || errs[0].Field != "invite_daily" || errs[0].Ceiling != 30 || errs[1].Field != "inmail_daily" {
+	if len(errs) != 2 || errs[0].Field != "caps.invite_daily" || errs[0].Ceiling != 30 || errs[1].Field != "caps.inmail_daily" {
 		t.Fatalf("free tier: %+v", errs)
 	}
 	if errs := DefaultCaps.Validate(account.TierPremium); len(errs) != 0 {

@@ -1,0 +1,225 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Caps are an account's configured per-action limits.
+type Caps struct {
+	InviteDaily      int `json:"invite_daily"`
+	InviteWeekly     int `json:"invite_weekly"`
+	MessageDaily     int `json:"message_daily"`
+	InMailDaily      int `json:"inmail_daily"`
+	ViewProfileDaily int `json:"view_profile_daily"`
+}
+
+// DefaultCaps are a new account's configured caps (PRODUCT.md §4).
+var DefaultCaps = Caps{InviteDaily: 20, InviteWeekly: 100, MessageDaily: 50, InMailDaily: 10, ViewProfileDaily: 40}
+
+// Ceilings are the hard limits of a tier; configuration can never raise a
+// cap above them. The linkedin_accounts_cap_*_chk constraints hold the same
+// numbers.
+func Ceilings(t Tier) Caps {
+	if t == TierFree || t == "" {
+		return Caps{InviteDaily: 30, InviteWeekly: 100, MessageDaily: 150, InMailDaily: 0, ViewProfileDaily: 100}
+	}
+	return Caps{InviteDaily: 100, InviteWeekly: 200, MessageDaily: 150, InMailDaily: 50, ViewProfileDaily: 100}
+}
+
+// Clamp lowers each cap to the tier's ceiling.
+func (c Caps) Clamp(t Tier) Caps {
+	ceil := Ceilings(t)
+	return Caps{
+		InviteDaily: min(c.InviteDaily, ceil.InviteDaily), InviteWeekly: min(c.InviteWeekly, ceil.InviteWeekly),
+		MessageDaily: min(c.MessageDaily, ceil.MessageDaily), InMailDaily: min(c.InMailDaily, ceil.InMailDaily),
+		ViewProfileDaily: min(c.ViewProfileDaily, ceil.ViewProfileDaily),
+	}
+}
+
+// CapError is a configured cap out of range; it names the ceiling.
+type CapError struct {
+	Field   string `json:"field"`
+	Ceiling int    `json:"ceiling"`
+	Msg     string `json:"message"`
+}
+
+func (e *CapError) Error() string { return e.Field + ": " + e.Msg }
+
+// Validate checks configured caps against a tier's ceilings.
+func (c Caps) Validate(t Tier) []*CapError {
+	ceil := Ceilings(t)
+	var errs []*CapError
+	check := func(field string, v, max int) {
+		switch {
+		case v < 0:
+			errs = append(errs, &CapError{Field: "caps." + field, Ceiling: max, Msg: "must not be negative"})
+		case v > max:
+			errs = append(errs, &CapError{Field: "caps." + field, Ceiling: max,
+				Msg: fmt.Sprintf("%d is above the %s tier's hard ceiling of %d", v, t, max)})
+		}
+	}
+	check("invite_daily", c.InviteDaily, ceil.InviteDaily)
+	check("invite_weekly", c.InviteWeekly, ceil.InviteWeekly)
+	check("message_daily", c.MessageDaily, ceil.MessageDaily)
+	check("inmail_daily", c.InMailDaily, ceil.InMailDaily)
+	check("view_profile_daily", c.ViewProfileDaily, ceil.ViewProfileDaily)
+	return errs
+}
+
+// WindowSpec is a sending window as the API writes it: day names and
+// HH:MM times in the account's timezone, end exclusive, "24:00" = end of day.
+type WindowSpec struct {
+	Days  []string `json:"days"`
+	Start string   `json:"start"`
+	End   string   `json:"end"`
+}
+
+var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// ParseWindowSpec validates a window and returns its stored form.
+func ParseWindowSpec(w WindowSpec) (days string, start, end int, err error) {
+	if len(w.Days) == 0 {
+		return "", 0, 0, errors.New("window.days: at least one day is required")
+	}
+	var out []string
+	for _, d := range w.Days {
+		d = strings.ToLower(strings.TrimSpace(d))
+		known := false
+		for _, n := range weekdays {
+			known = known || n == d
+		}
+		if !known {
+			return "", 0, 0, fmt.Errorf("window.days: %q is not one of mon, tue, wed, thu, fri, sat, sun", d)
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o == d
+		}
+		if !dup {
+			out = append(out, d)
+		}
+	}
+	if start, err = clockMinutes(w.Start, false); err != nil {
+		return "", 0, 0, fmt.Errorf("window.start: %v", err)
+	}
+	if end, err = clockMinutes(w.End, true); err != nil {
+		return "", 0, 0, fmt.Errorf("window.end: %v", err)
+	}
+	if end <= start {
+		return "", 0, 0, fmt.Errorf("window.end: %s must be later than start %s (end is exclusive)", w.End, w.Start)
+	}
+	return strings.Join(out, ","), start, end, nil
+}
+
+func clockMinutes(s string, allow24 bool) (int, error) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && (m != 0 || !allow24)) {
+		return 0, fmt.Errorf("%q is not a time of day", s)
+	}
+	return h*60 + m, nil
+}
+
+func windowSpec(days string, start, end int) WindowSpec {
+	return WindowSpec{Days: strings.Split(days, ","), Start: fmt.Sprintf("%02d:%02d", start/60, start%60),
+		End: fmt.Sprintf("%02d:%02d", end/60, end%60)}
+}
+
+// Settings is the part of an account a user may change.
+type SettingsPatch struct {
+	Tier     *Tier       `json:"tier"`
+	Timezone *string     `json:"timezone"`
+	Window   *WindowSpec `json:"window"`
+	Caps     *CapsPatch  `json:"caps"`
+}
+
+// CapsPatch sets some caps.
+type CapsPatch struct {
+	InviteDaily      *int `json:"invite_daily"`
+	InviteWeekly     *int `json:"invite_weekly"`
+	MessageDaily     *int `json:"message_daily"`
+	InMailDaily      *int `json:"inmail_daily"`
+	ViewProfileDaily *int `json:"view_profile_daily"`
+}
+
+// ValidationError lists what is wrong with a settings patch, field by field.
+type ValidationError struct {
+	Fields []*CapError
+}
+
+func (e *ValidationError) Error() string {
+	var parts []string
+	for _, f := range e.Fields {
+		parts = append(parts, f.Error())
+	}
+	return "invalid settings: " + strings.Join(parts, "; ")
+}
+
+// UpdateSettings applies a patch after validating it whole: the timezone is
+// a real IANA zone, the window is well formed, and every cap fits the
+// (possibly new) tier's ceilings — which the database checks again.
+func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID string, p SettingsPatch) (Account, error) {
+	a, err := s.Get(ctx, s.db.SQL, workspaceID, accountID)
+	if err != nil {
+		return Account{}, err
+	}
+	var problems []*CapError
+	if p.Tier != nil {
+		if !p.Tier.Valid() {
+			problems = append(problems, &CapError{Field: "tier", Msg: fmt.Sprintf("%q is not one of free, premium, sales_navigator, recruiter", *p.Tier)})
+		} else {
+			a.Tier = *p.Tier
+		}
+	}
+	if p.Timezone != nil {
+		if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" || strings.EqualFold(*p.Timezone, "local") {
+			problems = append(problems, &CapError{Field: "timezone", Msg: fmt.Sprintf("%q is not an IANA timezone such as Europe/Paris", *p.Timezone)})
+		} else {
+			a.Timezone = *p.Timezone
+		}
+	}
+	days, start, end := a.windowDays, a.windowStart, a.windowEnd
+	if p.Window != nil {
+		if days, start, end, err = ParseWindowSpec(*p.Window); err != nil {
+			field, msg, _ := strings.Cut(err.Error(), ": ")
+			problems = append(problems, &CapError{Field: field, Msg: msg})
+			days, start, end = a.windowDays, a.windowStart, a.windowEnd
+		}
+	}
+	if c := p.Caps; c != nil {
+		set := func(dst *int, v *int) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&a.Caps.InviteDaily, c.InviteDaily)
+		set(&a.Caps.InviteWeekly, c.InviteWeekly)
+		set(&a.Caps.MessageDaily, c.MessageDaily)
+		set(&a.Caps.InMailDaily, c.InMailDaily)
+		set(&a.Caps.ViewProfileDaily, c.ViewProfileDaily)
+	}
+	if p.Tier != nil && p.Caps == nil {
+		// A lower tier lowers the caps with it: safe, and what the user meant.
+		a.Caps = a.Caps.Clamp(a.Tier)
+	}
+	if p.Tier != nil || p.Caps != nil {
+		problems = append(problems, a.Caps.Validate(a.Tier)...)
+	}
+	if len(problems) > 0 {
+		return Account{}, &ValidationError{Fields: problems}
+	}
+	if _, err := s.db.SQL.ExecContext(ctx, `UPDATE linkedin_accounts SET tier = $2, timezone = $3,
+		window_days = $4, window_start = $5, window_end = $6, cap_invite_daily = $7, cap_invite_weekly = $8,
+		cap_message_daily = $9, cap_inmail_daily = $10, cap_view_profile_daily = $11, updated_at = $12
+		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, days, start, end, a.Caps.InviteDaily, a.Caps.InviteWeekly,
+		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now()); err != nil {
+		return Account{}, fmt.Errorf("updating settings of account %s: %w", a.ID, err)
+	}
+	return s.Get(ctx, s.db.SQL, workspaceID, accountID)
+}
