@@ -1,0 +1,569 @@
+package send
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/unipile"
+)
+
+// sendRow is a ledger row with what dispatch needs.
+type sendRow struct {
+	id, workspaceID, accountID, campaignID, enrollmentID, prospectID, stepID string
+	action                                                                   Action
+	state                                                                    State
+	claimedAt                                                                time.Time
+	chatID                                                                   string
+}
+
+func (e *Engine) lockSend(ctx context.Context, tx *sql.Tx, sendID string) (sendRow, error) {
+	var r sendRow
+	var chat sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id,
+		action, state, claimed_at, chat_id FROM sends WHERE id = $1`+e.opts.DB.ForUpdate(), sendID).
+		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat)
+	if err != nil {
+		return r, fmt.Errorf("locking send %s: %w", sendID, err)
+	}
+	r.chatID = chat.String
+	return r, nil
+}
+
+// payload is what one provider call needs, read before the call.
+type payload struct {
+	acc      account.Account
+	camp     campaign.Campaign
+	step     campaign.Step
+	prospect campaign.Prospect
+	note     string
+	subject  string
+	text     string
+}
+
+// Dispatch performs one claimed send. It is the only function that makes a
+// LinkedIn-visible provider call. A row found already dispatched (a crash
+// or a rescued job) is never sent again: it becomes unknown and is
+// reconciled from provider reads, or parked for a person.
+func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
+	var (
+		row     sendRow
+		p       payload
+		proceed bool
+	)
+	err := e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if row, err = e.lockSend(ctx, tx, sendID); err != nil {
+			return err
+		}
+		now := e.opts.Clock.Now()
+		switch row.state {
+		case StateDispatched:
+			_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error = $2 WHERE id = $1`,
+				row.id, "found dispatched without an outcome (crash or rescued job); reconciling, never resending")
+			return err
+		case StateIntent:
+		default:
+			return nil
+		}
+		reason, err := e.recheck(ctx, tx, row, &p, now)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'cancelled', error = $2, finished_at = $3 WHERE id = $1`,
+				row.id, "not sent: "+reason, now); err != nil {
+				return fmt.Errorf("cancelling send %s: %w", row.id, err)
+			}
+			return e.deferTo(ctx, tx, row.enrollmentID, now.Add(NotConnectedRecheck), now)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'dispatched', dispatched_at = $2 WHERE id = $1`, row.id, now); err != nil {
+			return fmt.Errorf("marking send %s dispatched: %w", row.id, err)
+		}
+		proceed = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !proceed {
+		if row.state == StateDispatched || row.state == StateUnknown {
+			return e.Reconcile(ctx, sendID)
+		}
+		return nil
+	}
+	res, callErr := e.call(ctx, row, p)
+	return e.record(ctx, row, p, res, callErr)
+}
+
+// recheck re-applies the gates that may have closed since the claim:
+// account connected (read under a share lock on PostgreSQL so a concurrent
+// flip waits), campaign running, enrollment still at this step.
+func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payload, now time.Time) (string, error) {
+	var status string
+	lock := ""
+	if e.opts.DB.ForUpdate() != "" {
+		lock = " FOR SHARE"
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+lock, row.accountID).Scan(&status); err != nil {
+		return "", fmt.Errorf("rechecking account %s: %w", row.accountID, err)
+	}
+	if status != string(account.StatusConnected) {
+		return "account is " + status, nil
+	}
+	acc, err := e.opts.Accounts.Get(ctx, tx, "", row.accountID)
+	if err != nil {
+		return "", err
+	}
+	camp, err := e.opts.Campaigns.Get(ctx, tx, "", row.campaignID)
+	if err != nil {
+		return "", err
+	}
+	if camp.Status != campaign.StatusRunning {
+		return "campaign is " + string(camp.Status), nil
+	}
+	var state string
+	var step sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT state, step_id FROM enrollments WHERE id = $1`, row.enrollmentID).Scan(&state, &step); err != nil {
+		return "", fmt.Errorf("rechecking enrollment %s: %w", row.enrollmentID, err)
+	}
+	if state != string(campaign.EnrollmentActive) || step.String != row.stepID {
+		return "enrollment moved on", nil
+	}
+	if b, err := ActiveBlock(ctx, tx, row.accountID, row.action, now); err != nil || b != nil {
+		if err != nil {
+			return "", err
+		}
+		return b.Kind + " until " + b.Until.Format(time.RFC3339), nil
+	}
+	st, ok := campaign.StepByID(camp.Steps, row.stepID)
+	if !ok {
+		return "step removed", nil
+	}
+	prospect, err := e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID)
+	if err != nil {
+		return "", err
+	}
+	*p = payload{acc: acc, camp: camp, step: st, prospect: prospect}
+	if p.note, err = campaign.Render(st.Note, prospect); err == nil {
+		if p.text, err = campaign.Render(st.Text, prospect); err == nil {
+			p.subject, err = campaign.Render(st.Subject, prospect)
+		}
+	}
+	if err != nil {
+		// A template that cannot render pauses the campaign for a person
+		// (template_error); nothing half-rendered is ever sent.
+		if _, perr := e.opts.Campaigns.PauseTx(ctx, tx, camp.ID, campaign.ReasonTemplateError); perr != nil {
+			return "", perr
+		}
+		return "template error: " + err.Error(), nil
+	}
+	return "", nil
+}
+
+type callResult struct {
+	ref, chatID string
+}
+
+// recipient is the provider id to address: known, or looked up by slug.
+func (e *Engine) recipient(ctx context.Context, row sendRow, p payload) (string, error) {
+	if p.prospect.ProviderID != "" {
+		return p.prospect.ProviderID, nil
+	}
+	ident := p.prospect.PublicSlug
+	if ident == "" {
+		ident = p.prospect.SalesNavID
+	}
+	prof, err := e.opts.Client.GetProfile(ctx, row.accountID, ident, unipile.ProfileOptions{})
+	if err != nil {
+		return "", err
+	}
+	return prof.ProviderID.String(), nil
+}
+
+func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, error) {
+	switch row.action {
+	case ActionViewProfile:
+		ident := p.prospect.ProviderID
+		if ident == "" {
+			ident = p.prospect.PublicSlug
+		}
+		prof, err := e.opts.Client.GetProfile(ctx, row.accountID, ident, unipile.ProfileOptions{})
+		return callResult{ref: prof.ProviderID.String()}, err
+	case ActionInvite:
+		to, err := e.recipient(ctx, row, p)
+		if err != nil {
+			return callResult{}, err
+		}
+		sent, err := e.opts.Client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: row.accountID, ProviderID: to, Message: p.note})
+		return callResult{ref: sent.InvitationID.String()}, err
+	case ActionMessage, ActionInMail:
+		to, err := e.recipient(ctx, row, p)
+		if err != nil {
+			return callResult{}, err
+		}
+		req := unipile.StartChatRequest{AccountID: row.accountID, AttendeeIDs: []string{to}, Text: p.text}
+		if row.action == ActionInMail {
+			req.Subject = p.subject
+			req.LinkedIn.InMail = true
+		}
+		started, err := e.opts.Client.StartChat(ctx, req)
+		return callResult{ref: started.MessageID.String(), chatID: started.ChatID.String()}, err
+	}
+	return callResult{}, fmt.Errorf("unknown action %q", row.action)
+}
+
+// record writes a provider call's outcome, classified once by Kind.
+func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callResult, callErr error) error {
+	return e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+		now := e.opts.Clock.Now()
+		en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
+		if err != nil {
+			return err
+		}
+		if callErr == nil {
+			if (row.action == ActionMessage || row.action == ActionInMail) && res.chatID == "" {
+				// Delivered means a chat to show for it; without one the
+				// outcome is unknown and is reconciled, never counted blind.
+				_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error = $2 WHERE id = $1`,
+					row.id, "provider answered without a chat id")
+				return err
+			}
+			return e.confirm(ctx, tx, row, en, res, now)
+		}
+		kind := unipile.KindOf(callErr)
+		msg := callErr.Error()
+		fail := func() error {
+			_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'failed', error_kind = $2, error = $3, finished_at = $4 WHERE id = $1`,
+				row.id, kind.String(), msg, now)
+			if err != nil {
+				return fmt.Errorf("recording failure of send %s: %w", row.id, err)
+			}
+			return nil
+		}
+		switch kind {
+		case unipile.KindUnknownOutcome:
+			_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error_kind = $2, error = $3 WHERE id = $1`, row.id, kind.String(), msg)
+			return err
+		case unipile.KindAlreadyDone:
+			if row.action == ActionInvite {
+				return e.confirm(ctx, tx, row, en, callResult{ref: "already"}, now)
+			}
+			if err := fail(); err != nil {
+				return err
+			}
+			return e.failEnrollment(ctx, tx, en, "already done: "+msg, now)
+		case unipile.KindRateLimited:
+			if err := fail(); err != nil {
+				return err
+			}
+			until := now.Add(CooldownAfterLimit)
+			if err := SetBlock(ctx, tx, Block{AccountID: row.accountID, Action: row.action, Kind: BlockCooldown, Until: until,
+				Reason: "LinkedIn limit signal: " + msg}, now); err != nil {
+				return err
+			}
+			return e.deferTo(ctx, tx, en.id, until, now)
+		case unipile.KindInsufficientCredits:
+			if err := fail(); err != nil {
+				return err
+			}
+			until := NextMonthStart(now)
+			if err := SetBlock(ctx, tx, Block{AccountID: row.accountID, Action: ActionInMail, Kind: BlockCredits, Until: until,
+				Reason: "InMail credits exhausted"}, now); err != nil {
+				return err
+			}
+			return e.deferTo(ctx, tx, en.id, until, now)
+		case unipile.KindReconnectNeeded, unipile.KindRestricted:
+			if err := fail(); err != nil {
+				return err
+			}
+			to, c := account.StatusDisconnected, account.TerminalCredentials()
+			if kind == unipile.KindRestricted {
+				to, c = account.StatusRestricted, account.TerminalRestricted()
+			}
+			_, err := e.opts.Accounts.FlipTx(ctx, tx, account.FlipRequest{AccountID: row.accountID, To: to, Copy: &c,
+				Reason: "send answered " + kind.String(), Source: account.SourceSendError, Actor: "sender"})
+			if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) && !errors.Is(err, account.ErrTransitionNotAllowed) {
+				return err
+			}
+			return e.deferTo(ctx, tx, en.id, now.Add(NotConnectedRecheck), now)
+		case unipile.KindNotFound:
+			// Usually the account itself is gone at Unipile: the health
+			// monitor decides that. The prospect's budget is not spent.
+			if err := fail(); err != nil {
+				return err
+			}
+			return e.deferTo(ctx, tx, en.id, now.Add(NotConnectedRecheck), now)
+		case unipile.KindPermanentRecipient:
+			if err := fail(); err != nil {
+				return err
+			}
+			if err := e.failEnrollment(ctx, tx, en, msg, now); err != nil {
+				return err
+			}
+			return e.checkFailureRate(ctx, tx, row, now)
+		default:
+			// Transient, invalid, unauthorized, unknown: an external failure
+			// that consumes one of the prospect's three tries.
+			if err := fail(); err != nil {
+				return err
+			}
+			if en.failures+1 >= campaign.MaxFailures {
+				if err := e.failEnrollment(ctx, tx, en, msg, now); err != nil {
+					return err
+				}
+			} else if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET failures = failures + 1, last_error = $2,
+				next_action_at = $3, updated_at = $4 WHERE id = $1 AND state = 'active'`,
+				en.id, msg, now.Add(RetryBackoff*time.Duration(en.failures+1)), now); err != nil {
+				return fmt.Errorf("counting failure of enrollment %s: %w", en.id, err)
+			}
+			return e.checkFailureRate(ctx, tx, row, now)
+		}
+	})
+}
+
+func (e *Engine) lockEnrollmentAny(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, error) {
+	var r enrollmentRow
+	var step sql.NullString
+	var next sql.NullTime
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, step_id,
+		next_action_at, accepted_at, replied_at, failures FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
+		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures)
+	if err != nil {
+		return nil, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+	}
+	r.stepID, r.nextActionAt = step.String, next.Time
+	return &r, nil
+}
+
+// confirm records a delivered send and moves its enrollment on, in the
+// same transaction, so the ledger and the enrollment never disagree.
+func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrollmentRow, res callResult, now time.Time) error {
+	var chat any
+	if res.chatID != "" {
+		chat = res.chatID
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'confirmed', provider_ref = $2, chat_id = $3, finished_at = $4,
+		parked_at = NULL WHERE id = $1`, row.id, res.ref, chat, now); err != nil {
+		return fmt.Errorf("confirming send %s: %w", row.id, err)
+	}
+	var state string
+	if err := tx.QueryRowContext(ctx, `SELECT state FROM enrollments WHERE id = $1`, en.id).Scan(&state); err != nil {
+		return err
+	}
+	if state != string(campaign.EnrollmentActive) || en.stepID != row.stepID {
+		return nil
+	}
+	camp, err := e.opts.Campaigns.Get(ctx, tx, "", row.campaignID)
+	if err != nil {
+		return err
+	}
+	return e.moveTo(ctx, tx, camp, en, mustNext(camp.Steps, row.stepID, true), now, 0)
+}
+
+func (e *Engine) failEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentRow, reason string, now time.Time) error {
+	if reason == "" {
+		reason = "provider error"
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'failed', last_error = $2, next_action_at = NULL,
+		failures = CASE WHEN failures < 3 THEN failures + 1 ELSE failures END, updated_at = $3
+		WHERE id = $1 AND state IN ('active', 'soft_paused')`, en.id, reason, now); err != nil {
+		return fmt.Errorf("failing enrollment %s: %w", en.id, err)
+	}
+	_, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID)
+	return err
+}
+
+// checkFailureRate pauses a campaign (high_failure_rate) when most of its
+// recent provider outcomes are failures, and raises one alert.
+func (e *Engine) checkFailureRate(ctx context.Context, tx *sql.Tx, row sendRow, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND state IN ('confirmed', 'failed')
+		AND (error_kind IS NULL OR error_kind NOT IN ('rate_limited', 'insufficient_credits', 'reconnect_needed', 'restricted'))
+		ORDER BY finished_at DESC LIMIT $2`, row.campaignID, FailureRateWindow)
+	if err != nil {
+		return fmt.Errorf("reading recent outcomes of campaign %s: %w", row.campaignID, err)
+	}
+	var total, failed int
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return err
+		}
+		total++
+		if s == string(StateFailed) {
+			failed++
+		}
+	}
+	rows.Close()
+	if failed < FailureRateMin || failed*2 < total {
+		return nil
+	}
+	paused, err := e.opts.Campaigns.PauseTx(ctx, tx, row.campaignID, campaign.ReasonHighFailureRate)
+	if err != nil || !paused {
+		return err
+	}
+	_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: row.workspaceID, Kind: alert.KindHighFailureRate, Severity: alert.Warning,
+		SubjectType: "campaign", SubjectID: row.campaignID,
+		Message: fmt.Sprintf("Campaign paused: %d of its last %d sends failed at the provider. Check the failures, then resume it.", failed, total)})
+	return err
+}
+
+// Reconcile settles a send whose outcome is unknown from provider reads:
+// the account's sent invitations for an invite, the chat with the
+// recipient for a message or InMail. What cannot be settled is parked for
+// a person with an alert; it is never sent again.
+func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
+	var row sendRow
+	var p payload
+	err := e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if row, err = e.lockSend(ctx, tx, sendID); err != nil {
+			return err
+		}
+		if row.state != StateUnknown {
+			return nil
+		}
+		if p.prospect, err = e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID); err != nil {
+			return err
+		}
+		camp, err := e.opts.Campaigns.Get(ctx, tx, "", row.campaignID)
+		if err != nil {
+			return err
+		}
+		p.camp = camp
+		p.step, _ = campaign.StepByID(camp.Steps, row.stepID)
+		return nil
+	})
+	if err != nil || row.state != StateUnknown {
+		return err
+	}
+	found, res, err := e.lookup(ctx, row, p)
+	if err != nil {
+		// Could not read the provider now; try again on the next sweep.
+		e.opts.Logger.Warn("reconciling send", "send", row.id, "error", err)
+		return nil
+	}
+	return e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+		now := e.opts.Clock.Now()
+		cur, err := e.lockSend(ctx, tx, sendID)
+		if err != nil || cur.state != StateUnknown {
+			return err
+		}
+		if found {
+			en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
+			if err != nil {
+				return err
+			}
+			return e.confirm(ctx, tx, row, en, res, now)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE sends SET parked_at = $2 WHERE id = $1 AND parked_at IS NULL`, row.id, now)
+		if err != nil {
+			return fmt.Errorf("parking send %s: %w", row.id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: row.workspaceID, Kind: "send_outcome_unknown", Severity: alert.Warning,
+			SubjectType: "campaign", SubjectID: row.campaignID, DedupeKey: "send_outcome_unknown:" + row.id,
+			Message: fmt.Sprintf("A %s to prospect %s may or may not have reached LinkedIn and could not be confirmed from Unipile. It will not be sent again; check LinkedIn and settle it by hand.", row.action, row.prospectID)})
+		return err
+	})
+}
+
+func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, callResult, error) {
+	switch row.action {
+	case ActionInvite:
+		page, err := e.opts.Client.ListSentInvitations(ctx, row.accountID, unipile.PageOptions{Limit: 100})
+		if err != nil {
+			return false, callResult{}, err
+		}
+		for _, inv := range page.Items {
+			if (p.prospect.ProviderID != "" && inv.InvitedUserID.String() == p.prospect.ProviderID) ||
+				(p.prospect.PublicSlug != "" && strings.EqualFold(inv.InvitedUserPublicID, p.prospect.PublicSlug)) {
+				return true, callResult{ref: inv.ID.String()}, nil
+			}
+		}
+		return false, callResult{}, nil
+	case ActionMessage, ActionInMail:
+		if p.prospect.ProviderID == "" {
+			return false, callResult{}, nil
+		}
+		chats, err := e.opts.Client.ListChats(ctx, row.accountID, unipile.PageOptions{Limit: 50})
+		if err != nil {
+			return false, callResult{}, err
+		}
+		for _, c := range chats.Items {
+			if c.AttendeeProviderID.String() != p.prospect.ProviderID {
+				continue
+			}
+			msgs, err := e.opts.Client.ListChatMessages(ctx, c.ID.String(), unipile.PageOptions{Limit: 20})
+			if err != nil {
+				return false, callResult{}, err
+			}
+			text, _ := campaign.Render(p.step.Text, p.prospect)
+			for _, m := range msgs.Items {
+				if bool(m.IsSender) && strings.TrimSpace(m.Text) == strings.TrimSpace(text) {
+					return true, callResult{ref: m.ID.String(), chatID: c.ID.String()}, nil
+				}
+			}
+		}
+		return false, callResult{}, nil
+	}
+	return false, callResult{}, nil
+}
+
+// ReconcileUnknown settles every unparked unknown send (a periodic sweep).
+func (e *Engine) ReconcileUnknown(ctx context.Context) (int, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT id FROM sends WHERE state IN ('unknown', 'dispatched') AND parked_at IS NULL ORDER BY claimed_at LIMIT 100`)
+	if err != nil {
+		return 0, fmt.Errorf("listing unknown sends: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, s)
+	}
+	rows.Close()
+	for _, s := range ids {
+		if err := e.Dispatch(ctx, s); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// DispatchPending dispatches every claimed send still waiting (for a worker
+// that restarted, or a queue that lost a job).
+func (e *Engine) DispatchPending(ctx context.Context) (int, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT id FROM sends WHERE state = 'intent' ORDER BY claimed_at LIMIT 500`)
+	if err != nil {
+		return 0, fmt.Errorf("listing pending sends: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, s)
+	}
+	rows.Close()
+	for _, s := range ids {
+		if err := e.Dispatch(ctx, s); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}

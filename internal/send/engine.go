@@ -1,0 +1,499 @@
+package send
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/unipile"
+)
+
+// Defaults of the engine.
+const (
+	DefaultBatchSize = 500
+	// InFlightRecheck is when an enrollment whose send is in flight is
+	// looked at again if nothing moved it.
+	InFlightRecheck = 10 * time.Minute
+	// NotConnectedRecheck is when an enrollment of a non-connected account
+	// is looked at again (the flip normally soft-pauses it first).
+	NotConnectedRecheck = 15 * time.Minute
+	// RetryBackoff is the wait after an external failure, per failure.
+	RetryBackoff = 30 * time.Minute
+	// FailureRateWindow and FailureRateThreshold decide high_failure_rate:
+	// at least FailureRateMin of the last FailureRateWindow finished sends
+	// of a campaign failed on provider errors.
+	FailureRateWindow = 20
+	FailureRateMin    = 10
+)
+
+// Enqueue schedules the dispatch of a claimed send inside the claim's
+// transaction (a River insert). With none, the engine dispatches inline.
+type Enqueue func(ctx context.Context, tx *sql.Tx, sendID string) error
+
+// Options configures the Engine.
+type Options struct {
+	DB        *db.DB
+	Accounts  *account.Service
+	Campaigns *campaign.Service
+	Client    *unipile.Client
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	// Spacing bounds the random gap between two actions of one account.
+	Spacing Spacing
+	// BatchSize caps the due enrollments one pass looks at.
+	BatchSize int
+	// Enqueue, when set, hands dispatches to the job queue.
+	Enqueue Enqueue
+	// Seed makes pacing jitter repeatable in simulations (0: random).
+	Seed uint64
+}
+
+// Engine is the scheduler and dispatcher: the only code that sends.
+type Engine struct {
+	opts Options
+	mu   sync.Mutex
+	rng  *rand.Rand
+}
+
+// New builds an Engine.
+func New(opts Options) (*Engine, error) {
+	if opts.DB == nil || opts.Accounts == nil || opts.Campaigns == nil || opts.Client == nil {
+		return nil, errors.New("send: DB, Accounts, Campaigns and Client are required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Spacing.Min <= 0 {
+		opts.Spacing = DefaultSpacing
+	}
+	if opts.Spacing.Max < opts.Spacing.Min {
+		opts.Spacing.Max = opts.Spacing.Min * 3
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
+}
+
+func (e *Engine) random() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rng.Float64()
+}
+
+// PassSummary counts what a scheduler pass did.
+type PassSummary struct {
+	Due      int
+	Claimed  int
+	Deferred int
+	Advanced int
+	Skipped  int
+	// Deferrals counts deferrals by gate code.
+	Deferrals map[string]int
+}
+
+// RunPass looks at every due enrollment once: it advances waits and
+// conditions, and claims sends through every gate (or defers the
+// enrollment to when its gate clears, creating no job).
+func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
+	now := e.opts.Clock.Now()
+	sum := PassSummary{Deferrals: map[string]int{}}
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `
+		SELECT en.id FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
+		 WHERE en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running'
+		 ORDER BY en.next_action_at, en.id LIMIT $2`, now, e.opts.BatchSize)
+	if err != nil {
+		return sum, fmt.Errorf("finding due enrollments: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var enrollmentID string
+		if err := rows.Scan(&enrollmentID); err != nil {
+			rows.Close()
+			return sum, fmt.Errorf("finding due enrollments: %w", err)
+		}
+		ids = append(ids, enrollmentID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sum, fmt.Errorf("finding due enrollments: %w", err)
+	}
+	sum.Due = len(ids)
+	for _, enrollmentID := range ids {
+		res, err := e.process(ctx, enrollmentID, now)
+		if err != nil {
+			return sum, err
+		}
+		switch res.kind {
+		case resultClaimed:
+			sum.Claimed++
+			if e.opts.Enqueue == nil {
+				if err := e.Dispatch(ctx, res.sendID); err != nil {
+					return sum, err
+				}
+			}
+		case resultDeferred:
+			sum.Deferred++
+			sum.Deferrals[res.code]++
+		case resultAdvanced:
+			sum.Advanced++
+		default:
+			sum.Skipped++
+		}
+	}
+	return sum, nil
+}
+
+type resultKind int
+
+const (
+	resultSkipped resultKind = iota
+	resultClaimed
+	resultDeferred
+	resultAdvanced
+)
+
+type processResult struct {
+	kind   resultKind
+	sendID string
+	code   string
+}
+
+type enrollmentRow struct {
+	id, workspaceID, campaignID, prospectID, accountID, stepID string
+	nextActionAt                                               time.Time
+	acceptedAt, repliedAt                                      sql.NullTime
+	failures                                                   int
+}
+
+func (e *Engine) lockEnrollment(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, error) {
+	var r enrollmentRow
+	var state string
+	var step sql.NullString
+	var next sql.NullTime
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, state, step_id,
+		next_action_at, accepted_at, replied_at, failures FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
+		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures)
+	if err != nil {
+		return nil, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+	}
+	if state != string(campaign.EnrollmentActive) || !next.Valid {
+		return nil, nil
+	}
+	r.stepID, r.nextActionAt = step.String, next.Time.UTC()
+	return &r, nil
+}
+
+// process handles one due enrollment in one transaction.
+func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time) (processResult, error) {
+	var res processResult
+	err := e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+		res = processResult{}
+		en, err := e.lockEnrollment(ctx, tx, enrollmentID)
+		if err != nil || en == nil || en.nextActionAt.After(now) {
+			return err
+		}
+		camp, err := e.opts.Campaigns.Get(ctx, tx, "", en.campaignID)
+		if err != nil {
+			return fmt.Errorf("reading campaign %s: %w", en.campaignID, err)
+		}
+		if camp.Status != campaign.StatusRunning {
+			return nil
+		}
+		step, ok := campaign.StepByID(camp.Steps, en.stepID)
+		if !ok {
+			return e.endEnrollment(ctx, tx, en, "step "+en.stepID+" no longer exists in the campaign", now)
+		}
+		switch step.Type {
+		case campaign.StepWait:
+			res.kind = resultAdvanced
+			return e.moveTo(ctx, tx, camp, en, mustNext(camp.Steps, step.ID, true), now, 0)
+		case campaign.StepIfAccepted, campaign.StepIfReplied:
+			res.kind = resultAdvanced
+			if conditionMet(step, en) {
+				return e.moveTo(ctx, tx, camp, en, step.Then, now, 0)
+			}
+			if step.Else == campaign.End {
+				return e.endEnrollment(ctx, tx, en, fmt.Sprintf("condition %s (%s) not met within %s", step.ID, step.Type, step.Within), now)
+			}
+			return e.moveTo(ctx, tx, camp, en, step.Else, now, 0)
+		}
+		action := actionOf(step.Type)
+		// A step already claimed is never claimed again (the unique index
+		// would refuse it anyway); an in-flight one is looked at later.
+		var existing string
+		err = tx.QueryRowContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND step_id = $2 AND prospect_id = $3
+			AND state NOT IN ('failed', 'cancelled')`, en.campaignID, step.ID, en.prospectID).Scan(&existing)
+		switch {
+		case err == nil && existing == string(StateConfirmed):
+			res.kind = resultAdvanced
+			return e.moveTo(ctx, tx, camp, en, mustNext(camp.Steps, step.ID, true), now, 0)
+		case err == nil:
+			res.kind = resultSkipped
+			return e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now)
+		case !db.IsNoRows(err):
+			return fmt.Errorf("reading sends of enrollment %s: %w", en.id, err)
+		}
+		g, err := e.gates(ctx, tx, camp, en, step, action, now)
+		if err != nil {
+			return err
+		}
+		if g.code != "" {
+			res = processResult{kind: resultDeferred, code: g.code}
+			return e.deferTo(ctx, tx, en.id, g.until, now)
+		}
+		sendID := id.New("snd")
+		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
+		_, err = tx.ExecContext(ctx, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
+			step_id, action, state, with_note, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)`,
+			sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, step.ID, string(action), withNote, now)
+		if db.IsUniqueViolation(err) {
+			res.kind = resultSkipped
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("claiming %s for enrollment %s: %w", action, en.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_pacing SET next_allowed_at = $2 WHERE account_id = $1`,
+			en.accountID, now.Add(g.gap)); err != nil {
+			return fmt.Errorf("pacing account %s: %w", en.accountID, err)
+		}
+		if err := e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now); err != nil {
+			return err
+		}
+		if e.opts.Enqueue != nil {
+			if err := e.opts.Enqueue(ctx, tx, sendID); err != nil {
+				return fmt.Errorf("enqueueing dispatch of %s: %w", sendID, err)
+			}
+		}
+		res = processResult{kind: resultClaimed, sendID: sendID}
+		return nil
+	})
+	return res, err
+}
+
+func conditionMet(step campaign.Step, en *enrollmentRow) bool {
+	if step.Type == campaign.StepIfAccepted {
+		return en.acceptedAt.Valid
+	}
+	return en.repliedAt.Valid
+}
+
+func mustNext(steps []campaign.Step, current string, met bool) string {
+	next, err := campaign.NextStepID(steps, current, met)
+	if err != nil || next == "" {
+		return campaign.End
+	}
+	return next
+}
+
+func actionOf(t campaign.StepType) Action {
+	switch t {
+	case campaign.StepInvite:
+		return ActionInvite
+	case campaign.StepMessage:
+		return ActionMessage
+	case campaign.StepInMail:
+		return ActionInMail
+	}
+	return ActionViewProfile
+}
+
+// moveTo puts an enrollment on a step (or ends it) and sets when it is due:
+// a wait waits, a condition waits for its signal until its timeout (or goes
+// on at once when the signal already came), an action is due now.
+func (e *Engine) moveTo(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, target string, now time.Time, depth int) error {
+	if target == campaign.End || target == "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'completed', next_action_at = NULL, updated_at = $2 WHERE id = $1`, en.id, now); err != nil {
+			return fmt.Errorf("completing enrollment %s: %w", en.id, err)
+		}
+		_, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, camp.ID)
+		return err
+	}
+	step, ok := campaign.StepByID(camp.Steps, target)
+	if !ok || depth > len(camp.Steps) {
+		return e.endEnrollment(ctx, tx, en, "step "+target+" does not exist", now)
+	}
+	next := now
+	switch step.Type {
+	case campaign.StepWait:
+		next = now.Add(step.WaitDuration())
+	case campaign.StepIfAccepted, campaign.StepIfReplied:
+		if conditionMet(step, en) {
+			en.stepID = step.ID
+			return e.moveTo(ctx, tx, camp, en, step.Then, now, depth+1)
+		}
+		next = now.Add(step.WithinDuration())
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET step_id = $2, next_action_at = $3, updated_at = $4 WHERE id = $1`,
+		en.id, step.ID, next, now); err != nil {
+		return fmt.Errorf("moving enrollment %s to step %s: %w", en.id, step.ID, err)
+	}
+	en.stepID = step.ID
+	return nil
+}
+
+func (e *Engine) deferTo(ctx context.Context, tx *sql.Tx, enrollmentID string, until, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $2, updated_at = $3 WHERE id = $1 AND state = 'active'`,
+		enrollmentID, until, now); err != nil {
+		return fmt.Errorf("deferring enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+func (e *Engine) endEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentRow, reason string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3 WHERE id = $1`,
+		en.id, reason, now); err != nil {
+		return fmt.Errorf("ending enrollment %s: %w", en.id, err)
+	}
+	_, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID)
+	return err
+}
+
+// gateResult is the first closed gate (code and when it clears), or, when
+// all are open, the pacing gap to leave after this send.
+type gateResult struct {
+	code  string
+	until time.Time
+	gap   time.Duration
+}
+
+// Gate codes, shared with diagnosis.
+const (
+	GateNotConnected = "account_not_connected"
+	GateCooldown     = "cooldown"
+	GateCredits      = "inmail_credits"
+	GateWindow       = "window_closed"
+	GateDailyCap     = "daily_cap"
+	GateWeeklyCap    = "weekly_cap"
+	GateCampaignCap  = "campaign_cap"
+	GateNotes        = "invitation_notes"
+	GatePacing       = "pacing"
+)
+
+// gates checks PRODUCT.md §4 in order, inside the claim's transaction. It
+// locks the account's pacing row first, so concurrent claims for one
+// account are serialised and its counts (account and campaign share, both
+// per account) cannot be overtaken.
+func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action Action, now time.Time) (gateResult, error) {
+	d := e.opts.DB
+	if _, err := tx.ExecContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING`, en.accountID, now); err != nil {
+		return gateResult{}, fmt.Errorf("preparing account pacing: %w", err)
+	}
+	var nextAllowed time.Time
+	if err := tx.QueryRowContext(ctx, `SELECT next_allowed_at FROM account_pacing WHERE account_id = $1`+d.ForUpdate(), en.accountID).Scan(&nextAllowed); err != nil {
+		return gateResult{}, fmt.Errorf("locking account pacing: %w", err)
+	}
+	acc, err := e.opts.Accounts.Get(ctx, tx, "", en.accountID)
+	if err != nil {
+		return gateResult{}, err
+	}
+	if acc.Status != account.StatusConnected {
+		return gateResult{code: GateNotConnected, until: now.Add(NotConnectedRecheck)}, nil
+	}
+	if b, err := ActiveBlock(ctx, tx, acc.ID, action, now); err != nil || b != nil {
+		if err != nil {
+			return gateResult{}, err
+		}
+		code := GateCooldown
+		if b.Kind == BlockCredits {
+			code = GateCredits
+		}
+		return gateResult{code: code, until: b.Until}, nil
+	}
+	loc, err := time.LoadLocation(acc.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	win, err := ParseWindow(acc.Window.Days, acc.Window.Start, acc.Window.End)
+	if err != nil {
+		win = DefaultWindow
+	}
+	if !win.Contains(now, loc) {
+		return gateResult{code: GateWindow, until: win.NextOpen(now, loc)}, nil
+	}
+	day := UTCDayStart(now)
+	tomorrow := day.Add(24 * time.Hour)
+	eff := EffectiveDaily(acc, action, now)
+	used, err := Used(ctx, tx, acc.ID, action, day)
+	if err != nil {
+		return gateResult{}, err
+	}
+	if used >= eff.Cap {
+		return gateResult{code: GateDailyCap, until: win.NextOpen(tomorrow, loc)}, nil
+	}
+	if action == ActionInvite {
+		weff := EffectiveWeeklyInvites(acc, now)
+		since := now.Add(-7 * 24 * time.Hour)
+		wused, err := Used(ctx, tx, acc.ID, action, since)
+		if err != nil {
+			return gateResult{}, err
+		}
+		if wused >= weff.Cap {
+			oldest, err := oldestInWindow(ctx, tx, acc.ID, action, since, wused, weff.Cap)
+			if err != nil {
+				return gateResult{}, err
+			}
+			return gateResult{code: GateWeeklyCap, until: win.NextOpen(oldest.Add(7*24*time.Hour+time.Second), loc)}, nil
+		}
+		if acc.Tier == account.TierFree && strings.TrimSpace(step.Note) != "" {
+			notes, oldest, err := NotesUsed(ctx, tx, acc.ID, now)
+			if err != nil {
+				return gateResult{}, err
+			}
+			if notes >= FreeNotesPer30Days {
+				return gateResult{code: GateNotes, until: win.NextOpen(oldest.Add(30*24*time.Hour+time.Second), loc)}, nil
+			}
+		}
+	}
+	campCap := campaignDailyCap(camp, action)
+	cused, err := CampaignUsed(ctx, tx, camp.ID, acc.ID, action, day)
+	if err != nil {
+		return gateResult{}, err
+	}
+	if cused >= campCap {
+		return gateResult{code: GateCampaignCap, until: win.NextOpen(tomorrow, loc)}, nil
+	}
+	if nextAllowed.After(now) {
+		return gateResult{code: GatePacing, until: nextAllowed}, nil
+	}
+	// Spread the day's remaining sends over what is left of the window,
+	// never closer than the spacing allows.
+	gap := e.opts.Spacing.Gap(e.random())
+	remaining := min(eff.Cap-used, campCap-cused)
+	if left := win.CloseAfter(now, loc).Sub(now); remaining > 1 && left > 0 {
+		spread := time.Duration(float64(left/time.Duration(remaining)) * (0.8 + 0.4*e.random()))
+		gap = max(gap, min(spread, left))
+	}
+	return gateResult{gap: gap}, nil
+}
+
+func campaignDailyCap(c campaign.Campaign, a Action) int {
+	switch a {
+	case ActionInvite:
+		return c.DailyCaps.Invite
+	case ActionMessage:
+		return c.DailyCaps.Message
+	case ActionInMail:
+		return c.DailyCaps.InMail
+	}
+	return c.DailyCaps.ViewProfile
+}

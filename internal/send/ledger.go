@@ -1,0 +1,192 @@
+package send
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// State is a ledger row's state.
+type State string
+
+// Ledger states.
+const (
+	StateIntent     State = "intent"
+	StateDispatched State = "dispatched"
+	StateConfirmed  State = "confirmed"
+	StateFailed     State = "failed"
+	StateUnknown    State = "unknown"
+	StateCancelled  State = "cancelled"
+)
+
+// countedStates are the rows that use up a cap: everything that reached,
+// may have reached, or is about to reach LinkedIn.
+const countedStates = `('intent', 'dispatched', 'confirmed', 'unknown')`
+
+// Used counts an account's ledger rows for an action since a moment.
+func Used(ctx context.Context, q db.Querier, accountID string, a Action, since time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
+		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates,
+		accountID, string(a), since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
+	}
+	return n, nil
+}
+
+// CampaignUsed counts a campaign's ledger rows on one sender account for an
+// action since a moment (a campaign's daily caps are per sender).
+func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID string, a Action, since time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
+		WHERE campaign_id = $1 AND account_id = $2 AND action = $3 AND claimed_at >= $4 AND state IN `+countedStates,
+		campaignID, accountID, string(a), since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s sends of campaign %s: %w", a, campaignID, err)
+	}
+	return n, nil
+}
+
+// NotesUsed counts invitations with a note in the last 30 days.
+func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Time) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullTime
+	err := q.QueryRowContext(ctx, `SELECT count(*), min(claimed_at) FROM sends
+		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+countedStates,
+		accountID, true, now.Add(-30*24*time.Hour)).Scan(&n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("counting invitation notes of account %s: %w", accountID, err)
+	}
+	return n, oldest.Time, nil
+}
+
+// oldestInWindow returns the claimed_at of the row that must age out of a
+// rolling window before one more send fits: the (used-cap+1)-th oldest.
+func oldestInWindow(ctx context.Context, q db.Querier, accountID string, a Action, since time.Time, used, limit int) (time.Time, error) {
+	if used < limit || limit < 0 {
+		return time.Time{}, nil
+	}
+	var at time.Time
+	err := q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
+		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates+`
+		ORDER BY claimed_at LIMIT 1 OFFSET $4`, accountID, string(a), since, used-limit).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("finding when the %s window frees: %w", a, err)
+	}
+	return at.UTC(), nil
+}
+
+// Limit is one row of GET /api/v1/accounts/{id}/limits.
+type Limit struct {
+	Action    Action    `json:"action"`
+	Period    string    `json:"period"`
+	Cap       int       `json:"cap"`
+	Binding   Binding   `json:"binding"`
+	Used      int       `json:"used"`
+	Remaining int       `json:"remaining"`
+	ResetsAt  time.Time `json:"resets_at"`
+}
+
+// EffectiveDaily is an account's effective daily cap for an action at now.
+func EffectiveDaily(a account.Account, act Action, now time.Time) Effective {
+	f := RampFactor(a.RampStartedAt, now)
+	return EffectiveCap(DailyCap(Ceilings(a.Tier), act), DailyCap(a.Caps, act), f)
+}
+
+// EffectiveWeeklyInvites is an account's effective rolling 7-day invite cap.
+func EffectiveWeeklyInvites(a account.Account, now time.Time) Effective {
+	f := RampFactor(a.RampStartedAt, now)
+	return EffectiveCap(Ceilings(a.Tier).InviteWeekly, a.Caps.InviteWeekly, f)
+}
+
+// Limits reads an account's caps, usage and reset times from the ledger.
+func Limits(ctx context.Context, q db.Querier, a account.Account, now time.Time) ([]Limit, error) {
+	day := UTCDayStart(now)
+	var out []Limit
+	for _, act := range Actions {
+		eff := EffectiveDaily(a, act, now)
+		used, err := Used(ctx, q, a.ID, act, day)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Limit{Action: act, Period: "day", Cap: eff.Cap, Binding: eff.Binding, Used: used,
+			Remaining: max(0, eff.Cap-used), ResetsAt: day.Add(24 * time.Hour)})
+		if act == ActionInvite {
+			weff := EffectiveWeeklyInvites(a, now)
+			since := now.Add(-7 * 24 * time.Hour)
+			wused, err := Used(ctx, q, a.ID, act, since)
+			if err != nil {
+				return nil, err
+			}
+			resets := now
+			if wused >= weff.Cap {
+				oldest, err := oldestInWindow(ctx, q, a.ID, act, since, wused, weff.Cap)
+				if err != nil {
+					return nil, err
+				}
+				resets = oldest.Add(7 * 24 * time.Hour)
+			}
+			out = append(out, Limit{Action: act, Period: "7d", Cap: weff.Cap, Binding: weff.Binding, Used: wused,
+				Remaining: max(0, weff.Cap-wused), ResetsAt: resets})
+		}
+	}
+	return out, nil
+}
+
+// Block is an active cooldown or breaker.
+type Block struct {
+	AccountID string    `json:"account_id"`
+	Action    Action    `json:"action"`
+	Kind      string    `json:"kind"`
+	Until     time.Time `json:"until"`
+	Reason    string    `json:"reason"`
+}
+
+// Block kinds.
+const (
+	BlockCooldown = "cooldown"
+	BlockCredits  = "credits"
+)
+
+// ActiveBlock returns the block holding an action on an account at now, if any.
+func ActiveBlock(ctx context.Context, q db.Querier, accountID string, a Action, now time.Time) (*Block, error) {
+	var b Block
+	err := q.QueryRowContext(ctx, `SELECT account_id, action, kind, until, reason FROM send_blocks
+		WHERE account_id = $1 AND action = $2 AND until > $3 ORDER BY until DESC LIMIT 1`,
+		accountID, string(a), now).Scan(&b.AccountID, &b.Action, &b.Kind, &b.Until, &b.Reason)
+	if db.IsNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading blocks of account %s: %w", accountID, err)
+	}
+	b.Until = b.Until.UTC()
+	return &b, nil
+}
+
+// SetBlock records (or extends) a cooldown or breaker.
+func SetBlock(ctx context.Context, q db.Querier, b Block, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO send_blocks (account_id, action, kind, until, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (account_id, action, kind) DO UPDATE SET until = excluded.until, reason = excluded.reason,
+			created_at = excluded.created_at`,
+		b.AccountID, string(b.Action), b.Kind, b.Until, b.Reason, now)
+	if err != nil {
+		return fmt.Errorf("recording %s block on account %s: %w", b.Kind, b.AccountID, err)
+	}
+	return nil
+}
+
+// ClearBlock lifts a block early (a recorded InMail top-up).
+func ClearBlock(ctx context.Context, q db.Querier, accountID string, a Action, kind string) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM send_blocks WHERE account_id = $1 AND action = $2 AND kind = $3`, accountID, string(a), kind)
+	if err != nil {
+		return fmt.Errorf("clearing %s block on account %s: %w", kind, accountID, err)
+	}
+	return nil
+}
