@@ -16,6 +16,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/token"
@@ -45,6 +46,9 @@ type Options struct {
 	Sync     Syncer
 	Clock    clock.Clock
 	Logger   *slog.Logger
+
+	// Campaigns serves the campaign routes; nil answers them with 503.
+	Campaigns *campaign.Service
 }
 
 // Server serves the JSON API.
@@ -72,6 +76,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/accounts/sync", s.syncAccounts)
 	s.handle("GET /api/v1/alerts", s.listAlerts)
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
+	s.registerCampaignRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		Problem(w, http.StatusNotFound, "not found", "no such route: "+r.Method+" "+r.URL.Path)
 	})

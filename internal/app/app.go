@@ -5,6 +5,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,11 +15,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/api"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/connect"
+	"github.com/keel-outreach/keel/internal/send"
+	"github.com/keel-outreach/keel/internal/webhook"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
@@ -53,6 +62,15 @@ type App struct {
 	// Sandbox is the in-process fake Unipile, nil with real credentials.
 	Sandbox *fake.Server
 	Queue   *jobs.Queue
+
+	Campaigns *campaign.Service
+	Connect   *connect.Service
+	Webhooks  *webhook.Receiver
+	Sender    *send.Engine
+	API       *api.Server
+	// WebhookSecret is the secret Unipile must send; in sandbox mode one is
+	// made up when none is configured.
+	WebhookSecret string
 
 	out      io.Writer
 	listener net.Listener
@@ -104,6 +122,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		fmt.Fprintln(a.out, "warning:", w)
 	}
 	a.Accounts = account.NewService(d, a.Clock)
+	a.Campaigns = campaign.NewService(d, a.Clock)
+	// Every status flip pauses or resumes the account's campaigns in the
+	// flip's own transaction.
+	a.Accounts.OnFlip("campaigns", a.Campaigns.OnAccountFlip)
 
 	a.listener = opts.Listener
 	if a.listener == nil {
@@ -116,12 +138,72 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.setupServices(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.setupQueue(); err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.routes()
 	return a, nil
+}
+
+func (a *App) setupServices() error {
+	a.WebhookSecret = a.Config.WebhookSecret
+	if a.WebhookSecret == "" {
+		a.WebhookSecret = randomSecret()
+	}
+	var err error
+	a.Connect, err = connect.New(connect.Options{DB: a.DB, Accounts: a.Accounts, Client: a.Provider,
+		PublicURL: a.Config.PublicURL, Clock: a.Clock, Logger: a.Logger})
+	if err != nil {
+		return fmt.Errorf("configuring hosted auth: %w", err)
+	}
+	a.Webhooks, err = webhook.NewReceiver(webhook.Options{DB: a.DB, Accounts: a.Accounts, Clock: a.Clock,
+		Logger: a.Logger, Secret: a.WebhookSecret})
+	if err != nil {
+		return fmt.Errorf("configuring the webhook receiver: %w", err)
+	}
+	a.Sender, err = send.New(send.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Client: a.Provider,
+		Clock: a.Clock, Logger: a.Logger, Spacing: send.Spacing{Min: a.Config.MinSpacing, Max: 3 * a.Config.MinSpacing},
+		Enqueue: a.enqueueDispatch})
+	if err != nil {
+		return fmt.Errorf("configuring the sender: %w", err)
+	}
+	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
+		Sync: func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
+		Clock: a.Clock, Logger: a.Logger})
+	return nil
+}
+
+// tasks are the periodic jobs of a worker process.
+func (a *App) tasks() map[string]task {
+	return map[string]task{
+		"webhook_inbox": {every: 30 * time.Second, run: func(ctx context.Context) error {
+			_, err := a.Webhooks.ProcessPending(ctx)
+			return err
+		}},
+		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
+		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
+			_, err := a.Sender.RunPass(ctx)
+			return err
+		}},
+		"send_reconcile": {every: 5 * time.Minute, run: func(ctx context.Context) error {
+			if _, err := a.Sender.DispatchPending(ctx); err != nil {
+				return err
+			}
+			_, err := a.Sender.ReconcileUnknown(ctx)
+			return err
+		}},
+		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
+			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := a.Campaigns.Reconcile(ctx, tx)
+				return err
+			})
+		}},
+	}
 }
 
 func (a *App) setupProvider() error {
@@ -151,7 +233,10 @@ func (a *App) setupProvider() error {
 
 func (a *App) setupQueue() error {
 	workers := river.NewWorkers()
-	var periodic []*river.PeriodicJob
+	tasks := a.tasks()
+	river.AddWorker(workers, &taskWorker{tasks: tasks})
+	river.AddWorker(workers, &dispatchWorker{dispatch: a.Sender.Dispatch})
+	periodic := periodicJobs(tasks)
 	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodic,
 		MaxWorkers: a.Config.Workers, Logger: a.Logger})
 	if err != nil {
@@ -172,6 +257,9 @@ func (a *App) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.mux.HandleFunc("GET /readyz", a.readyz)
+	a.mux.Handle("/api/", a.API)
+	a.mux.Handle("POST "+webhook.Path, a.Webhooks)
+	a.mux.Handle("POST "+connect.CallbackPath, a.Connect.CallbackHandler())
 }
 
 // readyz answers 200 only when the database is reachable, its migrations are
@@ -199,12 +287,25 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Run serves HTTP and runs workers until ctx ends, then stops gracefully.
 func (a *App) Run(ctx context.Context) error {
-	if err := a.Queue.Start(ctx); err != nil {
-		return err
-	}
 	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
+	if a.Sandbox != nil {
+		if err := a.seedSandbox(ctx); err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("preparing sandbox data: %w", err)
+		}
+	}
+	// Unipile must know where to send account, relation and message events;
+	// a failure here is logged, not fatal, and the next start tries again.
+	if err := webhook.EnsureWebhooks(ctx, a.Provider, a.Config.PublicURL, a.WebhookSecret); err != nil {
+		a.Logger.Warn("registering Unipile webhooks", "error", err)
+		fmt.Fprintln(a.out, "warning: could not register Unipile webhooks; will retry at next start:", oneLine(err.Error()))
+	}
+	if err := a.Queue.Start(ctx); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	fmt.Fprintf(a.out, "Keel is listening on http://%s (database: %s)\n", a.Addr(), a.DB.Engine)
 	a.Logger.Info("serving", "addr", a.Addr(), "engine", string(a.DB.Engine))
 	var serveErr error
@@ -233,6 +334,14 @@ func (a *App) Close() error {
 		_ = a.listener.Close()
 	}
 	return a.DB.Close()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func randomSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

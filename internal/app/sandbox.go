@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/token"
+	"github.com/keel-outreach/keel/internal/unipile/fake"
+	"github.com/keel-outreach/keel/internal/workspace"
+)
+
+// DemoWorkspace is the workspace sandbox mode fills on a fresh database.
+const DemoWorkspace = "demo"
+
+// seedSandbox makes the in-memory fake Unipile agree with the database: the
+// fake forgets everything on restart, and an account the provider does not
+// know would be (correctly) disconnected by the health monitor after three
+// checks. On a fresh database it creates a demo workspace with accounts,
+// one of them needing a reconnect, and prints an API token for it.
+func (a *App) seedSandbox(ctx context.Context) error {
+	existing, err := a.Accounts.List(ctx, a.DB.SQL, account.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for _, acc := range existing {
+		status := "OK"
+		if acc.Status != account.StatusConnected {
+			status = "CREDENTIALS"
+		}
+		a.Sandbox.AddAccount(fake.AccountSpec{ID: acc.ProviderAccountID, Name: acc.Name, Status: status})
+	}
+	wss, err := workspace.List(ctx, a.DB.SQL)
+	if err != nil || len(wss) > 0 {
+		return err
+	}
+	ws, err := workspace.Create(ctx, a.DB.SQL, DemoWorkspace, "Demo (sandbox)", a.Clock.Now())
+	if err != nil {
+		return err
+	}
+	names := []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"}
+	var broken string
+	for i, n := range names {
+		id := a.Sandbox.AddAccount(fake.AccountSpec{Name: n})
+		if i == len(names)-1 {
+			broken = id
+		}
+	}
+	if _, err := a.Connect.Sync(ctx, ws.ID); err != nil {
+		return fmt.Errorf("importing sandbox accounts: %w", err)
+	}
+	// One account loses its session, so the demo shows a "Reconnect needed"
+	// pill and the reconnect flow can be tried.
+	if acc, err := a.Accounts.GetByProviderID(ctx, a.DB.SQL, broken); err == nil {
+		c := account.TerminalCredentials()
+		if _, err := a.Accounts.Flip(ctx, account.FlipRequest{AccountID: acc.ID, To: account.StatusDisconnected, Copy: &c,
+			Reason: "sandbox demo: credentials expired", Source: account.SourceWebhook, Actor: "sandbox"}); err != nil {
+			return err
+		}
+		_ = a.Sandbox.SetAccountStatus(broken, "CREDENTIALS")
+	}
+	_, secret, err := token.Create(ctx, a.DB.SQL, ws.ID, "sandbox", a.Clock.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "SANDBOX MODE: created workspace %q with %d demo accounts; API token (shown once): %s\n", DemoWorkspace, len(names), secret)
+	return nil
+}

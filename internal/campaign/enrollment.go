@@ -1,0 +1,240 @@
+package campaign
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// EnrollmentState is where a prospect stands in a campaign. The
+// database's enrollments_state_chk holds the same list.
+type EnrollmentState string
+
+// Enrollment states (PRODUCT.md §3).
+const (
+	// EnrollmentPending: imported, the campaign has not started it yet.
+	EnrollmentPending EnrollmentState = "pending"
+	// EnrollmentActive: at a step, due at next_action_at.
+	EnrollmentActive EnrollmentState = "active"
+	// EnrollmentSoftPaused: at a step, waiting for its sender account to
+	// be connected again.
+	EnrollmentSoftPaused EnrollmentState = "soft_paused"
+	// EnrollmentCompleted: went through the whole sequence.
+	EnrollmentCompleted EnrollmentState = "completed"
+	// EnrollmentReplied: replied, and the campaign stops on reply.
+	EnrollmentReplied EnrollmentState = "replied"
+	// EnrollmentEnded: stopped early, for the visible ended_reason.
+	EnrollmentEnded EnrollmentState = "ended"
+	// EnrollmentFailed: stopped by provider errors, last_error says which.
+	EnrollmentFailed EnrollmentState = "failed"
+)
+
+// Valid reports whether s is a known state.
+func (s EnrollmentState) Valid() bool {
+	switch s {
+	case EnrollmentPending, EnrollmentActive, EnrollmentSoftPaused, EnrollmentCompleted,
+		EnrollmentReplied, EnrollmentEnded, EnrollmentFailed:
+		return true
+	}
+	return false
+}
+
+// Live reports whether the prospect's sequence is not over.
+func (s EnrollmentState) Live() bool {
+	return s == EnrollmentPending || s == EnrollmentActive || s == EnrollmentSoftPaused
+}
+
+// MaxFailures is how many external failures end a prospect (failures
+// never exceeds it: enrollments_failures_chk).
+const MaxFailures = 3
+
+// Enrollment is one prospect in one campaign, with the prospect fields
+// the API shows beside it.
+type Enrollment struct {
+	ID           string
+	WorkspaceID  string
+	CampaignID   string
+	ProspectID   string
+	AccountID    string
+	State        EnrollmentState
+	StepID       string
+	NextActionAt *time.Time
+	EndedReason  string
+	LastError    string
+	Failures     int
+	AcceptedAt   *time.Time
+	RepliedAt    *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+
+	// The prospect's identity, for display: LinkedInURL is the /in/ URL or
+	// else the Sales Navigator lead URL.
+	LinkedInURL string
+	ProviderID  string
+	FirstName   string
+}
+
+func nullStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// MarshalJSON writes the enrollment JSON of CONTRACT.md, with null for
+// absent values.
+func (e Enrollment) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID           string          `json:"id"`
+		CampaignID   string          `json:"campaign_id"`
+		ProspectID   string          `json:"prospect_id"`
+		AccountID    string          `json:"account_id"`
+		State        EnrollmentState `json:"state"`
+		StepID       *string         `json:"step_id"`
+		NextActionAt *time.Time      `json:"next_action_at"`
+		EndedReason  *string         `json:"ended_reason"`
+		LastError    *string         `json:"last_error"`
+		Failures     int             `json:"failures"`
+		AcceptedAt   *time.Time      `json:"accepted_at"`
+		RepliedAt    *time.Time      `json:"replied_at"`
+		LinkedInURL  *string         `json:"linkedin_url"`
+		ProviderID   *string         `json:"provider_id"`
+		FirstName    string          `json:"first_name"`
+		CreatedAt    time.Time       `json:"created_at"`
+		UpdatedAt    time.Time       `json:"updated_at"`
+	}{e.ID, e.CampaignID, e.ProspectID, e.AccountID, e.State, nullStr(e.StepID), e.NextActionAt,
+		nullStr(e.EndedReason), nullStr(e.LastError), e.Failures, e.AcceptedAt, e.RepliedAt,
+		nullStr(e.LinkedInURL), nullStr(e.ProviderID), e.FirstName, e.CreatedAt, e.UpdatedAt})
+}
+
+const enrollmentColumns = `e.id, e.workspace_id, e.campaign_id, e.prospect_id, e.account_id, e.state, e.step_id,
+	e.next_action_at, e.ended_reason, e.last_error, e.failures, e.accepted_at, e.replied_at, e.created_at, e.updated_at,
+	p.linkedin_url, p.sales_nav_id, p.provider_id, p.first_name`
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+func scanEnrollment(row scanner) (Enrollment, error) {
+	var (
+		e                                    Enrollment
+		step, ended, lastErr, link, nav, pid sql.NullString
+		next, accepted, replied              sql.NullTime
+	)
+	if err := row.Scan(&e.ID, &e.WorkspaceID, &e.CampaignID, &e.ProspectID, &e.AccountID, &e.State, &step,
+		&next, &ended, &lastErr, &e.Failures, &accepted, &replied, &e.CreatedAt, &e.UpdatedAt,
+		&link, &nav, &pid, &e.FirstName); err != nil {
+		return Enrollment{}, err
+	}
+	e.StepID, e.EndedReason, e.LastError, e.ProviderID = step.String, ended.String, lastErr.String, pid.String
+	e.NextActionAt, e.AcceptedAt, e.RepliedAt = timePtr(next), timePtr(accepted), timePtr(replied)
+	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+	e.LinkedInURL = link.String
+	if e.LinkedInURL == "" && nav.String != "" {
+		e.LinkedInURL = SalesNavURL(nav.String)
+	}
+	return e, nil
+}
+
+// EnrollmentListOptions filters and pages ListEnrollments.
+type EnrollmentListOptions struct {
+	// State, when set, keeps only enrollments in that state.
+	State EnrollmentState
+	// After is the last id of the previous page.
+	After string
+	// Limit caps the page; 0 means no cap.
+	Limit int
+}
+
+// ListEnrollments returns a campaign's enrollments ordered by id (import
+// order). The campaign must belong to workspaceID (unless it is empty),
+// else ErrNotFound.
+func (s *Service) ListEnrollments(ctx context.Context, q db.Querier, workspaceID, campaignID string, opts EnrollmentListOptions) ([]Enrollment, error) {
+	if _, err := s.read(ctx, q, workspaceID, campaignID, false); err != nil {
+		return nil, err
+	}
+	query := `SELECT ` + enrollmentColumns + ` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+		WHERE e.campaign_id = $1 AND e.id > $2`
+	args := []any{campaignID, opts.After}
+	if opts.State != "" {
+		args = append(args, string(opts.State))
+		query += fmt.Sprintf(` AND e.state = $%d`, len(args))
+	}
+	query += ` ORDER BY e.id`
+	if opts.Limit > 0 {
+		args = append(args, opts.Limit)
+		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing enrollments of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []Enrollment
+	for rows.Next() {
+		e, err := scanEnrollment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing enrollments of campaign %s: %w", campaignID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GetEnrollment reads one enrollment by id (any workspace: for workers).
+func (s *Service) GetEnrollment(ctx context.Context, q db.Querier, enrollmentID string) (Enrollment, error) {
+	e, err := scanEnrollment(q.QueryRowContext(ctx, `SELECT `+enrollmentColumns+`
+		FROM enrollments e JOIN prospects p ON p.id = e.prospect_id WHERE e.id = $1`, enrollmentID))
+	if db.IsNoRows(err) {
+		return Enrollment{}, fmt.Errorf("enrollment %s: %w", enrollmentID, ErrNotFound)
+	}
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("reading enrollment %s: %w", enrollmentID, err)
+	}
+	return e, nil
+}
+
+// GetProspect reads one prospect by id (any workspace: for workers that
+// render templates).
+func (s *Service) GetProspect(ctx context.Context, q db.Querier, prospectID string) (Prospect, error) {
+	p, err := scanProspect(q.QueryRowContext(ctx, `SELECT `+prospectColumns+` FROM prospects WHERE id = $1`, prospectID))
+	if db.IsNoRows(err) {
+		return Prospect{}, fmt.Errorf("prospect %s: %w", prospectID, ErrNotFound)
+	}
+	if err != nil {
+		return Prospect{}, fmt.Errorf("reading prospect %s: %w", prospectID, err)
+	}
+	return p, nil
+}
+
+const prospectColumns = `id, workspace_id, linkedin_url, public_slug, sales_nav_id, provider_id, first_name, last_name,
+	company, custom_fields, created_at, updated_at`
+
+func scanProspect(row scanner) (Prospect, error) {
+	var (
+		p                    Prospect
+		link, slug, nav, pid sql.NullString
+		custom               string
+	)
+	if err := row.Scan(&p.ID, &p.WorkspaceID, &link, &slug, &nav, &pid, &p.FirstName, &p.LastName,
+		&p.Company, &custom, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return Prospect{}, err
+	}
+	p.LinkedInURL, p.PublicSlug, p.SalesNavID, p.ProviderID = link.String, slug.String, nav.String, pid.String
+	if err := json.Unmarshal([]byte(custom), &p.Custom); err != nil {
+		return Prospect{}, fmt.Errorf("decoding custom fields of prospect %s: %w", p.ID, err)
+	}
+	if p.Custom == nil {
+		p.Custom = map[string]string{}
+	}
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return p, nil
+}
