@@ -23,15 +23,15 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/api"
 	"github.com/keel-outreach/keel/internal/campaign"
-	"github.com/keel-outreach/keel/internal/connect"
-	"github.com/keel-outreach/keel/internal/send"
-	"github.com/keel-outreach/keel/internal/webhook"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
+	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
+	"github.com/keel-outreach/keel/internal/webhook"
 )
 
 // SandboxPrefix is where the built-in fake Unipile is mounted in sandbox mode.
@@ -173,7 +173,7 @@ func (a *App) setupServices() error {
 		return fmt.Errorf("configuring the sender: %w", err)
 	}
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
-		Sync: func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
+		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
 		Clock: a.Clock, Logger: a.Logger})
 	return nil
 }

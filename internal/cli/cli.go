@@ -55,6 +55,7 @@ commands:
   workspace create SLUG               print the new workspace id
   token create --workspace SLUG       print a new API token once
   accounts list [--workspace SLUG] [--json]
+  accounts sync --workspace SLUG      import the LinkedIn accounts Unipile lists
   campaigns list [--workspace SLUG] [--json]
   alerts list [--open] [--json]
   repair split-state [--apply] [--json]
@@ -70,7 +71,7 @@ func commands() map[string]command {
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
 		"token":     sub(map[string]command{"create": runTokenCreate}),
-		"accounts":  sub(map[string]command{"list": runAccountsList}),
+		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),

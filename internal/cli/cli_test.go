@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/unipile/fake"
 )
 
 type result struct {
@@ -110,5 +111,45 @@ func TestWorkspaceAccountsAlertsRepair(t *testing.T) {
 	}
 	if r := run(t, env, "alerts", "list", "--open", "--json"); r.code != ExitOK || strings.TrimSpace(r.stdout) != "[]" {
 		t.Fatalf("alerts list: %+v", r)
+	}
+}
+
+func TestAccountsSyncIsSynchronous(t *testing.T) {
+	t.Parallel()
+	srv := fake.New(fake.Options{})
+	ok1 := srv.AddAccount(fake.AccountSpec{Name: "One"})
+	ok2 := srv.AddAccount(fake.AccountSpec{Name: "Two"})
+	creds := srv.AddAccount(fake.AccountSpec{Name: "Three", Status: "CREDENTIALS"})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	env := sqliteEnv(t)
+	env["UNIPILE_DSN"] = srv.URL()
+	env["UNIPILE_API_KEY"] = srv.APIKey()
+	env["KEEL_WEBHOOK_SECRET"] = "s3cret-for-tests"
+	if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
+		t.Fatal(r)
+	}
+	if r := run(t, env, "accounts", "sync"); r.code != ExitUsage {
+		t.Fatalf("sync without --workspace: %+v", r)
+	}
+	if r := run(t, env, "accounts", "sync", "--workspace", "acme"); r.code != ExitOK || !strings.Contains(r.stdout, "created 3") {
+		t.Fatalf("sync: %+v", r)
+	}
+	r := run(t, env, "accounts", "list", "--workspace", "acme", "--json")
+	var list []account.Account
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	got := map[string]account.Status{}
+	for _, a := range list {
+		got[a.ProviderAccountID] = a.Status
+	}
+	if got[ok1] != account.StatusConnected || got[ok2] != account.StatusConnected || got[creds] == account.StatusConnected || len(got) != 3 {
+		t.Fatalf("statuses after sync: %v", got)
+	}
+	if r := run(t, env, "accounts", "sync", "--workspace", "acme"); r.code != ExitOK || !strings.Contains(r.stdout, "existing 3") {
+		t.Fatalf("second sync must create nothing: %+v", r)
 	}
 }
