@@ -1,0 +1,137 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/config"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startSandbox runs a whole Keel process on loopback in sandbox mode.
+func startSandbox(t *testing.T) (*App, string, *syncBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	cfg := config.Config{DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "keel.db"), Addr: addr,
+		PublicURL: "http://" + addr, HealthInterval: time.Minute, SchedulerInterval: time.Minute,
+		MinSpacing: time.Minute, Workers: 2}
+	out := &syncBuffer{}
+	a, err := Open(context.Background(), cfg, Options{Out: out, Listener: ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		a.Close()
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 && strings.Contains(out.String(), "listening") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready in time; output: %s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return a, base, out
+}
+
+func TestServeSandbox(t *testing.T) {
+	t.Parallel()
+	a, base, out := startSandbox(t)
+
+	t.Run("SaysSandboxLoudly", func(t *testing.T) {
+		if !strings.Contains(out.String(), "SANDBOX MODE") {
+			t.Fatalf("start-up output: %s", out.String())
+		}
+	})
+	t.Run("HealthAndReadiness", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get(base + path)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%s: %v %v", path, resp, err)
+			}
+			resp.Body.Close()
+		}
+	})
+	t.Run("RegistersOneWebhookPerSource", func(t *testing.T) {
+		hooks, err := a.Provider.AllWebhooks(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hooks) != 3 {
+			t.Fatalf("webhooks registered with the provider: %+v", hooks)
+		}
+	})
+	t.Run("DemoAccountsAndTokenWork", func(t *testing.T) {
+		tok := ""
+		for _, f := range strings.Fields(out.String()) {
+			if strings.HasPrefix(f, "keel_") {
+				tok = f
+			}
+		}
+		req, _ := http.NewRequest("GET", base+"/api/v1/accounts", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Items []account.Account `json:"items"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Items) != 3 {
+			t.Fatalf("demo accounts: %v %+v", err, body)
+		}
+		reconnect := 0
+		for _, acc := range body.Items {
+			if acc.ReconnectNeeded() {
+				reconnect++
+			}
+		}
+		if reconnect != 1 {
+			t.Fatalf("the demo shows exactly one account needing a reconnect, got %d", reconnect)
+		}
+	})
+}
