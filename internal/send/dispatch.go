@@ -180,7 +180,7 @@ func (e *Engine) recipient(ctx context.Context, row sendRow, p payload) (string,
 	if ident == "" {
 		ident = p.prospect.SalesNavID
 	}
-	prof, err := e.opts.Client.GetProfile(ctx, row.accountID, ident, unipile.ProfileOptions{})
+	prof, err := e.opts.Client.GetProfile(ctx, p.acc.ProviderAccountID, ident, unipile.ProfileOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -194,21 +194,21 @@ func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, 
 		if ident == "" {
 			ident = p.prospect.PublicSlug
 		}
-		prof, err := e.opts.Client.GetProfile(ctx, row.accountID, ident, unipile.ProfileOptions{})
+		prof, err := e.opts.Client.GetProfile(ctx, p.acc.ProviderAccountID, ident, unipile.ProfileOptions{})
 		return callResult{ref: prof.ProviderID.String()}, err
 	case ActionInvite:
 		to, err := e.recipient(ctx, row, p)
 		if err != nil {
 			return callResult{}, err
 		}
-		sent, err := e.opts.Client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: row.accountID, ProviderID: to, Message: p.note})
+		sent, err := e.opts.Client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: p.acc.ProviderAccountID, ProviderID: to, Message: p.note})
 		return callResult{ref: sent.InvitationID.String()}, err
 	case ActionMessage, ActionInMail:
 		to, err := e.recipient(ctx, row, p)
 		if err != nil {
 			return callResult{}, err
 		}
-		req := unipile.StartChatRequest{AccountID: row.accountID, AttendeeIDs: []string{to}, Text: p.text}
+		req := unipile.StartChatRequest{AccountID: p.acc.ProviderAccountID, AttendeeIDs: []string{to}, Text: p.text}
 		if row.action == ActionInMail {
 			req.Subject = p.subject
 			req.LinkedIn.InMail = true
@@ -290,13 +290,6 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			_, err := e.opts.Accounts.FlipTx(ctx, tx, account.FlipRequest{AccountID: row.accountID, To: to, Copy: &c,
 				Reason: "send answered " + kind.String(), Source: account.SourceSendError, Actor: "sender"})
 			if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) && !errors.Is(err, account.ErrTransitionNotAllowed) {
-				return err
-			}
-			return e.deferTo(ctx, tx, en.id, now.Add(NotConnectedRecheck), now)
-		case unipile.KindNotFound:
-			// Usually the account itself is gone at Unipile: the health
-			// monitor decides that. The prospect's budget is not spent.
-			if err := fail(); err != nil {
 				return err
 			}
 			return e.deferTo(ctx, tx, en.id, now.Add(NotConnectedRecheck), now)
@@ -433,6 +426,9 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 		if p.prospect, err = e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID); err != nil {
 			return err
 		}
+		if p.acc, err = e.opts.Accounts.Get(ctx, tx, "", row.accountID); err != nil {
+			return err
+		}
 		camp, err := e.opts.Campaigns.Get(ctx, tx, "", row.campaignID)
 		if err != nil {
 			return err
@@ -480,7 +476,7 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, callResult, error) {
 	switch row.action {
 	case ActionInvite:
-		page, err := e.opts.Client.ListSentInvitations(ctx, row.accountID, unipile.PageOptions{Limit: 100})
+		page, err := e.opts.Client.ListSentInvitations(ctx, p.acc.ProviderAccountID, unipile.PageOptions{Limit: 100})
 		if err != nil {
 			return false, callResult{}, err
 		}
@@ -495,7 +491,7 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 		if p.prospect.ProviderID == "" {
 			return false, callResult{}, nil
 		}
-		chats, err := e.opts.Client.ListChats(ctx, row.accountID, unipile.PageOptions{Limit: 50})
+		chats, err := e.opts.Client.ListChats(ctx, p.acc.ProviderAccountID, unipile.PageOptions{Limit: 50})
 		if err != nil {
 			return false, callResult{}, err
 		}

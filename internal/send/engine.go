@@ -99,6 +99,28 @@ func (e *Engine) random() float64 {
 	return e.rng.Float64()
 }
 
+// PerAccountPerPass is how many due enrollments of one account a pass
+// looks at.
+const PerAccountPerPass = 3
+
+func (e *Engine) pacing(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT account_id, next_allowed_at FROM account_pacing`)
+	if err != nil {
+		return nil, fmt.Errorf("reading pacing: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var t time.Time
+		if err := rows.Scan(&id, &t); err != nil {
+			return nil, err
+		}
+		out[id] = t.UTC()
+	}
+	return out, rows.Err()
+}
+
 // PassSummary counts what a scheduler pass did.
 type PassSummary struct {
 	Due      int
@@ -116,35 +138,52 @@ type PassSummary struct {
 func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	now := e.opts.Clock.Now()
 	sum := PassSummary{Deferrals: map[string]int{}}
+	// Each account acts at most once per spacing interval, so a pass only
+	// needs the first few due enrollments of each account; the rest stay
+	// due, untouched, until their account's turn comes.
 	rows, err := e.opts.DB.SQL.QueryContext(ctx, `
-		SELECT en.id FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
-		 WHERE en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running'
-		 ORDER BY en.next_action_at, en.id LIMIT $2`, now, e.opts.BatchSize)
+		SELECT id, account_id FROM (
+			SELECT en.id, en.account_id, en.next_action_at,
+			       ROW_NUMBER() OVER (PARTITION BY en.account_id ORDER BY en.next_action_at, en.id) AS rn
+			  FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
+			 WHERE en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running') due
+		 WHERE rn <= $2 ORDER BY next_action_at, id LIMIT $3`, now, PerAccountPerPass, e.opts.BatchSize)
 	if err != nil {
 		return sum, fmt.Errorf("finding due enrollments: %w", err)
 	}
-	var ids []string
+	type due struct{ id, account string }
+	var list []due
 	for rows.Next() {
-		var enrollmentID string
-		if err := rows.Scan(&enrollmentID); err != nil {
+		var d due
+		if err := rows.Scan(&d.id, &d.account); err != nil {
 			rows.Close()
 			return sum, fmt.Errorf("finding due enrollments: %w", err)
 		}
-		ids = append(ids, enrollmentID)
+		list = append(list, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return sum, fmt.Errorf("finding due enrollments: %w", err)
 	}
-	sum.Due = len(ids)
-	for _, enrollmentID := range ids {
-		res, err := e.process(ctx, enrollmentID, now)
+	pacing, err := e.pacing(ctx)
+	if err != nil {
+		return sum, err
+	}
+	sum.Due = len(list)
+	for _, d := range list {
+		if next, ok := pacing[d.account]; ok && next.After(now) {
+			sum.Skipped++
+			sum.Deferrals[GatePacing]++
+			continue
+		}
+		res, err := e.process(ctx, d.id, now)
 		if err != nil {
 			return sum, err
 		}
 		switch res.kind {
 		case resultClaimed:
 			sum.Claimed++
+			pacing[d.account] = now.Add(time.Second) // claimed: the rest of this account waits for the next pass
 			if e.opts.Enqueue == nil {
 				if err := e.Dispatch(ctx, res.sendID); err != nil {
 					return sum, err
@@ -256,9 +295,21 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		if err != nil {
 			return err
 		}
+		if g.code == GatePacing {
+			res = processResult{kind: resultSkipped, code: g.code}
+			return nil
+		}
 		if g.code != "" {
+			// Every due enrollment of this account at this step waits on
+			// the same gate: defer them together, so none is looked at
+			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: g.code}
-			return e.deferTo(ctx, tx, en.id, g.until, now)
+			if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $4, updated_at = $5
+				WHERE account_id = $1 AND campaign_id = $2 AND step_id = $3 AND state = 'active' AND next_action_at <= $5`,
+				en.accountID, en.campaignID, en.stepID, g.until, now); err != nil {
+				return fmt.Errorf("deferring enrollments at step %s: %w", en.stepID, err)
+			}
+			return nil
 		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""

@@ -2,7 +2,6 @@ package send
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -52,17 +51,29 @@ func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID strin
 	return n, nil
 }
 
-// NotesUsed counts invitations with a note in the last 30 days.
+// NotesUsed counts invitations with a note in the last 30 days and returns
+// the oldest of them (when the next slot frees).
 func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Time) (int, time.Time, error) {
+	since := now.Add(-30 * 24 * time.Hour)
 	var n int
-	var oldest sql.NullTime
-	err := q.QueryRowContext(ctx, `SELECT count(*), min(claimed_at) FROM sends
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
 		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+countedStates,
-		accountID, true, now.Add(-30*24*time.Hour)).Scan(&n, &oldest)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("counting invitation notes of account %s: %w", accountID, err)
+		accountID, true, since).Scan(&n)
+	if err != nil || n == 0 {
+		if err != nil {
+			err = fmt.Errorf("counting invitation notes of account %s: %w", accountID, err)
+		}
+		return n, time.Time{}, err
 	}
-	return n, oldest.Time, nil
+	// Selected as a plain column (not min()) so SQLite reports its type.
+	var oldest time.Time
+	err = q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
+		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+countedStates+`
+		ORDER BY claimed_at LIMIT 1`, accountID, true, since).Scan(&oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("finding the oldest invitation note of account %s: %w", accountID, err)
+	}
+	return n, oldest.UTC(), nil
 }
 
 // oldestInWindow returns the claimed_at of the row that must age out of a
