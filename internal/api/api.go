@@ -77,6 +77,7 @@ func New(opts Options) *Server {
 	s.handle("GET /api/v1/alerts", s.listAlerts)
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()
+	s.registerDiagnosisRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		Problem(w, http.StatusNotFound, "not found", "no such route: "+r.Method+" "+r.URL.Path)
 	})

@@ -59,6 +59,8 @@ commands:
   campaigns list [--workspace SLUG] [--json]
   alerts list [--open] [--json]
   repair split-state [--apply] [--json]
+  diagnose campaign ID [--json]       "why isn't it sending?"
+  diagnose account ID [--json]
   sandbox [--addr A]                  run the fake Unipile server alone
 `
 
@@ -76,6 +78,7 @@ func commands() map[string]command {
 		"alerts":    sub(map[string]command{"list": runAlertsList}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
 		"sandbox":   runSandbox,
+		"diagnose":  sub(map[string]command{"campaign": runDiagnose("campaign"), "account": runDiagnose("account")}),
 	}
 }
 
