@@ -27,6 +27,7 @@ import (
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
@@ -67,6 +68,7 @@ type App struct {
 	Connect   *connect.Service
 	Webhooks  *webhook.Receiver
 	Sender    *send.Engine
+	Health    *health.Service
 	API       *api.Server
 	// WebhookSecret is the secret Unipile must send; in sandbox mode one is
 	// made up when none is configured.
@@ -155,14 +157,24 @@ func (a *App) setupServices() error {
 	if a.WebhookSecret == "" {
 		a.WebhookSecret = randomSecret()
 	}
+	hcfg := health.DefaultConfig()
+	hcfg.Interval = a.Config.HealthInterval
 	var err error
+	a.Health, err = health.New(health.Options{DB: a.DB, Accounts: a.Accounts, Client: a.Provider, Clock: a.Clock,
+		Logger: a.Logger, Config: hcfg})
+	if err != nil {
+		return fmt.Errorf("configuring the health monitor (KEEL_HEALTH_INTERVAL): %w", err)
+	}
+	// Provider-driven disconnects from every path go through the health
+	// monitor's limiter, so a provider incident cannot disconnect the fleet.
 	a.Connect, err = connect.New(connect.Options{DB: a.DB, Accounts: a.Accounts, Client: a.Provider,
-		PublicURL: a.Config.PublicURL, Clock: a.Clock, Logger: a.Logger})
+		PublicURL: a.Config.PublicURL, Clock: a.Clock, Logger: a.Logger, Disconnect: a.Health.Disconnect})
 	if err != nil {
 		return fmt.Errorf("configuring hosted auth: %w", err)
 	}
 	a.Webhooks, err = webhook.NewReceiver(webhook.Options{DB: a.DB, Accounts: a.Accounts, Clock: a.Clock,
-		Logger: a.Logger, Secret: a.WebhookSecret})
+		Logger: a.Logger, Secret: a.WebhookSecret, DisconnectTx: a.Health.DisconnectTx,
+		OnRelation: a.onRelation})
 	if err != nil {
 		return fmt.Errorf("configuring the webhook receiver: %w", err)
 	}
@@ -206,9 +218,17 @@ func (a *App) tasks() map[string]task {
 	}
 }
 
+// providerHTTP keeps enough idle connections for a health sweep's
+// concurrent checks (the default keeps two per host).
+func providerHTTP() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}
+
 func (a *App) setupProvider() error {
 	if !a.Config.Sandbox() {
-		c, err := unipile.New(unipile.Options{BaseURL: a.Config.UnipileDSN, APIKey: a.Config.UnipileAPIKey})
+		c, err := unipile.New(unipile.Options{BaseURL: a.Config.UnipileDSN, APIKey: a.Config.UnipileAPIKey, HTTPClient: providerHTTP()})
 		if err != nil {
 			return fmt.Errorf("configuring Unipile (UNIPILE_DSN): %w", err)
 		}
@@ -220,7 +240,8 @@ func (a *App) setupProvider() error {
 	base := a.Config.PublicURL + SandboxPrefix
 	a.Sandbox = fake.New(fake.Options{Clock: a.Clock, PublicURL: base})
 	a.mux.Handle(SandboxPrefix+"/", http.StripPrefix(SandboxPrefix, a.Sandbox.Handler()))
-	c, err := unipile.New(unipile.Options{BaseURL: "http://" + a.listener.Addr().String() + SandboxPrefix, APIKey: a.Sandbox.APIKey()})
+	c, err := unipile.New(unipile.Options{BaseURL: "http://" + a.listener.Addr().String() + SandboxPrefix, APIKey: a.Sandbox.APIKey(),
+		HTTPClient: providerHTTP()})
 	if err != nil {
 		return fmt.Errorf("configuring the sandbox provider: %w", err)
 	}
@@ -236,7 +257,10 @@ func (a *App) setupQueue() error {
 	tasks := a.tasks()
 	river.AddWorker(workers, &taskWorker{tasks: tasks})
 	river.AddWorker(workers, &dispatchWorker{dispatch: a.Sender.Dispatch})
-	periodic := periodicJobs(tasks)
+	if err := health.AddWorkers(workers, a.Health); err != nil {
+		return err
+	}
+	periodic := append(periodicJobs(tasks), health.PeriodicJobs(a.Health.Config())...)
 	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodic,
 		MaxWorkers: a.Config.Workers, Logger: a.Logger})
 	if err != nil {

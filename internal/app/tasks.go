@@ -9,6 +9,10 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/send"
+	"github.com/keel-outreach/keel/internal/unipile"
 )
 
 // TaskArgs is a periodic housekeeping job: its Task names a registered
@@ -81,5 +85,13 @@ func periodicJobs(tasks map[string]task) []*river.PeriodicJob {
 // enqueueDispatch inserts a dispatch job inside the claim's transaction.
 func (a *App) enqueueDispatch(ctx context.Context, tx *sql.Tx, sendID string) error {
 	_, err := a.Queue.Client().InsertTx(ctx, tx, DispatchArgs{SendID: sendID}, &river.InsertOpts{MaxAttempts: 3})
+	return err
+}
+
+// onRelation feeds the new_relation webhook into the one accept-stamping
+// function, inside the webhook's processing transaction.
+func (a *App) onRelation(ctx context.Context, tx *sql.Tx, acct account.Account, ev unipile.NewRelationEvent) error {
+	_, err := a.Sender.StampAccepted(ctx, tx, send.AcceptSignal{WorkspaceID: acct.WorkspaceID, AccountID: acct.ID,
+		ProviderID: ev.UserProviderID.String(), Slug: ev.UserPublicIdentifier, Source: "webhook"})
 	return err
 }
