@@ -35,7 +35,7 @@ type env struct {
 	srv      *httptest.Server
 }
 
-func newEnv(t *testing.T, d *db.DB, adjust ...func(*webhook.Options)) *env {
+func newEnv(t testing.TB, d *db.DB, adjust ...func(*webhook.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
@@ -65,7 +65,7 @@ func newEnv(t *testing.T, d *db.DB, adjust ...func(*webhook.Options)) *env {
 var providerSeq atomic.Int64
 
 // newAccount creates an account with a fresh provider id (or the given one).
-func (e *env) newAccount(t *testing.T, status account.Status, providerID ...string) account.Account {
+func (e *env) newAccount(t testing.TB, status account.Status, providerID ...string) account.Account {
 	t.Helper()
 	pid := fmt.Sprintf("prov-%06d", providerSeq.Add(1))
 	if len(providerID) > 0 {

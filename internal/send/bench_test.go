@@ -1,0 +1,129 @@
+package send_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/send"
+	"github.com/keel-outreach/keel/internal/unipile"
+)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// BenchmarkSchedulerPass builds 10,000 accounts and 1,000,000 enrollments on
+// PostgreSQL (KEEL_BENCH_ACCOUNTS, KEEL_BENCH_ENROLLMENTS change the
+// sizes), makes 1,000 of them due on 1,000 different accounts, and times
+// one scheduler pass that claims them through every gate. Dispatch is not
+// part of the pass (it is a separate job), so Enqueue is a no-op. It reports
+// ms per 1,000 due enrollments and claimed sends per second as a ratio to a
+// bare one-update-one-insert transaction measured in the same run.
+//
+//	KEEL_TEST_POSTGRES_URL=… go test -run '^$' -bench BenchmarkSchedulerPass -benchtime 3x -timeout 60m ./internal/send/
+func BenchmarkSchedulerPass(b *testing.B) {
+	ctx := context.Background()
+	d := dbtest.Open(b, db.Postgres, dbtest.Options{Durable: true})
+	nAcc := envInt("KEEL_BENCH_ACCOUNTS", 10_000)
+	nEnr := envInt("KEEL_BENCH_ENROLLMENTS", 1_000_000)
+	const due = 1000
+	c := clock.NewFake(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)) // Monday, inside the window
+	now := c.Now()
+	steps := `[{"id":"s1","type":"view_profile"},{"id":"s2","type":"wait","duration":"24h"}]`
+	must := func(q string, args ...any) {
+		b.Helper()
+		if _, err := d.SQL.ExecContext(ctx, q, args...); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	start := time.Now()
+	must(`INSERT INTO workspaces (id, slug, name, created_at) VALUES ('ws_bench', 'bench', '', $1)`, now)
+	must(`INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status, tier, timezone, created_at, updated_at, ramp_started_at,
+		cap_inmail_daily) SELECT 'acc_' || g, 'ws_bench', 'prov_' || g, 'A' || g, 'connected', 'premium', 'UTC', $1, $1, $2, 10
+		FROM generate_series(1, $3::int) g`, now, now.Add(-60*24*time.Hour), nAcc)
+	campaigns := nAcc / 100
+	must(`INSERT INTO campaigns (id, workspace_id, name, status, steps, cap_invite, cap_message, cap_inmail, cap_view_profile, created_at, updated_at)
+		SELECT 'cmp_' || g, 'ws_bench', 'C' || g, 'running', $1, 20, 20, 5, 40, $2, $2 FROM generate_series(1, $3::int) g`, steps, now, campaigns)
+	must(`INSERT INTO campaign_accounts (campaign_id, account_id, workspace_id, position, added_at)
+		SELECT 'cmp_' || (1 + (g - 1) / 100), 'acc_' || g, 'ws_bench', (g - 1) % 100, $1 FROM generate_series(1, $2::int) g`, now, nAcc)
+	must(`INSERT INTO prospects (id, workspace_id, provider_id, first_name, created_at, updated_at)
+		SELECT 'pro_' || g, 'ws_bench', 'ACoAA' || g, 'P', $1, $1 FROM generate_series(1, $2::int) g`, now, nEnr)
+	// Enrollment g works for account 1 + (g-1) % nAcc, in that account's campaign;
+	// all but the first 1,000 are due tomorrow.
+	must(`INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id, next_action_at, created_at, updated_at)
+		SELECT 'enr_' || g, 'ws_bench', 'cmp_' || (1 + ((g - 1) % $1::int) / 100), 'pro_' || g, 'acc_' || (1 + (g - 1) % $1::int),
+		       'active', 's1', CASE WHEN g <= $2::int THEN $3::timestamptz ELSE $3::timestamptz + interval '1 day' END, $3, $3
+		  FROM generate_series(1, $4::int) g`, nAcc, due, now, nEnr)
+	must(`ANALYZE`)
+	b.Logf("built %d accounts, %d campaigns, %d enrollments in %s", nAcc, campaigns, nEnr, time.Since(start).Round(time.Second))
+
+	accounts := account.NewService(d, c)
+	camps := campaign.NewService(d, c)
+	client, _ := unipile.New(unipile.Options{BaseURL: "http://127.0.0.1:1", APIKey: "unused"})
+	engine, err := send.New(send.Options{DB: d, Accounts: accounts, Campaigns: camps, Client: client, Clock: c, BatchSize: due,
+		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	must(`CREATE TABLE bench_bare (id integer PRIMARY KEY, n integer NOT NULL)`)
+	must(`CREATE TABLE bench_bare_log (id integer NOT NULL, at timestamptz NOT NULL)`)
+	must(`INSERT INTO bench_bare SELECT g, 0 FROM generate_series(1, 1000) g`)
+
+	var passTotal, bareTotal time.Duration
+	claimedTotal := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		// Make the same 1,000 due again on fresh pacing, as on a new day.
+		c.Advance(24 * time.Hour)
+		now := c.Now()
+		must(`UPDATE enrollments SET step_id = 's1', next_action_at = $1 WHERE id IN (SELECT 'enr_' || g FROM generate_series(1, $2::int) g)`, now, due)
+		must(`UPDATE account_pacing SET next_allowed_at = $1`, now)
+		b.StartTimer()
+		t0 := time.Now()
+		sum, err := engine.RunPass(ctx)
+		passTotal += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		claimedTotal += sum.Claimed
+		b.StopTimer()
+		t1 := time.Now()
+		for j := 1; j <= due; j++ {
+			if err := d.InTx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `UPDATE bench_bare SET n = n + 1 WHERE id = $1`, j); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO bench_bare_log (id, at) VALUES ($1, $2)`, j, now)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		bareTotal += time.Since(t1)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	if claimedTotal == 0 {
+		b.Fatal("the pass claimed nothing")
+	}
+	claimRate := float64(claimedTotal) / passTotal.Seconds()
+	bareRate := float64(due*b.N) / bareTotal.Seconds()
+	b.ReportMetric(float64(passTotal.Milliseconds())/float64(b.N)*1000/float64(due), "ms/1000due")
+	b.ReportMetric(claimRate, "claims/s")
+	b.ReportMetric(bareRate, "bare/s")
+	b.ReportMetric(claimRate/bareRate, "ratio")
+	b.ReportMetric(float64(claimedTotal)/float64(b.N), "claimed/pass")
+}
