@@ -530,7 +530,7 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	// never closer than the spacing allows.
 	gap := e.opts.Spacing.Gap(e.random())
 	remaining := min(eff.Cap-used, campCap-cused)
-	if left := win.CloseAfter(now, loc).Sub(now); remaining > 1 && left > 0 {
+	if left := win.CloseAfter(now, loc).Sub(now); remaining > 1 && left > 0 && !e.opts.Spacing.NoSpread {
 		spread := time.Duration(float64(left/time.Duration(remaining)) * (0.8 + 0.4*e.random()))
 		gap = max(gap, min(spread, left))
 	}

@@ -289,6 +289,9 @@ const CooldownAfterLimit = 5 * time.Hour
 // Spacing bounds the random gap between two actions of one account.
 type Spacing struct {
 	Min, Max time.Duration
+	// NoSpread turns off spreading a day's sends over the window (tests
+	// that need many claims in little real time set it).
+	NoSpread bool
 }
 
 // DefaultSpacing is 60–180 s.

@@ -72,7 +72,13 @@ func newSim(t *testing.T, d *db.DB, seed uint64) *sim {
 func (s *sim) addAccount(t *testing.T, name string, tier account.Tier, tz string, rampWeeksAgo int) simAccount {
 	t.Helper()
 	credits := 100
-	pid := s.fake.AddAccount(fake.AccountSpec{Name: name, InMailCredits: &credits})
+	return s.addAccountWith(t, name, tier, tz, rampWeeksAgo, &credits)
+}
+
+// addAccountWith is addAccount with a chosen InMail seat (nil: none).
+func (s *sim) addAccountWith(t *testing.T, name string, tier account.Tier, tz string, rampWeeksAgo int, credits *int) simAccount {
+	t.Helper()
+	pid := s.fake.AddAccount(fake.AccountSpec{Name: name, InMailCredits: credits})
 	a, err := s.accounts.Create(s.ctx, s.d.SQL, account.NewAccount{WorkspaceID: s.ws.ID, ProviderAccountID: pid, Name: name,
 		Status: account.StatusConnected, Tier: tier, Timezone: tz})
 	if err != nil {

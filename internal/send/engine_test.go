@@ -1,0 +1,163 @@
+package send_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/send"
+	"github.com/keel-outreach/keel/internal/unipile"
+	"github.com/keel-outreach/keel/internal/unipile/fake"
+)
+
+func countCalls(f *fake.Server, accountProvider, action string, since time.Time) (n int) {
+	for _, c := range f.Calls() {
+		if c.Action == action && c.AccountID == accountProvider && !c.Time.Before(since) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *sim) runFor(t *testing.T, d time.Duration) {
+	t.Helper()
+	end := s.clock.Now().Add(d)
+	for now := s.clock.Now(); now.Before(end); now = s.clock.Advance(time.Minute) {
+		if _, err := s.engine.RunPass(s.ctx); err != nil {
+			t.Fatalf("pass at %v: %v", now, err)
+		}
+	}
+}
+
+func TestInsufficientCreditsStopsInMailsUntilNextMonth(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, dbtest.Open(t, db.SQLite, dbtest.Options{}), 3)
+	sa := s.addAccountWith(t, "NoSeat", account.TierPremium, "UTC", 5, nil)
+	s.addCampaign(t, "inmails", []campaign.Step{{ID: "m1", Type: campaign.StepInMail, Subject: "Hi {{first_name}}", Text: "Hello"}}, 30, []string{sa.acc.ID})
+	s.addCampaign(t, "invites", []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, 30, []string{sa.acc.ID})
+	// Monday 2 March → Thursday 5 March, then jump to the last days of March.
+	s.runFor(t, 4*24*time.Hour)
+	if n := countCalls(s.fake, sa.provider, fake.ActionInMail, simStart); n != 1 {
+		t.Fatalf("InMail calls after insufficient_credits: %d, want exactly the one that failed", n)
+	}
+	if n := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); n == 0 {
+		t.Fatal("invites on the same account must continue")
+	}
+	s.clock.Set(time.Date(2026, 3, 30, 8, 0, 0, 0, time.UTC))
+	s.runFor(t, 26*time.Hour)
+	if n := countCalls(s.fake, sa.provider, fake.ActionInMail, simStart); n != 1 {
+		t.Fatalf("InMail calls before the 1st of April: %d", n)
+	}
+	s.clock.Set(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
+	s.runFor(t, 3*time.Hour)
+	if n := countCalls(s.fake, sa.provider, fake.ActionInMail, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)); n == 0 {
+		t.Fatal("InMails must be tried again from the 1st of the next month")
+	}
+}
+
+func TestDisconnectPausesAndReconnectResumes(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, dbtest.Open(t, db.SQLite, dbtest.Options{}), 4)
+	sa := s.addAccount(t, "Solo", account.TierPremium, "UTC", 5)
+	camp := s.addCampaign(t, "solo", []campaign.Step{{ID: "v1", Type: campaign.StepViewProfile}}, 50, []string{sa.acc.ID})
+	s.clock.Set(simStart.Add(9 * time.Hour))
+	s.runFor(t, 30*time.Minute)
+	before := countCalls(s.fake, sa.provider, fake.ActionViewProfile, simStart)
+	if before == 0 {
+		t.Fatal("nothing was sent before the disconnect")
+	}
+	c := account.TerminalCredentials()
+	if _, err := s.accounts.Flip(s.ctx, account.FlipRequest{AccountID: sa.acc.ID, To: account.StatusDisconnected, Copy: &c,
+		Reason: "CREDENTIALS", Source: account.SourceWebhook}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.camps.Get(s.ctx, s.d.SQL, "", camp.ID)
+	if got.Status != campaign.StatusPaused || got.PausedReason != campaign.ReasonAccountDisconnected {
+		t.Fatalf("the flip's transaction must pause the campaign: %s %s", got.Status, got.PausedReason)
+	}
+	mark := s.clock.Now()
+	s.runFor(t, 2*time.Hour)
+	if n := countCalls(s.fake, sa.provider, fake.ActionViewProfile, mark); n != 0 {
+		t.Fatalf("%d sends through a disconnected account", n)
+	}
+	if _, err := s.accounts.Flip(s.ctx, account.FlipRequest{AccountID: sa.acc.ID, To: account.StatusConnected,
+		Reason: "RECONNECTED", Source: account.SourceHostedAuth}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.camps.Get(s.ctx, s.d.SQL, "", camp.ID); got.Status != campaign.StatusRunning {
+		t.Fatalf("reconnect must resume the campaign in the flip: %s %s", got.Status, got.PausedReason)
+	}
+	mark = s.clock.Now()
+	if _, err := s.engine.RunPass(s.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countCalls(s.fake, sa.provider, fake.ActionViewProfile, mark); n != 1 {
+		t.Fatalf("one scheduler pass after the reconnect sent %d, want 1", n)
+	}
+}
+
+func TestCrashAfterDispatchNeverResends(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, db.SQLite, dbtest.Options{})
+	s := newSim(t, d, 5)
+	sa := s.addAccount(t, "Crashy", account.TierPremium, "UTC", 5)
+	s.addCampaign(t, "crash", []campaign.Step{{ID: "i1", Type: campaign.StepInvite, Note: "Hi {{first_name}}"}}, 3, []string{sa.acc.ID})
+	// A worker that claims through the queue: capture the claim, don't dispatch.
+	var claimed []string
+	queued, err := send.New(send.Options{DB: d, Accounts: s.accounts, Campaigns: s.camps, Client: s.client, Clock: s.clock, Seed: 1,
+		Enqueue: func(_ context.Context, _ *sql.Tx, id string) error { claimed = append(claimed, id); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Set(simStart.Add(9 * time.Hour))
+	if _, err := queued.RunPass(s.ctx); err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	// The provider applies the invite but the answer is lost; then the
+	// worker dies before recording anything.
+	s.fake.LoseResponses(fake.ActionInvite, 1)
+	var prospect string
+	if err := d.SQL.QueryRow(`SELECT p.provider_id FROM sends s JOIN prospects p ON p.id = s.prospect_id WHERE s.id = $1`, claimed[0]).Scan(&prospect); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SQL.Exec(`UPDATE sends SET state = 'dispatched', dispatched_at = $2 WHERE id = $1`, claimed[0], s.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, callErr := s.client.SendInvitation(s.ctx, unipile.InvitationRequest{AccountID: sa.provider, ProviderID: prospect, Message: "Hi"})
+	if unipile.KindOf(callErr) != unipile.KindUnknownOutcome {
+		t.Fatalf("a lost answer must be an unknown outcome, got %v", callErr)
+	}
+	// After restart the job runs again (River rescues it).
+	s.clock.Advance(10 * time.Minute)
+	if err := queued.Dispatch(s.ctx, claimed[0]); err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	if err := d.SQL.QueryRow(`SELECT state FROM sends WHERE id = $1`, claimed[0]).Scan(&state); err != nil || state != "confirmed" {
+		t.Fatalf("ledger row after reconciliation: %s %v", state, err)
+	}
+	if n := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); n != 1 {
+		t.Fatalf("the invite was sent %d times", n)
+	}
+	used, err := send.Used(s.ctx, d.SQL, sa.acc.ID, send.ActionInvite, send.UTCDayStart(s.clock.Now()))
+	if err != nil || used != 1 {
+		t.Fatalf("caps must count the reconciled send: %d %v", used, err)
+	}
+	// Running everything again sends nothing more for that prospect.
+	s.runFor(t, time.Hour)
+	n := 0
+	for _, c := range s.fake.Calls() {
+		if c.Action == fake.ActionInvite && c.Recipient == prospect && c.Applied {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("prospect %s invited %d times", prospect, n)
+	}
+}
+
