@@ -160,4 +160,3 @@ func TestCrashAfterDispatchNeverResends(t *testing.T) {
 		t.Fatalf("prospect %s invited %d times", prospect, n)
 	}
 }
-
