@@ -61,10 +61,10 @@ func BenchmarkSchedulerPass(b *testing.B) {
 	must(`INSERT INTO prospects (id, workspace_id, provider_id, first_name, created_at, updated_at)
 		SELECT 'pro_' || g, 'ws_bench', 'ACoAA' || g, 'P', $1, $1 FROM generate_series(1, $2::int) g`, now, nEnr)
 	// Enrollment g works for account 1 + (g-1) % nAcc, in that account's campaign;
-	// all but the first 1,000 are due tomorrow.
+	// all but the first 1,000 are due in 60 days.
 	must(`INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id, next_action_at, created_at, updated_at)
 		SELECT 'enr_' || g, 'ws_bench', 'cmp_' || (1 + ((g - 1) % $1::int) / 100), 'pro_' || g, 'acc_' || (1 + (g - 1) % $1::int),
-		       'active', 's1', CASE WHEN g <= $2::int THEN $3::timestamptz ELSE $3::timestamptz + interval '1 day' END, $3, $3
+		       'active', 's1', CASE WHEN g <= $2::int THEN $3::timestamptz ELSE $3::timestamptz + interval '60 days' END, $3, $3
 		  FROM generate_series(1, $4::int) g`, nAcc, due, now, nEnr)
 	must(`ANALYZE`)
 	b.Logf("built %d accounts, %d campaigns, %d enrollments in %s", nAcc, campaigns, nEnr, time.Since(start).Round(time.Second))
@@ -99,6 +99,7 @@ func BenchmarkSchedulerPass(b *testing.B) {
 			b.Fatal(err)
 		}
 		claimedTotal += sum.Claimed
+		b.Logf("pass: due %d claimed %d deferred %d skipped %d %v", sum.Due, sum.Claimed, sum.Deferred, sum.Skipped, sum.Deferrals)
 		b.StopTimer()
 		t1 := time.Now()
 		for j := 1; j <= due; j++ {

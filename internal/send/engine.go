@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,7 +58,13 @@ type Options struct {
 	Enqueue Enqueue
 	// Seed makes pacing jitter repeatable in simulations (0: random).
 	Seed uint64
+	// Parallel is how many accounts a pass works at once when dispatch goes
+	// through Enqueue (DefaultParallel on PostgreSQL; SQLite has one writer).
+	Parallel int
 }
+
+// DefaultParallel is the pass concurrency on PostgreSQL.
+const DefaultParallel = 8
 
 // Engine is the scheduler and dispatcher: the only code that sends.
 type Engine struct {
@@ -85,6 +92,12 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 1
+		if opts.DB.Engine == db.Postgres {
+			opts.Parallel = DefaultParallel
+		}
 	}
 	seed := opts.Seed
 	if seed == 0 {
@@ -170,35 +183,83 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		return sum, err
 	}
 	sum.Due = len(list)
+	// Accounts are independent (each claim locks only its account's
+	// pacing row), so with a job queue to dispatch, several accounts are
+	// worked at once; one account's enrollments stay in order on one worker.
+	var order []string
+	byAccount := map[string][]string{}
 	for _, d := range list {
-		if next, ok := pacing[d.account]; ok && next.After(now) {
-			sum.Skipped++
-			sum.Deferrals[GatePacing]++
-			continue
+		if _, ok := byAccount[d.account]; !ok {
+			order = append(order, d.account)
 		}
-		res, err := e.process(ctx, d.id, now)
+		byAccount[d.account] = append(byAccount[d.account], d.id)
+	}
+	parallel := e.opts.Parallel
+	if e.opts.Enqueue == nil || parallel < 1 {
+		parallel = 1
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan string)
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for acc := range work {
+				if err := e.passAccount(ctx, acc, byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, acc := range order {
+		work <- acc
+	}
+	close(work)
+	wg.Wait()
+	return sum, firstErr
+}
+
+// passAccount works one account's due enrollments for this pass, stopping
+// after its first claim: the next one must wait for pacing anyway.
+func (e *Engine) passAccount(ctx context.Context, acc string, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
+	count := func(f func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		f()
+	}
+	if nextAllowed.After(now) {
+		count(func() { sum.Skipped += len(ids); sum.Deferrals[GatePacing] += len(ids) })
+		return nil
+	}
+	for i, id := range ids {
+		res, err := e.process(ctx, id, now)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		switch res.kind {
 		case resultClaimed:
-			sum.Claimed++
-			pacing[d.account] = now.Add(time.Second) // claimed: the rest of this account waits for the next pass
+			count(func() { sum.Claimed++; sum.Skipped += len(ids) - i - 1 })
 			if e.opts.Enqueue == nil {
-				if err := e.Dispatch(ctx, res.sendID); err != nil {
-					return sum, err
-				}
+				return e.Dispatch(ctx, res.sendID)
 			}
+			return nil
 		case resultDeferred:
-			sum.Deferred++
-			sum.Deferrals[res.code]++
+			count(func() { sum.Deferred++; sum.Deferrals[res.code]++ })
 		case resultAdvanced:
-			sum.Advanced++
+			count(func() { sum.Advanced++ })
 		default:
-			sum.Skipped++
+			count(func() { sum.Skipped++ })
 		}
 	}
-	return sum, nil
+	return nil
 }
 
 type resultKind int
@@ -250,9 +311,9 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		if err != nil || en == nil || en.nextActionAt.After(now) {
 			return err
 		}
-		camp, err := e.opts.Campaigns.Get(ctx, tx, "", en.campaignID)
+		camp, err := e.readCampaign(ctx, tx, en.campaignID)
 		if err != nil {
-			return fmt.Errorf("reading campaign %s: %w", en.campaignID, err)
+			return err
 		}
 		if camp.Status != campaign.StatusRunning {
 			return nil
@@ -368,6 +429,23 @@ func actionOf(t campaign.StepType) Action {
 	return ActionViewProfile
 }
 
+// readCampaign reads what a claim needs of a campaign (not its senders):
+// one row, on the hot path of every pass.
+func (e *Engine) readCampaign(ctx context.Context, tx *sql.Tx, campaignID string) (campaign.Campaign, error) {
+	var c campaign.Campaign
+	var steps string
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, status, steps, cap_invite, cap_message, cap_inmail, cap_view_profile,
+		stop_on_reply, late_accept_policy FROM campaigns WHERE id = $1`, campaignID).Scan(&c.ID, &c.WorkspaceID, &c.Status, &steps,
+		&c.DailyCaps.Invite, &c.DailyCaps.Message, &c.DailyCaps.InMail, &c.DailyCaps.ViewProfile, &c.StopOnReply, &c.LateAcceptPolicy)
+	if err != nil {
+		return c, fmt.Errorf("reading campaign %s: %w", campaignID, err)
+	}
+	if err := json.Unmarshal([]byte(steps), &c.Steps); err != nil {
+		return c, fmt.Errorf("reading steps of campaign %s: %w", campaignID, err)
+	}
+	return c, nil
+}
+
 // moveTo puts an enrollment on a step (or ends it) and sets when it is due:
 // a wait waits, a condition waits for its signal until its timeout (or goes
 // on at once when the signal already came), an action is due now.
@@ -445,12 +523,11 @@ const (
 // account are serialised and its counts (account and campaign share, both
 // per account) cannot be overtaken.
 func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action Action, now time.Time) (gateResult, error) {
-	d := e.opts.DB
-	if _, err := tx.ExecContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING`, en.accountID, now); err != nil {
-		return gateResult{}, fmt.Errorf("preparing account pacing: %w", err)
-	}
+	// Upsert-and-lock in one statement: DO UPDATE takes the row lock.
 	var nextAllowed time.Time
-	if err := tx.QueryRowContext(ctx, `SELECT next_allowed_at FROM account_pacing WHERE account_id = $1`+d.ForUpdate(), en.accountID).Scan(&nextAllowed); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2)
+		ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING next_allowed_at`,
+		en.accountID, now).Scan(&nextAllowed); err != nil {
 		return gateResult{}, fmt.Errorf("locking account pacing: %w", err)
 	}
 	acc, err := e.opts.Accounts.Get(ctx, tx, "", en.accountID)
@@ -484,7 +561,11 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	day := UTCDayStart(now)
 	tomorrow := day.Add(24 * time.Hour)
 	eff := EffectiveDaily(acc, action, now)
-	used, err := Used(ctx, tx, acc.ID, action, day)
+	since := day
+	if action == ActionInvite {
+		since = now.Add(-7 * 24 * time.Hour) // always before the UTC day's start
+	}
+	used, cused, wused, err := usage(ctx, tx, acc.ID, camp.ID, action, day, since)
 	if err != nil {
 		return gateResult{}, err
 	}
@@ -493,13 +574,9 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	}
 	if action == ActionInvite {
 		weff := EffectiveWeeklyInvites(acc, now)
-		since := now.Add(-7 * 24 * time.Hour)
-		wused, err := Used(ctx, tx, acc.ID, action, since)
-		if err != nil {
-			return gateResult{}, err
-		}
 		if wused >= weff.Cap {
-			oldest, err := oldestInWindow(ctx, tx, acc.ID, action, since, wused, weff.Cap)
+			weekAgo := now.Add(-7 * 24 * time.Hour)
+			oldest, err := oldestInWindow(ctx, tx, acc.ID, action, weekAgo, wused, weff.Cap)
 			if err != nil {
 				return gateResult{}, err
 			}
@@ -516,10 +593,6 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 		}
 	}
 	campCap := campaignDailyCap(camp, action)
-	cused, err := CampaignUsed(ctx, tx, camp.ID, acc.ID, action, day)
-	if err != nil {
-		return gateResult{}, err
-	}
 	if cused >= campCap {
 		return gateResult{code: GateCampaignCap, until: win.NextOpen(tomorrow, loc)}, nil
 	}
@@ -535,6 +608,21 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 		gap = max(gap, min(spread, left))
 	}
 	return gateResult{gap: gap}, nil
+}
+
+// usage counts, in one query, an account's sends of an action today, the
+// campaign's share of them, and (for invites) those of the rolling 7 days.
+func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Action, day, since time.Time) (used, campaignUsed, weekUsed int, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN claimed_at >= $4 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN claimed_at >= $4 AND campaign_id = $5 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN claimed_at >= $6 THEN 1 ELSE 0 END), 0)
+		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates,
+		accountID, string(a), since, day, campaignID, since).Scan(&used, &campaignUsed, &weekUsed)
+	if err != nil {
+		err = fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
+	}
+	return
 }
 
 func campaignDailyCap(c campaign.Campaign, a Action) int {
