@@ -154,8 +154,8 @@ type EnrollmentListOptions struct {
 	Limit int
 }
 
-// ListEnrollments returns a campaign's enrollments ordered by id (import
-// order). The campaign must belong to workspaceID (unless it is empty),
+// ListEnrollments returns a campaign's enrollments ordered by id (roughly
+// import order: ids are time-ordered to the millisecond). The campaign must belong to workspaceID (unless it is empty),
 // else ErrNotFound.
 func (s *Service) ListEnrollments(ctx context.Context, q db.Querier, workspaceID, campaignID string, opts EnrollmentListOptions) ([]Enrollment, error) {
 	if _, err := s.read(ctx, q, workspaceID, campaignID, false); err != nil {

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
 )
 
@@ -80,19 +82,17 @@ func (s *Service) Import(ctx context.Context, campaignID, workspaceID string, ro
 		if err != nil {
 			return err
 		}
-		im := importer{s: s, tx: tx, c: c, now: s.clock.Now(), order: order, connected: connected,
-			loads: loads, seen: map[string]int{}}
-		for _, r := range rows {
-			rr, err := im.row(ctx, r)
-			if err != nil {
-				return err
-			}
+		im := &importer{tx: tx, c: c, now: s.clock.Now(), order: order, connected: connected, loads: loads,
+			byID: map[string]*Prospect{}, byKey: map[string]*Prospect{}}
+		if res.Rows, err = im.run(ctx, rows); err != nil {
+			return err
+		}
+		for _, rr := range res.Rows {
 			if rr.Status == RowImported {
 				res.Imported++
 			} else {
 				res.Skipped++
 			}
-			res.Rows = append(res.Rows, rr)
 		}
 		return nil
 	})
@@ -102,16 +102,34 @@ func (s *Service) Import(ctx context.Context, campaignID, workspaceID string, ro
 	return res, nil
 }
 
+// importer carries one import's state. It works in phases so that a large
+// file costs a handful of statements per few hundred rows rather than
+// several per row: validate every row in memory, fetch the stored
+// prospects the rows name in bulk, decide each row, then write new
+// prospects, updates and enrollments in batches.
 type importer struct {
-	s         *Service
 	tx        *sql.Tx
 	c         Campaign
 	now       time.Time
 	order     []string
 	connected map[string]bool
 	loads     map[string]int
-	// seen maps identity keys of this import to the row that used them.
-	seen map[string]int
+	// byID and byKey index the workspace's prospects the import touches,
+	// stored or new, by id and by identity key ("slug:…", "nav:…", "pid:…").
+	byID  map[string]*Prospect
+	byKey map[string]*Prospect
+}
+
+// importBatch bounds the rows of one multi-row statement. SQLite resolves
+// each $N by scanning the statement's earlier parameters, so the cost of
+// preparing a statement grows with the square of its parameters: a
+// thousand or so per statement is the sweet spot on both engines.
+const importBatch = 100
+
+type importItem struct {
+	res   RowResult
+	ident Identity
+	row   ProspectRow
 }
 
 func identityKeys(id Identity) []string {
@@ -128,90 +146,210 @@ func identityKeys(id Identity) []string {
 	return keys
 }
 
-func (im *importer) row(ctx context.Context, r ProspectRow) (RowResult, error) {
-	rr := RowResult{Row: r.Row}
-	invalid := func(msg string) (RowResult, error) {
-		rr.Status, rr.Error = RowInvalid, msg
-		return rr, nil
-	}
-	if r.Problem != "" {
-		return invalid(r.Problem)
-	}
-	ident, err := r.identity()
-	if err != nil {
-		return invalid(err.Error())
-	}
-	r, msg := cleanRow(r)
-	if msg != "" {
-		return invalid(msg)
-	}
-	keys := identityKeys(ident)
-	for _, k := range keys {
-		if first, dup := im.seen[k]; dup {
-			rr.Status, rr.Error = RowDuplicate, fmt.Sprintf("same prospect as row %d", first)
-			return rr, nil
-		}
-	}
-	for _, k := range keys {
-		im.seen[k] = r.Row
-	}
-
-	existing, err := im.match(ctx, ident)
-	if err != nil {
-		return rr, err
-	}
-	if len(existing) > 1 {
-		return invalid(fmt.Sprintf("its identifiers match %d different prospects already stored (%s and %s)",
-			len(existing), existing[0].label(), existing[1].label()))
-	}
-	var p Prospect
-	if len(existing) == 1 {
-		p = existing[0]
-		if msg := conflict(p, ident); msg != "" {
-			return invalid(msg)
-		}
-		var enrolled bool
-		if err := im.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND prospect_id = $2)`,
-			im.c.ID, p.ID).Scan(&enrolled); err != nil {
-			return rr, fmt.Errorf("checking enrollment of prospect %s: %w", p.ID, err)
-		}
-		if enrolled {
-			rr.Status, rr.Error = RowDuplicate, "already in this campaign"
-			return rr, nil
-		}
-		if p, err = im.merge(ctx, p, ident, r); err != nil {
-			return rr, err
-		}
-	} else {
-		if p, err = im.insert(ctx, ident, r); err != nil {
-			return rr, err
-		}
-	}
-	if err := im.enroll(ctx, p); err != nil {
-		return rr, err
-	}
-	rr.Status, rr.ProspectID = RowImported, p.ID
-	return rr, nil
+func prospectIdentity(p *Prospect) Identity {
+	return Identity{PublicSlug: p.PublicSlug, SalesNavID: p.SalesNavID, ProviderID: p.ProviderID}
 }
 
-// match finds the workspace's prospects sharing any identifier.
-func (im *importer) match(ctx context.Context, ident Identity) ([]Prospect, error) {
-	rows, err := im.tx.QueryContext(ctx, `SELECT `+prospectColumns+` FROM prospects
-		WHERE workspace_id = $1 AND (public_slug = $2 OR sales_nav_id = $3 OR provider_id = $4) ORDER BY id`,
-		im.c.WorkspaceID, nullable(ident.PublicSlug), nullable(ident.SalesNavID), nullable(ident.ProviderID))
-	if err != nil {
-		return nil, fmt.Errorf("matching prospect: %w", err)
+func (im *importer) index(p *Prospect) {
+	im.byID[p.ID] = p
+	for _, k := range identityKeys(prospectIdentity(p)) {
+		im.byKey[k] = p
 	}
-	defer rows.Close()
-	var out []Prospect
-	for rows.Next() {
-		p, err := scanProspect(rows)
-		if err != nil {
-			return nil, fmt.Errorf("matching prospect: %w", err)
+}
+
+func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, error) {
+	items := make([]*importItem, len(rows))
+	var candidates []*importItem
+	seen := map[string]int{} // identity key -> first row naming it
+	var slugs, navs, pids []string
+	for i, r := range rows {
+		it := &importItem{res: RowResult{Row: r.Row}}
+		items[i] = it
+		invalid := func(msg string) { it.res.Status, it.res.Error = RowInvalid, msg }
+		if r.Problem != "" {
+			invalid(r.Problem)
+			continue
 		}
-		out = append(out, p)
+		ident, err := r.identity()
+		if err != nil {
+			invalid(err.Error())
+			continue
+		}
+		r, msg := cleanRow(r)
+		if msg != "" {
+			invalid(msg)
+			continue
+		}
+		keys := identityKeys(ident)
+		dupOf := 0
+		for _, k := range keys {
+			if first, ok := seen[k]; ok && dupOf == 0 {
+				dupOf = first
+			}
+		}
+		if dupOf != 0 {
+			it.res.Status, it.res.Error = RowDuplicate, fmt.Sprintf("same prospect as row %d", dupOf)
+			continue
+		}
+		for _, k := range keys {
+			seen[k] = r.Row
+		}
+		if ident.PublicSlug != "" {
+			slugs = append(slugs, ident.PublicSlug)
+		}
+		if ident.SalesNavID != "" {
+			navs = append(navs, ident.SalesNavID)
+		}
+		if ident.ProviderID != "" {
+			pids = append(pids, ident.ProviderID)
+		}
+		it.ident, it.row = ident, r
+		candidates = append(candidates, it)
 	}
-	return out, rows.Err()
+
+	for _, q := range []struct {
+		col    string
+		values []string
+	}{{"public_slug", slugs}, {"sales_nav_id", navs}, {"provider_id", pids}} {
+		if err := im.fetch(ctx, q.col, q.values); err != nil {
+			return nil, err
+		}
+	}
+	// enrolledBy: prospect id -> the row that enrolled it here (0: before).
+	enrolledBy, err := im.enrolled(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	var fresh, changed []*Prospect
+	isFresh := map[string]bool{}
+	var enroll []string
+	for _, it := range candidates {
+		var matches []*Prospect
+		for _, k := range identityKeys(it.ident) {
+			if p := im.byKey[k]; p != nil && (len(matches) == 0 || matches[0] != p) {
+				matches = append(matches, p)
+			}
+		}
+		if len(matches) > 1 {
+			it.res.Status, it.res.Error = RowInvalid, fmt.Sprintf(
+				"its identifiers name two different prospects already stored (%s and %s)", matches[0].label(), matches[1].label())
+			continue
+		}
+		var p *Prospect
+		if len(matches) == 1 {
+			p = matches[0]
+			if msg := conflict(*p, it.ident); msg != "" {
+				it.res.Status, it.res.Error = RowInvalid, msg
+				continue
+			}
+			if row, ok := enrolledBy[p.ID]; ok {
+				it.res.Status, it.res.Error = RowDuplicate, "already in this campaign"
+				if row > 0 {
+					it.res.Error = fmt.Sprintf("same prospect as row %d", row)
+				}
+				continue
+			}
+			merge(p, it.ident, it.row)
+			im.index(p)
+			if !isFresh[p.ID] {
+				changed = append(changed, p)
+			}
+		} else {
+			p = &Prospect{ID: id.New("prs"), WorkspaceID: im.c.WorkspaceID, FirstName: it.row.FirstName,
+				LastName: it.row.LastName, Company: it.row.Company, Custom: it.row.Custom, CreatedAt: im.now}
+			merge(p, it.ident, ProspectRow{})
+			im.index(p)
+			isFresh[p.ID] = true
+			fresh = append(fresh, p)
+		}
+		enrolledBy[p.ID] = it.row.Row
+		enroll = append(enroll, p.ID)
+		it.res.Status, it.res.ProspectID = RowImported, p.ID
+	}
+
+	if err := im.insertProspects(ctx, fresh); err != nil {
+		return nil, err
+	}
+	for _, p := range changed {
+		if err := im.updateProspect(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if err := im.insertEnrollments(ctx, enroll); err != nil {
+		return nil, err
+	}
+	out := make([]RowResult, len(items))
+	for i, it := range items {
+		out[i] = it.res
+	}
+	return out, nil
+}
+
+// fetch loads the workspace's prospects whose col is one of values.
+func (im *importer) fetch(ctx context.Context, col string, values []string) error {
+	for start := 0; start < len(values); start += importBatch {
+		chunk := values[start:min(start+importBatch, len(values))]
+		args := []any{im.c.WorkspaceID}
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		rows, err := im.tx.QueryContext(ctx, `SELECT `+prospectColumns+` FROM prospects WHERE workspace_id = $1 AND `+
+			col+` IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("matching stored prospects: %w", err)
+		}
+		for rows.Next() {
+			p, err := scanProspect(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("matching stored prospects: %w", err)
+			}
+			if im.byID[p.ID] == nil {
+				im.index(&p)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("matching stored prospects: %w", err)
+		}
+	}
+	return nil
+}
+
+// enrolled says which of the fetched prospects the campaign already has.
+func (im *importer) enrolled(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	ids := make([]string, 0, len(im.byID))
+	for pid := range im.byID {
+		ids = append(ids, pid)
+	}
+	sort.Strings(ids)
+	for start := 0; start < len(ids); start += importBatch {
+		chunk := ids[start:min(start+importBatch, len(ids))]
+		args := []any{im.c.ID}
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		rows, err := im.tx.QueryContext(ctx, `SELECT prospect_id FROM enrollments WHERE campaign_id = $1 AND prospect_id IN (`+
+			placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("checking existing enrollments: %w", err)
+		}
+		for rows.Next() {
+			var pid string
+			if err := rows.Scan(&pid); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("checking existing enrollments: %w", err)
+			}
+			out[pid] = 0
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("checking existing enrollments: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // conflict says why a row cannot be the stored prospect it matched: an
@@ -228,61 +366,9 @@ func conflict(p Prospect, ident Identity) string {
 	return ""
 }
 
-func encodeCustom(m map[string]string) (string, error) {
-	if len(m) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encoding custom fields: %w", err)
-	}
-	return string(b), nil
-}
-
-func linkedInURL(ident Identity) any {
-	if ident.PublicSlug == "" {
-		return nil
-	}
-	return ProfileURLFor(ident.PublicSlug)
-}
-
-func (im *importer) insert(ctx context.Context, ident Identity, r ProspectRow) (Prospect, error) {
-	custom, err := encodeCustom(r.Custom)
-	if err != nil {
-		return Prospect{}, err
-	}
-	pid := id.New("prs")
-	// ON CONFLICT DO NOTHING: on PostgreSQL another import may have stored
-	// the same person since match ran; then that row is used instead of
-	// failing the whole import.
-	res, err := im.tx.ExecContext(ctx, `
-		INSERT INTO prospects (id, workspace_id, linkedin_url, public_slug, sales_nav_id, provider_id,
-			first_name, last_name, company, custom_fields, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-		ON CONFLICT DO NOTHING`,
-		pid, im.c.WorkspaceID, linkedInURL(ident), nullable(ident.PublicSlug), nullable(ident.SalesNavID),
-		nullable(ident.ProviderID), r.FirstName, r.LastName, r.Company, custom, im.now)
-	if err != nil {
-		return Prospect{}, fmt.Errorf("storing prospect: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		found, err := im.match(ctx, ident)
-		if err != nil {
-			return Prospect{}, err
-		}
-		if len(found) != 1 {
-			return Prospect{}, fmt.Errorf("storing prospect: a concurrent import stored a conflicting prospect; retry the import")
-		}
-		return im.merge(ctx, found[0], ident, r)
-	}
-	return Prospect{ID: pid, WorkspaceID: im.c.WorkspaceID, PublicSlug: ident.PublicSlug, SalesNavID: ident.SalesNavID,
-		ProviderID: ident.ProviderID, FirstName: r.FirstName, LastName: r.LastName, Company: r.Company,
-		Custom: r.Custom, CreatedAt: im.now, UpdatedAt: im.now}, nil
-}
-
-// merge completes a stored prospect with the row: identifiers it lacked,
-// names and company when the row has them, custom fields key by key.
-func (im *importer) merge(ctx context.Context, p Prospect, ident Identity, r ProspectRow) (Prospect, error) {
+// merge completes a prospect with a row: identifiers it lacked, names and
+// company when the row has them, custom fields key by key.
+func merge(p *Prospect, ident Identity, r ProspectRow) {
 	if p.PublicSlug == "" && ident.PublicSlug != "" {
 		p.PublicSlug, p.LinkedInURL = ident.PublicSlug, ProfileURLFor(ident.PublicSlug)
 	}
@@ -300,20 +386,85 @@ func (im *importer) merge(ctx context.Context, p Prospect, ident Identity, r Pro
 			*f.dst = f.v
 		}
 	}
-	if p.Custom == nil {
-		p.Custom = map[string]string{}
+	if len(r.Custom) > 0 {
+		custom := make(map[string]string, len(p.Custom)+len(r.Custom))
+		for k, v := range p.Custom {
+			custom[k] = v
+		}
+		for k, v := range r.Custom {
+			custom[k] = v
+		}
+		p.Custom = custom
 	}
-	keys := make([]string, 0, len(r.Custom))
-	for k := range r.Custom {
-		keys = append(keys, k)
+}
+
+func encodeCustom(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p.Custom[k] = r.Custom[k]
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encoding custom fields: %w", err)
 	}
+	return string(b), nil
+}
+
+// errConcurrentImport: another transaction stored one of this import's new
+// prospects first (PostgreSQL only; SQLite has one writer). The import is
+// rolled back whole; running it again matches those prospects instead.
+func errConcurrentImport(c Campaign) error {
+	return &StateError{CampaignID: c.ID, Op: "import prospects", Status: c.Status,
+		Message: "another import stored some of the same prospects at the same moment; nothing was imported, run the import again"}
+}
+
+func (im *importer) insertProspects(ctx context.Context, ps []*Prospect) error {
+	const cols = 11
+	for start := 0; start < len(ps); start += importBatch {
+		chunk := ps[start:min(start+importBatch, len(ps))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO prospects (id, workspace_id, linkedin_url, public_slug, sales_nav_id, provider_id,
+			first_name, last_name, company, custom_fields, created_at, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, p := range chunk {
+			custom, err := encodeCustom(p.Custom)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args) + 1
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+				n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+10)
+			args = append(args, p.ID, p.WorkspaceID, nullable(p.LinkedInURL), nullable(p.PublicSlug), nullable(p.SalesNavID),
+				nullable(p.ProviderID), p.FirstName, p.LastName, p.Company, custom, im.now)
+		}
+		// ON CONFLICT DO NOTHING + RETURNING counts what went in, so a
+		// concurrent insert of the same person is reported, not a crash.
+		sb.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
+		rows, err := im.tx.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return fmt.Errorf("storing prospects: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("storing prospects: %w", err)
+		}
+		if n != len(chunk) {
+			return errConcurrentImport(im.c)
+		}
+	}
+	return nil
+}
+
+func (im *importer) updateProspect(ctx context.Context, p *Prospect) error {
 	custom, err := encodeCustom(p.Custom)
 	if err != nil {
-		return Prospect{}, err
+		return err
 	}
 	p.UpdatedAt = im.now
 	if _, err := im.tx.ExecContext(ctx, `
@@ -322,28 +473,47 @@ func (im *importer) merge(ctx context.Context, p Prospect, ident Identity, r Pro
 		 WHERE id = $1`,
 		p.ID, nullable(p.LinkedInURL), nullable(p.PublicSlug), nullable(p.SalesNavID), nullable(p.ProviderID),
 		p.FirstName, p.LastName, p.Company, custom, im.now); err != nil {
-		return Prospect{}, fmt.Errorf("updating prospect %s: %w", p.ID, err)
+		if db.IsUniqueViolation(err) {
+			return errConcurrentImport(im.c)
+		}
+		return fmt.Errorf("updating prospect %s: %w", p.ID, err)
 	}
-	return p, nil
+	return nil
 }
 
-// enroll puts the prospect in the campaign with the least-loaded sender.
-func (im *importer) enroll(ctx context.Context, p Prospect) error {
-	sender := leastLoaded(im.loads, im.order)
-	im.loads[sender]++
+// insertEnrollments enrolls the prospects, each with the least-loaded
+// sender. In a running campaign they start at the first step, due now
+// (soft-paused if their sender is not connected); otherwise they wait,
+// pending, for Start or Resume.
+func (im *importer) insertEnrollments(ctx context.Context, prospectIDs []string) error {
+	const cols = 9
 	state, step, next := EnrollmentPending, any(nil), any(nil)
 	if im.c.Status == StatusRunning {
 		state, step, next = EnrollmentActive, FirstStepID(im.c.Steps), im.now
-		if !im.connected[sender] {
-			state = EnrollmentSoftPaused
-		}
 	}
-	if _, err := im.tx.ExecContext(ctx, `
-		INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id,
-			next_action_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-		id.New("enr"), im.c.WorkspaceID, im.c.ID, p.ID, sender, string(state), step, next, im.now); err != nil {
-		return fmt.Errorf("enrolling prospect %s in campaign %s: %w", p.ID, im.c.ID, err)
+	for start := 0; start < len(prospectIDs); start += importBatch {
+		chunk := prospectIDs[start:min(start+importBatch, len(prospectIDs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id,
+			next_action_at, created_at, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, pid := range chunk {
+			sender := leastLoaded(im.loads, im.order)
+			im.loads[sender]++
+			st := state
+			if st == EnrollmentActive && !im.connected[sender] {
+				st = EnrollmentSoftPaused
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args) + 1
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+8)
+			args = append(args, id.New("enr"), im.c.WorkspaceID, im.c.ID, pid, sender, string(st), step, next, im.now)
+		}
+		if _, err := im.tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("enrolling prospects in campaign %s: %w", im.c.ID, err)
+		}
 	}
 	return nil
 }

@@ -423,7 +423,9 @@ func (s *Service) lockSenderCampaigns(ctx context.Context, tx *sql.Tx, accountID
 // due time are kept, so they continue where they were). A running campaign
 // none of whose senders is connected any more is paused with reason; one
 // that still has a connected sender keeps running on it. A campaign
-// already paused keeps its reason.
+// already paused keeps its reason. The account must already be
+// non-connected in tx (else ErrAccountConnected): the flip comes first,
+// its consequences after, in the same transaction.
 func (s *Service) PauseForAccount(ctx context.Context, tx *sql.Tx, accountID string, reason PausedReason) (AccountEffect, error) {
 	var eff AccountEffect
 	if !reason.AccountCaused() {
@@ -532,10 +534,11 @@ func (s *Service) OnAccountFlip(ctx context.Context, tx *sql.Tx, f account.Flipp
 }
 
 // Reconcile repairs what a missed flip consequence could leave behind,
-// inside the caller's transaction: soft-paused enrollments of connected
-// senders, active enrollments of senders that are not connected, campaigns
-// paused for an account reason that have a connected sender again, and
-// running campaigns with no connected sender. The periodic sweep calls it.
+// inside the caller's transaction (tx only): soft-paused enrollments of
+// connected senders, active enrollments of senders that are not connected,
+// campaigns paused for an account reason that have a connected sender
+// again, and running campaigns with no connected sender. The periodic
+// sweep calls it.
 func (s *Service) Reconcile(ctx context.Context, tx *sql.Tx) (AccountEffect, error) {
 	var eff AccountEffect
 	rows, err := tx.QueryContext(ctx, `
@@ -573,13 +576,39 @@ func (s *Service) Reconcile(ctx context.Context, tx *sql.Tx) (AccountEffect, err
 	if err := rows.Err(); err != nil {
 		return eff, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
 	}
+	if len(todo) == 0 {
+		return eff, nil
+	}
 	sort.Slice(todo, func(i, j int) bool { return todo[i].id < todo[j].id })
+	// Lock every campaign involved at once, in id order: a flip locks its
+	// account and then its campaigns in id order, so taking campaigns one
+	// account at a time here could cross a flip's order and deadlock.
+	args := make([]any, len(todo))
+	for i, a := range todo {
+		args[i] = a.id
+	}
+	lock, err := tx.QueryContext(ctx, `SELECT id FROM campaigns
+		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id IN (`+placeholders(1, len(args))+`) AND removed_at IS NULL)
+		   AND status IN ('running', 'paused')
+		 ORDER BY id`+s.db.ForUpdate(), args...)
+	if err != nil {
+		return eff, fmt.Errorf("locking campaigns to reconcile: %w", err)
+	}
+	lock.Close()
+	if err := lock.Err(); err != nil {
+		return eff, fmt.Errorf("locking campaigns to reconcile: %w", err)
+	}
 	for _, a := range todo {
+		// Decide on the status as it is now, not as the scan saw it.
+		status, err := accountStatus(ctx, tx, a.id)
+		if err != nil {
+			return eff, err
+		}
 		var e AccountEffect
-		if a.status == account.StatusConnected {
+		if status == account.StatusConnected {
 			e, err = s.ResumeAccountCaused(ctx, tx, a.id)
 		} else {
-			e, err = s.PauseForAccount(ctx, tx, a.id, ReasonForAccountStatus(a.status))
+			e, err = s.PauseForAccount(ctx, tx, a.id, ReasonForAccountStatus(status))
 		}
 		if err != nil {
 			return eff, err

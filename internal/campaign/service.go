@@ -371,6 +371,9 @@ func (s *Service) Create(ctx context.Context, workspaceID string, in Input) (Cam
 func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in Input) (Campaign, error) {
 	var out Campaign
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.shareLockAccounts(ctx, tx, workspaceID, in.AccountIDs); err != nil {
+			return err
+		}
 		old, err := s.read(ctx, tx, workspaceID, campaignID, true)
 		if err != nil {
 			return err
@@ -432,6 +435,28 @@ func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in
 		return Campaign{}, err
 	}
 	return out, nil
+}
+
+// shareLockAccounts takes, on PostgreSQL, the key-share locks that adding
+// these accounts as senders would take anyway (foreign-key checks), but
+// before the campaign row is locked. A status flip locks its account and
+// then the campaigns it sends for; taking the locks in the same order here
+// keeps an edit and a flip from deadlocking.
+func (s *Service) shareLockAccounts(ctx context.Context, tx *sql.Tx, workspaceID string, ids []string) error {
+	if s.db.Engine != db.Postgres || len(ids) == 0 {
+		return nil
+	}
+	args := []any{workspaceID}
+	for _, a := range ids {
+		args = append(args, a)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM linkedin_accounts WHERE workspace_id = $1 AND id IN (`+
+		placeholders(2, len(ids))+`) ORDER BY id FOR KEY SHARE`, args...)
+	if err != nil {
+		return fmt.Errorf("locking sender accounts: %w", err)
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 // checkLiveSteps refuses a new step graph that drops a step prospects

@@ -86,10 +86,16 @@ func BenchmarkSchedulerPass(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		// Make the same 1,000 due again on fresh pacing, as on a new day.
+		// A new day: the next 1,000 enrollments (other prospects of the same
+		// 1,000 accounts) become due, on fresh pacing.
 		c.Advance(24 * time.Hour)
 		now := c.Now()
-		must(`UPDATE enrollments SET step_id = 's1', next_action_at = $1 WHERE id IN (SELECT 'enr_' || g FROM generate_series(1, $2::int) g)`, now, due)
+		if i > 0 {
+			must(`UPDATE enrollments SET next_action_at = $1 WHERE id IN (SELECT 'enr_' || g FROM generate_series($2::int, $3::int) g)`,
+				now, i*due+1, (i+1)*due)
+		} else {
+			must(`UPDATE enrollments SET next_action_at = $1 WHERE id IN (SELECT 'enr_' || g FROM generate_series(1, $2::int) g)`, now, due)
+		}
 		must(`UPDATE account_pacing SET next_allowed_at = $1`, now)
 		b.StartTimer()
 		t0 := time.Now()
@@ -99,6 +105,10 @@ func BenchmarkSchedulerPass(b *testing.B) {
 			b.Fatal(err)
 		}
 		claimedTotal += sum.Claimed
+		// Nothing dispatches here: settle this pass's claims so the next
+		// pass meets only new work, as it would after dispatch.
+		must(`UPDATE sends SET state = 'cancelled', error = 'benchmark', finished_at = $1 WHERE state = 'intent'`, c.Now())
+		must(`UPDATE enrollments SET next_action_at = $1 WHERE next_action_at <= $2`, c.Now().Add(60*24*time.Hour), c.Now().Add(time.Hour))
 		b.Logf("pass: due %d claimed %d deferred %d skipped %d %v", sum.Due, sum.Claimed, sum.Deferred, sum.Skipped, sum.Deferrals)
 		b.StopTimer()
 		t1 := time.Now()
