@@ -156,6 +156,9 @@ func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payloa
 			p.subject, err = campaign.Render(st.Subject, prospect)
 		}
 	}
+	if err == nil && len([]rune(p.note)) > unipile.MaxInvitationNote {
+		err = fmt.Errorf("step %s: the rendered invitation note is %d characters, LinkedIn allows %d", st.ID, len([]rune(p.note)), unipile.MaxInvitationNote)
+	}
 	if err != nil {
 		// A template that cannot render pauses the campaign for a person
 		// (template_error); nothing half-rendered is ever sent.
