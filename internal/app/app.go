@@ -174,7 +174,7 @@ func (a *App) setupServices() error {
 	}
 	a.Webhooks, err = webhook.NewReceiver(webhook.Options{DB: a.DB, Accounts: a.Accounts, Clock: a.Clock,
 		Logger: a.Logger, Secret: a.WebhookSecret, DisconnectTx: a.Health.DisconnectTx,
-		OnRelation: a.onRelation})
+		OnRelation: a.onRelation, OnMessage: a.onMessage})
 	if err != nil {
 		return fmt.Errorf("configuring the webhook receiver: %w", err)
 	}
@@ -207,6 +207,10 @@ func (a *App) tasks() map[string]task {
 				return err
 			}
 			_, err := a.Sender.ReconcileUnknown(ctx)
+			return err
+		}},
+		"relations_poll": {every: 30 * time.Minute, run: func(ctx context.Context) error {
+			_, err := a.Sender.PollRelations(ctx)
 			return err
 		}},
 		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {

@@ -95,3 +95,23 @@ func (a *App) onRelation(ctx context.Context, tx *sql.Tx, acct account.Account, 
 		ProviderID: ev.UserProviderID.String(), Slug: ev.UserPublicIdentifier, Source: "webhook"})
 	return err
 }
+
+// onMessage feeds the messaging webhook: a message from someone else is a
+// reply; our own message in a chat with a prospect we only invited with a
+// note is the chat LinkedIn opens on acceptance.
+func (a *App) onMessage(ctx context.Context, tx *sql.Tx, acct account.Account, ev unipile.MessageEvent) error {
+	if !ev.FromSelf() {
+		if ev.Sender == nil {
+			return nil
+		}
+		_, err := a.Sender.StampReplied(ctx, tx, send.ReplySignal{WorkspaceID: acct.WorkspaceID, AccountID: acct.ID,
+			ProviderID: ev.Sender.AttendeeProviderID.String()})
+		return err
+	}
+	var attendees []string
+	for _, at := range ev.Attendees {
+		attendees = append(attendees, at.AttendeeProviderID.String())
+	}
+	_, err := a.Sender.NoteChatSeen(ctx, tx, acct.WorkspaceID, acct.ID, attendees)
+	return err
+}

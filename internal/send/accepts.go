@@ -8,6 +8,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/unipile"
 )
 
 // AcceptSignal says a person accepted an invitation sent by an account. All
@@ -121,7 +122,162 @@ func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) 
 			enrollmentID, now); err != nil {
 			return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
 		}
+		// A campaign that completed because this prospect ended runs again
+		// for the follow-up.
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', updated_at = $2 WHERE id = $1 AND status = 'completed'`,
+			camp.ID, now); err != nil {
+			return fmt.Errorf("reopening campaign %s for a late accept: %w", camp.ID, err)
+		}
 		return e.moveTo(ctx, tx, camp, en, cur.Then, now, 0)
 	}
 	return nil
+}
+
+// ReplySignal says a person wrote to an account.
+type ReplySignal struct {
+	WorkspaceID string
+	AccountID   string
+	ProviderID  string
+}
+
+// StampReplied records a reply on the matching enrollments of the account
+// (once). With stop-on-reply the sequence stops there (state replied); a
+// prospect waiting on if_replied moves to its then-branch.
+func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) (int, error) {
+	if sig.ProviderID == "" {
+		return 0, nil
+	}
+	now := e.opts.Clock.Now()
+	rows, err := tx.QueryContext(ctx, `SELECT en.id FROM enrollments en JOIN prospects p ON p.id = en.prospect_id
+		WHERE p.workspace_id = $1 AND p.provider_id = $2 AND en.account_id = $3 AND en.replied_at IS NULL`,
+		sig.WorkspaceID, sig.ProviderID, sig.AccountID)
+	if err != nil {
+		return 0, fmt.Errorf("matching reply: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		en, err := e.lockEnrollmentAny(ctx, tx, id)
+		if err != nil {
+			return 0, err
+		}
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM enrollments WHERE id = $1`, id).Scan(&state); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET replied_at = $2, updated_at = $2 WHERE id = $1 AND replied_at IS NULL`, id, now); err != nil {
+			return 0, fmt.Errorf("stamping reply on %s: %w", id, err)
+		}
+		camp, err := e.readCampaign(ctx, tx, en.campaignID)
+		if err != nil {
+			return 0, err
+		}
+		live := state == string(campaign.EnrollmentActive) || state == string(campaign.EnrollmentSoftPaused)
+		if !live {
+			continue
+		}
+		cur, _ := campaign.StepByID(camp.Steps, en.stepID)
+		switch {
+		case camp.StopOnReply:
+			if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'replied', next_action_at = NULL, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+				return 0, fmt.Errorf("stopping %s on reply: %w", id, err)
+			}
+			if _, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID); err != nil {
+				return 0, err
+			}
+		case state == string(campaign.EnrollmentActive) && cur.Type == campaign.StepIfReplied:
+			en.repliedAt = sql.NullTime{Time: now, Valid: true}
+			if err := e.moveTo(ctx, tx, camp, en, cur.Then, now, 0); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(ids), nil
+}
+
+// PollRelations reads the first page of each connected account's
+// relations and stamps accepts it finds: the safety net for a missed
+// new_relation webhook, one call per account per run (run it about every
+// 30 minutes).
+func (e *Engine) PollRelations(ctx context.Context) (int, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT DISTINCT a.id, a.workspace_id, a.provider_account_id
+		FROM linkedin_accounts a JOIN enrollments en ON en.account_id = a.id
+		WHERE a.status = 'connected' AND en.state IN ('active', 'soft_paused', 'ended') AND en.accepted_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("listing accounts to poll: %w", err)
+	}
+	type acc struct{ id, ws, provider string }
+	var list []acc
+	for rows.Next() {
+		var a acc
+		if err := rows.Scan(&a.id, &a.ws, &a.provider); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		list = append(list, a)
+	}
+	rows.Close()
+	stamped := 0
+	for _, a := range list {
+		page, err := e.opts.Client.ListRelations(ctx, a.provider, unipile.PageOptions{Limit: 100})
+		if err != nil {
+			e.opts.Logger.Warn("polling relations", "account", a.id, "error", err)
+			continue
+		}
+		err = e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+			for _, r := range page.Items {
+				n, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: a.ws, AccountID: a.id, ProviderID: r.MemberID.String(),
+					Slug: r.PublicIdentifier, Source: "relations_poll"})
+				if err != nil {
+					return err
+				}
+				stamped += n
+			}
+			return nil
+		})
+		if err != nil {
+			return stamped, err
+		}
+	}
+	return stamped, nil
+}
+
+// NoteChatSeen handles our own message appearing in a chat with a
+// prospect we invited with a note and never messaged: LinkedIn opens that
+// chat, holding the note, when the invitation is accepted — an accept
+// signal when the relation webhook is late or lost.
+func (e *Engine) NoteChatSeen(ctx context.Context, tx *sql.Tx, workspaceID, accountID string, attendees []string) (int, error) {
+	stamped := 0
+	for _, pid := range attendees {
+		if pid == "" {
+			continue
+		}
+		var invited, messaged int
+		err := tx.QueryRowContext(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN s.action = 'invite' AND s.with_note = $4 THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN s.action IN ('message', 'inmail') THEN 1 ELSE 0 END), 0)
+			FROM sends s JOIN prospects p ON p.id = s.prospect_id
+			WHERE p.workspace_id = $1 AND p.provider_id = $2 AND s.account_id = $3 AND s.state = 'confirmed'`,
+			workspaceID, pid, accountID, true).Scan(&invited, &messaged)
+		if err != nil {
+			return stamped, fmt.Errorf("checking invite-note chat: %w", err)
+		}
+		if invited == 0 || messaged > 0 {
+			continue
+		}
+		n, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: workspaceID, AccountID: accountID, ProviderID: pid, Source: "invite_note_chat"})
+		if err != nil {
+			return stamped, err
+		}
+		stamped += n
+	}
+	return stamped, nil
 }

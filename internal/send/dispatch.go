@@ -256,7 +256,13 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			return err
 		case unipile.KindAlreadyDone:
 			if row.action == ActionInvite {
-				return e.confirm(ctx, tx, row, en, callResult{ref: "already"}, now)
+				// "Already connected" is an accept path too.
+				if err := e.confirm(ctx, tx, row, en, callResult{ref: "already"}, now); err != nil {
+					return err
+				}
+				_, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: row.workspaceID, AccountID: row.accountID,
+					ProviderID: p.prospect.ProviderID, Slug: p.prospect.PublicSlug, Source: "already_connected"})
+				return err
 			}
 			if err := fail(); err != nil {
 				return err

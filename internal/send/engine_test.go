@@ -160,3 +160,80 @@ func TestCrashAfterDispatchNeverResends(t *testing.T) {
 		t.Fatalf("prospect %s invited %d times", prospect, n)
 	}
 }
+
+func enrollmentState(t *testing.T, s *sim) (string, string) {
+	t.Helper()
+	var state, reason sql.NullString
+	if err := s.d.SQL.QueryRow(`SELECT state, ended_reason FROM enrollments LIMIT 1`).Scan(&state, &reason); err != nil {
+		t.Fatal(err)
+	}
+	return state.String, reason.String
+}
+
+func TestReplyStopsTheSequence(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, dbtest.Open(t, db.SQLite, dbtest.Options{}), 8)
+	sa := s.addAccount(t, "Replies", account.TierPremium, "UTC", 5)
+	s.addCampaign(t, "replies", []campaign.Step{{ID: "i1", Type: campaign.StepInvite},
+		{ID: "w1", Type: campaign.StepWait, Duration: "24h"}, {ID: "m1", Type: campaign.StepMessage, Text: "Hi"}}, 1, []string{sa.acc.ID})
+	s.clock.Set(simStart.Add(9 * time.Hour))
+	s.runFor(t, 10*time.Minute)
+	var pid string
+	if err := s.d.SQL.QueryRow(`SELECT provider_id FROM prospects`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	err := s.d.InTx(s.ctx, func(tx *sql.Tx) error {
+		n, err := s.engine.StampReplied(s.ctx, tx, send.ReplySignal{WorkspaceID: s.ws.ID, AccountID: sa.acc.ID, ProviderID: pid})
+		if err == nil && n != 1 {
+			t.Errorf("stamped %d enrollments", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state, _ := enrollmentState(t, s); state != "replied" {
+		t.Fatalf("state after a reply with stop-on-reply: %s", state)
+	}
+	s.runFor(t, 48*time.Hour)
+	if n := countCalls(s.fake, sa.provider, fake.ActionStartChat, simStart); n != 0 {
+		t.Fatalf("%d messages after the prospect replied", n)
+	}
+}
+
+func TestPolledAcceptAndLateAcceptFollowUp(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, dbtest.Open(t, db.SQLite, dbtest.Options{}), 9)
+	sa := s.addAccount(t, "Poll", account.TierPremium, "UTC", 5)
+	s.addCampaign(t, "poll", []campaign.Step{{ID: "i1", Type: campaign.StepInvite, Note: "Hi {{first_name}}"},
+		{ID: "c1", Type: campaign.StepIfAccepted, Within: "1h", Then: "m1", Else: campaign.End},
+		{ID: "m1", Type: campaign.StepMessage, Text: "Thanks"}}, 1, []string{sa.acc.ID})
+	s.clock.Set(simStart.Add(9 * time.Hour))
+	s.runFor(t, 2*time.Hour)
+	if state, reason := enrollmentState(t, s); state != "ended" || reason == "" {
+		t.Fatalf("the condition must time out into its else-branch (end): %s %q", state, reason)
+	}
+	// The accept arrives late and no webhook tells us: polling finds it and
+	// the late-accept policy (follow_up, the default) sends the follow-up.
+	invs := s.fake.Invitations(sa.provider)
+	if len(invs) != 1 {
+		t.Fatalf("invitations: %+v", invs)
+	}
+	if err := s.fake.Accept(invs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.engine.PollRelations(s.ctx); err != nil || n != 1 {
+		t.Fatalf("polling stamped %d: %v", n, err)
+	}
+	if n, err := s.engine.PollRelations(s.ctx); err != nil || n != 0 {
+		t.Fatalf("an accept is stamped once; second poll stamped %d: %v", n, err)
+	}
+	mark := s.clock.Now()
+	s.runFor(t, 10*time.Minute)
+	if n := countCalls(s.fake, sa.provider, fake.ActionStartChat, mark); n != 1 {
+		t.Fatalf("follow-up messages after the late accept: %d", n)
+	}
+	if state, _ := enrollmentState(t, s); state != "completed" {
+		t.Fatalf("state after the follow-up: %s", state)
+	}
+}
