@@ -2,8 +2,11 @@ package webhook_test
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"sync"
@@ -24,8 +27,35 @@ import (
 //	go test -run '^$' -bench BenchmarkAck -benchtime 1x ./internal/webhook/
 func BenchmarkAck(b *testing.B) {
 	for _, engine := range dbtest.Engines {
-		b.Run(string(engine), func(b *testing.B) { benchAck(b, engine) })
+		b.Run(string(engine), func(b *testing.B) { benchAck(b, engine, false) })
+		b.Run(string(engine)+"/baseline", func(b *testing.B) { benchAck(b, engine, true) })
 	}
+}
+
+// bareHandler is the baseline: the same HTTP load answered after one bare
+// INSERT in its own transaction on the same database, nothing else.
+func bareHandler(b *testing.B, d *db.DB) http.Handler {
+	if _, err := d.SQL.Exec(`CREATE TABLE bench_bare_inbox (id integer NOT NULL, body text NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		n++
+		id := n
+		mu.Unlock()
+		err := d.InTx(r.Context(), func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO bench_bare_inbox (id, body) VALUES ($1, $2)`, id, string(body))
+			return err
+		})
+		if err != nil {
+			w.WriteHeader(500)
+			return
+		}
+		w.WriteHeader(200)
+	})
 }
 
 var noBackground = os.Getenv("KEEL_BENCH_NO_PROCESSING") == "1"
@@ -35,10 +65,16 @@ const (
 	ackDuration = 2 * time.Second
 )
 
-func benchAck(b *testing.B, engine db.Engine) {
+func benchAck(b *testing.B, engine db.Engine, baseline bool) {
 	d := dbtest.Open(b, engine, dbtest.Options{Durable: true})
 	e := newEnv(b, d, func(o *webhook.Options) { o.NoBackground = noBackground })
 	acc := e.newAccount(b, account.StatusConnected)
+	target := e.srv.URL + "/webhooks/unipile"
+	if baseline {
+		srv := httptest.NewServer(bareHandler(b, d))
+		b.Cleanup(srv.Close)
+		target = srv.URL
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 0}}
 	total := int(ackRate * ackDuration / time.Second)
 	lat := make([]time.Duration, total)
@@ -58,7 +94,7 @@ func benchAck(b *testing.B, engine db.Engine) {
 			defer wg.Done()
 			body := fmt.Sprintf(`{"event":"message_received","account_id":%q,"account_type":"LINKEDIN","chat_id":"chat-%d","message_id":"msg-%d","message":"hello %d","sender":{"attendee_provider_id":"ACoAAx%d"},"timestamp":"2026-03-02T09:00:00.000Z","webhook_name":"keel:messaging"}`,
 				acc.ProviderAccountID, i, i, i, i)
-			req, _ := http.NewRequest("POST", e.srv.URL+"/webhooks/unipile", bytes.NewBufferString(body))
+			req, _ := http.NewRequest("POST", target, bytes.NewBufferString(body))
 			req.Header.Set("X-Keel-Webhook-Secret", secret)
 			req.Header.Set("Content-Type", "application/json")
 			t0 := time.Now()
