@@ -14,6 +14,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/config"
+	"github.com/keel-outreach/keel/internal/unipile/fake"
 )
 
 type syncBuffer struct {
@@ -134,4 +135,84 @@ func TestServeSandbox(t *testing.T) {
 			t.Fatalf("the demo shows exactly one account needing a reconnect, got %d", reconnect)
 		}
 	})
+}
+
+func TestReconnectEndToEndOverHTTP(t *testing.T) {
+	t.Parallel()
+	a, base, out := startSandbox(t)
+	tok := ""
+	for _, f := range strings.Fields(out.String()) {
+		if strings.HasPrefix(f, "keel_") {
+			tok = f
+		}
+	}
+	call := func(method, path string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, body)
+		}
+		return body
+	}
+	var broken string
+	for _, it := range call("GET", "/api/v1/accounts")["items"].([]any) {
+		acc := it.(map[string]any)
+		if acc["status"] == "disconnected" {
+			broken = acc["id"].(string)
+		}
+	}
+	if broken == "" {
+		t.Fatal("the demo has no disconnected account")
+	}
+	link := call("POST", "/api/v1/accounts/"+broken+"/reconnect")["url"].(string)
+	if !strings.Contains(link, SandboxPrefix+"/hosted/") {
+		t.Fatalf("the sandbox link must open the sandbox page: %s", link)
+	}
+	// The page the user would open answers with the approve/fail form.
+	resp, err := http.Get(link)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("hosted page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := a.Sandbox.CompleteHostedAuth(fake.TokenFromURL(link), true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		acc := call("GET", "/api/v1/accounts/"+broken)
+		if acc["status"] == "connected" {
+			if acc["last_error"] != "" || acc["disconnected_at"] != nil || acc["strikes"] != float64(0) {
+				t.Fatalf("reconnected account kept its markers: %v", acc)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("account not reconnected: %v", acc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	trail := call("GET", "/api/v1/accounts/"+broken+"/audit")["items"].([]any)
+	newest := trail[0].(map[string]any)
+	// The notify_url callback and the account_status webhook race; either
+	// one flips the account, audited, and the other is a no-op.
+	if newest["to"] != "connected" || (newest["source"] != "hosted_auth" && newest["source"] != "webhook") {
+		t.Fatalf("the reconnect is not audited as a provider-evidenced flip: %v", newest)
+	}
+	connects := 0
+	for _, it := range trail {
+		if it.(map[string]any)["to"] == "connected" {
+			connects++
+		}
+	}
+	if connects != 2 { // the demo's initial connect, then this reconnect
+		t.Fatalf("one reconnect must write one audit row: %v", trail)
+	}
 }
