@@ -237,3 +237,26 @@ func TestPolledAcceptAndLateAcceptFollowUp(t *testing.T) {
 		t.Fatalf("state after the follow-up: %s", state)
 	}
 }
+
+func TestHighFailureRatePausesTheCampaignWithAnAlert(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, dbtest.Open(t, db.SQLite, dbtest.Options{}), 10)
+	sa := s.addAccount(t, "Fails", account.TierPremium, "UTC", 5)
+	camp := s.addCampaign(t, "fails", []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, 40, []string{sa.acc.ID})
+	s.fake.InjectFault(fake.Fault{Action: fake.ActionInvite, Status: 403, Type: "errors/resource_access_restricted"})
+	s.clock.Set(simStart.Add(9 * time.Hour))
+	s.runFor(t, 8*time.Hour)
+	got, _ := s.camps.Get(s.ctx, s.d.SQL, "", camp.ID)
+	if got.Status != campaign.StatusPaused || got.PausedReason != campaign.ReasonHighFailureRate {
+		t.Fatalf("campaign after repeated provider failures: %s %s", got.Status, got.PausedReason)
+	}
+	var alerts int
+	if err := s.d.SQL.QueryRow(`SELECT count(*) FROM admin_alerts WHERE kind = 'high_failure_rate' AND acknowledged_at IS NULL`).Scan(&alerts); err != nil || alerts != 1 {
+		t.Fatalf("open high_failure_rate alerts: %d %v", alerts, err)
+	}
+	calls := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart)
+	s.runFor(t, 24*time.Hour)
+	if after := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); after != calls {
+		t.Fatalf("a paused campaign kept sending: %d -> %d", calls, after)
+	}
+}
