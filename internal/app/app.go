@@ -29,6 +29,7 @@ import (
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/metrics"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -74,9 +75,13 @@ type App struct {
 	// made up when none is configured.
 	WebhookSecret string
 
+	// Metrics is the process's Prometheus registry (served at /metrics).
+	Metrics *metrics.Metrics
+
 	out      io.Writer
 	listener net.Listener
 	mux      *http.ServeMux
+	limiter  *limiter
 }
 
 // Migrate opens the database, applies Keel's and the job queue's
@@ -124,6 +129,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		fmt.Fprintln(a.out, "warning:", w)
 	}
 	a.Accounts = account.NewService(d, a.Clock)
+	a.Metrics = metrics.New(d, a.Logger)
+	a.limiter = newLimiter(APIRatePerSecond, APIBurst)
 	a.Campaigns = campaign.NewService(d, a.Clock)
 	// Every status flip pauses or resumes the account's campaigns in the
 	// flip's own transaction.
@@ -199,7 +206,11 @@ func (a *App) tasks() map[string]task {
 		}},
 		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
 		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
-			_, err := a.Sender.RunPass(ctx)
+			sum, err := a.Sender.RunPass(ctx)
+			a.Metrics.Claims.Add(float64(sum.Claimed))
+			for gate, n := range sum.Deferrals {
+				a.Metrics.Deferrals.WithLabelValues(gate).Add(float64(n))
+			}
 			return err
 		}},
 		"send_reconcile": {every: 5 * time.Minute, run: func(ctx context.Context) error {
@@ -278,14 +289,15 @@ func (a *App) setupQueue() error {
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
 // Handler is the process's HTTP surface.
-func (a *App) Handler() http.Handler { return a.mux }
+func (a *App) Handler() http.Handler { return a.observe(a.mux) }
 
 func (a *App) routes() {
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.mux.HandleFunc("GET /readyz", a.readyz)
-	a.mux.Handle("/api/", a.API)
+	a.mux.Handle("/api/", a.rateLimit(a.API))
+	a.mux.Handle("GET /metrics", a.Metrics.Handler())
 	a.mux.Handle("POST "+webhook.Path, a.Webhooks)
 	a.mux.Handle("POST "+connect.CallbackPath, a.Connect.CallbackHandler())
 }
@@ -315,7 +327,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Run serves HTTP and runs workers until ctx ends, then stops gracefully.
 func (a *App) Run(ctx context.Context) error {
-	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
 	if a.Sandbox != nil {

@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -36,6 +38,11 @@ func (s *syncBuffer) String() string {
 
 // startSandbox runs a whole Keel process on loopback in sandbox mode.
 func startSandbox(t *testing.T) (*App, string, *syncBuffer) {
+	a, base, out, _ := startSandboxLogs(t)
+	return a, base, out
+}
+
+func startSandboxLogs(t *testing.T) (*App, string, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -46,7 +53,9 @@ func startSandbox(t *testing.T) (*App, string, *syncBuffer) {
 		PublicURL: "http://" + addr, HealthInterval: time.Minute, SchedulerInterval: time.Minute,
 		MinSpacing: time.Minute, Workers: 2}
 	out := &syncBuffer{}
-	a, err := Open(context.Background(), cfg, Options{Out: out, Listener: ln})
+	logs := &syncBuffer{}
+	a, err := Open(context.Background(), cfg, Options{Out: out, Listener: ln,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +84,7 @@ func startSandbox(t *testing.T) (*App, string, *syncBuffer) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return a, base, out
+	return a, base, out, logs
 }
 
 func TestServeSandbox(t *testing.T) {
@@ -214,5 +223,98 @@ func TestReconnectEndToEndOverHTTP(t *testing.T) {
 	}
 	if connects != 2 { // the demo's initial connect, then this reconnect
 		t.Fatalf("one reconnect must write one audit row: %v", trail)
+	}
+}
+
+func TestMetricsRequestIDsRateLimitsAndNoSecretsInLogs(t *testing.T) {
+	t.Parallel()
+	a, base, out, logs := startSandboxLogs(t)
+	tok := ""
+	for _, f := range strings.Fields(out.String()) {
+		if strings.HasPrefix(f, "keel_") {
+			tok = f
+		}
+	}
+	get := func(path string, hdr map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := get("/metrics", nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`keel_accounts{status="connected"} 2`, `keel_accounts{status="disconnected"} 1`,
+		"keel_account_flips_total", "keel_burst_guard_open 0", "keel_queue_jobs", "keel_metrics_query_errors 0"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	resp = get("/api/v1/accounts", map[string]string{"Authorization": "Bearer " + tok, "X-Request-Id": "req-abc"})
+	resp.Body.Close()
+	if resp.Header.Get("X-Request-Id") != "req-abc" {
+		t.Errorf("request id not echoed: %q", resp.Header.Get("X-Request-Id"))
+	}
+	limited := 0
+	for i := 0; i < APIBurst+20; i++ {
+		resp := get("/api/v1/alerts", map[string]string{"Authorization": "Bearer " + tok})
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Errorf("%d requests in a burst were never limited", APIBurst+20)
+	}
+	// A webhook with a wrong secret, then a right one: neither secret (nor
+	// the API token, nor the provider key) may reach a log line.
+	for _, secret := range []string{"wrong-secret-value", a.WebhookSecret} {
+		req, _ := http.NewRequest("POST", base+"/webhooks/unipile", strings.NewReader(`{"event":"nothing"}`))
+		req.Header.Set("X-Keel-Webhook-Secret", secret)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	text := logs.String()
+	if !strings.Contains(text, "req-abc") {
+		t.Error("request logs do not carry the request id")
+	}
+	for name, secret := range map[string]string{"API token": tok, "webhook secret": a.WebhookSecret,
+		"wrong secret": "wrong-secret-value", "provider key": a.Sandbox.APIKey()} {
+		if secret != "" && strings.Contains(text, secret) {
+			t.Errorf("the %s appears in the logs", name)
+		}
+	}
+}
+
+func TestLimiterRefillsAtItsRate(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(0, 0)
+	l := newLimiter(2, 3)
+	l.now = func() time.Time { return now }
+	for i := 0; i < 3; i++ {
+		if ok, _ := l.allow("k"); !ok {
+			t.Fatalf("burst request %d refused", i)
+		}
+	}
+	ok, wait := l.allow("k")
+	if ok || wait != 500*time.Millisecond {
+		t.Fatalf("fourth request: ok=%v wait=%v", ok, wait)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if ok, _ := l.allow("k"); !ok {
+		t.Fatal("a token must be back after 1/rate seconds")
+	}
+	if ok, _ := l.allow("other"); !ok {
+		t.Fatal("buckets are per token")
 	}
 }
