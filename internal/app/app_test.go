@@ -3,9 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
-	"encoding/json"
 	"net"
 	"net/http"
 	"path/filepath"
