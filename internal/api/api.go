@@ -78,6 +78,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()
 	s.registerDiagnosisRoutes()
+	s.mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		Problem(w, http.StatusNotFound, "not found", "no such route: "+r.Method+" "+r.URL.Path)
 	})
@@ -281,6 +282,10 @@ func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request, p princi
 }
 
 func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	if _, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id")); errors.Is(err, account.ErrNotFound) {
+		Problem(w, http.StatusNotFound, "not found", "no such account")
+		return
+	}
 	if s.opts.Connect == nil {
 		Problem(w, http.StatusServiceUnavailable, "unavailable", "hosted-auth connect is not configured")
 		return

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/token"
+	"github.com/keel-outreach/keel/internal/workspace"
+)
+
+func TestOpenAPIDocumentsEveryRegisteredRoute(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, db.SQLite, dbtest.Options{})
+	s := New(Options{DB: d, Accounts: account.NewService(d, nil), Campaigns: campaign.NewService(d, nil)})
+	var missing []string
+	for _, r := range s.Routes() {
+		if !Documented(r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("routes missing from the OpenAPI document: %v", missing)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/openapi.json")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/api/openapi.json: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.OpenAPI != "3.1.0" {
+		t.Fatalf("document: %v %+v", err, doc)
+	}
+	ops := 0
+	for _, item := range doc.Paths {
+		ops += len(item)
+	}
+	if ops != len(s.Routes()) {
+		t.Fatalf("document has %d operations, server registers %d", ops, len(s.Routes()))
+	}
+}
+
+type isoTenant struct {
+	secret                       string
+	accountID, campaignID, alert string
+}
+
+// TestTenantIsolationOverEveryRoute walks the served OpenAPI document: for
+// every operation on an object, workspace A's token gets 404 for workspace
+// B's object; every list A can read contains none of B's ids.
+func TestTenantIsolationOverEveryRoute(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := clock.NewFake(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+		accounts := account.NewService(d, c)
+		camps := campaign.NewService(d, c)
+		mk := func(slug string) isoTenant {
+			ws, err := workspace.Create(ctx, d.SQL, slug, "", c.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, secret, _ := token.Create(ctx, d.SQL, ws.ID, "", c.Now())
+			acc, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-" + slug, Status: account.StatusConnected, Tier: account.TierPremium})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := "C " + slug
+			cp, err := camps.Create(ctx, ws.ID, campaign.Input{Name: &name, AccountIDs: []string{acc.ID}, Steps: []campaign.Step{{ID: "s1", Type: campaign.StepInvite}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := camps.Import(ctx, cp.ID, ws.ID, []campaign.ProspectRow{{Row: 1, ProviderID: "ACoAA" + slug}}); err != nil {
+				t.Fatal(err)
+			}
+			al, _, err := alert.Raise(ctx, d.SQL, c.Now(), alert.New{WorkspaceID: ws.ID, Kind: "k", Message: "m", SubjectType: "account", SubjectID: acc.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al}
+		}
+		a, b := mk("alpha"), mk("beta")
+		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c})
+		srv := httptest.NewServer(s)
+		defer srv.Close()
+
+		do := func(method, path, body, contentType string) (int, string) {
+			req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+a.secret)
+			if contentType != "" {
+				req.Header.Set("Content-Type", contentType)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(out)
+		}
+		doc := s.OpenAPI()["paths"].(map[string]any)
+		var keys []string
+		for p := range doc {
+			keys = append(keys, p)
+		}
+		sort.Strings(keys)
+		checked := 0
+		for _, path := range keys {
+			for method := range doc[path].(map[string]any) {
+				m := strings.ToUpper(method)
+				switch {
+				case strings.Contains(path, "{id}"):
+					id := ""
+					switch {
+					case strings.HasPrefix(path, "/api/v1/accounts/"):
+						id = b.accountID
+					case strings.HasPrefix(path, "/api/v1/campaigns/"):
+						id = b.campaignID
+					case strings.HasPrefix(path, "/api/v1/alerts/"):
+						id = b.alert
+					default:
+						t.Fatalf("no fixture for %s %s: add one", m, path)
+					}
+					body, ct := "{}", "application/json"
+					if strings.HasSuffix(path, "/prospects") {
+						body, ct = "provider_id\nACoAAintruder\n", "text/csv"
+					}
+					status, out := do(m, strings.Replace(path, "{id}", id, 1), body, ct)
+					if status != http.StatusNotFound {
+						t.Errorf("%s %s with another workspace's object: %d %s", m, path, status, out)
+					}
+					checked++
+				case m == "GET":
+					status, out := do(m, path, "", "")
+					if status != 200 {
+						t.Errorf("%s %s: %d %s", m, path, status, out)
+					}
+					for _, foreign := range []string{b.accountID, b.campaignID, b.alert} {
+						if strings.Contains(out, foreign) {
+							t.Errorf("%s %s shows another workspace's object %s", m, path, foreign)
+						}
+					}
+					checked++
+				}
+			}
+		}
+		if checked < 15 {
+			t.Fatalf("only %d operations checked", checked)
+		}
+		// B's campaign is untouched by A's attempts.
+		cp, err := camps.Get(ctx, d.SQL, "", b.campaignID)
+		if err != nil || cp.Status != campaign.StatusDraft {
+			t.Fatalf("B's campaign after A's attempts: %+v %v", cp, err)
+		}
+	})
+}
