@@ -50,6 +50,9 @@ type Options struct {
 	Clock clock.Clock
 	// Listener, when set, is used instead of listening on Config.Addr.
 	Listener net.Listener
+	// WorkerOnly runs jobs without serving HTTP (keel worker). It needs a
+	// real provider: the sandbox lives inside keel serve.
+	WorkerOnly bool
 }
 
 // App is one Keel process.
@@ -82,6 +85,8 @@ type App struct {
 	listener net.Listener
 	mux      *http.ServeMux
 	limiter  *limiter
+	// workerOnly: no HTTP listener (keel worker).
+	workerOnly bool
 }
 
 // Migrate opens the database, applies Keel's and the job queue's
@@ -136,8 +141,13 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	// flip's own transaction.
 	a.Accounts.OnFlip("campaigns", a.Campaigns.OnAccountFlip)
 
+	a.workerOnly = opts.WorkerOnly
+	if a.workerOnly && cfg.Sandbox() {
+		d.Close()
+		return nil, &config.Error{Var: "UNIPILE_DSN", Msg: "keel worker needs a Unipile provider (UNIPILE_DSN, UNIPILE_API_KEY); the sandbox provider lives inside keel serve"}
+	}
 	a.listener = opts.Listener
-	if a.listener == nil {
+	if a.listener == nil && !a.workerOnly {
 		if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("listening on %s (KEEL_ADDR): %w", cfg.Addr, err)
@@ -285,8 +295,13 @@ func (a *App) setupQueue() error {
 	return nil
 }
 
-// Addr is the address the process listens on.
-func (a *App) Addr() string { return a.listener.Addr().String() }
+// Addr is the address the process listens on ("" for a worker).
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
 
 // Handler is the process's HTTP surface.
 func (a *App) Handler() http.Handler { return a.observe(a.mux) }
@@ -327,6 +342,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Run serves HTTP and runs workers until ctx ends, then stops gracefully.
 func (a *App) Run(ctx context.Context) error {
+	if a.workerOnly {
+		return a.runWorker(ctx)
+	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
@@ -363,6 +381,19 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("serving HTTP: %w", serveErr)
 	}
 	return nil
+}
+
+// runWorker runs the job queue only, until ctx ends.
+func (a *App) runWorker(ctx context.Context) error {
+	if err := a.Queue.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "Keel worker running %d job workers (database: %s)\n", a.Config.Workers, a.DB.Engine)
+	a.Logger.Info("worker running", "workers", a.Config.Workers, "engine", string(a.DB.Engine))
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	return a.Queue.Stop(stopCtx)
 }
 
 // Close releases the process's resources.

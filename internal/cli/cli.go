@@ -227,11 +227,7 @@ func runWorker(ctx context.Context, env Env, args []string) error {
 	if cfg.Workers == 0 {
 		return usagef("KEEL_WORKERS=0 leaves a worker process nothing to do")
 	}
-	return runServeLike(ctx, env, cfg)
-}
-
-func runServeLike(ctx context.Context, env Env, cfg config.Config) error {
-	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env), Out: env.Stdout, Clock: clock.Real{}})
+	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env), Out: env.Stdout, Clock: clock.Real{}, WorkerOnly: true})
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,9 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 			t.Errorf("%s=%q: exit %d, stderr %q", name, value, r.code, r.stderr)
 		}
 	}
+	if r := run(t, sqliteEnv(t), "worker"); r.code != ExitUsage || !strings.Contains(r.stderr, "UNIPILE_DSN") {
+		t.Errorf("keel worker without a provider must be refused naming UNIPILE_DSN: %+v", r)
+	}
 	env := sqliteEnv(t)
 	env["UNIPILE_DSN"] = "api1.unipile.com:13443"
 	env["UNIPILE_API_KEY"] = "k"
