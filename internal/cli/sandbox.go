@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,9 @@ func runSandbox(ctx context.Context, env Env, args []string) error {
 	addr := fs.String("addr", DefaultSandboxAddr, "listen address")
 	accounts := fs.Int("accounts", 3, "demo accounts to create")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usagef("%v", err)
 	}
 	if fs.NArg() > 0 {
