@@ -210,6 +210,13 @@ func (a *App) setupServices() error {
 // tasks are the periodic jobs of a worker process.
 func (a *App) tasks() map[string]task {
 	return map[string]task{
+		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), run: func(ctx context.Context) error {
+			sum, err := a.Health.RunDue(ctx)
+			for outcome, n := range sum.Outcomes {
+				a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
+			}
+			return err
+		}},
 		"webhook_inbox": {every: 30 * time.Second, run: func(ctx context.Context) error {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err
@@ -282,10 +289,7 @@ func (a *App) setupQueue() error {
 	tasks := a.tasks()
 	river.AddWorker(workers, &taskWorker{tasks: tasks})
 	river.AddWorker(workers, &dispatchWorker{dispatch: a.Sender.Dispatch})
-	if err := health.AddWorkers(workers, a.Health); err != nil {
-		return err
-	}
-	periodic := append(periodicJobs(tasks), health.PeriodicJobs(a.Health.Config())...)
+	periodic := periodicJobs(tasks)
 	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodic,
 		MaxWorkers: a.Config.Workers, Logger: a.Logger})
 	if err != nil {
