@@ -156,3 +156,29 @@ func TestAccountsSyncIsSynchronous(t *testing.T) {
 		t.Fatalf("second sync must create nothing: %+v", r)
 	}
 }
+
+func TestUserCreateReadsThePasswordFromStdin(t *testing.T) {
+	t.Parallel()
+	env := sqliteEnv(t)
+	if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
+		t.Fatal(r)
+	}
+	runIn := func(stdin string, args ...string) result {
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), args, Env{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin)})
+		return result{code, out.String(), errOut.String()}
+	}
+	if r := runIn("short\n", "user", "create", "--workspace", "acme", "--email", "ops@example.com"); r.code != ExitFailure || !strings.Contains(r.stderr, "too short") {
+		t.Fatalf("short password: %+v", r)
+	}
+	r := runIn("correct horse battery staple\n", "user", "create", "--workspace", "acme", "--email", "Ops@Example.com")
+	if r.code != ExitOK || !strings.HasPrefix(strings.TrimSpace(r.stdout), "usr_") {
+		t.Fatalf("user create: %+v", r)
+	}
+	if r := runIn("correct horse battery staple\n", "user", "create", "--workspace", "acme", "--email", "ops@example.com"); r.code != ExitFailure {
+		t.Fatalf("duplicate email: %+v", r)
+	}
+	if r := runIn("", "user", "create", "--workspace", "acme"); r.code != ExitUsage {
+		t.Fatalf("missing --email: %+v", r)
+	}
+}
