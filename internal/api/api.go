@@ -19,6 +19,7 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/token"
 )
 
@@ -44,6 +45,8 @@ type Options struct {
 	Accounts *account.Service
 	Connect  Connector
 	Sync     Syncer
+	// Outbound manages outbound webhook endpoints (nil: routes answer 503).
+	Outbound *outbound.Service
 	Clock    clock.Clock
 	Logger   *slog.Logger
 
@@ -78,6 +81,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()
 	s.registerDiagnosisRoutes()
+	s.registerOutboundRoutes(s.opts.Outbound)
 	s.mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		Problem(w, http.StatusNotFound, "not found", "no such route: "+r.Method+" "+r.URL.Path)

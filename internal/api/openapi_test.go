@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/token"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
@@ -60,6 +62,7 @@ func TestOpenAPIDocumentsEveryRegisteredRoute(t *testing.T) {
 type isoTenant struct {
 	secret                       string
 	accountID, campaignID, alert string
+	endpointID, endpointSecret   string
 }
 
 // TestTenantIsolationOverEveryRoute walks the served OpenAPI document: for
@@ -72,6 +75,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 		c := clock.NewFake(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 		accounts := account.NewService(d, c)
 		camps := campaign.NewService(d, c)
+		out := outbound.New(outbound.Options{DB: d, Clock: c})
 		mk := func(slug string) isoTenant {
 			ws, err := workspace.Create(ctx, d.SQL, slug, "", c.Now())
 			if err != nil {
@@ -94,10 +98,19 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al}
+			ep, epSecret, err := out.CreateEndpoint(ctx, ws.ID, "https://hooks.example.com/"+slug, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.InTx(ctx, func(tx *sql.Tx) error {
+				return out.Emit(ctx, tx, ws.ID, outbound.EventMessageSent, map[string]string{"account_id": acc.ID})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al, endpointID: ep.ID, endpointSecret: epSecret}
 		}
 		a, b := mk("alpha"), mk("beta")
-		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c})
+		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c, Outbound: out})
 		srv := httptest.NewServer(s)
 		defer srv.Close()
 
@@ -135,6 +148,8 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 						id = b.campaignID
 					case strings.HasPrefix(path, "/api/v1/alerts/"):
 						id = b.alert
+					case strings.HasPrefix(path, "/api/v1/webhooks/"):
+						id = b.endpointID
 					default:
 						t.Fatalf("no fixture for %s %s: add one", m, path)
 					}
@@ -152,7 +167,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 					if status != 200 {
 						t.Errorf("%s %s: %d %s", m, path, status, out)
 					}
-					for _, foreign := range []string{b.accountID, b.campaignID, b.alert} {
+					for _, foreign := range []string{b.accountID, b.campaignID, b.alert, b.endpointID, b.endpointSecret, a.endpointSecret} {
 						if strings.Contains(out, foreign) {
 							t.Errorf("%s %s shows another workspace's object %s", m, path, foreign)
 						}
@@ -164,10 +179,22 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 		if checked < 15 {
 			t.Fatalf("only %d operations checked", checked)
 		}
-		// B's campaign is untouched by A's attempts.
+		// B's endpoint and campaign are untouched by A's attempts.
+		if eps, err := out.ListEndpoints(ctx, bWorkspace(t, d)); err != nil || len(eps) != 1 || !eps[0].Active {
+			t.Fatalf("B's endpoint after A's attempts: %+v %v", eps, err)
+		}
 		cp, err := camps.Get(ctx, d.SQL, "", b.campaignID)
 		if err != nil || cp.Status != campaign.StatusDraft {
 			t.Fatalf("B's campaign after A's attempts: %+v %v", cp, err)
 		}
 	})
+}
+
+func bWorkspace(t *testing.T, d *db.DB) string {
+	t.Helper()
+	w, err := workspace.BySlug(context.Background(), d.SQL, "beta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.ID
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
 	"github.com/keel-outreach/keel/internal/metrics"
+	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -73,6 +74,7 @@ type App struct {
 	Webhooks  *webhook.Receiver
 	Sender    *send.Engine
 	Health    *health.Service
+	Outbound  *outbound.Service
 	API       *api.Server
 	// WebhookSecret is the secret Unipile must send; in sandbox mode one is
 	// made up when none is configured.
@@ -140,6 +142,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	// Every status flip pauses or resumes the account's campaigns in the
 	// flip's own transaction.
 	a.Accounts.OnFlip("campaigns", a.Campaigns.OnAccountFlip)
+	// Account events go out only if the flip commits: they are written in
+	// its transaction.
+	a.Outbound = outbound.New(outbound.Options{DB: d, Clock: a.Clock, Logger: a.Logger})
+	a.Accounts.OnFlip("outbound", a.Outbound.OnAccountFlip)
 
 	a.workerOnly = opts.WorkerOnly
 	if a.workerOnly && cfg.Sandbox() {
@@ -197,13 +203,13 @@ func (a *App) setupServices() error {
 	}
 	a.Sender, err = send.New(send.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Client: a.Provider,
 		Clock: a.Clock, Logger: a.Logger, Spacing: send.Spacing{Min: a.Config.MinSpacing, Max: 3 * a.Config.MinSpacing},
-		Enqueue: a.enqueueDispatch})
+		Enqueue: a.enqueueDispatch, Emit: a.Outbound.Emit})
 	if err != nil {
 		return fmt.Errorf("configuring the sender: %w", err)
 	}
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
-		Clock: a.Clock, Logger: a.Logger})
+		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound})
 	return nil
 }
 
@@ -222,6 +228,10 @@ func (a *App) tasks() map[string]task {
 			return err
 		}},
 		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
+		"outbound_deliver": {every: 15 * time.Second, run: func(ctx context.Context) error {
+			_, err := a.Outbound.DeliverDue(ctx)
+			return err
+		}},
 		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
 			sum, err := a.Sender.RunPass(ctx)
 			a.Metrics.Claims.Add(float64(sum.Claimed))

@@ -117,6 +117,13 @@ func newLimiter(rate, burst float64) *limiter {
 	return &limiter{buckets: map[string]*bucket{}, rate: rate, burst: burst, now: time.Now}
 }
 
+// setClock replaces the limiter's time source (tests freeze it).
+func (l *limiter) setClock(now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.now = now
+}
+
 // allow takes one token for key, or says how long to wait for one.
 func (l *limiter) allow(key string) (bool, time.Duration) {
 	l.mu.Lock()

@@ -87,6 +87,10 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 		if err := e.stampOne(ctx, tx, id); err != nil {
 			return 0, err
 		}
+		if err := e.emit(ctx, tx, sig.WorkspaceID, "linkedin.invite_accepted", EventData{AccountID: sig.AccountID,
+			EnrollmentID: id, ProspectID: prospects[0], ProviderID: sig.ProviderID, Source: sig.Source}); err != nil {
+			return 0, err
+		}
 	}
 	return len(ids), nil
 }
@@ -175,6 +179,10 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET replied_at = $2, updated_at = $2 WHERE id = $1 AND replied_at IS NULL`, id, now); err != nil {
 			return 0, fmt.Errorf("stamping reply on %s: %w", id, err)
+		}
+		if err := e.emit(ctx, tx, sig.WorkspaceID, "linkedin.reply_received", EventData{AccountID: sig.AccountID, CampaignID: en.campaignID,
+			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID}); err != nil {
+			return 0, err
 		}
 		camp, err := e.readCampaign(ctx, tx, en.campaignID)
 		if err != nil {

@@ -355,6 +355,12 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 		parked_at = NULL WHERE id = $1`, row.id, res.ref, chat, now); err != nil {
 		return fmt.Errorf("confirming send %s: %w", row.id, err)
 	}
+	if row.action == ActionMessage || row.action == ActionInMail {
+		if err := e.emit(ctx, tx, row.workspaceID, "linkedin.message_sent", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
+			EnrollmentID: row.enrollmentID, ProspectID: row.prospectID, Action: string(row.action), ChatID: res.chatID}); err != nil {
+			return err
+		}
+	}
 	var state string
 	if err := tx.QueryRowContext(ctx, `SELECT state FROM enrollments WHERE id = $1`, en.id).Scan(&state); err != nil {
 		return err

@@ -58,6 +58,9 @@ type Options struct {
 	Enqueue Enqueue
 	// Seed makes pacing jitter repeatable in simulations (0: random).
 	Seed uint64
+	// Emit, when set, records an outbound event inside the transaction of
+	// the change it reports (outbound.Service.Emit).
+	Emit func(ctx context.Context, tx *sql.Tx, workspaceID, eventType string, data any) error
 	// Parallel is how many accounts a pass works at once when dispatch goes
 	// through Enqueue (DefaultParallel on PostgreSQL; SQLite has one writer).
 	Parallel int
@@ -104,6 +107,26 @@ func New(opts Options) (*Engine, error) {
 		seed = rand.Uint64()
 	}
 	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
+}
+
+// emit records an outbound event when an emitter is configured.
+func (e *Engine) emit(ctx context.Context, tx *sql.Tx, workspaceID, eventType string, data any) error {
+	if e.opts.Emit == nil {
+		return nil
+	}
+	return e.opts.Emit(ctx, tx, workspaceID, eventType, data)
+}
+
+// EventData is the payload of the events the sender emits.
+type EventData struct {
+	AccountID    string `json:"account_id"`
+	CampaignID   string `json:"campaign_id,omitempty"`
+	EnrollmentID string `json:"enrollment_id"`
+	ProspectID   string `json:"prospect_id"`
+	ProviderID   string `json:"provider_id,omitempty"`
+	Action       string `json:"action,omitempty"`
+	ChatID       string `json:"chat_id,omitempty"`
+	Source       string `json:"source,omitempty"`
 }
 
 func (e *Engine) random() float64 {

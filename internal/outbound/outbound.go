@@ -1,0 +1,273 @@
+// Package outbound sends Keel's events to integrations as signed HTTP
+// webhooks (PRODUCT.md §6). A workspace registers endpoints; Emit records an
+// event and one delivery per matching endpoint inside the caller's
+// transaction, so a change that rolls back never produces an event;
+// DeliverDue later POSTs due deliveries outside any transaction and retries
+// failures with exponential backoff.
+//
+// Endpoint secrets are stored only as a hash: deliveries are signed with
+// the key SigningKey(secret) = hex(SHA-256(secret)), which is what the
+// database keeps (column secret), so the secret itself is returned exactly
+// once by CreateEndpoint and never stored, carried by Endpoint or logged.
+// Receivers verify with the secret (Verify derives the key).
+package outbound
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/id"
+)
+
+// Event types an endpoint may subscribe to.
+const (
+	EventInviteAccepted      = "linkedin.invite_accepted"
+	EventReplyReceived       = "linkedin.reply_received"
+	EventMessageSent         = "linkedin.message_sent"
+	EventAccountDisconnected = "linkedin.account_disconnected"
+	EventAccountConnected    = "linkedin.account_connected"
+)
+
+const (
+	secretPrefix              = "whsec_"
+	maxURLLength              = 2048
+	defaultBatchSize          = 50
+	defaultHTTPTimeout        = 10 * time.Second
+	maxResponseBytesToDiscard = 64 << 10
+)
+
+// EventTypes lists every event type, in a stable order.
+var EventTypes = []string{EventInviteAccepted, EventReplyReceived, EventMessageSent, EventAccountDisconnected, EventAccountConnected}
+
+// Delivery states.
+const (
+	StatePending   = "pending"
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+)
+
+// ErrNotFound: no such endpoint in the workspace.
+var ErrNotFound = errors.New("webhook endpoint not found")
+
+// ErrConflict: the workspace already has an endpoint with that URL.
+var ErrConflict = errors.New("a webhook endpoint with this URL already exists")
+
+// ValidationError says which request field is wrong and why.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+// Endpoint is a registered webhook receiver. It deliberately has no secret
+// field: the secret leaves Keel only once, from CreateEndpoint.
+type Endpoint struct {
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+	URL         string `json:"url"`
+	// Events is the subscription; empty means every event.
+	Events    []string  `json:"events"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Options configures a Service.
+type Options struct {
+	DB    *db.DB
+	Clock clock.Clock
+	// HTTPClient sends deliveries; it should carry a timeout (a client
+	// without one gets 10s). Redirects are never followed: a 3xx answer is a
+	// failed attempt.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// BatchSize bounds how many deliveries one DeliverDue call sends
+	// (default 50).
+	BatchSize int
+	// Lease is how long a claimed delivery stays invisible to other workers
+	// while its request is in flight (default: twice the HTTP timeout plus
+	// a minute). A worker that dies mid-request is retried after it.
+	Lease time.Duration
+}
+
+// Service manages endpoints, records events and delivers them.
+type Service struct {
+	db     *db.DB
+	clock  clock.Clock
+	client *http.Client
+	log    *slog.Logger
+	batch  int
+	lease  time.Duration
+}
+
+// New builds a Service.
+func New(opts Options) *Service {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	var client http.Client
+	if opts.HTTPClient != nil {
+		client = *opts.HTTPClient
+	}
+	if client.Timeout <= 0 {
+		client.Timeout = defaultHTTPTimeout
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = defaultBatchSize
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 2*client.Timeout + time.Minute
+	}
+	return &Service{db: opts.DB, clock: opts.Clock, client: &client, log: opts.Logger, batch: opts.BatchSize, lease: opts.Lease}
+}
+
+// ValidateURL accepts absolute http and https URLs with a host and without
+// credentials or a fragment.
+func ValidateURL(raw string) error {
+	if raw == "" {
+		return &ValidationError{Field: "url", Message: "is required"}
+	}
+	if len(raw) > maxURLLength {
+		return &ValidationError{Field: "url", Message: fmt.Sprintf("must be at most %d characters", maxURLLength)}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &ValidationError{Field: "url", Message: "is not a valid URL"}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return &ValidationError{Field: "url", Message: "must use http or https"}
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return &ValidationError{Field: "url", Message: "must name a host"}
+	}
+	if u.User != nil {
+		return &ValidationError{Field: "url", Message: "must not carry credentials; verify the Keel-Signature header instead"}
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return &ValidationError{Field: "url", Message: "must not have a fragment"}
+	}
+	return nil
+}
+
+// normalizeEvents checks names and returns them sorted without duplicates.
+func normalizeEvents(events []string) ([]string, error) {
+	out := make([]string, 0, len(events))
+	for _, e := range events {
+		if !slices.Contains(EventTypes, e) {
+			return nil, &ValidationError{Field: "events", Message: fmt.Sprintf("unknown event %q (known: %s)", e, strings.Join(EventTypes, ", "))}
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func newSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating webhook secret: %w", err)
+	}
+	return secretPrefix + hex.EncodeToString(b[:]), nil
+}
+
+// CreateEndpoint registers an endpoint and returns it with its signing
+// secret, which is never returned again.
+func (s *Service) CreateEndpoint(ctx context.Context, workspaceID, rawURL string, events []string) (Endpoint, string, error) {
+	if err := ValidateURL(rawURL); err != nil {
+		return Endpoint{}, "", err
+	}
+	evs, err := normalizeEvents(events)
+	if err != nil {
+		return Endpoint{}, "", err
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return Endpoint{}, "", err
+	}
+	e := Endpoint{ID: id.New("whe"), WorkspaceID: workspaceID, URL: rawURL, Events: evs, Active: true, CreatedAt: s.clock.Now()}
+	_, err = s.db.SQL.ExecContext(ctx, `INSERT INTO outbound_endpoints (id, workspace_id, url, events, secret, active, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.ID, workspaceID, rawURL, strings.Join(evs, ","), SigningKey(secret), true, e.CreatedAt)
+	if db.IsUniqueViolation(err) {
+		return Endpoint{}, "", ErrConflict
+	}
+	if err != nil {
+		return Endpoint{}, "", fmt.Errorf("creating webhook endpoint for workspace %s: %w", workspaceID, err)
+	}
+	return e, secret, nil
+}
+
+func splitEvents(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+// ListEndpoints lists a workspace's endpoints (deleted ones excluded),
+// oldest first.
+func (s *Service) ListEndpoints(ctx context.Context, workspaceID string) ([]Endpoint, error) {
+	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id, workspace_id, url, events, active, created_at
+		FROM outbound_endpoints WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("listing webhook endpoints of workspace %s: %w", workspaceID, err)
+	}
+	defer rows.Close()
+	out := []Endpoint{}
+	for rows.Next() {
+		var e Endpoint
+		var events string
+		if err := rows.Scan(&e.ID, &e.WorkspaceID, &e.URL, &events, &e.Active, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("reading webhook endpoint: %w", err)
+		}
+		e.Events = splitEvents(events)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing webhook endpoints of workspace %s: %w", workspaceID, err)
+	}
+	return out, nil
+}
+
+// DeleteEndpoint deactivates a workspace's endpoint, wipes its secret and
+// fails its pending deliveries. The row stays so the delivery log keeps
+// its references. Another workspace's endpoint is ErrNotFound.
+func (s *Service) DeleteEndpoint(ctx context.Context, workspaceID, endpointID string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.clock.Now()
+		res, err := tx.ExecContext(ctx, `UPDATE outbound_endpoints SET active = $1, secret = '', deleted_at = $2
+			WHERE id = $3 AND workspace_id = $4 AND deleted_at IS NULL`, false, now, endpointID, workspaceID)
+		if err != nil {
+			return fmt.Errorf("deleting webhook endpoint %s: %w", endpointID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("deleting webhook endpoint %s: %w", endpointID, err)
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbound_deliveries
+			SET state = $1, next_attempt_at = NULL, last_error = $2, updated_at = $3
+			WHERE endpoint_id = $4 AND state = $5`, StateFailed, "endpoint deleted", now, endpointID, StatePending); err != nil {
+			return fmt.Errorf("cancelling deliveries of webhook endpoint %s: %w", endpointID, err)
+		}
+		return nil
+	})
+}
