@@ -301,6 +301,12 @@ func TestMetricsRequestIDsRateLimitsAndNoSecretsInLogs(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatalf("the receiver could not verify the signature: %v", err)
 	}
+	resp = get("/metrics", nil)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `keel_outbound_deliveries{state="delivered"} 1`) {
+		t.Errorf("/metrics does not count the outbound delivery")
+	}
 
 	// Frozen time: the burst is exhausted whatever the machine's speed.
 	frozen := time.Now()

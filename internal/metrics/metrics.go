@@ -73,6 +73,7 @@ var (
 	descQueue      = prometheus.NewDesc("keel_queue_jobs", "Job queue depth by state.", []string{"state"}, nil)
 	descHeld       = prometheus.NewDesc("keel_disconnects_held", "Provider-driven disconnects held by the limiter.", nil, nil)
 	descInbox      = prometheus.NewDesc("keel_webhook_inbox_pending", "Inbound webhook deliveries stored but not yet processed.", nil, nil)
+	descOutbound   = prometheus.NewDesc("keel_outbound_deliveries", "Outbound webhook deliveries by state.", []string{"state"}, nil)
 	descScrapeFail = prometheus.NewDesc("keel_metrics_query_errors", "Metric queries that failed during this scrape.", nil, nil)
 )
 
@@ -82,7 +83,7 @@ type dbCollector struct {
 }
 
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAccounts, descStrikes, descFlips, descSends, descAlerts, descGuard, descQueue, descHeld, descInbox, descScrapeFail} {
+	for _, d := range []*prometheus.Desc{descAccounts, descStrikes, descFlips, descSends, descAlerts, descGuard, descQueue, descHeld, descInbox, descOutbound, descScrapeFail} {
 		ch <- d
 	}
 }
@@ -123,6 +124,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	grouped(descQueue, prometheus.GaugeValue, `SELECT state, count(*) FROM river_job GROUP BY state UNION ALL SELECT 'all', count(*) FROM river_job`)
 	grouped(descHeld, prometheus.GaugeValue, `SELECT count(*) FROM health_disconnects WHERE state = 'held'`)
 	grouped(descInbox, prometheus.GaugeValue, `SELECT count(*) FROM webhook_inbox WHERE state = 'pending'`)
+	grouped(descOutbound, prometheus.GaugeValue, `SELECT state, count(*) FROM outbound_deliveries GROUP BY state`)
 	ch <- prometheus.MustNewConstMetric(descScrapeFail, prometheus.GaugeValue, float64(failures))
 }
 
@@ -137,7 +139,7 @@ func descLabels(d *prometheus.Desc) []string {
 		return []string{"action", "state"}
 	case descAlerts:
 		return []string{"kind"}
-	case descQueue:
+	case descQueue, descOutbound:
 		return []string{"state"}
 	}
 	return nil
