@@ -188,6 +188,16 @@ func (a *App) setupServices() error {
 	if err != nil {
 		return fmt.Errorf("configuring the health monitor (KEEL_HEALTH_INTERVAL): %w", err)
 	}
+	// Whatever makes an account connected (a check, a webhook, a hosted-auth
+	// reconnect) cancels disconnects the limiter still holds for it, in the
+	// same transaction, so a stale hold can never disconnect a healthy account.
+	a.Accounts.OnFlip("health_holds", func(ctx context.Context, tx *sql.Tx, f account.Flipped) error {
+		if f.After.Status != account.StatusConnected {
+			return nil
+		}
+		_, err := a.Health.CancelHeld(ctx, tx, f.After.ID, f.At.Add(time.Microsecond))
+		return err
+	})
 	// Provider-driven disconnects from every path go through the health
 	// monitor's limiter, so a provider incident cannot disconnect the fleet.
 	a.Connect, err = connect.New(connect.Options{DB: a.DB, Accounts: a.Accounts, Client: a.Provider,
@@ -197,7 +207,11 @@ func (a *App) setupServices() error {
 	}
 	a.Webhooks, err = webhook.NewReceiver(webhook.Options{DB: a.DB, Accounts: a.Accounts, Clock: a.Clock,
 		Logger: a.Logger, Secret: a.WebhookSecret, DisconnectTx: a.Health.DisconnectTx,
-		OnRelation: a.onRelation, OnMessage: a.onMessage})
+		OnRelation: a.onRelation, OnMessage: a.onMessage,
+		OnHealthy: func(ctx context.Context, tx *sql.Tx, accountID string) error {
+			_, err := a.Health.CancelHeld(ctx, tx, accountID, a.Clock.Now())
+			return err
+		}})
 	if err != nil {
 		return fmt.Errorf("configuring the webhook receiver: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -366,5 +367,61 @@ func TestLimiterRefillsAtItsRate(t *testing.T) {
 	}
 	if ok, _ := l.allow("other"); !ok {
 		t.Fatal("buckets are per token")
+	}
+}
+
+// TestReconnectCancelsHeldDisconnects: a CREDENTIALS webhook beyond the
+// mass-disconnect limit is held; an OK for that account afterwards makes the
+// hold stale, and releasing holds later must not disconnect it.
+func TestReconnectCancelsHeldDisconnects(t *testing.T) {
+	t.Parallel()
+	a, base, _ := startSandbox(t)
+	ctx := context.Background()
+	list, _ := a.Accounts.List(ctx, a.DB.SQL, account.ListOptions{})
+	ws := list[0].WorkspaceID
+	var connected []account.Account
+	for i := 0; i < 7; i++ {
+		acc, err := a.Accounts.Create(ctx, a.DB.SQL, account.NewAccount{WorkspaceID: ws, ProviderAccountID: fmt.Sprintf("held-%d", i), Status: account.StatusConnected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		connected = append(connected, acc)
+	}
+	post := func(providerID, message string) {
+		t.Helper()
+		body := fmt.Sprintf(`{"AccountStatus":{"account_id":%q,"account_type":"LINKEDIN","message":%q}}`, providerID, message)
+		req, _ := http.NewRequest("POST", base+"/webhooks/unipile", strings.NewReader(body))
+		req.Header.Set("X-Keel-Webhook-Secret", a.WebhookSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("webhook: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		if _, err := a.Webhooks.ProcessPending(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ten accounts: the limiter lets max(3, 5%) = 3 disconnects through.
+	for _, acc := range connected[:4] {
+		post(acc.ProviderAccountID, "CREDENTIALS")
+	}
+	held, err := a.Health.Held(ctx)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("held disconnects: %+v %v", held, err)
+	}
+	heldAccount := held[0].AccountID
+	var heldProvider string
+	for _, acc := range connected {
+		if acc.ID == heldAccount {
+			heldProvider = acc.ProviderAccountID
+		}
+	}
+	post(heldProvider, "OK")
+	if n, err := a.Health.ReleaseHeld(ctx); err != nil || n != 0 {
+		t.Fatalf("released %d stale holds: %v", n, err)
+	}
+	got, _ := a.Accounts.Get(ctx, a.DB.SQL, "", heldAccount)
+	if got.Status != account.StatusConnected {
+		t.Fatalf("a stale hold disconnected a healthy account: %s", got.Status)
 	}
 }

@@ -362,9 +362,15 @@ func (r *Receiver) handleStatus(ctx context.Context, rw row) (outcome, error) {
 		}
 		if errors.Is(ferr, account.ErrAlreadyInStatus) && to == account.StatusConnected {
 			// The provider says the account works: like any successful
-			// check, that clears strikes and soft copy left by earlier 404s.
+			// check, that clears strikes and soft copy left by earlier 404s,
+			// and any disconnect the limiter still holds for it is stale.
 			if err := r.clearSoft(ctx, tx, acct.ID); err != nil {
 				return err
+			}
+			if r.onHealthy != nil {
+				if err := r.onHealthy(ctx, tx, acct.ID); err != nil {
+					return err
+				}
 			}
 		}
 		return r.finishTx(ctx, tx, rw.id, out)
