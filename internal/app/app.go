@@ -209,7 +209,9 @@ func (a *App) setupServices() error {
 		Logger: a.Logger, Secret: a.WebhookSecret, DisconnectTx: a.Health.DisconnectTx,
 		OnRelation: a.onRelation, OnMessage: a.onMessage,
 		OnHealthy: func(ctx context.Context, tx *sql.Tx, accountID string) error {
-			_, err := a.Health.CancelHeld(ctx, tx, accountID, a.Clock.Now())
+			// Every hold stored before this moment is older than this
+			// observation (CancelHeld cancels holds requested strictly before).
+			_, err := a.Health.CancelHeld(ctx, tx, accountID, a.Clock.Now().Add(time.Microsecond))
 			return err
 		}})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -46,6 +47,10 @@ func startSandbox(t *testing.T) (*App, string, *syncBuffer) {
 }
 
 func startSandboxLogs(t *testing.T) (*App, string, *syncBuffer, *syncBuffer) {
+	return startSandboxWith(t, nil)
+}
+
+func startSandboxWith(t *testing.T, c clock.Clock) (*App, string, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +62,7 @@ func startSandboxLogs(t *testing.T) (*App, string, *syncBuffer, *syncBuffer) {
 		MinSpacing: time.Minute, Workers: 2}
 	out := &syncBuffer{}
 	logs := &syncBuffer{}
-	a, err := Open(context.Background(), cfg, Options{Out: out, Listener: ln,
+	a, err := Open(context.Background(), cfg, Options{Out: out, Listener: ln, Clock: c,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +380,8 @@ func TestLimiterRefillsAtItsRate(t *testing.T) {
 // hold stale, and releasing holds later must not disconnect it.
 func TestReconnectCancelsHeldDisconnects(t *testing.T) {
 	t.Parallel()
-	a, base, _ := startSandbox(t)
+	c := clock.NewFake(time.Now())
+	a, base, _, _ := startSandboxWith(t, c)
 	ctx := context.Background()
 	list, _ := a.Accounts.List(ctx, a.DB.SQL, account.ListOptions{})
 	ws := list[0].WorkspaceID
@@ -417,6 +423,7 @@ func TestReconnectCancelsHeldDisconnects(t *testing.T) {
 		}
 	}
 	post(heldProvider, "OK")
+	c.Advance(11 * time.Minute) // the limiter's window has room again
 	if n, err := a.Health.ReleaseHeld(ctx); err != nil || n != 0 {
 		t.Fatalf("released %d stale holds: %v", n, err)
 	}
