@@ -9,7 +9,6 @@ package send
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -152,52 +151,22 @@ var DefaultWindow = Window{
 
 var dayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
-// ParseWindow reads the API's window: day names and "HH:MM" times.
+// ParseWindow reads the API's window (day names and "HH:MM" times) with
+// the account package's validation, the one place windows are checked.
 func ParseWindow(days []string, start, end string) (Window, error) {
-	var w Window
-	seen := map[time.Weekday]bool{}
-	if len(days) == 0 {
-		return w, fmt.Errorf("window.days: at least one day is required")
+	stored, from, to, err := account.ParseWindowSpec(account.WindowSpec{Days: days, Start: start, End: end})
+	if err != nil {
+		return Window{}, err
 	}
-	for _, d := range days {
-		found := false
+	w := Window{Start: from, End: to}
+	for _, d := range strings.Split(stored, ",") {
 		for i, n := range dayNames {
-			if strings.EqualFold(d, n) {
-				if !seen[time.Weekday(i)] {
-					w.Days = append(w.Days, time.Weekday(i))
-					seen[time.Weekday(i)] = true
-				}
-				found = true
+			if d == n {
+				w.Days = append(w.Days, time.Weekday(i))
 			}
 		}
-		if !found {
-			return w, fmt.Errorf("window.days: %q is not one of mon, tue, wed, thu, fri, sat, sun", d)
-		}
-	}
-	var err error
-	if w.Start, err = parseClock(start, false); err != nil {
-		return w, fmt.Errorf("window.start: %v", err)
-	}
-	if w.End, err = parseClock(end, true); err != nil {
-		return w, fmt.Errorf("window.end: %v", err)
-	}
-	if w.End <= w.Start {
-		return w, fmt.Errorf("window.end: %s must be later than start %s (end is exclusive)", end, start)
 	}
 	return w, nil
-}
-
-func parseClock(s string, allow24 bool) (int, error) {
-	h, m, ok := strings.Cut(s, ":")
-	if !ok || len(h) != 2 || len(m) != 2 {
-		return 0, fmt.Errorf("%q is not HH:MM", s)
-	}
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || mm < 0 || mm > 59 || hh < 0 || hh > 24 || (hh == 24 && (mm != 0 || !allow24)) {
-		return 0, fmt.Errorf("%q is not a time of day", s)
-	}
-	return hh*60 + mm, nil
 }
 
 // DayNames returns the window's days as API names.
