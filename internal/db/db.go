@@ -210,3 +210,37 @@ var ErrNoRows = sql.ErrNoRows
 
 // IsNoRows reports whether err means "no such row".
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// NullTime scans a nullable time from either engine, including from
+// expressions: SQLite reports the type of a column it reads directly, but
+// hands back text for a subquery or aggregate.
+type NullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+// sqliteTimeFormats are the text forms SQLite may hold (Keel writes the first).
+var sqliteTimeFormats = []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", time.RFC3339Nano}
+
+// Scan implements sql.Scanner.
+func (n *NullTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		n.Time, n.Valid = time.Time{}, false
+		return nil
+	case time.Time:
+		n.Time, n.Valid = x.UTC(), true
+		return nil
+	case []byte:
+		return n.Scan(string(x))
+	case string:
+		for _, f := range sqliteTimeFormats {
+			if t, err := time.Parse(f, x); err == nil {
+				n.Time, n.Valid = t.UTC(), true
+				return nil
+			}
+		}
+		return fmt.Errorf("cannot read %q as a time", x)
+	}
+	return fmt.Errorf("cannot read %T as a time", v)
+}

@@ -307,22 +307,39 @@ type enrollmentRow struct {
 	failures                                                   int
 }
 
-func (e *Engine) lockEnrollment(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, error) {
-	var r enrollmentRow
-	var state string
-	var step sql.NullString
-	var next sql.NullTime
-	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, state, step_id,
-		next_action_at, accepted_at, replied_at, failures FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
-		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures)
+// lockDue locks a due enrollment and reads its campaign in one round trip.
+// It returns nil when the enrollment is no longer active.
+func (e *Engine) lockDue(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, campaign.Campaign, error) {
+	var (
+		r     enrollmentRow
+		c     campaign.Campaign
+		state string
+		step  sql.NullString
+		next  sql.NullTime
+		steps string
+	)
+	lock := ""
+	if e.opts.DB.Engine == db.Postgres {
+		lock = " FOR UPDATE OF en"
+	}
+	err := tx.QueryRowContext(ctx, `SELECT en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
+		en.next_action_at, en.accepted_at, en.replied_at, en.failures,
+		c.id, c.workspace_id, c.status, c.steps, c.cap_invite, c.cap_message, c.cap_inmail, c.cap_view_profile, c.stop_on_reply, c.late_accept_policy
+		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id WHERE en.id = $1`+lock, enrollmentID).
+		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures,
+			&c.ID, &c.WorkspaceID, &c.Status, &steps, &c.DailyCaps.Invite, &c.DailyCaps.Message, &c.DailyCaps.InMail, &c.DailyCaps.ViewProfile,
+			&c.StopOnReply, &c.LateAcceptPolicy)
 	if err != nil {
-		return nil, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+		return nil, c, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
 	}
 	if state != string(campaign.EnrollmentActive) || !next.Valid {
-		return nil, nil
+		return nil, c, nil
+	}
+	if err := json.Unmarshal([]byte(steps), &c.Steps); err != nil {
+		return nil, c, fmt.Errorf("reading steps of campaign %s: %w", c.ID, err)
 	}
 	r.stepID, r.nextActionAt = step.String, next.Time.UTC()
-	return &r, nil
+	return &r, c, nil
 }
 
 // process handles one due enrollment in one transaction.
@@ -330,16 +347,9 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 	var res processResult
 	err := e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
 		res = processResult{}
-		en, err := e.lockEnrollment(ctx, tx, enrollmentID)
-		if err != nil || en == nil || en.nextActionAt.After(now) {
+		en, camp, err := e.lockDue(ctx, tx, enrollmentID)
+		if err != nil || en == nil || en.nextActionAt.After(now) || camp.Status != campaign.StatusRunning {
 			return err
-		}
-		camp, err := e.readCampaign(ctx, tx, en.campaignID)
-		if err != nil {
-			return err
-		}
-		if camp.Status != campaign.StatusRunning {
-			return nil
 		}
 		step, ok := campaign.StepByID(camp.Steps, en.stepID)
 		if !ok {
@@ -560,15 +570,21 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	if acc.Status != account.StatusConnected {
 		return gateResult{code: GateNotConnected, until: now.Add(NotConnectedRecheck)}, nil
 	}
-	if b, err := ActiveBlock(ctx, tx, acc.ID, action, now); err != nil || b != nil {
-		if err != nil {
-			return gateResult{}, err
-		}
+	day := UTCDayStart(now)
+	since := day
+	if action == ActionInvite {
+		since = now.Add(-7 * 24 * time.Hour) // always before the UTC day's start
+	}
+	u, err := usage(ctx, tx, acc.ID, camp.ID, action, day, since, now)
+	if err != nil {
+		return gateResult{}, err
+	}
+	if u.blockKind != "" {
 		code := GateCooldown
-		if b.Kind == BlockCredits {
+		if u.blockKind == BlockCredits {
 			code = GateCredits
 		}
-		return gateResult{code: code, until: b.Until}, nil
+		return gateResult{code: code, until: u.blockUntil}, nil
 	}
 	loc, err := time.LoadLocation(acc.Timezone)
 	if err != nil {
@@ -581,17 +597,9 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	if !win.Contains(now, loc) {
 		return gateResult{code: GateWindow, until: win.NextOpen(now, loc)}, nil
 	}
-	day := UTCDayStart(now)
 	tomorrow := day.Add(24 * time.Hour)
 	eff := EffectiveDaily(acc, action, now)
-	since := day
-	if action == ActionInvite {
-		since = now.Add(-7 * 24 * time.Hour) // always before the UTC day's start
-	}
-	used, cused, wused, err := usage(ctx, tx, acc.ID, camp.ID, action, day, since)
-	if err != nil {
-		return gateResult{}, err
-	}
+	used, cused, wused := u.used, u.campaignUsed, u.weekUsed
 	if used >= eff.Cap {
 		return gateResult{code: GateDailyCap, until: win.NextOpen(tomorrow, loc)}, nil
 	}
@@ -633,19 +641,36 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	return gateResult{gap: gap}, nil
 }
 
-// usage counts, in one query, an account's sends of an action today, the
-// campaign's share of them, and (for invites) those of the rolling 7 days.
-func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Action, day, since time.Time) (used, campaignUsed, weekUsed int, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT
+// usageRow is what one claim needs to know from the ledger and the blocks.
+type usageRow struct {
+	used, campaignUsed, weekUsed int
+	blockKind                    string
+	blockUntil                   time.Time
+}
+
+// usage reads, in one round trip, an account's sends of an action today,
+// the campaign's share of them, those of the rolling 7 days (invites), and
+// the latest active cooldown or breaker on that action.
+func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Action, day, since, now time.Time) (usageRow, error) {
+	var u usageRow
+	var kind sql.NullString
+	var until db.NullTime
+	err := tx.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(CASE WHEN claimed_at >= $4 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN claimed_at >= $4 AND campaign_id = $5 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN claimed_at >= $6 THEN 1 ELSE 0 END), 0)
+		COUNT(*),
+		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1),
+		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1)
 		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates,
-		accountID, string(a), since, day, campaignID, since).Scan(&used, &campaignUsed, &weekUsed)
+		accountID, string(a), since, day, campaignID, now).Scan(&u.used, &u.campaignUsed, &u.weekUsed, &kind, &until)
 	if err != nil {
-		err = fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
+		return u, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
 	}
-	return
+	u.blockKind = kind.String
+	if until.Valid {
+		u.blockUntil = until.Time
+	}
+	return u, nil
 }
 
 func campaignDailyCap(c campaign.Campaign, a Action) int {
