@@ -1,10 +1,27 @@
 // Package web is Keel's server-rendered operator UI: sign-in, LinkedIn
 // accounts, campaigns, prospect imports and admin alerts. Templates and the
-// stylesheet are embedded; there is no JavaScript build step.
+// stylesheet are embedded; there is no JavaScript at all.
 //
 // The app mounts Handler as its fallback route; it serves every path except
 // those the app owns (/api/, /webhooks/, /sandbox/, /healthz, /readyz,
-// /metrics).
+// /metrics), which answer 404 here.
+//
+// Security: sessions are kept in memory, keyed by a random 32-byte id in an
+// HttpOnly, SameSite=Lax cookie (Secure with Options.SecureCookies); they
+// are per process, so a restart signs everyone out and replicas do not
+// share them. Every POST form carries the session's CSRF token in a hidden
+// field and is refused with 403, before anything changes, without it; the
+// sign-in form has one too (from an anonymous session that sign-in
+// replaces). Failed sign-ins are limited per client IP, workspace and email
+// (LoginFailures per LoginWindow, then 429). Passwords, session ids and
+// CSRF tokens are never logged.
+//
+// Queries: the accounts page reads one keyset page (PageSize rows) and the
+// page's usage in one grouped ledger query. What remains per row: an
+// account whose rolling weekly invite cap is full costs one more query (to
+// find when its oldest invite ages out). The campaign page reads its
+// senders one by one (at most campaign.MaxSenders) and the diagnosis does
+// the same; the campaign list and alerts are single queries.
 package web
 
 import (
@@ -213,7 +230,6 @@ type page struct {
 	Sandbox bool
 	Session *session
 	CSRF    string
-	Flash   string
 	Error   string
 	Data    any
 }
@@ -230,9 +246,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if p.Session != nil {
 		p.CSRF = p.Session.CSRF
-	}
-	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {

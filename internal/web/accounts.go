@@ -1,0 +1,328 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/send"
+)
+
+// PageSize is how many rows a list page shows.
+const PageSize = 50
+
+// pill is a status badge: Class picks the colour, Text is the words.
+type pill struct {
+	Class string
+	Text  string
+}
+
+// statusPill never lies: green only for connected, "Reconnect needed" only
+// when the account's copy is terminal.
+func statusPill(a account.Account) pill {
+	switch {
+	case a.Status == account.StatusConnected:
+		return pill{"ok", "Connected"}
+	case a.ReconnectNeeded():
+		return pill{"bad", "Reconnect needed"}
+	case a.Status == account.StatusConnecting:
+		return pill{"info", "Connecting"}
+	default:
+		return pill{"warn", strings.ToUpper(string(a.Status[:1])) + strings.ReplaceAll(string(a.Status[1:]), "_", " ")}
+	}
+}
+
+type limitRow struct {
+	Action    string
+	Period    string
+	Used      int
+	Cap       int
+	Remaining int
+	ResetsAt  string
+	Binding   string
+}
+
+type accountRow struct {
+	Account   account.Account
+	Pill      pill
+	Limits    []limitRow
+	RampWeek  int
+	RampWeeks int
+}
+
+type accountsData struct {
+	Rows []accountRow
+	Next string
+	Prev bool
+}
+
+// accountsPage lists the workspace's accounts, PageSize at a time (keyset
+// by id). Usage comes from one grouped ledger query for the whole page.
+func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r)
+	after := r.URL.Query().Get("after")
+	accs, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: sess.WorkspaceID, After: after, Limit: PageSize + 1})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := accountsData{Prev: after != ""}
+	if len(accs) > PageSize {
+		accs = accs[:PageSize]
+		data.Next = accs[len(accs)-1].ID
+	}
+	rows, err := s.accountRows(r.Context(), accs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data.Rows = rows
+	s.render(w, r, http.StatusOK, "accounts", page{Title: "LinkedIn accounts", Nav: "accounts", Data: data})
+}
+
+type usageKey struct {
+	account string
+	action  send.Action
+}
+
+// pageUsage counts the page's ledger rows per account and action in one
+// query: today's (UTC) and the rolling seven days'.
+func (s *Server) pageUsage(ctx context.Context, ids []string, now time.Time) (day, week map[usageKey]int, err error) {
+	day, week = map[usageKey]int{}, map[usageKey]int{}
+	if len(ids) == 0 {
+		return day, week, nil
+	}
+	dayStart := send.UTCDayStart(now)
+	since := now.Add(-7 * 24 * time.Hour)
+	args := []any{dayStart, since}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		ph[i] = "$" + strconv.Itoa(len(args))
+	}
+	rows, err := s.opts.DB.SQL.QueryContext(ctx, `SELECT account_id, action,
+		SUM(CASE WHEN claimed_at >= $1 THEN 1 ELSE 0 END), COUNT(*)
+		FROM sends WHERE claimed_at >= $2 AND state IN ('intent', 'dispatched', 'confirmed', 'unknown')
+		AND account_id IN (`+strings.Join(ph, ", ")+`) GROUP BY account_id, action`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("counting the page's sends: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k usageKey
+		var act string
+		var d, wk int
+		if err := rows.Scan(&k.account, &act, &d, &wk); err != nil {
+			return nil, nil, fmt.Errorf("counting the page's sends: %w", err)
+		}
+		k.action = send.Action(act)
+		day[k], week[k] = d, wk
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("counting the page's sends: %w", err)
+	}
+	return day, week, nil
+}
+
+// accountRows builds the table rows. The only per-account query left is
+// for an account whose rolling weekly invite cap is full (to find when its
+// oldest invite ages out); that is rare and bounded by the page size.
+func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]accountRow, error) {
+	now := s.opts.Clock.Now()
+	ids := make([]string, len(accs))
+	for i, a := range accs {
+		ids[i] = a.ID
+	}
+	day, week, err := s.pageUsage(ctx, ids, now)
+	if err != nil {
+		return nil, err
+	}
+	reset := send.UTCDayStart(now).Add(24 * time.Hour)
+	out := make([]accountRow, 0, len(accs))
+	for _, a := range accs {
+		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: send.RampWeek(a.RampStartedAt, now), RampWeeks: len(send.RampWeeks)}
+		for _, act := range send.Actions {
+			eff := send.EffectiveDaily(a, act, now)
+			used := day[usageKey{a.ID, act}]
+			row.Limits = append(row.Limits, limitRow{Action: string(act), Period: "today", Used: used, Cap: eff.Cap,
+				Remaining: max(0, eff.Cap-used), ResetsAt: reset.Format("Jan 2 15:04 UTC"), Binding: string(eff.Binding)})
+			if act == send.ActionInvite {
+				weff := send.EffectiveWeeklyInvites(a, now)
+				wused := week[usageKey{a.ID, act}]
+				lr := limitRow{Action: string(act), Period: "7 days", Used: wused, Cap: weff.Cap,
+					Remaining: max(0, weff.Cap-wused), ResetsAt: "rolling", Binding: string(weff.Binding)}
+				if wused >= weff.Cap {
+					full, err := send.Limits(ctx, s.opts.DB.SQL, a, now)
+					if err != nil {
+						return nil, err
+					}
+					for _, l := range full {
+						if l.Action == send.ActionInvite && l.Period == "7d" {
+							lr.ResetsAt = l.ResetsAt.Format("Jan 2 15:04 UTC")
+						}
+					}
+				}
+				row.Limits = append(row.Limits, lr)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r)
+	link, err := s.opts.Connect.CreateLink(r.Context(), sess.WorkspaceID)
+	if err != nil {
+		s.opts.Logger.Warn("creating a connect link failed", "error", err)
+		s.flashRedirect(w, r, "/accounts", "Could not start connecting an account: the provider did not answer. Try again in a moment.")
+		return
+	}
+	http.Redirect(w, r, link, http.StatusSeeOther)
+}
+
+func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r)
+	link, err := s.opts.Connect.ReconnectLink(r.Context(), sess.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.opts.Logger.Warn("creating a reconnect link failed", "error", err)
+		s.flashRedirect(w, r, "/accounts", "Could not start the reconnect: the provider did not answer. Try again in a moment.")
+		return
+	}
+	http.Redirect(w, r, link, http.StatusSeeOther)
+}
+
+// settingsForm is the account settings form's values, as typed.
+type settingsForm struct {
+	Tier     string
+	Timezone string
+	Days     []string
+	Start    string
+	End      string
+	Caps     map[string]string
+}
+
+type accountData struct {
+	Row      accountRow
+	Form     settingsForm
+	Errors   map[string]string
+	Audit    []account.AuditEntry
+	Tiers    []account.Tier
+	Weekdays []string
+	CapNames []capField
+}
+
+type capField struct {
+	Name  string
+	Label string
+}
+
+var capFields = []capField{
+	{"invite_daily", "Invitations per day"}, {"invite_weekly", "Invitations per 7 days"},
+	{"message_daily", "Messages per day"}, {"inmail_daily", "InMails per day"},
+	{"view_profile_daily", "Profile views per day"},
+}
+
+var weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+func formFromAccount(a account.Account) settingsForm {
+	return settingsForm{Tier: string(a.Tier), Timezone: a.Timezone, Days: a.Window.Days, Start: a.Window.Start, End: a.Window.End,
+		Caps: map[string]string{
+			"invite_daily": strconv.Itoa(a.Caps.InviteDaily), "invite_weekly": strconv.Itoa(a.Caps.InviteWeekly),
+			"message_daily": strconv.Itoa(a.Caps.MessageDaily), "inmail_daily": strconv.Itoa(a.Caps.InMailDaily),
+			"view_profile_daily": strconv.Itoa(a.Caps.ViewProfileDaily),
+		}}
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
+	s.showAccount(w, r, nil, nil)
+}
+
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *settingsForm, errs map[string]string) {
+	sess := sessionFrom(r)
+	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, sess.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, err := s.accountRows(r.Context(), []account.Account{a})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	audit, err := s.opts.Accounts.Audit(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Newest first reads better as a timeline.
+	for i, j := 0, len(audit)-1; i < j; i, j = i+1, j-1 {
+		audit[i], audit[j] = audit[j], audit[i]
+	}
+	f := formFromAccount(a)
+	status := http.StatusOK
+	if form != nil {
+		f = *form
+		status = http.StatusUnprocessableEntity
+	}
+	s.render(w, r, status, "account", page{Title: a.Name, Nav: "accounts", Data: accountData{Row: rows[0], Form: f, Errors: errs,
+		Audit: audit, Tiers: []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
+		Weekdays: weekdayNames, CapNames: capFields}})
+}
+
+func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r)
+	f := settingsForm{Tier: r.PostFormValue("tier"), Timezone: strings.TrimSpace(r.PostFormValue("timezone")),
+		Days: r.PostForm["days"], Start: r.PostFormValue("start"), End: r.PostFormValue("end"), Caps: map[string]string{}}
+	errs := map[string]string{}
+	tier := account.Tier(f.Tier)
+	win := account.WindowSpec{Days: f.Days, Start: f.Start, End: f.End}
+	caps := account.CapsPatch{}
+	targets := map[string]**int{"invite_daily": &caps.InviteDaily, "invite_weekly": &caps.InviteWeekly,
+		"message_daily": &caps.MessageDaily, "inmail_daily": &caps.InMailDaily, "view_profile_daily": &caps.ViewProfileDaily}
+	for _, c := range capFields {
+		v := strings.TrimSpace(r.PostFormValue("cap_" + c.Name))
+		f.Caps[c.Name] = v
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs["caps."+c.Name] = "enter a whole number"
+			continue
+		}
+		*targets[c.Name] = &n
+	}
+	if len(errs) > 0 {
+		s.showAccount(w, r, &f, errs)
+		return
+	}
+	_, err := s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
+		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps})
+	var verr *account.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		for _, fe := range verr.Fields {
+			errs[fe.Field] = fe.Msg
+		}
+		s.showAccount(w, r, &f, errs)
+		return
+	case errors.Is(err, account.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.flashRedirect(w, r, "/accounts/"+r.PathValue("id"), "Settings saved.")
+}
