@@ -34,6 +34,7 @@ import (
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
+	"github.com/keel-outreach/keel/internal/web"
 	"github.com/keel-outreach/keel/internal/webhook"
 )
 
@@ -172,6 +173,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.routes()
+	if !a.workerOnly {
+		ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
+			Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil, PublicURL: a.Config.PublicURL,
+			SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://")})
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("building the web UI: %w", err)
+		}
+		a.mux.Handle("/", ui.Handler())
+	}
 	return a, nil
 }
 
@@ -382,6 +393,12 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.seedSandbox(ctx); err != nil {
 			_ = srv.Close()
 			return fmt.Errorf("preparing sandbox data: %w", err)
+		}
+	}
+	if a.Sandbox == nil {
+		var users int
+		if err := a.DB.SQL.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err == nil && users == 0 {
+			fmt.Fprintf(a.out, "No web UI user yet: create one with `keel user create --workspace SLUG --email E` (password on standard input), then sign in at %s/login\n", a.Config.PublicURL)
 		}
 	}
 	// Unipile must know where to send account, relation and message events;

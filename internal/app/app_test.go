@@ -344,7 +344,14 @@ func TestMetricsRequestIDsRateLimitsAndNoSecretsInLogs(t *testing.T) {
 	if !strings.Contains(text, "req-abc") {
 		t.Error("request logs do not carry the request id")
 	}
-	for name, secret := range map[string]string{"API token": tok, "webhook secret": a.WebhookSecret, "outbound secret": hookSecret,
+	password := ""
+	if i := strings.Index(out.String(), "password "); i >= 0 {
+		password = strings.Fields(out.String()[i+len("password "):])[0]
+	}
+	if len(password) < 12 {
+		t.Fatalf("the sandbox start-up output must say how to sign in: %s", out.String())
+	}
+	for name, secret := range map[string]string{"API token": tok, "webhook secret": a.WebhookSecret, "outbound secret": hookSecret, "demo password": password,
 		"wrong secret": "wrong-secret-value", "provider key": a.Sandbox.APIKey()} {
 		if secret != "" && strings.Contains(text, secret) {
 			t.Errorf("the %s appears in the logs", name)

@@ -7,11 +7,15 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/token"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
+	"github.com/keel-outreach/keel/internal/user"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // DemoWorkspace is the workspace sandbox mode fills on a fresh database.
 const DemoWorkspace = "demo"
+
+// DemoEmail signs in to the sandbox's demo workspace.
+const DemoEmail = "demo@keel.local"
 
 // seedSandbox makes the in-memory fake Unipile agree with the database: the
 // fake forgets everything on restart, and an account the provider does not
@@ -63,6 +67,12 @@ func (a *App) seedSandbox(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	password := randomSecret()[:20]
+	if _, err := user.Create(ctx, a.DB.SQL, ws.ID, DemoEmail, password, a.Clock.Now()); err != nil {
+		return fmt.Errorf("creating the demo user: %w", err)
+	}
 	fmt.Fprintf(a.out, "SANDBOX MODE: created workspace %q with %d demo accounts; API token (shown once): %s\n", DemoWorkspace, len(names), secret)
+	fmt.Fprintf(a.out, "SANDBOX MODE: sign in at %s/login with workspace %q, email %s, password %s (shown once)\n",
+		a.Config.PublicURL, DemoWorkspace, DemoEmail, password)
 	return nil
 }
