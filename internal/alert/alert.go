@@ -184,6 +184,9 @@ type Filter struct {
 	Kind string
 	// Limit caps the result; 0 means 1000.
 	Limit int
+	// After is the id of the last alert of the previous page (keyset
+	// pagination in the list's newest-first order).
+	After string
 }
 
 // List returns alerts, newest first.
@@ -200,6 +203,10 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Alert, error) {
 	if f.Kind != "" {
 		args = append(args, f.Kind)
 		query += fmt.Sprintf(` AND kind = $%d`, len(args))
+	}
+	if f.After != "" {
+		args = append(args, f.After)
+		query += fmt.Sprintf(` AND (created_at, id) < (SELECT created_at, id FROM admin_alerts WHERE id = $%d)`, len(args))
 	}
 	if f.Limit <= 0 {
 		f.Limit = 1000

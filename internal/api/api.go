@@ -326,15 +326,26 @@ func (s *Server) providerError(w http.ResponseWriter, r *http.Request, err error
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, p principal) {
-	list, err := alert.List(r.Context(), s.opts.DB.SQL, alert.Filter{WorkspaceID: p.WorkspaceID, OpenOnly: r.URL.Query().Get("open") == "true"})
+	limit, cursor, err := page(r)
+	if err != nil {
+		Problem(w, http.StatusBadRequest, "bad request", err.Error())
+		return
+	}
+	list, err := alert.List(r.Context(), s.opts.DB.SQL, alert.Filter{WorkspaceID: p.WorkspaceID,
+		OpenOnly: r.URL.Query().Get("open") == "true", After: cursor, Limit: limit + 1})
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []alert.Alert{}
+	resp := listResponse[alert.Alert]{Items: list}
+	if len(list) > limit {
+		resp.Items = list[:limit]
+		resp.NextCursor = list[limit-1].ID
 	}
-	writeJSON(w, http.StatusOK, listResponse[alert.Alert]{Items: list})
+	if resp.Items == nil {
+		resp.Items = []alert.Alert{}
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p principal) {

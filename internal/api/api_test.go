@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -200,6 +201,45 @@ func TestAPI(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer "+b.a.secret)
 			if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 404 {
 				t.Fatalf("patching another workspace's account: %d", resp.StatusCode)
+			}
+		})
+
+		t.Run("AlertsPageWithCursor", func(t *testing.T) {
+			ctx := context.Background()
+			c := clock.NewFake(time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC))
+			for i := 0; i < 5; i++ {
+				c.Advance(time.Minute)
+				if _, _, err := alert.Raise(ctx, d.SQL, c.Now(), alert.New{WorkspaceID: b.a.ws.ID, Kind: "paging", Message: "m",
+					DedupeKey: fmt.Sprintf("paging-%d", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seen := map[string]bool{}
+			cursor := ""
+			for pages := 0; pages < 10; pages++ {
+				path := "/api/v1/alerts?limit=2"
+				if cursor != "" {
+					path += "&cursor=" + cursor
+				}
+				status, body, _ := b.do(t, "GET", path, b.a.secret)
+				if status != 200 {
+					t.Fatalf("%s: %d %v", path, status, body)
+				}
+				for _, it := range body["items"].([]any) {
+					id := it.(map[string]any)["id"].(string)
+					if seen[id] {
+						t.Fatalf("alert %s on two pages", id)
+					}
+					seen[id] = true
+				}
+				next, _ := body["next_cursor"].(string)
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+			if len(seen) != 6 { // five paging alerts and the fixture's one
+				t.Fatalf("paged through %d alerts, want 6", len(seen))
 			}
 		})
 

@@ -26,7 +26,7 @@ var operations = map[string]operation{
 	"POST /api/v1/accounts/sync":             {Summary: "Import the accounts Unipile lists"},
 	"GET /api/v1/accounts/{id}/limits":       {Summary: "Per action: effective cap, what binds it, used, remaining, reset time"},
 	"GET /api/v1/accounts/{id}/diagnosis":    {Summary: "Why isn't this account sending?"},
-	"GET /api/v1/alerts":                     {Summary: "The workspace's and the installation's admin alerts", Query: []string{"open"}},
+	"GET /api/v1/alerts":                     {Summary: "The workspace's and the installation's admin alerts", Query: []string{"open", "limit", "cursor"}},
 	"POST /api/v1/alerts/{id}/ack":           {Summary: "Acknowledge an alert"},
 	"POST /api/v1/campaigns":                 {Summary: "Create a campaign (draft)", Body: []string{"application/json"}},
 	"GET /api/v1/campaigns":                  {Summary: "List campaigns", Query: []string{"limit", "cursor", "status"}},
