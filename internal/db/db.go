@@ -90,7 +90,13 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	return &DB{SQL: stdlib.OpenDBFromPool(pool), Engine: Postgres, Pool: pool}, nil
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	// database/sql keeps only two idle connections by default; above that it
+	// closes and reopens them (a pgxpool acquire and reset each time) under
+	// any concurrency. Keep as many as the pool allows instead.
+	sqlDB.SetMaxOpenConns(int(cfg.MaxConns))
+	sqlDB.SetMaxIdleConns(int(cfg.MaxConns))
+	return &DB{SQL: sqlDB, Engine: Postgres, Pool: pool}, nil
 }
 
 // redactParseError keeps a malformed URL (which may hold a password) out of
