@@ -17,14 +17,7 @@ func runCampaignsList(ctx context.Context, env Env, args []string) error {
 	fs := flags("campaigns list", env)
 	slug := fs.String("workspace", "", "workspace slug")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	d, err := openDB(ctx, cfg)
+	_, d, err := openNoArgs(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}

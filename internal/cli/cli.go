@@ -187,6 +187,20 @@ func logger(env Env) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
+// openNoArgs parses a command that takes only flags and opens its
+// database; the caller closes it.
+func openNoArgs(ctx context.Context, fs *flag.FlagSet, env Env, args []string) (config.Config, *db.DB, error) {
+	cfg, rest, err := parse(fs, env, args)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if len(rest) > 0 {
+		return cfg, nil, usagef("unexpected argument %q", rest[0])
+	}
+	d, err := openDB(ctx, cfg)
+	return cfg, d, err
+}
+
 // openDB opens and migrates the configured database for a one-shot command.
 func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
 	d, err := db.Open(ctx, cfg.DatabaseURL)
@@ -328,14 +342,7 @@ func runAccountsList(ctx context.Context, env Env, args []string) error {
 	fs := flags("accounts list", env)
 	slug := fs.String("workspace", "", "workspace slug")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	d, err := openDB(ctx, cfg)
+	_, d, err := openNoArgs(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}
@@ -375,14 +382,7 @@ func runAlertsList(ctx context.Context, env Env, args []string) error {
 	fs := flags("alerts list", env)
 	open := fs.Bool("open", false, "only alerts not yet acknowledged")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	d, err := openDB(ctx, cfg)
+	_, d, err := openNoArgs(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}
@@ -415,14 +415,7 @@ func runRepairSplitState(ctx context.Context, env Env, args []string) error {
 	fs := flags("repair split-state", env)
 	apply := fs.Bool("apply", false, "repair the rows (default: dry run)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	d, err := openDB(ctx, cfg)
+	_, d, err := openNoArgs(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}
