@@ -170,6 +170,20 @@ func page(r *http.Request) (int, string, error) {
 	return limit, r.URL.Query().Get("cursor"), nil
 }
 
+// writePage answers a list fetched with limit+1 rows: the extra row only
+// says another page exists, and its predecessor's id is the next cursor.
+func writePage[T any](w http.ResponseWriter, list []T, limit int, id func(T) string) {
+	resp := listResponse[T]{Items: list}
+	if len(list) > limit {
+		resp.Items = list[:limit]
+		resp.NextCursor = id(list[limit-1])
+	}
+	if resp.Items == nil {
+		resp.Items = []T{}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
 type listResponse[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
@@ -186,15 +200,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principa
 		s.internal(w, r, err)
 		return
 	}
-	resp := listResponse[account.Account]{Items: list}
-	if len(list) > limit {
-		resp.Items = list[:limit]
-		resp.NextCursor = list[limit-1].ID
-	}
-	if resp.Items == nil {
-		resp.Items = []account.Account{}
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, list, limit, func(x account.Account) string { return x.ID })
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal) {
@@ -337,15 +343,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, p principal)
 		s.internal(w, r, err)
 		return
 	}
-	resp := listResponse[alert.Alert]{Items: list}
-	if len(list) > limit {
-		resp.Items = list[:limit]
-		resp.NextCursor = list[limit-1].ID
-	}
-	if resp.Items == nil {
-		resp.Items = []alert.Alert{}
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, list, limit, func(x alert.Alert) string { return x.ID })
 }
 
 func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p principal) {

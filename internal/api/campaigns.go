@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,9 +20,9 @@ func (s *Server) registerCampaignRoutes() {
 	s.handle("GET /api/v1/campaigns", s.withCampaigns(s.listCampaigns))
 	s.handle("GET /api/v1/campaigns/{id}", s.withCampaigns(s.getCampaign))
 	s.handle("PATCH /api/v1/campaigns/{id}", s.withCampaigns(s.updateCampaign))
-	s.handle("POST /api/v1/campaigns/{id}/start", s.withCampaigns(s.startCampaign))
-	s.handle("POST /api/v1/campaigns/{id}/pause", s.withCampaigns(s.pauseCampaign))
-	s.handle("POST /api/v1/campaigns/{id}/resume", s.withCampaigns(s.resumeCampaign))
+	s.handle("POST /api/v1/campaigns/{id}/start", s.withCampaigns(s.campaignAction((*campaign.Service).Start)))
+	s.handle("POST /api/v1/campaigns/{id}/pause", s.withCampaigns(s.campaignAction((*campaign.Service).Pause)))
+	s.handle("POST /api/v1/campaigns/{id}/resume", s.withCampaigns(s.campaignAction((*campaign.Service).Resume)))
 	s.handle("POST /api/v1/campaigns/{id}/prospects", s.withCampaigns(s.importProspects))
 	s.handle("GET /api/v1/campaigns/{id}/enrollments", s.withCampaigns(s.listEnrollments))
 }
@@ -132,15 +133,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request, p princip
 		s.internal(w, r, err)
 		return
 	}
-	resp := listResponse[campaign.Campaign]{Items: list}
-	if len(list) > limit {
-		resp.Items = list[:limit]
-		resp.NextCursor = list[limit-1].ID
-	}
-	if resp.Items == nil {
-		resp.Items = []campaign.Campaign{}
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, list, limit, func(x campaign.Campaign) string { return x.ID })
 }
 
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, p principal) {
@@ -165,31 +158,17 @@ func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request, p princi
 	writeJSON(w, http.StatusOK, c)
 }
 
-func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request, p principal) {
-	c, err := s.opts.Campaigns.Start(r.Context(), p.WorkspaceID, r.PathValue("id"))
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
+// campaignAction serves start, pause and resume: one lifecycle call on the
+// token's workspace, answered with the campaign or its error.
+func (s *Server) campaignAction(op func(*campaign.Service, context.Context, string, string) (campaign.Campaign, error)) func(http.ResponseWriter, *http.Request, principal) {
+	return func(w http.ResponseWriter, r *http.Request, p principal) {
+		c, err := op(s.opts.Campaigns, r.Context(), p.WorkspaceID, r.PathValue("id"))
+		if err != nil {
+			s.campaignError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
 	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) pauseCampaign(w http.ResponseWriter, r *http.Request, p principal) {
-	c, err := s.opts.Campaigns.Pause(r.Context(), p.WorkspaceID, r.PathValue("id"))
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) resumeCampaign(w http.ResponseWriter, r *http.Request, p principal) {
-	c, err := s.opts.Campaigns.Resume(r.Context(), p.WorkspaceID, r.PathValue("id"))
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
 }
 
 func (s *Server) importProspects(w http.ResponseWriter, r *http.Request, p principal) {
@@ -249,13 +228,5 @@ func (s *Server) listEnrollments(w http.ResponseWriter, r *http.Request, p princ
 		s.campaignError(w, r, err)
 		return
 	}
-	resp := listResponse[campaign.Enrollment]{Items: list}
-	if len(list) > limit {
-		resp.Items = list[:limit]
-		resp.NextCursor = list[limit-1].ID
-	}
-	if resp.Items == nil {
-		resp.Items = []campaign.Enrollment{}
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, list, limit, func(x campaign.Enrollment) string { return x.ID })
 }
