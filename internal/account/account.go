@@ -80,34 +80,68 @@ const selectColumns = `id, workspace_id, provider_account_id, name, status, last
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanAccount(row scanner) (Account, error) {
-	var (
-		a         Account
-		lastError sql.NullString
-		discAt    sql.NullTime
-		discBy    sql.NullString
-		rampAt    sql.NullTime
-	)
-	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.ProviderAccountID, &a.Name, &a.Status, &lastError,
-		&discAt, &discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt,
-		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
-		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &rampAt); err != nil {
+// Columns is the column list ScanWith reads, each qualified with alias, for
+// queries that read an account in the same row as other tables (the
+// scheduler reads the enrollment, campaign and account of a claim at once).
+func Columns(alias string) string {
+	cols := strings.Split(selectColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// ScanWith scans a row whose first columns are Columns(alias) into an
+// Account, and the columns after them into extra.
+func ScanWith(row interface{ Scan(dest ...any) error }, extra ...any) (Account, error) {
+	var st accountScan
+	if err := row.Scan(append(st.dest(), extra...)...); err != nil {
 		return Account{}, err
 	}
+	return st.account(), nil
+}
+
+func scanAccount(row scanner) (Account, error) {
+	var st accountScan
+	if err := row.Scan(st.dest()...); err != nil {
+		return Account{}, err
+	}
+	return st.account(), nil
+}
+
+// accountScan holds the destinations of one scanned account row.
+type accountScan struct {
+	a         Account
+	lastError sql.NullString
+	discAt    sql.NullTime
+	discBy    sql.NullString
+	rampAt    sql.NullTime
+}
+
+func (st *accountScan) dest() []any {
+	a := &st.a
+	return []any{&a.ID, &a.WorkspaceID, &a.ProviderAccountID, &a.Name, &a.Status, &st.lastError,
+		&st.discAt, &st.discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt,
+		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
+		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt}
+}
+
+func (st *accountScan) account() Account {
+	a := st.a
 	a.Window = windowSpec(a.windowDays, a.windowStart, a.windowEnd)
 	a.RampStartedAt = a.CreatedAt.UTC()
-	if rampAt.Valid {
-		a.RampStartedAt = rampAt.Time.UTC()
+	if st.rampAt.Valid {
+		a.RampStartedAt = st.rampAt.Time.UTC()
 	}
-	a.LastError = lastError.String
-	a.DisconnectedBy = discBy.String
-	if discAt.Valid {
-		t := discAt.Time.UTC()
+	a.LastError = st.lastError.String
+	a.DisconnectedBy = st.discBy.String
+	if st.discAt.Valid {
+		t := st.discAt.Time.UTC()
 		a.DisconnectedAt = &t
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
 	a.UpdatedAt = a.UpdatedAt.UTC()
-	return a, nil
+	return a
 }
 
 // NewAccount describes an account to create.
