@@ -66,8 +66,19 @@ func BenchmarkSchedulerPass(b *testing.B) {
 		SELECT 'enr_' || g, 'ws_bench', 'cmp_' || (1 + ((g - 1) % $1::int) / 100), 'pro_' || g, 'acc_' || (1 + (g - 1) % $1::int),
 		       'active', 's1', CASE WHEN g <= $2::int THEN $3::timestamptz ELSE $3::timestamptz + interval '60 days' END, $3, $3
 		  FROM generate_series(1, $4::int) g`, nAcc, due, now, nEnr)
+	// A ledger with history, as a running installation has: one confirmed
+	// profile view on each of the last enrollments, spread over the past 13
+	// days (none today, so no daily cap is reached), so the ledger reads of
+	// a claim meet a table of realistic size and statistics.
+	hist := nEnr / 10
+	must(`INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
+		claimed_at, dispatched_at, finished_at)
+		SELECT 'snd_hist_' || g, 'ws_bench', 'acc_' || (1 + (g - 1) % $1::int), 'cmp_' || (1 + ((g - 1) % $1::int) / 100),
+		       'enr_' || g, 'pro_' || g, 's1', 'view_profile', 'confirmed', t, t + interval '1 minute', t + interval '2 minutes'
+		  FROM (SELECT g, $2::timestamptz - (1 + g % 13) * interval '1 day' AS t
+		          FROM generate_series($3::int - $4::int + 1, $3::int) g) h`, nAcc, now, nEnr, hist)
 	must(`ANALYZE`)
-	b.Logf("built %d accounts, %d campaigns, %d enrollments in %s", nAcc, campaigns, nEnr, time.Since(start).Round(time.Second))
+	b.Logf("built %d accounts, %d campaigns, %d enrollments, %d past sends in %s", nAcc, campaigns, nEnr, hist, time.Since(start).Round(time.Second))
 
 	accounts := account.NewService(d, c)
 	camps := campaign.NewService(d, c)
