@@ -65,10 +65,10 @@ func (s *Service) OnFlip(name string, fn Consequence) {
 
 // Flip changes an account's status in its own transaction: row lock,
 // transition check, audit row, the status columns together, consequences.
-// It is the only status writer; the database refuses any UPDATE of status
-// that is not paired with the audit row Flip writes.
+// It is the only status writer: the database changes a status only by
+// applying an audit row, which is what Flip writes.
 func (s *Service) Flip(ctx context.Context, req FlipRequest) (Flipped, error) {
-	if err := s.db.Prepare(ctx, s.lockQuery(false), s.lockQuery(true), insertAuditSQL, updateStatusSQL); err != nil {
+	if err := s.db.Prepare(ctx, s.lockQuery(false), s.lockQuery(true), insertAuditSQL); err != nil {
 		return Flipped{}, err
 	}
 	var out Flipped
@@ -124,9 +124,13 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 	if after.DisconnectedAt != nil {
 		discAt = *after.DisconnectedAt
 	}
-	auditID, err := s.writeFlip(ctx, tx, req, before, after, discAt, now)
-	if err != nil {
-		return Flipped{}, err
+	// The audit row is the flip: its insert trigger moves the account and
+	// writes the columns the row carries, or refuses the row.
+	var auditID int64
+	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
+		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
+		req.Actor, after.Strikes, now, nullString(after.LastError), discAt, nullString(after.DisconnectedBy)).Scan(&auditID); err != nil {
+		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
 	}
 
 	f := Flipped{Before: before, After: after, AuditID: auditID, Reason: req.Reason,
@@ -142,58 +146,12 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 	return f, nil
 }
 
-// writeFlip writes the audit row and the status columns. On PostgreSQL it
-// is one statement: the UPDATE's WHERE reads the id of the row the CTE
-// inserted, so the insert runs first and the pairing trigger sees it (the
-// database refuses the UPDATE otherwise). That saves a round trip per flip;
-// SQLite has no data-modifying CTEs and gets two statements.
-func (s *Service) writeFlip(ctx context.Context, tx *sql.Tx, req FlipRequest, before, after Account, discAt any, now time.Time) (int64, error) {
-	var auditID int64
-	if s.db.Engine == db.Postgres {
-		err := s.db.TxQueryRow(ctx, tx, flipPostgresSQL,
-			req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
-			req.Actor, after.Strikes, now, nullString(after.LastError), discAt, nullString(after.DisconnectedBy)).Scan(&auditID)
-		if err != nil {
-			return 0, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
-		}
-		return auditID, nil
-	}
-	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
-		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
-		req.Actor, after.Strikes, now).Scan(&auditID); err != nil {
-		return 0, fmt.Errorf("writing audit row for account %s: %w", req.AccountID, err)
-	}
-	if _, err := s.db.TxExec(ctx, tx, updateStatusSQL,
-		req.AccountID, string(after.Status), nullString(after.LastError), discAt,
-		nullString(after.DisconnectedBy), after.Strikes, now); err != nil {
-		return 0, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
-	}
-	return auditID, nil
-}
-
-const flipPostgresSQL = `
-		WITH audit AS (
-			INSERT INTO linkedin_account_status_audit
-				(account_id, from_status, to_status, reason, source, actor, strikes, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			RETURNING id, account_id)
-		UPDATE linkedin_accounts
-		   SET status = $3, last_error = $9, disconnected_at = $10, disconnected_by = $11,
-		       strikes = $7, updated_at = $8
-		 WHERE id = (SELECT account_id FROM audit)
-		RETURNING (SELECT id FROM audit)`
-
 const insertAuditSQL = `
 		INSERT INTO linkedin_account_status_audit
-			(account_id, from_status, to_status, reason, source, actor, strikes, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			(account_id, from_status, to_status, reason, source, actor, strikes, created_at,
+			 last_error, disconnected_at, disconnected_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		RETURNING id`
-
-const updateStatusSQL = `
-		UPDATE linkedin_accounts
-		   SET status = $2, last_error = $3, disconnected_at = $4, disconnected_by = $5,
-		       strikes = $6, updated_at = $7
-		 WHERE id = $1`
 
 func (s *Service) lockQuery(inWorkspace bool) string {
 	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`

@@ -1,7 +1,7 @@
 // Package account owns LinkedIn accounts: their statuses, the copy shown
 // beside a status, the allowed transitions, and Flip — the only code that
 // changes an account's status. The database refuses any other writer (see
-// the audit-pairing trigger in internal/db/migrations).
+// the audit triggers in internal/db/migrations, migration 11).
 package account
 
 import "fmt"

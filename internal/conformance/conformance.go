@@ -156,11 +156,12 @@ func Exercise(t *testing.T, newDB NewDB) {
 		mustFail(t, err, "linkedin_accounts_window_chk")
 		_, err = b.db.SQL.ExecContext(b.ctx, `UPDATE linkedin_accounts SET disconnected_by = 'operator' WHERE id = $1`, conn.ID)
 		mustFail(t, err, "linkedin_accounts_disconnected_by_chk")
-		// Even a properly audited raw flip must keep the columns together.
+		// Even together with a properly audited raw flip, the columns must
+		// stay together.
 		err = rawTx(b.ctx, b.db,
 			exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
 			      VALUES ($1, 'disconnected', 'connected', 'raw', 'operator', $2)`, disc.ID, b.clock.Now()),
-			exec(`UPDATE linkedin_accounts SET status = 'connected' WHERE id = $1`, disc.ID))
+			exec(`UPDATE linkedin_accounts SET disconnected_at = $2 WHERE id = $1`, disc.ID, b.clock.Now()))
 		mustFail(t, err, "linkedin_accounts_connected_iff_not_disconnected_chk")
 	})
 
@@ -388,10 +389,22 @@ func testAuditAttacks(t *testing.T, newDB NewDB) {
 	}
 	setDisconnected := exec(`UPDATE linkedin_accounts SET status = 'disconnected', disconnected_at = $2, last_error = 'raw' WHERE id = $1`, a.ID, now)
 
-	// An audit row that no status change consumes cannot be committed.
-	if err := rawTx(b.ctx, b.db, insertAudit("connected", "disconnected")); err == nil {
-		t.Fatal("an unpaired audit row was committed")
+	// An audit row is the flip: inserting one by hand moves the account
+	// (with the disconnect markers account.Flip would set), so no audit row
+	// can describe a flip that did not happen.
+	other := b.newAccount(t, account.StatusConnected)
+	if err := rawTx(b.ctx, b.db, exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
+		VALUES ($1, 'connected', 'error', 'raw', 'operator', $2)`, other.ID, now)); err != nil {
+		t.Fatalf("a hand-written audit row was refused: %v", err)
 	}
+	if got, _ := b.accounts.Get(b.ctx, b.db.SQL, "", other.ID); got.Status != account.StatusError ||
+		got.DisconnectedAt == nil || !got.DisconnectedAt.Equal(now) || got.DisconnectedBy != "operator" {
+		t.Fatalf("a hand-written audit row was not applied as a flip: %+v", got)
+	}
+	// A status change with no audit row is refused, however it is written.
+	mustFail(t, rawTx(b.ctx, b.db, setDisconnected), "account.Flip")
+	mustFail(t, rawTx(b.ctx, b.db, exec(`UPDATE linkedin_accounts SET status = 'connected', disconnected_at = NULL,
+		disconnected_by = NULL, last_error = NULL WHERE id = $1`, other.ID)), "account.Flip")
 	// An audit row for another transition does not pair.
 	mustFail(t, rawTx(b.ctx, b.db, insertAudit("connected", "error"), setDisconnected), "account.Flip")
 	// An audit row that starts elsewhere than the account's status is refused.
@@ -442,10 +455,8 @@ func testSoftUpdates(t *testing.T, newDB NewDB) {
 	// Becoming connected with strikes left over is refused by the database.
 	dis := b.newAccount(t, account.StatusDisconnected)
 	err = rawTx(b.ctx, b.db,
-		exec(`UPDATE linkedin_accounts SET strikes = 2 WHERE id = $1`, dis.ID),
-		exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-		      VALUES ($1, 'disconnected', 'connected', 'raw', 'webhook', $2)`, dis.ID, b.clock.Now()),
-		exec(`UPDATE linkedin_accounts SET status = 'connected', disconnected_at = NULL, disconnected_by = NULL WHERE id = $1`, dis.ID))
+		exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, strikes, created_at)
+		      VALUES ($1, 'disconnected', 'connected', 'raw', 'webhook', 2, $2)`, dis.ID, b.clock.Now()))
 	mustFail(t, err, "strikes")
 }
 

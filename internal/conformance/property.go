@@ -171,9 +171,10 @@ func randomFlip(rng *rand.Rand, accountID string) account.FlipRequest {
 	return req
 }
 
-// rawAuditedFlip does by hand what the helper does: an audit row and the
-// matching update in one transaction. The database accepts it when it is
-// consistent, so the chain must still hold afterwards.
+// rawAuditedFlip does by hand what the helper does: an audit row (which the
+// database applies to the account) and an update of the copy and markers
+// in one transaction. The database accepts it when it is consistent, so
+// the chain must still hold afterwards.
 func rawAuditedFlip(ctx context.Context, b *bundle, accountID string) error {
 	now := b.clock.Now()
 	return b.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -227,10 +228,28 @@ func rawAttack(ctx context.Context, b *bundle, rng *rand.Rand, accountID string)
 			res, err := tx.ExecContext(ctx, `UPDATE linkedin_accounts SET disconnected_at = NULL WHERE id = $1 AND status <> 'connected'`, accountID)
 			return refusedOrUntouched(res, err)
 		}},
-		{"orphan audit row", func(tx *sql.Tx) error {
+		{"audit row from elsewhere", func(tx *sql.Tx) error {
+			// Locked first, so no concurrent flip can make the row right.
+			var status string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+b.db.ForUpdate(), accountID).Scan(&status); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-				SELECT id, status, CASE WHEN status = 'error' THEN 'disconnected' ELSE 'error' END, 'orphan', 'operator', $2
+				SELECT id, CASE WHEN status = 'error' THEN 'restricted' ELSE 'error' END, 'disconnected', 'elsewhere', 'operator', $2
 				  FROM linkedin_accounts WHERE id = $1`, accountID, now)
+			return err
+		}},
+		{"audit row then undo", func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
+				SELECT id, status, CASE WHEN status = 'error' THEN 'disconnected' ELSE 'error' END, 'undo', 'operator', $2
+				  FROM linkedin_accounts WHERE id = $1`, accountID, now); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE linkedin_accounts SET status = 'connected', disconnected_at = NULL, disconnected_by = NULL,
+				last_error = NULL, strikes = 0 WHERE id = $1`, accountID)
+			if err == nil {
+				return errors.New("accepted")
+			}
 			return err
 		}},
 		{"audit edit", func(tx *sql.Tx) error {

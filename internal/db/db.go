@@ -111,8 +111,8 @@ func redactParseError(err error) string {
 
 // SQLiteDSN turns a KEEL_DATABASE_URL SQLite value (a path, optionally
 // prefixed "sqlite:") into the driver DSN with Keel's pragmas: WAL so
-// readers never block the writer, a busy timeout, foreign keys on (the
-// audit pairing relies on deferred foreign keys), immediate transactions so
+// readers never block the writer, a busy timeout, foreign keys on,
+// immediate transactions so
 // a writer takes its lock up front instead of failing on upgrade, and one
 // text time format so text order is time order.
 func SQLiteDSN(rawURL string) string {
