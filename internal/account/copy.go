@@ -27,8 +27,9 @@ const MaxStrikes = 3
 
 // TerminalPatterns are the SQL LIKE patterns (matched against the
 // lower-cased text) that make wording terminal. The CHECK constraint
-// linkedin_accounts_no_split_state_chk holds the same list on both engines;
-// a conformance test proves they agree.
+// linkedin_accounts_no_split_state_chk holds the same list on both engines
+// (on PostgreSQL as one regular expression since migration 11); a
+// conformance test proves they agree.
 var TerminalPatterns = []string{
 	"%no longer registered%",
 	"%please reconnect%",

@@ -121,6 +121,40 @@ CREATE TRIGGER linkedin_accounts_audit_pairing
 DROP INDEX linkedin_accounts_status_idx;
 ALTER TABLE linkedin_accounts SET (fillfactor = 80);
 
+-- Every statement that writes a row rebuilds the table's CHECK expressions
+-- from their stored form, so their size is paid on every flip. The same
+-- rules, written compactly: one regular expression for the terminal phrases
+-- (still account.TerminalPatterns, each LIKE '%a%b%' as 'a.*b'), arrays
+-- for the value lists. A split-state rule that 00002 left NOT VALID stays
+-- so until `keel migrate` can validate it.
+-- +goose StatementBegin
+DO $$
+DECLARE
+    statuses CONSTANT text := '''{connecting,connected,needs_verification,disconnected,restricted,error}''::text[]';
+    terminal CONSTANT text := '(no longer registered|please reconnect|account not found.*reconnect|reconnect needed|reconnect required|must be connected again|credentials expired)';
+    c record;
+BEGIN
+    FOR c IN
+        SELECT * FROM (VALUES
+            ('linkedin_accounts', 'linkedin_accounts_no_split_state_chk',
+             format('CHECK (status <> %L OR last_error IS NULL OR lower(last_error) !~ %L)', 'connected', terminal)),
+            ('linkedin_accounts', 'linkedin_accounts_status_chk', 'CHECK (status = ANY (' || statuses || '))'),
+            ('linkedin_accounts', 'linkedin_accounts_tier_chk', 'CHECK (tier = ANY (''{free,premium,sales_navigator,recruiter}''::text[]))'),
+            ('linkedin_account_status_audit', 'linkedin_account_status_audit_status_chk',
+             'CHECK ((from_status IS NULL OR from_status = ANY (' || statuses || ')) AND to_status = ANY (' || statuses || '))')
+        ) AS v(tbl, name, def)
+    LOOP
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', c.tbl, c.name);
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.tbl, c.name, c.def)
+             || CASE WHEN c.name = 'linkedin_accounts_no_split_state_chk' AND EXISTS (
+                    SELECT 1 FROM linkedin_accounts
+                     WHERE status = 'connected' AND last_error IS NOT NULL AND lower(last_error) ~ terminal)
+                THEN ' NOT VALID' ELSE '' END;
+    END LOOP;
+END;
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
 ALTER TABLE linkedin_accounts RESET (fillfactor);
 CREATE INDEX linkedin_accounts_status_idx ON linkedin_accounts (status);
