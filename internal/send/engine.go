@@ -650,12 +650,11 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 	if action == ActionInvite {
 		weff := EffectiveWeeklyInvites(acc, now)
 		if wused >= weff.Cap {
-			weekAgo := now.Add(-7 * 24 * time.Hour)
-			oldest, err := oldestInWindow(ctx, tx, acc.ID, action, weekAgo, wused, weff.Cap)
+			frees, err := weekFrees(ctx, tx, acc.ID, action, now, wused, weff.Cap)
 			if err != nil {
 				return gateResult{}, err
 			}
-			return gateResult{code: GateWeeklyCap, until: win.NextOpen(oldest.Add(7*24*time.Hour+time.Second), loc)}, nil
+			return gateResult{code: GateWeeklyCap, until: win.NextOpen(frees.Add(time.Second), loc)}, nil
 		}
 		if acc.Tier == account.TierFree && strings.TrimSpace(step.Note) != "" {
 			notes, oldest, err := NotesUsed(ctx, tx, acc.ID, now)

@@ -260,3 +260,31 @@ func TestHighFailureRatePausesTheCampaignWithAnAlert(t *testing.T) {
 		t.Fatalf("a paused campaign kept sending: %d -> %d", calls, after)
 	}
 }
+
+func TestWeeklyInviteCapZeroDefersWithoutErrors(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, dbtest.Open(t, db.SQLite, dbtest.Options{}), 5)
+	sa := s.addAccountWith(t, "NoInvites", account.TierPremium, "UTC", 5, nil)
+	if _, err := s.d.SQL.ExecContext(s.ctx, `UPDATE linkedin_accounts SET cap_invite_weekly = 0 WHERE id = $1`, sa.acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.addCampaign(t, "invites", []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, 5, []string{sa.acc.ID})
+	// Monday from midnight to noon: the sending window opens at 09:00.
+	s.runFor(t, 12*time.Hour)
+	if n := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); n != 0 {
+		t.Fatalf("%d invites sent with a weekly invite cap of 0", n)
+	}
+	acc, err := s.accounts.Get(s.ctx, s.d.SQL, "", sa.acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits, err := send.Limits(s.ctx, s.d.SQL, acc, s.clock.Now())
+	if err != nil {
+		t.Fatalf("limits with a weekly invite cap of 0: %v", err)
+	}
+	for _, l := range limits {
+		if l.Action == send.ActionInvite && l.Period == "7d" && (l.Cap != 0 || l.Remaining != 0 || !l.ResetsAt.After(s.clock.Now())) {
+			t.Fatalf("weekly invite limit with cap 0: %+v", l)
+		}
+	}
+}

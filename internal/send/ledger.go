@@ -76,20 +76,31 @@ func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Tim
 	return n, oldest.UTC(), nil
 }
 
-// oldestInWindow returns the claimed_at of the row that must age out of a
-// rolling window before one more send fits: the (used-cap+1)-th oldest.
-func oldestInWindow(ctx context.Context, q db.Querier, accountID string, a Action, since time.Time, used, limit int) (time.Time, error) {
-	if used < limit || limit < 0 {
-		return time.Time{}, nil
+// weekFrees returns when an account's rolling 7-day window of an action
+// has room for one more send: when the (used-cap+1)-th oldest counted send
+// in it ages out. A cap of zero or less never frees by ageing; its window
+// is looked at again at the next UTC day, when ramp or settings may have
+// moved the cap.
+func weekFrees(ctx context.Context, q db.Querier, accountID string, a Action, now time.Time, used, limit int) (time.Time, error) {
+	if limit <= 0 {
+		return UTCDayStart(now).Add(24 * time.Hour), nil
+	}
+	since := now.Add(-7 * 24 * time.Hour)
+	if used < limit {
+		return now, nil
 	}
 	var at time.Time
 	err := q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
 		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates+`
 		ORDER BY claimed_at LIMIT 1 OFFSET $4`, accountID, string(a), since, used-limit).Scan(&at)
+	if db.IsNoRows(err) {
+		// The sends counted a moment ago have aged out or were cancelled.
+		return now, nil
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("finding when the %s window frees: %w", a, err)
 	}
-	return at.UTC(), nil
+	return at.UTC().Add(7 * 24 * time.Hour), nil
 }
 
 // Limit is one row of GET /api/v1/accounts/{id}/limits.
@@ -134,13 +145,9 @@ func Limits(ctx context.Context, q db.Querier, a account.Account, now time.Time)
 			if err != nil {
 				return nil, err
 			}
-			resets := now
-			if wused >= weff.Cap {
-				oldest, err := oldestInWindow(ctx, q, a.ID, act, since, wused, weff.Cap)
-				if err != nil {
-					return nil, err
-				}
-				resets = oldest.Add(7 * 24 * time.Hour)
+			resets, err := weekFrees(ctx, q, a.ID, act, now, wused, weff.Cap)
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, Limit{Action: act, Period: "7d", Cap: weff.Cap, Binding: weff.Binding, Used: wused,
 				Remaining: max(0, weff.Cap-wused), ResetsAt: resets})
