@@ -54,6 +54,9 @@ func (a Account) ReconnectNeeded() bool {
 type Service struct {
 	db    *db.DB
 	clock clock.Clock
+	// byID reads one account by id; byIDInWorkspace also matches its
+	// workspace. Flip locks through the same queries with ForUpdate added.
+	byID, byIDInWorkspace string
 
 	mu           sync.RWMutex
 	consequences []namedConsequence
@@ -64,7 +67,14 @@ func NewService(d *db.DB, c clock.Clock) *Service {
 	if c == nil {
 		c = clock.Real{}
 	}
-	return &Service{db: d, clock: c}
+	byID := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
+	s := &Service{db: d, clock: c, byID: byID, byIDInWorkspace: byID + ` AND workspace_id = $2`}
+	// SQLite compiles a statement's triggers when it prepares it, so the
+	// statements of every flip are prepared once here, outside any
+	// transaction. Best effort: a statement that cannot be prepared (a
+	// database not yet migrated) simply runs unprepared.
+	_ = d.Prepare(context.Background(), s.lockQuery(false), s.lockQuery(true), insertAuditSQL, updateSoftSQL)
+	return s
 }
 
 // DB returns the database the service writes to.
@@ -77,8 +87,6 @@ const selectColumns = `id, workspace_id, provider_account_id, name, status, last
 	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at,
 	window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily,
 	cap_inmail_daily, cap_view_profile_daily, ramp_started_at`
-
-type scanner interface{ Scan(dest ...any) error }
 
 // Columns is the column list ScanWith reads, each qualified with alias, for
 // queries that read an account in the same row as other tables (the
@@ -96,14 +104,6 @@ func Columns(alias string) string {
 func ScanWith(row interface{ Scan(dest ...any) error }, extra ...any) (Account, error) {
 	var st accountScan
 	if err := row.Scan(append(st.dest(), extra...)...); err != nil {
-		return Account{}, err
-	}
-	return st.account(), nil
-}
-
-func scanAccount(row scanner) (Account, error) {
-	var st accountScan
-	if err := row.Scan(st.dest()...); err != nil {
 		return Account{}, err
 	}
 	return st.account(), nil
@@ -195,7 +195,7 @@ func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Accou
 		id.New("acc"), n.WorkspaceID, n.ProviderAccountID, n.Name, string(n.Status), discAt,
 		string(n.Tier), n.Timezone, now, caps.InviteDaily, caps.InviteWeekly, caps.MessageDaily,
 		caps.InMailDaily, caps.ViewProfileDaily)
-	a, err := scanAccount(row)
+	a, err := ScanWith(row)
 	if err != nil {
 		return Account{}, fmt.Errorf("creating account: %w", err)
 	}
@@ -205,13 +205,11 @@ func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Accou
 // Get reads one account. workspaceID may be empty for installation-wide
 // callers (workers, the CLI); API callers always pass theirs.
 func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, accountID string) (Account, error) {
-	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
-	args := []any{accountID}
+	query, args := s.byID, []any{accountID}
 	if workspaceID != "" {
-		query += ` AND workspace_id = $2`
-		args = append(args, workspaceID)
+		query, args = s.byIDInWorkspace, append(args, workspaceID)
 	}
-	a, err := scanAccount(q.QueryRowContext(ctx, query, args...))
+	a, err := ScanWith(q.QueryRowContext(ctx, query, args...))
 	if db.IsNoRows(err) {
 		return Account{}, ErrNotFound
 	}
@@ -223,7 +221,7 @@ func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, accountID 
 
 // GetByProviderID reads the account mapped to a Unipile account id.
 func (s *Service) GetByProviderID(ctx context.Context, q db.Querier, providerAccountID string) (Account, error) {
-	a, err := scanAccount(q.QueryRowContext(ctx,
+	a, err := ScanWith(q.QueryRowContext(ctx,
 		`SELECT `+selectColumns+` FROM linkedin_accounts WHERE provider_account_id = $1`, providerAccountID))
 	if db.IsNoRows(err) {
 		return Account{}, ErrNotFound
@@ -264,7 +262,7 @@ func (s *Service) List(ctx context.Context, q db.Querier, opts ListOptions) ([]A
 	defer rows.Close()
 	var out []Account
 	for rows.Next() {
-		a, err := scanAccount(rows)
+		a, err := ScanWith(rows)
 		if err != nil {
 			return nil, fmt.Errorf("listing accounts: %w", err)
 		}

@@ -68,9 +68,6 @@ func (s *Service) OnFlip(name string, fn Consequence) {
 // It is the only status writer: the database changes a status only by
 // applying an audit row, which is what Flip writes.
 func (s *Service) Flip(ctx context.Context, req FlipRequest) (Flipped, error) {
-	if err := s.db.Prepare(ctx, s.lockQuery(false), s.lockQuery(true), insertAuditSQL); err != nil {
-		return Flipped{}, err
-	}
 	var out Flipped
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -120,16 +117,13 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 		}
 	}
 
-	var discAt any
-	if after.DisconnectedAt != nil {
-		discAt = *after.DisconnectedAt
-	}
 	// The audit row is the flip: its insert trigger moves the account and
-	// writes the columns the row carries, or refuses the row.
+	// sets the disconnect markers exactly as computed above, or refuses
+	// the row.
 	var auditID int64
 	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
 		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
-		req.Actor, after.Strikes, now, nullString(after.LastError), discAt, nullString(after.DisconnectedBy)).Scan(&auditID); err != nil {
+		req.Actor, after.Strikes, now, nullString(after.LastError)).Scan(&auditID); err != nil {
 		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
 	}
 
@@ -148,17 +142,15 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 
 const insertAuditSQL = `
 		INSERT INTO linkedin_account_status_audit
-			(account_id, from_status, to_status, reason, source, actor, strikes, created_at,
-			 last_error, disconnected_at, disconnected_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			(account_id, from_status, to_status, reason, source, actor, strikes, created_at, last_error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		RETURNING id`
 
 func (s *Service) lockQuery(inWorkspace bool) string {
-	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
 	if inWorkspace {
-		query += ` AND workspace_id = $2`
+		return s.byIDInWorkspace + s.db.ForUpdate()
 	}
-	return query + s.db.ForUpdate()
+	return s.byID + s.db.ForUpdate()
 }
 
 // lock reads the account and holds its row until the transaction ends.
@@ -167,7 +159,7 @@ func (s *Service) lock(ctx context.Context, tx *sql.Tx, accountID, workspaceID s
 	if workspaceID != "" {
 		args = append(args, workspaceID)
 	}
-	a, err := scanAccount(s.db.TxQueryRow(ctx, tx, s.lockQuery(workspaceID != ""), args...))
+	a, err := ScanWith(s.db.TxQueryRow(ctx, tx, s.lockQuery(workspaceID != ""), args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, &TransitionError{AccountID: accountID, Err: ErrNotFound}
 	}
@@ -219,13 +211,13 @@ func (s *Service) UpdateSoft(ctx context.Context, tx *sql.Tx, u SoftUpdate) (Acc
 	if u.Copy != nil {
 		a.LastError = u.Copy.Text
 	}
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE linkedin_accounts SET last_error = $2, strikes = $3, updated_at = $4 WHERE id = $1`,
-		u.AccountID, nullString(a.LastError), a.Strikes, now); err != nil {
+	if _, err := s.db.TxExec(ctx, tx, updateSoftSQL, u.AccountID, nullString(a.LastError), a.Strikes, now); err != nil {
 		return Account{}, fmt.Errorf("updating account %s: %w", u.AccountID, err)
 	}
 	return a, nil
 }
+
+const updateSoftSQL = `UPDATE linkedin_accounts SET last_error = $2, strikes = $3, updated_at = $4 WHERE id = $1`
 
 // AuditEntry is one row of an account's status history.
 type AuditEntry struct {

@@ -160,7 +160,7 @@ func Exercise(t *testing.T, newDB NewDB) {
 		// stay together.
 		err = rawTx(b.ctx, b.db,
 			exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-			      VALUES ($1, 'disconnected', 'connected', 'raw', 'operator', $2)`, disc.ID, b.clock.Now()),
+			      VALUES ($1, 'disconnected', 'connected', 'raw', 'webhook', $2)`, disc.ID, b.clock.Now()),
 			exec(`UPDATE linkedin_accounts SET disconnected_at = $2 WHERE id = $1`, disc.ID, b.clock.Now()))
 		mustFail(t, err, "linkedin_accounts_connected_iff_not_disconnected_chk")
 	})
@@ -384,8 +384,8 @@ func testAuditAttacks(t *testing.T, newDB NewDB) {
 	a := b.newAccount(t, account.StatusConnected)
 	now := b.clock.Now()
 	insertAudit := func(from, to string) func(tx *sql.Tx) error {
-		return exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-		             VALUES ($1, $2, $3, 'raw', 'operator', $4)`, a.ID, from, to, now)
+		return exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at, last_error)
+		             VALUES ($1, $2, $3, 'raw', 'health_check', $4, 'raw')`, a.ID, from, to, now)
 	}
 	setDisconnected := exec(`UPDATE linkedin_accounts SET status = 'disconnected', disconnected_at = $2, last_error = 'raw' WHERE id = $1`, a.ID, now)
 
@@ -393,11 +393,11 @@ func testAuditAttacks(t *testing.T, newDB NewDB) {
 	// (with the disconnect markers account.Flip would set), so no audit row
 	// can describe a flip that did not happen.
 	other := b.newAccount(t, account.StatusConnected)
-	if err := rawTx(b.ctx, b.db, exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-		VALUES ($1, 'connected', 'error', 'raw', 'operator', $2)`, other.ID, now)); err != nil {
+	if err := rawTx(b.ctx, b.db, exec(`INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at, last_error)
+		VALUES ($1, 'connected', 'disconnected', 'raw', 'operator', $2, 'Disconnected by hand — please reconnect.')`, other.ID, now)); err != nil {
 		t.Fatalf("a hand-written audit row was refused: %v", err)
 	}
-	if got, _ := b.accounts.Get(b.ctx, b.db.SQL, "", other.ID); got.Status != account.StatusError ||
+	if got, _ := b.accounts.Get(b.ctx, b.db.SQL, "", other.ID); got.Status != account.StatusDisconnected ||
 		got.DisconnectedAt == nil || !got.DisconnectedAt.Equal(now) || got.DisconnectedBy != "operator" {
 		t.Fatalf("a hand-written audit row was not applied as a flip: %+v", got)
 	}

@@ -186,8 +186,8 @@ func rawAuditedFlip(ctx context.Context, b *bundle, accountID string) error {
 		if status == "error" {
 			to, lastErr, discAt, discBy = "disconnected", account.TerminalOperator().Text, now, "operator"
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, actor, created_at)
-			VALUES ($1, $2, $3, 'raw audited flip', 'operator', 'property', $4)`, accountID, status, to, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, actor, created_at, last_error)
+			VALUES ($1, $2, $3, 'raw audited flip', 'health_check', 'property', $4, $5)`, accountID, status, to, now, lastErr); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE linkedin_accounts SET status = $2, last_error = $3,
@@ -240,8 +240,8 @@ func rawAttack(ctx context.Context, b *bundle, rng *rand.Rand, accountID string)
 			return err
 		}},
 		{"audit row then undo", func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-				SELECT id, status, CASE WHEN status = 'error' THEN 'disconnected' ELSE 'error' END, 'undo', 'operator', $2
+			if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at, last_error)
+				SELECT id, status, CASE WHEN status = 'error' THEN 'disconnected' ELSE 'error' END, 'undo', 'health_check', $2, 'raw'
 				  FROM linkedin_accounts WHERE id = $1`, accountID, now); err != nil {
 				return err
 			}
@@ -263,8 +263,8 @@ func rawAttack(ctx context.Context, b *bundle, rng *rand.Rand, accountID string)
 			return err
 		}},
 		{"mismatched audit then update", func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)
-				SELECT id, status, CASE WHEN status = 'error' THEN 'restricted' ELSE 'error' END, 'mismatch', 'operator', $2
+			if _, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at, last_error)
+				SELECT id, status, CASE WHEN status = 'error' THEN 'restricted' ELSE 'error' END, 'mismatch', 'health_check', $2, 'raw'
 				  FROM linkedin_accounts WHERE id = $1`, accountID, now); err != nil {
 				return err
 			}

@@ -19,14 +19,45 @@ DROP TRIGGER linkedin_account_status_audit_must_pair ON linkedin_account_status_
 DROP TRIGGER linkedin_account_status_audit_before_insert ON linkedin_account_status_audit;
 DROP TRIGGER linkedin_account_status_audit_guard ON linkedin_account_status_audit;
 DROP INDEX linkedin_account_status_audit_unpaired_idx;
-ALTER TABLE linkedin_account_status_audit DROP COLUMN paired;
+ALTER TABLE linkedin_account_status_audit DROP COLUMN paired, DROP COLUMN txid;
 
--- What the flip showed: the copy, when and by whom the account was marked
--- disconnected. NULL on rows from before this migration.
+-- The copy the flip showed; NULL on rows from before this migration.
+ALTER TABLE linkedin_account_status_audit ADD COLUMN last_error text;
+
+-- The rules of account.CheckTransition, now that a row is the flip: which
+-- source may cause which status, the one edge the table lacks, strikes
+-- reset on connect, and copy saying why an account left connected. Rows
+-- from before keep what they were written with (the copy rule cannot hold
+-- for them: they carry no copy); the others are validated below.
 ALTER TABLE linkedin_account_status_audit
-    ADD COLUMN last_error text,
-    ADD COLUMN disconnected_at timestamptz,
-    ADD COLUMN disconnected_by text;
+    ADD CONSTRAINT linkedin_account_status_audit_source_chk CHECK (
+        CASE WHEN from_status IS NULL THEN source = 'create'
+             WHEN source IN ('health_check', 'webhook', 'hosted_auth', 'sync') THEN true
+             WHEN source = 'send_error' THEN to_status IN ('disconnected', 'restricted', 'needs_verification', 'error')
+             WHEN source IN ('operator', 'repair') THEN to_status = 'disconnected'
+             ELSE false END) NOT VALID,
+    ADD CONSTRAINT linkedin_account_status_audit_transition_chk CHECK (
+        NOT (from_status = 'restricted' AND to_status = 'connecting')) NOT VALID,
+    ADD CONSTRAINT linkedin_account_status_audit_strikes_chk CHECK (
+        to_status <> 'connected' OR strikes = 0) NOT VALID,
+    ADD CONSTRAINT linkedin_account_status_audit_copy_chk CHECK (
+        from_status IS DISTINCT FROM 'connected' OR to_status = 'connected' OR COALESCE(last_error, '') <> '') NOT VALID;
+-- +goose StatementBegin
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['linkedin_account_status_audit_source_chk', 'linkedin_account_status_audit_transition_chk',
+                                'linkedin_account_status_audit_strikes_chk'] LOOP
+        BEGIN
+            EXECUTE format('ALTER TABLE linkedin_account_status_audit VALIDATE CONSTRAINT %I', name);
+        EXCEPTION WHEN check_violation THEN
+            RAISE WARNING '% stays NOT VALID: audit rows written before it break it (new rows are checked)', name;
+        END;
+    END LOOP;
+END;
+$$;
+-- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE FUNCTION linkedin_account_status_audit_apply() RETURNS trigger
@@ -40,17 +71,15 @@ BEGIN
                 USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'linkedin_account_status_audit_chain';
         END IF;
     ELSE
-        -- Disconnect markers the row does not carry follow account.Flip:
-        -- cleared on connect; set when leaving connected, kept otherwise.
+        -- Disconnect markers as account.Flip sets them: cleared on connect;
+        -- set when leaving connected (or when missing), kept otherwise.
         UPDATE linkedin_accounts
            SET status = NEW.to_status,
                last_error = NEW.last_error,
                disconnected_at = CASE WHEN NEW.to_status = 'connected' THEN NULL
-                                      ELSE COALESCE(NEW.disconnected_at,
-                                                    CASE WHEN status = 'connected' OR disconnected_at IS NULL
-                                                         THEN NEW.created_at ELSE disconnected_at END) END,
-               disconnected_by = CASE WHEN NEW.to_status = 'connected' THEN NULL
-                                      ELSE COALESCE(NEW.disconnected_by, NEW.source) END,
+                                      WHEN status = 'connected' OR disconnected_at IS NULL THEN NEW.created_at
+                                      ELSE disconnected_at END,
+               disconnected_by = CASE WHEN NEW.to_status = 'connected' THEN NULL ELSE NEW.source END,
                strikes = NEW.strikes,
                updated_at = NEW.created_at
          WHERE id = NEW.account_id AND status = NEW.from_status;
@@ -60,7 +89,6 @@ BEGIN
                 USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'linkedin_account_status_audit_chain';
         END IF;
     END IF;
-    NEW.txid := txid_current();
     RETURN NEW;
 END;
 $$;
@@ -100,10 +128,6 @@ BEGIN
     IF pg_trigger_depth() < 2 THEN
         RAISE EXCEPTION 'linkedin_accounts %: status change % -> % without its audit row; change status only through the state-flip helper (account.Flip)',
             NEW.id, OLD.status, NEW.status
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'linkedin_accounts_audit_pairing';
-    END IF;
-    IF NEW.status = 'connected' AND NEW.strikes <> 0 THEN
-        RAISE EXCEPTION 'linkedin_accounts %: becoming connected requires strikes reset to 0; use the state-flip helper (account.Flip)', NEW.id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'linkedin_accounts_audit_pairing';
     END IF;
     RETURN NEW;
@@ -166,7 +190,12 @@ DROP FUNCTION linkedin_accounts_status_from_audit();
 DROP FUNCTION linkedin_account_status_audit_append_only();
 DROP FUNCTION linkedin_account_status_audit_apply();
 ALTER TABLE linkedin_account_status_audit
-    DROP COLUMN last_error, DROP COLUMN disconnected_at, DROP COLUMN disconnected_by;
+    DROP CONSTRAINT linkedin_account_status_audit_copy_chk,
+    DROP CONSTRAINT linkedin_account_status_audit_strikes_chk,
+    DROP CONSTRAINT linkedin_account_status_audit_transition_chk,
+    DROP CONSTRAINT linkedin_account_status_audit_source_chk,
+    DROP COLUMN last_error;
+ALTER TABLE linkedin_account_status_audit ADD COLUMN txid bigint NOT NULL DEFAULT txid_current();
 ALTER TABLE linkedin_account_status_audit ADD COLUMN paired boolean NOT NULL DEFAULT true;
 ALTER TABLE linkedin_account_status_audit ALTER COLUMN paired SET DEFAULT false;
 CREATE INDEX linkedin_account_status_audit_unpaired_idx ON linkedin_account_status_audit (account_id) WHERE NOT paired;

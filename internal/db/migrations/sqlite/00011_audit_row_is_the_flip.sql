@@ -1,12 +1,11 @@
 -- The audit row is the flip (see the PostgreSQL migration of the same
--- number for why). Inserting an audit row applies it to the account; the
--- account remembers the audit row that put it where it is (last_audit_id),
--- and a status change is refused unless it is the one the account's newest
--- audit row describes, arriving with that row's id: only the apply trigger
--- below writes such an update, and each audit row can be applied once. The
--- pairing columns, their always-empty target table and the pairing
--- triggers go; SQLite cannot drop columns under constraints, so the trail
--- is rebuilt.
+-- number for why). Inserting an audit row applies it to the account, and a
+-- status change is refused unless it is the one the account's newest audit
+-- row describes. Only the apply trigger below can meet that: once a row is
+-- applied the account is at its to_status, which differs from its
+-- from_status, so a later hand-written update never matches it. The pairing
+-- columns, their always-empty target table and the pairing triggers go;
+-- SQLite cannot drop columns under constraints, so the trail is rebuilt.
 
 -- +goose Up
 DROP TRIGGER linkedin_accounts_audit_pairing;
@@ -26,10 +25,8 @@ CREATE TABLE linkedin_account_status_audit_rebuilt (
     actor           TEXT NOT NULL DEFAULT '',
     strikes         INTEGER NOT NULL DEFAULT 0,
     created_at      TIMESTAMP NOT NULL,
-    -- What the flip showed; NULL on rows from before this migration.
+    -- The copy the flip showed; NULL on rows from before this migration.
     last_error      TEXT,
-    disconnected_at TIMESTAMP,
-    disconnected_by TEXT,
     CONSTRAINT linkedin_account_status_audit_status_chk CHECK (
         (from_status IS NULL OR from_status IN ('connecting', 'connected', 'needs_verification', 'disconnected', 'restricted', 'error'))
         AND to_status IN ('connecting', 'connected', 'needs_verification', 'disconnected', 'restricted', 'error')),
@@ -42,8 +39,6 @@ DROP TABLE linkedin_account_status_audit_unpaired;
 ALTER TABLE linkedin_account_status_audit_rebuilt RENAME TO linkedin_account_status_audit;
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit (account_id, id);
 
-ALTER TABLE linkedin_accounts ADD COLUMN last_audit_id INTEGER;
-
 -- +goose StatementBegin
 CREATE TRIGGER linkedin_account_status_audit_chain
     BEFORE INSERT ON linkedin_account_status_audit
@@ -55,11 +50,26 @@ BEGIN
     SELECT RAISE(ABORT, 'linkedin_account_status_audit_chain: the row must start at the account''s current status; use the state-flip helper (account.Flip)')
      WHERE NEW.from_status IS NOT NULL
        AND NEW.from_status IS NOT (SELECT status FROM linkedin_accounts WHERE id = NEW.account_id);
+    -- The rules of account.CheckTransition (PostgreSQL holds them as CHECKs
+    -- on new rows): which source may cause which status, the one edge the
+    -- table lacks, strikes reset on connect, copy on leaving connected.
+    SELECT RAISE(ABORT, 'linkedin_account_status_audit_source_chk: that source may not cause that status; use the state-flip helper (account.Flip)')
+     WHERE NOT CASE WHEN NEW.from_status IS NULL THEN NEW.source = 'create'
+                    WHEN NEW.source IN ('health_check', 'webhook', 'hosted_auth', 'sync') THEN 1
+                    WHEN NEW.source = 'send_error' THEN NEW.to_status IN ('disconnected', 'restricted', 'needs_verification', 'error')
+                    WHEN NEW.source IN ('operator', 'repair') THEN NEW.to_status = 'disconnected'
+                    ELSE 0 END;
+    SELECT RAISE(ABORT, 'linkedin_account_status_audit_transition_chk: a restricted account does not go back to connecting')
+     WHERE NEW.from_status = 'restricted' AND NEW.to_status = 'connecting';
+    SELECT RAISE(ABORT, 'linkedin_account_status_audit_strikes_chk: becoming connected requires strikes reset to 0; use the state-flip helper (account.Flip)')
+     WHERE NEW.to_status = 'connected' AND NEW.strikes <> 0;
+    SELECT RAISE(ABORT, 'linkedin_account_status_audit_copy_chk: a flip away from connected must carry copy saying why')
+     WHERE NEW.from_status = 'connected' AND NEW.to_status <> 'connected' AND COALESCE(NEW.last_error, '') = '';
 END;
 -- +goose StatementEnd
 
--- Disconnect markers the row does not carry follow account.Flip: cleared
--- on connect; set when leaving connected, kept otherwise.
+-- Disconnect markers as account.Flip sets them: cleared on connect; set
+-- when leaving connected (or when missing), kept otherwise.
 -- +goose StatementBegin
 CREATE TRIGGER linkedin_account_status_audit_apply
     AFTER INSERT ON linkedin_account_status_audit
@@ -69,14 +79,11 @@ BEGIN
        SET status = NEW.to_status,
            last_error = NEW.last_error,
            disconnected_at = CASE WHEN NEW.to_status = 'connected' THEN NULL
-                                  ELSE COALESCE(NEW.disconnected_at,
-                                                CASE WHEN status = 'connected' OR disconnected_at IS NULL
-                                                     THEN NEW.created_at ELSE disconnected_at END) END,
-           disconnected_by = CASE WHEN NEW.to_status = 'connected' THEN NULL
-                                  ELSE COALESCE(NEW.disconnected_by, NEW.source) END,
+                                  WHEN status = 'connected' OR disconnected_at IS NULL THEN NEW.created_at
+                                  ELSE disconnected_at END,
+           disconnected_by = CASE WHEN NEW.to_status = 'connected' THEN NULL ELSE NEW.source END,
            strikes = NEW.strikes,
-           updated_at = NEW.created_at,
-           last_audit_id = NEW.id
+           updated_at = NEW.created_at
      WHERE id = NEW.account_id;
 END;
 -- +goose StatementEnd
@@ -99,16 +106,12 @@ END;
 -- +goose StatementBegin
 CREATE TRIGGER linkedin_accounts_audit_pairing
     BEFORE UPDATE ON linkedin_accounts
-    WHEN OLD.status IS NOT NEW.status OR OLD.last_audit_id IS NOT NEW.last_audit_id
+    WHEN OLD.status IS NOT NEW.status
 BEGIN
-    SELECT RAISE(ABORT, 'linkedin_accounts_audit_pairing: becoming connected requires strikes reset to 0; use the state-flip helper (account.Flip)')
-     WHERE OLD.status IS NOT NEW.status AND NEW.status = 'connected' AND NEW.strikes <> 0;
     SELECT RAISE(ABORT, 'linkedin_accounts_audit_pairing: status changed without its audit row; change status only through the state-flip helper (account.Flip)')
-     WHERE NEW.last_audit_id IS NULL OR NEW.last_audit_id IS OLD.last_audit_id
-        OR NOT EXISTS (SELECT 1 FROM linkedin_account_status_audit a
-                        WHERE a.id = NEW.last_audit_id AND a.account_id = NEW.id
-                          AND a.from_status IS OLD.status AND a.to_status IS NEW.status
-                          AND a.id = (SELECT max(id) FROM linkedin_account_status_audit WHERE account_id = NEW.id));
+     WHERE NOT EXISTS (SELECT 1 FROM linkedin_account_status_audit a
+                        WHERE a.id = (SELECT max(id) FROM linkedin_account_status_audit WHERE account_id = NEW.id)
+                          AND a.from_status IS OLD.status AND a.to_status IS NEW.status);
 END;
 -- +goose StatementEnd
 
