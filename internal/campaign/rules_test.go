@@ -22,6 +22,12 @@ func TestDatabaseRules(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		if _, err := d.SQL.ExecContext(f.ctx, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
+			step_id, action, state, claimed_at) VALUES ('snd_rule', $1, $2, $3, $4, $5, 's1', 'invite', 'intent', $6)`,
+			f.ws.ID, f.a.ID, c.ID, e.ID, e.ProspectID, start); err != nil {
+			t.Fatal(err)
+		}
+
 		constraint := func(name string) func(error) bool {
 			return func(err error) bool { return db.ViolatesConstraint(err, name) }
 		}
@@ -81,6 +87,15 @@ func TestDatabaseRules(t *testing.T) {
 				VALUES ($1, $2, $3, 1, $4)`, []any{c.ID, f.foreign.ID, f.other.ID, start}, foreignKey},
 			{"SenderTakenOffWithLiveEnrollments", `UPDATE campaign_accounts SET removed_at = $3 WHERE campaign_id = $1 AND account_id = $2`,
 				[]any{c.ID, f.a.ID, start}, constraint("enrollments_sender_current")},
+			{"SendMovedToAnotherStep", `UPDATE sends SET step_id = 's2' WHERE id = 'snd_rule'`, nil,
+				constraint("sends_state_machine")},
+			{"SendMovedToAnotherWorkspace", `UPDATE sends SET workspace_id = $1 WHERE id = 'snd_rule'`, []any{f.other.ID},
+				constraint("sends_state_machine")},
+			{"NoteOnAMessage", `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
+				step_id, action, state, with_note, claimed_at) VALUES ('snd_note', $1, $2, $3, $4, $5, 's9', 'message', 'intent', true, $6)`,
+				[]any{f.ws.ID, f.a.ID, c.ID, e.ID, e.ProspectID, start}, constraint("sends_note_invite_chk")},
+			{"CreditsBreakerOnInvites", `INSERT INTO send_blocks (account_id, action, kind, until, reason, created_at)
+				VALUES ($1, 'invite', 'credits', $2, 'x', $2)`, []any{f.a.ID, start}, constraint("send_blocks_credits_inmail_chk")},
 			{"ProspectWithoutIdentifier", `INSERT INTO prospects (id, workspace_id, created_at, updated_at) VALUES ('prs_x', $1, $2, $2)`,
 				[]any{f.ws.ID, start}, constraint("prospects_identifier_chk")},
 			{"ProspectURLWithoutSlug", `INSERT INTO prospects (id, workspace_id, linkedin_url, provider_id, created_at, updated_at)
