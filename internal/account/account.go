@@ -60,6 +60,7 @@ type Service struct {
 
 	mu           sync.RWMutex
 	consequences []namedConsequence
+	confirmed    []namedConfirmation
 }
 
 // NewService returns a Service on database d.

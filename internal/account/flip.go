@@ -63,6 +63,59 @@ func (s *Service) OnFlip(name string, fn Consequence) {
 	s.consequences = append(s.consequences, namedConsequence{name: name, fn: fn})
 }
 
+// Confirmation runs inside the caller's transaction when provider evidence
+// says an account works: a flip to connected, or ConfirmConnectedTx for an
+// account that already is. at is the instant of the evidence.
+type Confirmation func(ctx context.Context, tx *sql.Tx, accountID string, at time.Time) error
+
+type namedConfirmation struct {
+	name string
+	fn   Confirmation
+}
+
+// OnConfirmedConnected registers fn for every confirmation that an account
+// is connected (the health monitor cancels disconnects it still holds), in
+// registration order. It must use tx only.
+func (s *Service) OnConfirmedConnected(name string, fn Confirmation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.confirmed = append(s.confirmed, namedConfirmation{name: name, fn: fn})
+}
+
+// ConfirmConnectedTx records provider evidence that an already connected
+// account works: strikes and soft copy left by earlier failures are
+// cleared and the confirmations run, in tx. It is what a flip to connected
+// does for an account that needs no flip; on an account that is not
+// connected it does nothing.
+func (s *Service) ConfirmConnectedTx(ctx context.Context, tx *sql.Tx, accountID string) error {
+	a, err := s.lock(ctx, tx, accountID, "")
+	if err != nil {
+		return err
+	}
+	if a.Status != StatusConnected {
+		return nil
+	}
+	now := s.clock.Now()
+	if a.Strikes != 0 || a.LastError != "" {
+		if _, err := s.db.TxExec(ctx, tx, updateSoftSQL, accountID, nil, 0, now); err != nil {
+			return fmt.Errorf("clearing soft state of account %s: %w", accountID, err)
+		}
+	}
+	return s.runConfirmations(ctx, tx, accountID, now)
+}
+
+func (s *Service) runConfirmations(ctx context.Context, tx *sql.Tx, accountID string, at time.Time) error {
+	s.mu.RLock()
+	confirmed := s.confirmed
+	s.mu.RUnlock()
+	for _, c := range confirmed {
+		if err := c.fn(ctx, tx, accountID, at); err != nil {
+			return fmt.Errorf("confirmation %s for account %s: %w", c.name, accountID, err)
+		}
+	}
+	return nil
+}
+
 // Flip changes an account's status in its own transaction: row lock,
 // transition check, audit row, the status columns together, consequences.
 // It is the only status writer: the database changes a status only by
@@ -129,6 +182,11 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 
 	f := Flipped{Before: before, After: after, AuditID: auditID, Reason: req.Reason,
 		Source: req.Source, Actor: req.Actor, At: now}
+	if after.Status == StatusConnected {
+		if err := s.runConfirmations(ctx, tx, req.AccountID, now); err != nil {
+			return Flipped{}, err
+		}
+	}
 	s.mu.RLock()
 	consequences := s.consequences
 	s.mu.RUnlock()

@@ -199,14 +199,14 @@ func (a *App) setupServices() error {
 	if err != nil {
 		return fmt.Errorf("configuring the health monitor (KEEL_HEALTH_INTERVAL): %w", err)
 	}
-	// Whatever makes an account connected (a check, a webhook, a hosted-auth
-	// reconnect) cancels disconnects the limiter still holds for it, in the
-	// same transaction, so a stale hold can never disconnect a healthy account.
-	a.Accounts.OnFlip("health_holds", func(ctx context.Context, tx *sql.Tx, f account.Flipped) error {
-		if f.After.Status != account.StatusConnected {
-			return nil
-		}
-		_, err := a.Health.CancelHeld(ctx, tx, f.After.ID, f.At.Add(time.Microsecond))
+	// Whatever says an account works (a flip to connected, or a webhook or
+	// hosted-auth reconnect for an account already connected) cancels
+	// disconnects the limiter still holds for it, in the same transaction,
+	// so a stale hold can never disconnect a healthy account. Every hold
+	// stored before the evidence is older than it (CancelHeld cancels holds
+	// requested strictly before).
+	a.Accounts.OnConfirmedConnected("health_holds", func(ctx context.Context, tx *sql.Tx, accountID string, at time.Time) error {
+		_, err := a.Health.CancelHeld(ctx, tx, accountID, at.Add(time.Microsecond))
 		return err
 	})
 	// Provider-driven disconnects from every path go through the health
@@ -218,13 +218,7 @@ func (a *App) setupServices() error {
 	}
 	a.Webhooks, err = webhook.NewReceiver(webhook.Options{DB: a.DB, Accounts: a.Accounts, Clock: a.Clock,
 		Logger: a.Logger, Secret: a.WebhookSecret, DisconnectTx: a.Health.DisconnectTx,
-		OnRelation: a.onRelation, OnMessage: a.onMessage,
-		OnHealthy: func(ctx context.Context, tx *sql.Tx, accountID string) error {
-			// Every hold stored before this moment is older than this
-			// observation (CancelHeld cancels holds requested strictly before).
-			_, err := a.Health.CancelHeld(ctx, tx, accountID, a.Clock.Now().Add(time.Microsecond))
-			return err
-		}})
+		OnRelation: a.onRelation, OnMessage: a.onMessage})
 	if err != nil {
 		return fmt.Errorf("configuring the webhook receiver: %w", err)
 	}

@@ -169,6 +169,7 @@ func Exercise(t *testing.T, newDB NewDB) {
 	t.Run("FlipWritesAuditAndColumnsTogether", func(t *testing.T) { t.Parallel(); testFlip(t, newDB) })
 	t.Run("FlipRefusalsAreTyped", func(t *testing.T) { t.Parallel(); testFlipRefusals(t, newDB) })
 	t.Run("ConsequencesShareTheFlipTransaction", func(t *testing.T) { t.Parallel(); testConsequences(t, newDB) })
+	t.Run("EvidenceOfAWorkingAccountRunsConfirmations", func(t *testing.T) { t.Parallel(); testConfirmConnected(t, newDB) })
 	t.Run("AuditTrailCannotBeForged", func(t *testing.T) { t.Parallel(); testAuditAttacks(t, newDB) })
 	t.Run("SoftUpdatesKeepStatus", func(t *testing.T) { t.Parallel(); testSoftUpdates(t, newDB) })
 	t.Run("AlertsDedupeAndAcknowledge", func(t *testing.T) { t.Parallel(); testAlerts(t, newDB) })
@@ -425,6 +426,52 @@ func testAuditAttacks(t *testing.T, newDB NewDB) {
 		t.Fatalf("a paired raw flip was refused: %v", err)
 	}
 	checkChains(t, b.ctx, b.db)
+}
+
+func testConfirmConnected(t *testing.T, newDB NewDB) {
+	b := setup(t, newDB)
+	var seen []string
+	b.accounts.OnConfirmedConnected("record", func(ctx context.Context, tx *sql.Tx, accountID string, at time.Time) error {
+		if !at.Equal(b.clock.Now()) {
+			t.Errorf("confirmation at %v, want %v", at, b.clock.Now())
+		}
+		seen = append(seen, accountID)
+		return nil
+	})
+	confirm := func(id string) {
+		t.Helper()
+		if err := b.db.InTx(b.ctx, func(tx *sql.Tx) error { return b.accounts.ConfirmConnectedTx(b.ctx, tx, id) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A connected account with strikes and soft copy: cleared, confirmed.
+	a := b.newAccount(t, account.StatusConnected)
+	soft := account.Soft404(2)
+	if err := b.db.InTx(b.ctx, func(tx *sql.Tx) error {
+		_, err := b.accounts.UpdateSoft(b.ctx, tx, account.SoftUpdate{AccountID: a.ID, Copy: &soft, Strikes: 2})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	confirm(a.ID)
+	got, _ := b.accounts.Get(b.ctx, b.db.SQL, "", a.ID)
+	if got.Strikes != 0 || got.LastError != "" || got.Status != account.StatusConnected || len(seen) != 1 || seen[0] != a.ID {
+		t.Fatalf("after confirmation: %+v, confirmations %v", got, seen)
+	}
+	// An account that is not connected is left alone.
+	d := b.newAccount(t, account.StatusDisconnected)
+	confirm(d.ID)
+	if len(seen) != 1 {
+		t.Fatalf("a disconnected account was confirmed: %v", seen)
+	}
+	// A flip to connected confirms too.
+	if _, err := b.accounts.Flip(b.ctx, account.FlipRequest{AccountID: d.ID, To: account.StatusConnected,
+		Reason: "check ok", Source: account.SourceHealthCheck}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[1] != d.ID {
+		t.Fatalf("a flip to connected ran no confirmation: %v", seen)
+	}
 }
 
 func testSoftUpdates(t *testing.T, newDB NewDB) {

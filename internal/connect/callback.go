@@ -264,7 +264,14 @@ func (s *Service) completeReconnect(ctx context.Context, l link, providerID, sta
 			AccountID: l.accountID, WorkspaceID: l.workspaceID, To: account.StatusConnected,
 			Source: account.SourceHostedAuth, Actor: "unipile",
 			Reason: "hosted-auth reconnect completed (" + status + ")"})
-		if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) {
+		switch {
+		case errors.Is(err, account.ErrAlreadyInStatus):
+			// Never disconnected (or a webhook got there first): still
+			// evidence that it works, so holds and strikes go.
+			if err := s.accounts.ConfirmConnectedTx(ctx, tx, l.accountID); err != nil {
+				return fmt.Errorf("confirming account %s connected: %w", l.accountID, err)
+			}
+		case err != nil:
 			return fmt.Errorf("reconnecting account %s: %w", l.accountID, err)
 		}
 		if err := s.markUsed(ctx, tx, l, l.accountID, status); err != nil {

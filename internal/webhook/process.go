@@ -364,13 +364,8 @@ func (r *Receiver) handleStatus(ctx context.Context, rw row) (outcome, error) {
 			// The provider says the account works: like any successful
 			// check, that clears strikes and soft copy left by earlier 404s,
 			// and any disconnect the limiter still holds for it is stale.
-			if err := r.clearSoft(ctx, tx, acct.ID); err != nil {
-				return err
-			}
-			if r.onHealthy != nil {
-				if err := r.onHealthy(ctx, tx, acct.ID); err != nil {
-					return err
-				}
+			if err := r.accounts.ConfirmConnectedTx(ctx, tx, acct.ID); err != nil {
+				return fmt.Errorf("confirming account %s connected: %w", acct.ID, err)
 			}
 		}
 		return r.finishTx(ctx, tx, rw.id, out)
@@ -403,20 +398,4 @@ func disconnectOutcome(req account.FlipRequest, held bool, err error) (outcome, 
 		out = outcome{StateProcessed, "disconnect held by the mass-disconnect limiter", "held"}
 	}
 	return out, err
-}
-
-// clearSoft resets strikes and soft copy of a connected account.
-func (r *Receiver) clearSoft(ctx context.Context, tx *sql.Tx, accountID string) error {
-	a, err := r.accounts.Get(ctx, tx, "", accountID)
-	if err != nil {
-		return fmt.Errorf("reading account %s: %w", accountID, err)
-	}
-	if a.Status != account.StatusConnected || (a.Strikes == 0 && a.LastError == "") {
-		return nil
-	}
-	if _, err := r.accounts.UpdateSoft(ctx, tx, account.SoftUpdate{
-		AccountID: accountID, Strikes: 0, ExpectStatus: account.StatusConnected}); err != nil {
-		return fmt.Errorf("clearing soft state of account %s: %w", accountID, err)
-	}
-	return nil
 }

@@ -129,10 +129,6 @@ type Options struct {
 	// OnMessage, when set, is called for messaging events of known accounts
 	// inside the processing transaction.
 	OnMessage MessageHook
-	// OnHealthy, when set, runs inside the processing transaction when
-	// Unipile reports OK for an account that is already connected (the
-	// health monitor cancels disconnects it still holds for it).
-	OnHealthy func(ctx context.Context, tx *sql.Tx, accountID string) error
 	// MaxBodyBytes bounds a delivery; zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// DedupeWindow; zero means DefaultDedupeWindow.
@@ -189,7 +185,6 @@ type Receiver struct {
 	metrics      Metrics
 	onRelation   RelationHook
 	onMessage    MessageHook
-	onHealthy    func(ctx context.Context, tx *sql.Tx, accountID string) error
 	maxBody      int64
 	window       time.Duration
 	attempts     int
@@ -234,7 +229,6 @@ func NewReceiver(opts Options) (*Receiver, error) {
 		metrics:      opts.Metrics,
 		onRelation:   opts.OnRelation,
 		onMessage:    opts.OnMessage,
-		onHealthy:    opts.OnHealthy,
 		maxBody:      opts.MaxBodyBytes,
 		window:       opts.DedupeWindow,
 		attempts:     opts.MaxAttempts,
