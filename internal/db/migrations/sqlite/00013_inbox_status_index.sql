@@ -1,0 +1,13 @@
+-- The inbox's account index served one query only: finding an account's
+-- previous account_status delivery, inside the acknowledgement's
+-- transaction. Indexing every delivery (messages, relations) by account
+-- made each acknowledgement write an entry nobody reads, and made that
+-- lookup walk past an account's messages. Only status deliveries need it.
+
+-- +goose Up
+DROP INDEX webhook_inbox_account_idx;
+CREATE INDEX webhook_inbox_status_account_idx ON webhook_inbox (provider_account_id, id) WHERE source = 'account_status';
+
+-- +goose Down
+DROP INDEX webhook_inbox_status_account_idx;
+CREATE INDEX webhook_inbox_account_idx ON webhook_inbox (provider_account_id, id);
