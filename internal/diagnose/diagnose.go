@@ -180,14 +180,7 @@ func label(a account.Account) string {
 // the actions it cannot take at the moment.
 func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign.Campaign, actions map[send.Action]bool, now time.Time, r *Report) (map[send.Action]bool, error) {
 	limited := map[send.Action]bool{}
-	loc, err := time.LoadLocation(a.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	win, err := send.ParseWindow(a.Window.Days, a.Window.Start, a.Window.End)
-	if err != nil {
-		win = send.DefaultWindow
-	}
+	win, loc := send.AccountWindow(a)
 	if !win.Contains(now, loc) {
 		opens := win.NextOpen(now, loc)
 		for act := range actions {

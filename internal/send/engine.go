@@ -74,6 +74,8 @@ type Engine struct {
 	opts Options
 	mu   sync.Mutex
 	rng  *rand.Rand
+	// lockDueSQL is lockDueQuery for the engine's database, built once.
+	lockDueSQL string
 }
 
 // New builds an Engine.
@@ -106,7 +108,8 @@ func New(opts Options) (*Engine, error) {
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
+	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		lockDueSQL: lockDueQuery(opts.DB.Engine)}, nil
 }
 
 // emit records an outbound event when an emitter is configured.
@@ -319,38 +322,66 @@ type enrollmentRow struct {
 func (e *Engine) lockDue(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, campaign.Campaign, error) {
 	var (
 		r     enrollmentRow
-		c     campaign.Campaign
+		cs    campaignScan
 		state string
 		step  sql.NullString
 		next  sql.NullTime
-		steps string
 	)
-	lock := ""
-	if e.opts.DB.Engine == db.Postgres {
-		lock = " FOR UPDATE OF en"
-	}
-	acc, err := account.ScanWith(tx.QueryRowContext(ctx, `SELECT `+account.Columns("a")+`,
-		en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
-		en.next_action_at, en.accepted_at, en.replied_at, en.failures,
-		c.id, c.workspace_id, c.status, c.steps, c.cap_invite, c.cap_message, c.cap_inmail, c.cap_view_profile, c.stop_on_reply, c.late_accept_policy,
-		(SELECT s.state FROM sends s WHERE s.campaign_id = en.campaign_id AND s.step_id = en.step_id AND s.prospect_id = en.prospect_id
-		    AND s.state NOT IN ('failed', 'cancelled') LIMIT 1)
-		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id JOIN linkedin_accounts a ON a.id = en.account_id
-		WHERE en.id = $1`+lock, enrollmentID),
-		&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures,
-		&c.ID, &c.WorkspaceID, &c.Status, &steps, &c.DailyCaps.Invite, &c.DailyCaps.Message, &c.DailyCaps.InMail, &c.DailyCaps.ViewProfile,
-		&c.StopOnReply, &c.LateAcceptPolicy, &r.existingSend)
+	dest := append([]any{&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next,
+		&r.acceptedAt, &r.repliedAt, &r.failures}, cs.dest()...)
+	acc, err := account.ScanWith(tx.QueryRowContext(ctx, e.lockDueSQL, enrollmentID), append(dest, &r.existingSend)...)
 	if err != nil {
-		return nil, c, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+		return nil, cs.c, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
 	}
 	if state != string(campaign.EnrollmentActive) || !next.Valid {
-		return nil, c, nil
+		return nil, cs.c, nil
 	}
-	if err := json.Unmarshal([]byte(steps), &c.Steps); err != nil {
-		return nil, c, fmt.Errorf("reading steps of campaign %s: %w", c.ID, err)
+	c, err := cs.campaign()
+	if err != nil {
+		return nil, c, err
 	}
 	r.stepID, r.nextActionAt, r.account = step.String, next.Time.UTC(), acc
 	return &r, c, nil
+}
+
+// lockDueQuery is lockDue's query for an engine: the enrollment (locked on
+// PostgreSQL) with its account, its campaign and the live send of its
+// current step.
+func lockDueQuery(engine db.Engine) string {
+	lock := ""
+	if engine == db.Postgres {
+		lock = " FOR UPDATE OF en"
+	}
+	return `SELECT ` + account.Columns("a") + `,
+		en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
+		en.next_action_at, en.accepted_at, en.replied_at, en.failures, ` + campaignColumns + `,
+		(SELECT s.state FROM sends s WHERE s.campaign_id = en.campaign_id AND s.step_id = en.step_id AND s.prospect_id = en.prospect_id
+		    AND s.state NOT IN ('failed', 'cancelled') LIMIT 1)
+		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id JOIN linkedin_accounts a ON a.id = en.account_id
+		WHERE en.id = $1` + lock
+}
+
+// campaignColumns is what sending needs of a campaign (not its senders),
+// read under the alias c; campaignScan receives it.
+const campaignColumns = `c.id, c.workspace_id, c.status, c.steps, c.cap_invite, c.cap_message, c.cap_inmail,
+	c.cap_view_profile, c.stop_on_reply, c.late_accept_policy`
+
+type campaignScan struct {
+	c     campaign.Campaign
+	steps string
+}
+
+func (cs *campaignScan) dest() []any {
+	c := &cs.c
+	return []any{&c.ID, &c.WorkspaceID, &c.Status, &cs.steps, &c.DailyCaps.Invite, &c.DailyCaps.Message,
+		&c.DailyCaps.InMail, &c.DailyCaps.ViewProfile, &c.StopOnReply, &c.LateAcceptPolicy}
+}
+
+func (cs *campaignScan) campaign() (campaign.Campaign, error) {
+	if err := json.Unmarshal([]byte(cs.steps), &cs.c.Steps); err != nil {
+		return cs.c, fmt.Errorf("reading steps of campaign %s: %w", cs.c.ID, err)
+	}
+	return cs.c, nil
 }
 
 // process handles one due enrollment in one transaction.
@@ -509,21 +540,13 @@ func actionOf(t campaign.StepType) Action {
 	return ActionViewProfile
 }
 
-// readCampaign reads what a claim needs of a campaign (not its senders):
-// one row, on the hot path of every pass.
+// readCampaign reads what sending needs of a campaign (not its senders).
 func (e *Engine) readCampaign(ctx context.Context, tx *sql.Tx, campaignID string) (campaign.Campaign, error) {
-	var c campaign.Campaign
-	var steps string
-	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, status, steps, cap_invite, cap_message, cap_inmail, cap_view_profile,
-		stop_on_reply, late_accept_policy FROM campaigns WHERE id = $1`, campaignID).Scan(&c.ID, &c.WorkspaceID, &c.Status, &steps,
-		&c.DailyCaps.Invite, &c.DailyCaps.Message, &c.DailyCaps.InMail, &c.DailyCaps.ViewProfile, &c.StopOnReply, &c.LateAcceptPolicy)
-	if err != nil {
-		return c, fmt.Errorf("reading campaign %s: %w", campaignID, err)
+	var cs campaignScan
+	if err := tx.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c WHERE c.id = $1`, campaignID).Scan(cs.dest()...); err != nil {
+		return cs.c, fmt.Errorf("reading campaign %s: %w", campaignID, err)
 	}
-	if err := json.Unmarshal([]byte(steps), &c.Steps); err != nil {
-		return c, fmt.Errorf("reading steps of campaign %s: %w", campaignID, err)
-	}
-	return c, nil
+	return cs.campaign()
 }
 
 // moveTo puts an enrollment on a step (or ends it) and sets when it is due:
@@ -630,14 +653,7 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 		}
 		return gateResult{code: code, until: u.blockUntil}, nil
 	}
-	loc, err := time.LoadLocation(acc.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	win, err := ParseWindow(acc.Window.Days, acc.Window.Start, acc.Window.End)
-	if err != nil {
-		win = DefaultWindow
-	}
+	win, loc := AccountWindow(acc)
 	if !win.Contains(now, loc) {
 		return gateResult{code: GateWindow, until: win.NextOpen(now, loc)}, nil
 	}

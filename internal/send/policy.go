@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
@@ -150,6 +151,28 @@ var DefaultWindow = Window{
 }
 
 var dayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// AccountWindow is the sending window of an account in its time zone. A
+// window or zone that no longer parses falls back to DefaultWindow and
+// UTC (both are validated when they are set). Zones are loaded once per
+// process: every gate check needs one, and loading reads the zone file.
+func AccountWindow(a account.Account) (Window, *time.Location) {
+	win, err := ParseWindow(a.Window.Days, a.Window.Start, a.Window.End)
+	if err != nil {
+		win = DefaultWindow
+	}
+	if loc, ok := zones.Load(a.Timezone); ok {
+		return win, loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(a.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	zones.Store(a.Timezone, loc)
+	return win, loc
+}
+
+var zones sync.Map // time zone name -> *time.Location
 
 // ParseWindow reads the API's window (day names and "HH:MM" times) with
 // the account package's validation, the one place windows are checked.
