@@ -135,14 +135,23 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal
 
 // Problem writes an application/problem+json error.
 func Problem(w http.ResponseWriter, status int, title, detail string) {
+	writeProblem(w, status, title, detail, nil)
+}
+
+// invalid writes a 422 problem whose errors member lists what is wrong
+// with each field, so a client can show each message beside its field.
+func invalid(w http.ResponseWriter, title, detail string, errs any) {
+	writeProblem(w, http.StatusUnprocessableEntity, title, detail, errs)
+}
+
+func writeProblem(w http.ResponseWriter, status int, title, detail string, errs any) {
+	body := map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail}
+	if errs != nil {
+		body["errors"] = errs
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type":   "about:blank",
-		"title":  title,
-		"status": status,
-		"detail": detail,
-	})
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
@@ -203,14 +212,24 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principa
 	writePage(w, list, limit, func(x account.Account) string { return x.ID })
 }
 
-func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal) {
+// loadAccount reads the account named by the path in the caller's
+// workspace, answering 404 or 500 itself when it cannot.
+func (s *Server) loadAccount(w http.ResponseWriter, r *http.Request, p principal) (account.Account, bool) {
 	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id"))
 	if errors.Is(err, account.ErrNotFound) {
 		Problem(w, http.StatusNotFound, "not found", "no such account")
-		return
+		return a, false
 	}
 	if err != nil {
 		s.internal(w, r, err)
+		return a, false
+	}
+	return a, true
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	a, ok := s.loadAccount(w, r, p)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
@@ -219,14 +238,24 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 // MaxBodyBytes bounds JSON request bodies.
 const MaxBodyBytes = 1 << 20
 
+// decodeBody reads one JSON value of at most MaxBodyBytes into v, refusing
+// unknown fields and trailing values; on failure it has answered.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		Problem(w, http.StatusRequestEntityTooLarge, "too large", "the body is larger than 1 MiB")
+	case err != nil:
 		Problem(w, http.StatusBadRequest, "bad request", "the body is not valid JSON for this route: "+err.Error())
-		return false
+	case dec.More():
+		Problem(w, http.StatusBadRequest, "bad request", "the body holds more than one JSON value")
+	default:
+		return true
 	}
-	return true
+	return false
 }
 
 func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principal) {
@@ -240,12 +269,7 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principa
 	case errors.Is(err, account.ErrNotFound):
 		Problem(w, http.StatusNotFound, "not found", "no such account")
 	case errors.As(err, &ve):
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"type": "about:blank", "title": "invalid settings", "status": http.StatusUnprocessableEntity,
-			"detail": ve.Error(), "errors": ve.Fields,
-		})
+		invalid(w, "invalid settings", ve.Error(), ve.Fields)
 	case err != nil:
 		s.internal(w, r, err)
 	default:
@@ -254,13 +278,8 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principa
 }
 
 func (s *Server) accountAudit(w http.ResponseWriter, r *http.Request, p principal) {
-	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id"))
-	if errors.Is(err, account.ErrNotFound) {
-		Problem(w, http.StatusNotFound, "not found", "no such account")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	a, ok := s.loadAccount(w, r, p)
+	if !ok {
 		return
 	}
 	trail, err := s.opts.Accounts.Audit(r.Context(), s.opts.DB.SQL, a.ID)
@@ -292,8 +311,7 @@ func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request, p princi
 }
 
 func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p principal) {
-	if _, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id")); errors.Is(err, account.ErrNotFound) {
-		Problem(w, http.StatusNotFound, "not found", "no such account")
+	if _, ok := s.loadAccount(w, r, p); !ok {
 		return
 	}
 	if s.opts.Connect == nil {

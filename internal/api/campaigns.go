@@ -1,19 +1,14 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 
 	"github.com/keel-outreach/keel/internal/campaign"
 )
 
-// maxCampaignBody bounds a campaign create/update body.
-const maxCampaignBody = 1 << 20
 
 func (s *Server) registerCampaignRoutes() {
 	s.handle("POST /api/v1/campaigns", s.withCampaigns(s.createCampaign))
@@ -44,15 +39,7 @@ func (s *Server) withCampaigns(h principalHandler) principalHandler {
 // validationProblem is a 422 problem carrying the field errors, so a form
 // can show each one beside its field.
 func validationProblem(w http.ResponseWriter, detail string, errs []campaign.FieldError) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(http.StatusUnprocessableEntity)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type":   "about:blank",
-		"title":  "invalid campaign",
-		"status": http.StatusUnprocessableEntity,
-		"detail": detail,
-		"errors": errs,
-	})
+	invalid(w, "invalid campaign", detail, errs)
 }
 
 // campaignError maps the campaign package's errors to problems.
@@ -80,31 +67,10 @@ func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-// decodeCampaignInput reads a campaign body, refusing unknown fields so a
-// misspelt field is not silently ignored.
-func decodeCampaignInput(w http.ResponseWriter, r *http.Request) (campaign.Input, bool) {
-	var in campaign.Input
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCampaignBody))
-	if err != nil {
-		Problem(w, http.StatusRequestEntityTooLarge, "too large", "the body is larger than 1 MiB")
-		return in, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		Problem(w, http.StatusBadRequest, "bad request", "the body is not a campaign: "+err.Error())
-		return in, false
-	}
-	if dec.More() {
-		Problem(w, http.StatusBadRequest, "bad request", "the body holds more than one JSON value")
-		return in, false
-	}
-	return in, true
-}
 
 func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, p principal) {
-	in, ok := decodeCampaignInput(w, r)
-	if !ok {
+	var in campaign.Input
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	c, err := s.opts.Campaigns.Create(r.Context(), p.WorkspaceID, in)
@@ -146,8 +112,8 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, p principal
 }
 
 func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request, p principal) {
-	in, ok := decodeCampaignInput(w, r)
-	if !ok {
+	var in campaign.Input
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	c, err := s.opts.Campaigns.Update(r.Context(), p.WorkspaceID, r.PathValue("id"), in)

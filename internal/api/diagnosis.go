@@ -21,13 +21,8 @@ func (s *Server) deps() diagnose.Deps {
 }
 
 func (s *Server) accountLimits(w http.ResponseWriter, r *http.Request, p principal) {
-	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id"))
-	if errors.Is(err, account.ErrNotFound) {
-		Problem(w, http.StatusNotFound, "not found", "no such account")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	a, ok := s.loadAccount(w, r, p)
+	if !ok {
 		return
 	}
 	items, err := send.Limits(r.Context(), s.opts.DB.SQL, a, s.opts.Clock.Now())

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -44,12 +43,7 @@ func (s *Server) registerOutboundRoutes(svc *outbound.Service) {
 		var ve *outbound.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"type": "about:blank", "title": "invalid webhook endpoint", "status": http.StatusUnprocessableEntity,
-				"detail": ve.Error(), "errors": map[string]string{ve.Field: ve.Message},
-			})
+			invalid(w, "invalid webhook endpoint", ve.Error(), map[string]string{ve.Field: ve.Message})
 		case errors.Is(err, outbound.ErrConflict):
 			Problem(w, http.StatusConflict, "conflict", "this workspace already has a webhook endpoint with that URL")
 		case err != nil:
