@@ -9,7 +9,6 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 )
 
-
 func (s *Server) registerCampaignRoutes() {
 	s.handle("POST /api/v1/campaigns", s.withCampaigns(s.createCampaign))
 	s.handle("GET /api/v1/campaigns", s.withCampaigns(s.listCampaigns))
@@ -66,7 +65,6 @@ func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error
 		s.internal(w, r, err)
 	}
 }
-
 
 func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, p principal) {
 	var in campaign.Input
