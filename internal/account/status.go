@@ -4,8 +4,6 @@
 // the audit triggers in internal/db/migrations, migration 11).
 package account
 
-import "fmt"
-
 // Status is an account's state. The database's status CHECK holds the same
 // list.
 type Status string
@@ -34,14 +32,6 @@ func (s Status) Valid() bool {
 		}
 	}
 	return false
-}
-
-// ParseStatus validates a status name.
-func ParseStatus(s string) (Status, error) {
-	if st := Status(s); st.Valid() {
-		return st, nil
-	}
-	return "", fmt.Errorf("unknown account status %q", s)
 }
 
 // Source says what caused a flip; it is stored in the audit row and, for

@@ -175,7 +175,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.routes()
 	if !a.workerOnly {
 		ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
-			Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil, PublicURL: a.Config.PublicURL,
+			Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil,
 			SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://")})
 		if err != nil {
 			a.Close()

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,16 +14,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/api"
 )
-
-type ctxKey int
-
-const requestIDKey ctxKey = 0
-
-// RequestID returns the id of the request a context belongs to.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -70,7 +59,6 @@ func (a *App) observe(next http.Handler) http.Handler {
 			rid = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", rid)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rid))
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(sw, r)

@@ -264,11 +264,3 @@ func (e *ValidationError) Error() string {
 	}
 	return "invalid campaign: " + strings.Join(parts, "; ")
 }
-
-// validationErr returns nil for no errors, so callers can return it directly.
-func validationErr(errs []FieldError) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return &ValidationError{Errors: errs}
-}

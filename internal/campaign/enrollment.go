@@ -43,11 +43,6 @@ func (s EnrollmentState) Valid() bool {
 	return false
 }
 
-// Live reports whether the prospect's sequence is not over.
-func (s EnrollmentState) Live() bool {
-	return s == EnrollmentPending || s == EnrollmentActive || s == EnrollmentSoftPaused
-}
-
 // MaxFailures is how many external failures end a prospect (failures
 // never exceeds it: enrollments_failures_chk).
 const MaxFailures = 3
@@ -187,19 +182,6 @@ func (s *Service) ListEnrollments(ctx context.Context, q db.Querier, workspaceID
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// GetEnrollment reads one enrollment by id (any workspace: for workers).
-func (s *Service) GetEnrollment(ctx context.Context, q db.Querier, enrollmentID string) (Enrollment, error) {
-	e, err := scanEnrollment(q.QueryRowContext(ctx, `SELECT `+enrollmentColumns+`
-		FROM enrollments e JOIN prospects p ON p.id = e.prospect_id WHERE e.id = $1`, enrollmentID))
-	if db.IsNoRows(err) {
-		return Enrollment{}, fmt.Errorf("enrollment %s: %w", enrollmentID, ErrNotFound)
-	}
-	if err != nil {
-		return Enrollment{}, fmt.Errorf("reading enrollment %s: %w", enrollmentID, err)
-	}
-	return e, nil
 }
 
 // GetProspect reads one prospect by id (any workspace: for workers that

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -143,18 +144,8 @@ func names(cmds map[string]command) string {
 	for n := range cmds {
 		out = append(out, n)
 	}
-	if len(out) > 1 {
-		sortStrings(out)
-	}
+	slices.Sort(out)
 	return strings.Join(out, ", ")
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // flags builds a flag set that reports errors as usage errors, with the

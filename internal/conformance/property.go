@@ -142,13 +142,11 @@ func testProperty(t *testing.T, newDB NewDB) {
 	}
 }
 
-var propertySources = account.Sources
-
 func randomFlip(rng *rand.Rand, accountID string) account.FlipRequest {
 	to := account.Statuses[rng.IntN(len(account.Statuses))]
 	vocab := account.Vocabulary()
 	req := account.FlipRequest{AccountID: accountID, To: to, Reason: "property",
-		Source: propertySources[rng.IntN(len(propertySources))], Actor: "property"}
+		Source: account.Sources[rng.IntN(len(account.Sources))], Actor: "property"}
 	switch rng.IntN(4) {
 	case 0: // no copy
 	case 1, 2: // copy that fits the target

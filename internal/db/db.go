@@ -210,10 +210,6 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ErrNoRows is returned by lookups that find nothing; it is sql.ErrNoRows so
-// either may be tested with errors.Is.
-var ErrNoRows = sql.ErrNoRows
-
 // IsNoRows reports whether err means "no such row".
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 

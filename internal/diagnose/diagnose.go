@@ -221,7 +221,7 @@ func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign
 		}
 		limited[act] = true
 		if b.Kind == send.BlockCredits {
-			r.add("inmail_credits", Limiting, b.Until, "Sender %s has no InMail credits; InMails wait until %s (or a recorded top-up). Other actions continue.",
+			r.add("inmail_credits", Limiting, b.Until, "Sender %s has no InMail credits; InMails wait until %s. Other actions continue.",
 				label(a), b.Until.Format(time.RFC3339))
 		} else {
 			r.add("cooldown", Limiting, b.Until, "Sender %s got a LinkedIn limit signal for %s; that action cools down until %s.",

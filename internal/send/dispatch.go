@@ -372,7 +372,7 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 	if err != nil {
 		return err
 	}
-	return e.moveTo(ctx, tx, camp, en, mustNext(camp.Steps, row.stepID, true), now, 0)
+	return e.moveTo(ctx, tx, camp, en, nextAfter(camp.Steps, row.stepID), now, 0)
 }
 
 func (e *Engine) failEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentRow, reason string, now time.Time) error {

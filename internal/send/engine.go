@@ -221,7 +221,7 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		byAccount[d.account] = append(byAccount[d.account], d.id)
 	}
 	parallel := e.opts.Parallel
-	if e.opts.Enqueue == nil || parallel < 1 {
+	if e.opts.Enqueue == nil {
 		parallel = 1
 	}
 	var (
@@ -400,7 +400,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		switch step.Type {
 		case campaign.StepWait:
 			res.kind = resultAdvanced
-			return e.moveTo(ctx, tx, camp, en, mustNext(camp.Steps, step.ID, true), now, 0)
+			return e.moveTo(ctx, tx, camp, en, nextAfter(camp.Steps, step.ID), now, 0)
 		case campaign.StepIfAccepted, campaign.StepIfReplied:
 			res.kind = resultAdvanced
 			if conditionMet(step, en) {
@@ -417,7 +417,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		switch {
 		case en.existingSend.Valid && en.existingSend.String == string(StateConfirmed):
 			res.kind = resultAdvanced
-			return e.moveTo(ctx, tx, camp, en, mustNext(camp.Steps, step.ID, true), now, 0)
+			return e.moveTo(ctx, tx, camp, en, nextAfter(camp.Steps, step.ID), now, 0)
 		case en.existingSend.Valid:
 			res.kind = resultSkipped
 			return e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now)
@@ -444,7 +444,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
-		err = e.claim(ctx, tx, claimWrite{sendID: sendID, en: en, stepID: step.ID, action: action, withNote: withNote,
+		err = e.claim(ctx, tx, claimWrite{sendID: sendID, en: en, action: action, withNote: withNote,
 			nextAllowed: now.Add(g.gap), recheck: now.Add(InFlightRecheck), now: now})
 		if db.IsUniqueViolation(err) {
 			res.kind = resultSkipped
@@ -469,7 +469,6 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 type claimWrite struct {
 	sendID       string
 	en           *enrollmentRow
-	stepID       string
 	action       Action
 	withNote     bool
 	nextAllowed  time.Time
@@ -490,7 +489,7 @@ func (e *Engine) claim(ctx context.Context, tx *sql.Tx, w claimWrite) error {
 			pacing AS (
 				UPDATE account_pacing SET next_allowed_at = $11 WHERE account_id = $3)
 			UPDATE enrollments SET next_action_at = $12, updated_at = $10 WHERE id = $5 AND state = 'active'`,
-			w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, w.stepID, string(w.action), w.withNote, w.now,
+			w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now,
 			w.nextAllowed, w.recheck)
 		if err != nil && !db.IsUniqueViolation(err) {
 			err = fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
@@ -499,7 +498,7 @@ func (e *Engine) claim(ctx context.Context, tx *sql.Tx, w claimWrite) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
 		step_id, action, state, with_note, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)`,
-		w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, w.stepID, string(w.action), w.withNote, w.now)
+		w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now)
 	if db.IsUniqueViolation(err) {
 		return err
 	}
@@ -520,8 +519,9 @@ func conditionMet(step campaign.Step, en *enrollmentRow) bool {
 	return en.repliedAt.Valid
 }
 
-func mustNext(steps []campaign.Step, current string, met bool) string {
-	next, err := campaign.NextStepID(steps, current, met)
+// nextAfter is the step after current (its success branch), or End.
+func nextAfter(steps []campaign.Step, current string) string {
+	next, err := campaign.NextStepID(steps, current, true)
 	if err != nil || next == "" {
 		return campaign.End
 	}

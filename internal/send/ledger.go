@@ -199,12 +199,3 @@ func SetBlock(ctx context.Context, q db.Querier, b Block, now time.Time) error {
 	}
 	return nil
 }
-
-// ClearBlock lifts a block early (a recorded InMail top-up).
-func ClearBlock(ctx context.Context, q db.Querier, accountID string, a Action, kind string) error {
-	_, err := q.ExecContext(ctx, `DELETE FROM send_blocks WHERE account_id = $1 AND action = $2 AND kind = $3`, accountID, string(a), kind)
-	if err != nil {
-		return fmt.Errorf("clearing %s block on account %s: %w", kind, accountID, err)
-	}
-	return nil
-}

@@ -7,7 +7,6 @@
 package send
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -191,18 +190,6 @@ func ParseWindow(days []string, start, end string) (Window, error) {
 	}
 	return w, nil
 }
-
-// DayNames returns the window's days as API names.
-func (w Window) DayNames() []string {
-	out := make([]string, 0, len(w.Days))
-	for _, d := range w.Days {
-		out = append(out, dayNames[d])
-	}
-	return out
-}
-
-// FormatClock renders minutes after midnight as HH:MM.
-func FormatClock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 func (w Window) hasDay(d time.Weekday) bool {
 	for _, x := range w.Days {

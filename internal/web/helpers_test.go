@@ -96,7 +96,7 @@ func startKeel(tb testing.TB, engine db.Engine) *keel {
 		tb.Fatal(err)
 	}
 	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
-		Clock: a.Clock, Logger: logger, Sandbox: a.Sandbox != nil, PublicURL: public})
+		Clock: a.Clock, Logger: logger, Sandbox: a.Sandbox != nil})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -60,9 +60,6 @@ type Options struct {
 	Logger    *slog.Logger
 	// Sandbox shows the sandbox banner on every page.
 	Sandbox bool
-	// PublicURL is the address users reach Keel at; it is informational
-	// (links are relative) and may be empty.
-	PublicURL string
 	// SecureCookies marks the session cookie Secure (set it behind HTTPS).
 	SecureCookies bool
 }
@@ -129,14 +126,12 @@ func (s *Server) Handler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action 'self' "+s.formActions())
+		// form-action *: forms (and their redirects) reach the hosted-auth
+		// wizard, which is on Unipile's origin.
+		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action 'self' *")
 		s.mux.ServeHTTP(w, r)
 	})
 }
-
-// formActions lets forms (and their redirects) reach the hosted-auth
-// wizard; Unipile's is on another origin.
-func (s *Server) formActions() string { return "*" }
 
 func (s *Server) routes() {
 	static, _ := fs.Sub(staticFS, "static")
