@@ -720,7 +720,7 @@ func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Acti
 		COUNT(*),
 		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1),
 		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1)
-		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates,
+		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
 		accountID, string(a), since, day, campaignID, now).Scan(&u.used, &u.campaignUsed, &u.weekUsed, &kind, &until)
 	if err != nil {
 		return u, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)

@@ -3,6 +3,8 @@ package send
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
@@ -22,15 +24,15 @@ const (
 	StateCancelled  State = "cancelled"
 )
 
-// countedStates are the rows that use up a cap: everything that reached,
-// may have reached, or is about to reach LinkedIn.
-const countedStates = `('intent', 'dispatched', 'confirmed', 'unknown')`
+// CountedStates are the rows that use up a cap, as an SQL list for IN:
+// everything that reached, may have reached, or is about to reach LinkedIn.
+const CountedStates = `('intent', 'dispatched', 'confirmed', 'unknown')`
 
 // Used counts an account's ledger rows for an action since a moment.
 func Used(ctx context.Context, q db.Querier, accountID string, a Action, since time.Time) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
-		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates,
+		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
 		accountID, string(a), since).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
@@ -43,7 +45,7 @@ func Used(ctx context.Context, q db.Querier, accountID string, a Action, since t
 func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID string, a Action, since time.Time) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
-		WHERE campaign_id = $1 AND account_id = $2 AND action = $3 AND claimed_at >= $4 AND state IN `+countedStates,
+		WHERE campaign_id = $1 AND account_id = $2 AND action = $3 AND claimed_at >= $4 AND state IN `+CountedStates,
 		campaignID, accountID, string(a), since).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting %s sends of campaign %s: %w", a, campaignID, err)
@@ -57,7 +59,7 @@ func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Tim
 	since := now.Add(-30 * 24 * time.Hour)
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
-		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+countedStates,
+		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
 		accountID, true, since).Scan(&n)
 	if err != nil || n == 0 {
 		if err != nil {
@@ -68,7 +70,7 @@ func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Tim
 	// Selected as a plain column (not min()) so SQLite reports its type.
 	var oldest time.Time
 	err = q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
-		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+countedStates+`
+		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+CountedStates+`
 		ORDER BY claimed_at LIMIT 1`, accountID, true, since).Scan(&oldest)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("finding the oldest invitation note of account %s: %w", accountID, err)
@@ -91,7 +93,7 @@ func weekFrees(ctx context.Context, q db.Querier, accountID string, a Action, no
 	}
 	var at time.Time
 	err := q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
-		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+countedStates+`
+		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates+`
 		ORDER BY claimed_at LIMIT 1 OFFSET $4`, accountID, string(a), since, used-limit).Scan(&at)
 	if db.IsNoRows(err) {
 		// The sends counted a moment ago have aged out or were cancelled.
@@ -128,30 +130,68 @@ func EffectiveWeeklyInvites(a account.Account, now time.Time) Effective {
 
 // Limits reads an account's caps, usage and reset times from the ledger.
 func Limits(ctx context.Context, q db.Querier, a account.Account, now time.Time) ([]Limit, error) {
+	all, err := LimitsFor(ctx, q, []account.Account{a}, now)
+	return all[a.ID], err
+}
+
+// LimitsFor is Limits for several accounts (a page of them): one grouped
+// ledger query, plus one per account whose rolling weekly invite window is
+// full, to find when it frees.
+func LimitsFor(ctx context.Context, q db.Querier, accs []account.Account, now time.Time) (map[string][]Limit, error) {
+	out := make(map[string][]Limit, len(accs))
+	if len(accs) == 0 {
+		return out, nil
+	}
 	day := UTCDayStart(now)
-	var out []Limit
-	for _, act := range Actions {
-		eff := EffectiveDaily(a, act, now)
-		used, err := Used(ctx, q, a.ID, act, day)
-		if err != nil {
-			return nil, err
+	since := now.Add(-7 * 24 * time.Hour)
+	args := []any{day, since}
+	ph := make([]string, len(accs))
+	for i, a := range accs {
+		args = append(args, a.ID)
+		ph[i] = "$" + strconv.Itoa(len(args))
+	}
+	type key struct {
+		account string
+		action  Action
+	}
+	today, week := map[key]int{}, map[key]int{}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, action, SUM(CASE WHEN claimed_at >= $1 THEN 1 ELSE 0 END), COUNT(*)
+		FROM sends WHERE claimed_at >= $2 AND state IN `+CountedStates+`
+		AND account_id IN (`+strings.Join(ph, ", ")+`) GROUP BY account_id, action`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting sends of %d accounts: %w", len(accs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		var d, w int
+		if err := rows.Scan(&k.account, &k.action, &d, &w); err != nil {
+			return nil, fmt.Errorf("counting sends of %d accounts: %w", len(accs), err)
 		}
-		out = append(out, Limit{Action: act, Period: "day", Cap: eff.Cap, Binding: eff.Binding, Used: used,
-			Remaining: max(0, eff.Cap-used), ResetsAt: day.Add(24 * time.Hour)})
-		if act == ActionInvite {
-			weff := EffectiveWeeklyInvites(a, now)
-			since := now.Add(-7 * 24 * time.Hour)
-			wused, err := Used(ctx, q, a.ID, act, since)
-			if err != nil {
-				return nil, err
+		today[k], week[k] = d, w
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting sends of %d accounts: %w", len(accs), err)
+	}
+	for _, a := range accs {
+		var ls []Limit
+		for _, act := range Actions {
+			eff := EffectiveDaily(a, act, now)
+			used := today[key{a.ID, act}]
+			ls = append(ls, Limit{Action: act, Period: "day", Cap: eff.Cap, Binding: eff.Binding, Used: used,
+				Remaining: max(0, eff.Cap-used), ResetsAt: day.Add(24 * time.Hour)})
+			if act == ActionInvite {
+				weff := EffectiveWeeklyInvites(a, now)
+				wused := week[key{a.ID, act}]
+				resets, err := weekFrees(ctx, q, a.ID, act, now, wused, weff.Cap)
+				if err != nil {
+					return nil, err
+				}
+				ls = append(ls, Limit{Action: act, Period: "7d", Cap: weff.Cap, Binding: weff.Binding, Used: wused,
+					Remaining: max(0, weff.Cap-wused), ResetsAt: resets})
 			}
-			resets, err := weekFrees(ctx, q, a.ID, act, now, wused, weff.Cap)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Limit{Action: act, Period: "7d", Cap: weff.Cap, Binding: weff.Binding, Used: wused,
-				Remaining: max(0, weff.Cap-wused), ResetsAt: resets})
 		}
+		out[a.ID] = ls
 	}
 	return out, nil
 }

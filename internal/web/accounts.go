@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/send"
@@ -85,90 +83,28 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "accounts", page{Title: "LinkedIn accounts", Nav: "accounts", Data: data})
 }
 
-type usageKey struct {
-	account string
-	action  send.Action
-}
-
-// pageUsage counts the page's ledger rows per account and action in one
-// query: today's (UTC) and the rolling seven days'.
-func (s *Server) pageUsage(ctx context.Context, ids []string, now time.Time) (day, week map[usageKey]int, err error) {
-	day, week = map[usageKey]int{}, map[usageKey]int{}
-	if len(ids) == 0 {
-		return day, week, nil
-	}
-	dayStart := send.UTCDayStart(now)
-	since := now.Add(-7 * 24 * time.Hour)
-	args := []any{dayStart, since}
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		args = append(args, id)
-		ph[i] = "$" + strconv.Itoa(len(args))
-	}
-	rows, err := s.opts.DB.SQL.QueryContext(ctx, `SELECT account_id, action,
-		SUM(CASE WHEN claimed_at >= $1 THEN 1 ELSE 0 END), COUNT(*)
-		FROM sends WHERE claimed_at >= $2 AND state IN ('intent', 'dispatched', 'confirmed', 'unknown')
-		AND account_id IN (`+strings.Join(ph, ", ")+`) GROUP BY account_id, action`, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("counting the page's sends: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k usageKey
-		var act string
-		var d, wk int
-		if err := rows.Scan(&k.account, &act, &d, &wk); err != nil {
-			return nil, nil, fmt.Errorf("counting the page's sends: %w", err)
-		}
-		k.action = send.Action(act)
-		day[k], week[k] = d, wk
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("counting the page's sends: %w", err)
-	}
-	return day, week, nil
-}
-
-// accountRows builds the table rows. The only per-account query left is
-// for an account whose rolling weekly invite cap is full (to find when its
-// oldest invite ages out); that is rare and bounded by the page size.
+// accountRows builds the table rows from send.LimitsFor: one grouped ledger
+// query for the page, plus one per account whose rolling weekly invite cap
+// is full (to find when its oldest invite ages out).
 func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]accountRow, error) {
 	now := s.opts.Clock.Now()
-	ids := make([]string, len(accs))
-	for i, a := range accs {
-		ids[i] = a.ID
-	}
-	day, week, err := s.pageUsage(ctx, ids, now)
+	limits, err := send.LimitsFor(ctx, s.opts.DB.SQL, accs, now)
 	if err != nil {
 		return nil, err
 	}
-	reset := send.UTCDayStart(now).Add(24 * time.Hour)
 	out := make([]accountRow, 0, len(accs))
 	for _, a := range accs {
 		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: send.RampWeek(a.RampStartedAt, now), RampWeeks: len(send.RampWeeks)}
-		for _, act := range send.Actions {
-			eff := send.EffectiveDaily(a, act, now)
-			used := day[usageKey{a.ID, act}]
-			row.Limits = append(row.Limits, limitRow{Action: string(act), Period: "today", Used: used, Cap: eff.Cap,
-				Remaining: max(0, eff.Cap-used), ResetsAt: reset.Format("Jan 2 15:04 UTC"), Binding: string(eff.Binding)})
-			if act == send.ActionInvite {
-				weff := send.EffectiveWeeklyInvites(a, now)
-				wused := week[usageKey{a.ID, act}]
-				lr := limitRow{Action: string(act), Period: "7 days", Used: wused, Cap: weff.Cap,
-					Remaining: max(0, weff.Cap-wused), ResetsAt: "rolling", Binding: string(weff.Binding)}
-				if wused >= weff.Cap {
-					full, err := send.Limits(ctx, s.opts.DB.SQL, a, now)
-					if err != nil {
-						return nil, err
-					}
-					for _, l := range full {
-						if l.Action == send.ActionInvite && l.Period == "7d" {
-							lr.ResetsAt = l.ResetsAt.Format("Jan 2 15:04 UTC")
-						}
-					}
+		for _, l := range limits[a.ID] {
+			lr := limitRow{Action: string(l.Action), Period: "today", Used: l.Used, Cap: l.Cap, Remaining: l.Remaining,
+				ResetsAt: l.ResetsAt.Format("Jan 2 15:04 UTC"), Binding: string(l.Binding)}
+			if l.Period == "7d" {
+				lr.Period = "7 days"
+				if l.Used < l.Cap {
+					lr.ResetsAt = "rolling"
 				}
-				row.Limits = append(row.Limits, lr)
 			}
+			row.Limits = append(row.Limits, lr)
 		}
 		out = append(out, row)
 	}

@@ -409,7 +409,7 @@ func (s *Server) sendsChart(ctx context.Context, c campaign.Campaign, now time.T
 	}
 	args = append(args, first)
 	row := s.opts.DB.SQL.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM sends WHERE campaign_id = $1
-		AND state IN ('intent', 'dispatched', 'confirmed', 'unknown') AND claimed_at >= $`+strconv.Itoa(len(args)), args...)
+		AND state IN `+send.CountedStates+` AND claimed_at >= $`+strconv.Itoa(len(args)), args...)
 	counts := make([]int, ChartDays)
 	dest := make([]any, ChartDays)
 	for i := range counts {
