@@ -39,6 +39,9 @@ type Finding struct {
 type Report struct {
 	Sending  bool      `json:"sending"`
 	Findings []Finding `json:"findings"`
+	// Senders are the campaign's sender accounts as the diagnosis read
+	// them, for callers that show them too (not part of the JSON).
+	Senders []account.Account `json:"-"`
 }
 
 // Deps are the services diagnosis reads from.
@@ -72,11 +75,16 @@ var pauseSentences = map[campaign.PausedReason]string{
 
 // Campaign diagnoses one campaign at now.
 func Campaign(ctx context.Context, deps Deps, workspaceID, campaignID string, now time.Time) (Report, error) {
-	var r Report
 	c, err := deps.Campaigns.Get(ctx, deps.DB.SQL, workspaceID, campaignID)
 	if err != nil {
-		return r, err
+		return Report{}, err
 	}
+	return CampaignReport(ctx, deps, c, now)
+}
+
+// CampaignReport is Campaign for a campaign the caller has already read.
+func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time) (Report, error) {
+	var r Report
 	switch c.Status {
 	case campaign.StatusDraft:
 		r.add("campaign_draft", Blocking, time.Time{}, "Campaign is a draft. Start it to send.")
@@ -103,10 +111,11 @@ func Campaign(ctx context.Context, deps Deps, workspaceID, campaignID string, no
 	connected, free := 0, 0
 	var senderFindings Report
 	for _, accID := range c.AccountIDs {
-		a, err := deps.Accounts.Get(ctx, deps.DB.SQL, workspaceID, accID)
+		a, err := deps.Accounts.Get(ctx, deps.DB.SQL, c.WorkspaceID, accID)
 		if err != nil {
 			return r, err
 		}
+		r.Senders = append(r.Senders, a)
 		if a.Status != account.StatusConnected {
 			msg := fmt.Sprintf("Sender %s is %s.", label(a), a.Status)
 			if a.LastError != "" {

@@ -280,7 +280,6 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int, imp *campaign.ImportResult, impErr string) {
-	sess := sessionFrom(r)
 	c, ok := s.loadCampaign(w, r)
 	if !ok {
 		return
@@ -290,8 +289,8 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 	d := campaignData{Campaign: c, Chip: reasonChips[c.PausedReason], States: ledgerStates, Import: imp, ImportError: impErr,
 		CanStart: c.Status == campaign.StatusDraft, CanPause: c.Status == campaign.StatusRunning, CanResume: c.Status == campaign.StatusPaused}
 	var err error
-	if d.Report, err = diagnose.Campaign(ctx, diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns},
-		sess.WorkspaceID, c.ID, now); err != nil {
+	if d.Report, err = diagnose.CampaignReport(ctx, diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns},
+		c, now); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -310,12 +309,7 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		s.fail(w, r, err)
 		return
 	}
-	for _, id := range c.AccountIDs {
-		a, err := s.opts.Accounts.Get(ctx, s.opts.DB.SQL, sess.WorkspaceID, id)
-		if err == nil {
-			d.Senders = append(d.Senders, a)
-		}
-	}
+	d.Senders = d.Report.Senders
 	s.render(w, r, status, "campaign", page{Title: c.Name, Nav: "campaigns", Data: d})
 }
 
