@@ -97,15 +97,8 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	}
 	actions := map[send.Action]bool{}
 	for _, s := range c.Steps {
-		switch s.Type {
-		case campaign.StepInvite:
-			actions[send.ActionInvite] = true
-		case campaign.StepMessage:
-			actions[send.ActionMessage] = true
-		case campaign.StepInMail:
-			actions[send.ActionInMail] = true
-		case campaign.StepViewProfile:
-			actions[send.ActionViewProfile] = true
+		if act, ok := send.StepAction(s.Type); ok {
+			actions[act] = true
 		}
 	}
 	connected, free := 0, 0
@@ -121,7 +114,7 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 			if a.LastError != "" {
 				msg += " " + a.LastError
 			}
-			senderFindings.add("account_not_connected", Blocking, time.Time{}, "%s", msg)
+			senderFindings.add(send.GateNotConnected, Blocking, time.Time{}, "%s", msg)
 			continue
 		}
 		connected++
@@ -195,7 +188,7 @@ func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign
 		for act := range actions {
 			limited[act] = true
 		}
-		r.add("window_closed", Blocking, opens, "Sender %s is outside its sending window (%s %s–%s, %s); it opens at %s.",
+		r.add(send.GateWindow, Blocking, opens, "Sender %s is outside its sending window (%s %s–%s, %s); it opens at %s.",
 			label(a), strings.Join(a.Window.Days, ","), a.Window.Start, a.Window.End, a.Timezone, opens.In(loc).Format("Mon 15:04 MST"))
 	}
 	day := send.UTCDayStart(now)
@@ -208,9 +201,9 @@ func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign
 			continue
 		}
 		limited[l.Action] = true
-		code := "daily_cap"
+		code := send.GateDailyCap
 		if l.Period == "7d" {
-			code = "weekly_cap"
+			code = send.GateWeeklyCap
 		}
 		if l.Binding == send.BindingRamp {
 			r.add("ramp_binding", Limiting, l.ResetsAt, "Sender %s reached its ramped %s cap (%d, week %d of 5 of its ramp); it resets at %s.",
@@ -219,6 +212,20 @@ func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign
 		}
 		r.add(code, Limiting, l.ResetsAt, "Sender %s reached its %s %s cap (%d, %s); it resets at %s.",
 			label(a), periodWord(l.Period), l.Action, l.Cap, l.Binding, l.ResetsAt.Format(time.RFC3339))
+	}
+	// A Free account sends at most FreeNotesPer30Days invitations with a
+	// note; the engine holds noted invitations back once they are used.
+	if actions[send.ActionInvite] && !limited[send.ActionInvite] && a.Tier == account.TierFree && invitesWithNote(c) {
+		n, oldest, err := send.NotesUsed(ctx, deps.DB.SQL, a.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		if n >= send.FreeNotesPer30Days {
+			limited[send.ActionInvite] = true
+			frees := oldest.Add(30 * 24 * time.Hour)
+			r.add(send.GateNotes, Limiting, frees, "Sender %s (Free) used its %d invitation notes of 30 days; invitations with a note wait until %s.",
+				label(a), send.FreeNotesPer30Days, frees.Format(time.RFC3339))
+		}
 	}
 	for act := range actions {
 		b, err := send.ActiveBlock(ctx, deps.DB.SQL, a.ID, act, now)
@@ -230,23 +237,23 @@ func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign
 		}
 		limited[act] = true
 		if b.Kind == send.BlockCredits {
-			r.add("inmail_credits", Limiting, b.Until, "Sender %s has no InMail credits; InMails wait until %s. Other actions continue.",
+			r.add(send.GateCredits, Limiting, b.Until, "Sender %s has no InMail credits; InMails wait until %s. Other actions continue.",
 				label(a), b.Until.Format(time.RFC3339))
 		} else {
-			r.add("cooldown", Limiting, b.Until, "Sender %s got a LinkedIn limit signal for %s; that action cools down until %s.",
+			r.add(send.GateCooldown, Limiting, b.Until, "Sender %s got a LinkedIn limit signal for %s; that action cools down until %s.",
 				label(a), act, b.Until.Format(time.RFC3339))
 		}
 	}
 	if c.ID != "" {
 		for act := range actions {
-			share := campaignShare(c, act)
+			share := send.CampaignDailyCap(c, act)
 			used, err := send.CampaignUsed(ctx, deps.DB.SQL, c.ID, a.ID, act, day)
 			if err != nil {
 				return nil, err
 			}
 			if used >= share {
 				limited[act] = true
-				r.add("campaign_cap", Limiting, day.Add(24*time.Hour), "Campaign's daily %s share on sender %s is used (%d); it resets at %s.",
+				r.add(send.GateCampaignCap, Limiting, day.Add(24*time.Hour), "Campaign's daily %s share on sender %s is used (%d); it resets at %s.",
 					act, label(a), share, day.Add(24*time.Hour).Format(time.RFC3339))
 			}
 		}
@@ -254,23 +261,22 @@ func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign
 	return limited, nil
 }
 
+// invitesWithNote reports whether a campaign has an invitation step with a
+// note (the engine's notes gate applies only to those).
+func invitesWithNote(c campaign.Campaign) bool {
+	for _, st := range c.Steps {
+		if st.Type == campaign.StepInvite && strings.TrimSpace(st.Note) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func periodWord(p string) string {
 	if p == "7d" {
 		return "7-day"
 	}
 	return "daily"
-}
-
-func campaignShare(c campaign.Campaign, a send.Action) int {
-	switch a {
-	case send.ActionInvite:
-		return c.DailyCaps.Invite
-	case send.ActionMessage:
-		return c.DailyCaps.Message
-	case send.ActionInMail:
-		return c.DailyCaps.InMail
-	}
-	return c.DailyCaps.ViewProfile
 }
 
 func enrollmentCounts(ctx context.Context, d *db.DB, campaignID string) (map[string]int, time.Time, error) {
@@ -322,7 +328,7 @@ func Account(ctx context.Context, deps Deps, workspaceID, accountID string, now 
 		if a.LastError != "" {
 			msg += " " + a.LastError
 		}
-		r.add("account_not_connected", Blocking, time.Time{}, "%s", msg)
+		r.add(send.GateNotConnected, Blocking, time.Time{}, "%s", msg)
 	} else if a.LastError != "" {
 		r.add("account_soft_error", Info, time.Time{}, "%s", a.LastError)
 	}

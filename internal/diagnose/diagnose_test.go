@@ -85,6 +85,21 @@ func (f *fixture) ledger(t *testing.T, action string, n int) {
 	}
 }
 
+// noted writes confirmed invitations with a note, claimed over the past days.
+func (f *fixture) noted(t *testing.T, n int) {
+	t.Helper()
+	var enrollmentID, prospectID string
+	if err := f.d.SQL.QueryRow(`SELECT id, prospect_id FROM enrollments WHERE campaign_id = $1 LIMIT 1`, f.camp.ID).Scan(&enrollmentID, &prospectID); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		at := f.clock.Now().Add(-time.Duration(i+1) * 24 * time.Hour)
+		f.exec(t, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
+			with_note, claimed_at, dispatched_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'invite', 'confirmed', true, $8, $8, $8)`,
+			fmt.Sprintf("snd_noted_%d", i), f.ws.ID, f.acc.ID, f.camp.ID, enrollmentID, prospectID, fmt.Sprintf("noted-%d", i), at)
+	}
+}
+
 func inviteSteps() []campaign.Step {
 	return []campaign.Step{{ID: "s1", Type: campaign.StepInvite}, {ID: "s2", Type: campaign.StepIfAccepted, Within: "168h", Then: "s3", Else: campaign.End},
 		{ID: "s3", Type: campaign.StepMessage, Text: "Hi {{first_name}}"}}
@@ -143,6 +158,10 @@ func TestCampaignDiagnosisNamesTheFirstFinding(t *testing.T) {
 		{"all waiting", inviteSteps(), func(t *testing.T, f *fixture) {
 			f.exec(t, `UPDATE enrollments SET next_action_at = $2 WHERE campaign_id = $1`, f.camp.ID, f.clock.Now().Add(3*time.Hour))
 		}, "all_waiting"},
+		{"free notes used", []campaign.Step{{ID: "s1", Type: campaign.StepInvite, Note: "Hi {{first_name}}"}}, func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE linkedin_accounts SET tier = 'free', cap_inmail_daily = 0 WHERE id = $1`, f.acc.ID)
+			f.noted(t, send.FreeNotesPer30Days)
+		}, "invitation_notes"},
 		{"campaign share used", []campaign.Step{{ID: "s1", Type: campaign.StepInvite}}, func(t *testing.T, f *fixture) {
 			f.exec(t, `UPDATE campaigns SET cap_invite = 3 WHERE id = $1`, f.camp.ID)
 			f.ledger(t, "invite", 3)

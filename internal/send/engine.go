@@ -529,15 +529,24 @@ func nextAfter(steps []campaign.Step, current string) string {
 }
 
 func actionOf(t campaign.StepType) Action {
+	a, _ := StepAction(t)
+	return a
+}
+
+// StepAction is the provider action a step type performs; ok is false for
+// waits and conditions.
+func StepAction(t campaign.StepType) (a Action, ok bool) {
 	switch t {
 	case campaign.StepInvite:
-		return ActionInvite
+		return ActionInvite, true
 	case campaign.StepMessage:
-		return ActionMessage
+		return ActionMessage, true
 	case campaign.StepInMail:
-		return ActionInMail
+		return ActionInMail, true
+	case campaign.StepViewProfile:
+		return ActionViewProfile, true
 	}
-	return ActionViewProfile
+	return ActionViewProfile, false
 }
 
 // readCampaign reads what sending needs of a campaign (not its senders).
@@ -682,7 +691,7 @@ func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, 
 			}
 		}
 	}
-	campCap := campaignDailyCap(camp, action)
+	campCap := CampaignDailyCap(camp, action)
 	if cused >= campCap {
 		return gateResult{code: GateCampaignCap, until: win.NextOpen(tomorrow, loc)}, nil
 	}
@@ -732,7 +741,8 @@ func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Acti
 	return u, nil
 }
 
-func campaignDailyCap(c campaign.Campaign, a Action) int {
+// CampaignDailyCap is a campaign's daily share of an action per sender.
+func CampaignDailyCap(c campaign.Campaign, a Action) int {
 	switch a {
 	case ActionInvite:
 		return c.DailyCaps.Invite
