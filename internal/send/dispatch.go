@@ -106,22 +106,18 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 // account connected (read under a share lock on PostgreSQL so a concurrent
 // flip waits), campaign running, enrollment still at this step.
 func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payload, now time.Time) (string, error) {
-	var status string
 	lock := ""
 	if e.opts.DB.ForUpdate() != "" {
 		lock = " FOR SHARE"
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+lock, row.accountID).Scan(&status); err != nil {
+	acc, err := account.ScanWith(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM linkedin_accounts a WHERE a.id = $1`+lock, row.accountID))
+	if err != nil {
 		return "", fmt.Errorf("rechecking account %s: %w", row.accountID, err)
 	}
-	if status != string(account.StatusConnected) {
-		return "account is " + status, nil
+	if acc.Status != account.StatusConnected {
+		return "account is " + string(acc.Status), nil
 	}
-	acc, err := e.opts.Accounts.Get(ctx, tx, "", row.accountID)
-	if err != nil {
-		return "", err
-	}
-	camp, err := e.opts.Campaigns.Get(ctx, tx, "", row.campaignID)
+	camp, err := e.readCampaign(ctx, tx, row.campaignID)
 	if err != nil {
 		return "", err
 	}

@@ -352,7 +352,7 @@ func lockDueQuery(engine db.Engine) string {
 	if engine == db.Postgres {
 		lock = " FOR UPDATE OF en"
 	}
-	return `SELECT ` + account.Columns("a") + `,
+	return `SELECT ` + accountColumns + `,
 		en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
 		en.next_action_at, en.accepted_at, en.replied_at, en.failures, ` + campaignColumns + `,
 		(SELECT s.state FROM sends s WHERE s.campaign_id = en.campaign_id AND s.step_id = en.step_id AND s.prospect_id = en.prospect_id
@@ -360,6 +360,9 @@ func lockDueQuery(engine db.Engine) string {
 		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id JOIN linkedin_accounts a ON a.id = en.account_id
 		WHERE en.id = $1` + lock
 }
+
+// accountColumns is an account's columns under the alias a.
+var accountColumns = account.Columns("a")
 
 // campaignColumns is what sending needs of a campaign (not its senders),
 // read under the alias c; campaignScan receives it.
