@@ -97,29 +97,26 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 
 func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) error {
 	now := e.opts.Clock.Now()
-	var state, endedReason sql.NullString
-	var step sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT state, step_id, ended_reason FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
-		Scan(&state, &step, &endedReason); err != nil {
-		return fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET accepted_at = $2, updated_at = $2 WHERE id = $1 AND accepted_at IS NULL`, enrollmentID, now); err != nil {
-		return fmt.Errorf("stamping accept on %s: %w", enrollmentID, err)
-	}
 	en, err := e.lockEnrollmentAny(ctx, tx, enrollmentID)
 	if err != nil {
 		return err
 	}
-	camp, err := e.opts.Campaigns.Get(ctx, tx, "", en.campaignID)
+	if !en.acceptedAt.Valid {
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET accepted_at = $2, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
+			return fmt.Errorf("stamping accept on %s: %w", enrollmentID, err)
+		}
+		en.acceptedAt = sql.NullTime{Time: now, Valid: true}
+	}
+	camp, err := e.readCampaign(ctx, tx, en.campaignID)
 	if err != nil {
 		return err
 	}
-	cur, _ := campaign.StepByID(camp.Steps, step.String)
+	cur, _ := campaign.StepByID(camp.Steps, en.stepID)
 	switch {
-	case state.String == string(campaign.EnrollmentActive) && cur.Type == campaign.StepIfAccepted:
+	case en.state == string(campaign.EnrollmentActive) && cur.Type == campaign.StepIfAccepted:
 		return e.moveTo(ctx, tx, camp, en, cur.Then, now, 0)
-	case state.String == string(campaign.EnrollmentEnded) && cur.Type == campaign.StepIfAccepted &&
-		strings.HasPrefix(endedReason.String, "condition "+cur.ID+" ") && camp.LateAcceptPolicy == campaign.LateAcceptFollowUp:
+	case en.state == string(campaign.EnrollmentEnded) && cur.Type == campaign.StepIfAccepted &&
+		strings.HasPrefix(en.endedReason.String, "condition "+cur.ID+" ") && camp.LateAcceptPolicy == campaign.LateAcceptFollowUp:
 		// A late accept with follow_up: the prospect resumes at the
 		// condition's then-branch, exactly as authored.
 		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'active', ended_reason = NULL, next_action_at = $2, updated_at = $2 WHERE id = $1`,
@@ -173,10 +170,7 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 		if err != nil {
 			return 0, err
 		}
-		var state string
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM enrollments WHERE id = $1`, id).Scan(&state); err != nil {
-			return 0, err
-		}
+		state := en.state
 		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET replied_at = $2, updated_at = $2 WHERE id = $1 AND replied_at IS NULL`, id, now); err != nil {
 			return 0, fmt.Errorf("stamping reply on %s: %w", id, err)
 		}
@@ -184,13 +178,13 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID}); err != nil {
 			return 0, err
 		}
-		camp, err := e.readCampaign(ctx, tx, en.campaignID)
-		if err != nil {
-			return 0, err
-		}
 		live := state == string(campaign.EnrollmentActive) || state == string(campaign.EnrollmentSoftPaused)
 		if !live {
 			continue
+		}
+		camp, err := e.readCampaign(ctx, tx, en.campaignID)
+		if err != nil {
+			return 0, err
 		}
 		cur, _ := campaign.StepByID(camp.Steps, en.stepID)
 		switch {

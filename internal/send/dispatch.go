@@ -331,8 +331,9 @@ func (e *Engine) lockEnrollmentAny(ctx context.Context, tx *sql.Tx, enrollmentID
 	var step sql.NullString
 	var next sql.NullTime
 	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, step_id,
-		next_action_at, accepted_at, replied_at, failures FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
-		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures)
+		next_action_at, accepted_at, replied_at, failures, state, ended_reason FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
+		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures,
+			&r.state, &r.endedReason)
 	if err != nil {
 		return nil, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
 	}
@@ -357,14 +358,10 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 			return err
 		}
 	}
-	var state string
-	if err := tx.QueryRowContext(ctx, `SELECT state FROM enrollments WHERE id = $1`, en.id).Scan(&state); err != nil {
-		return err
-	}
-	if state != string(campaign.EnrollmentActive) || en.stepID != row.stepID {
+	if en.state != string(campaign.EnrollmentActive) || en.stepID != row.stepID {
 		return nil
 	}
-	camp, err := e.opts.Campaigns.Get(ctx, tx, "", row.campaignID)
+	camp, err := e.readCampaign(ctx, tx, row.campaignID)
 	if err != nil {
 		return err
 	}

@@ -311,8 +311,11 @@ type enrollmentRow struct {
 	// account is the sending account, read with the enrollment.
 	account account.Account
 	// existingSend is the state of a live (not failed or cancelled) send
-	// of the current step, if any.
+	// of the current step, if any (lockDue only).
 	existingSend sql.NullString
+	// state and endedReason are read by lockEnrollmentAny.
+	state       string
+	endedReason sql.NullString
 }
 
 // lockDue locks a due enrollment and reads, in the same round trip, its
