@@ -119,15 +119,8 @@ func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) 
 		strings.HasPrefix(en.endedReason.String, "condition "+cur.ID+" ") && camp.LateAcceptPolicy == campaign.LateAcceptFollowUp:
 		// A late accept with follow_up: the prospect resumes at the
 		// condition's then-branch, exactly as authored.
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'active', ended_reason = NULL, next_action_at = $2, updated_at = $2 WHERE id = $1`,
-			enrollmentID, now); err != nil {
-			return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
-		}
-		// A campaign that completed because this prospect ended runs again
-		// for the follow-up.
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', updated_at = $2 WHERE id = $1 AND status = 'completed'`,
-			camp.ID, now); err != nil {
-			return fmt.Errorf("reopening campaign %s for a late accept: %w", camp.ID, err)
+		if err := e.opts.Campaigns.ResumeLateAcceptTx(ctx, tx, camp.ID, enrollmentID, now); err != nil {
+			return err
 		}
 		return e.moveTo(ctx, tx, camp, en, cur.Then, now, 0)
 	}
