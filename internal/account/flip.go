@@ -176,7 +176,7 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 	var auditID int64
 	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
 		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
-		req.Actor, after.Strikes, now, nullString(after.LastError)).Scan(&auditID); err != nil {
+		req.Actor, after.Strikes, now, db.NullIfEmpty(after.LastError)).Scan(&auditID); err != nil {
 		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
 	}
 
@@ -227,13 +227,6 @@ func (s *Service) lock(ctx context.Context, tx *sql.Tx, accountID, workspaceID s
 	return a, nil
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // SoftUpdate changes what a connected (or otherwise unchanged) account
 // shows without changing its status: the strike count and soft copy.
 type SoftUpdate struct {
@@ -269,7 +262,7 @@ func (s *Service) UpdateSoft(ctx context.Context, tx *sql.Tx, u SoftUpdate) (Acc
 	if u.Copy != nil {
 		a.LastError = u.Copy.Text
 	}
-	if _, err := s.db.TxExec(ctx, tx, updateSoftSQL, u.AccountID, nullString(a.LastError), a.Strikes, now); err != nil {
+	if _, err := s.db.TxExec(ctx, tx, updateSoftSQL, u.AccountID, db.NullIfEmpty(a.LastError), a.Strikes, now); err != nil {
 		return Account{}, fmt.Errorf("updating account %s: %w", u.AccountID, err)
 	}
 	return a, nil

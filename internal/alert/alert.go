@@ -97,8 +97,8 @@ func Raise(ctx context.Context, q db.Querier, now time.Time, n New) (string, boo
 		DO UPDATE SET occurrences = admin_alerts.occurrences + 1, last_seen_at = excluded.last_seen_at,
 		              message = excluded.message
 		RETURNING id, occurrences`,
-		id.New("alr"), nullable(n.WorkspaceID), n.Kind, string(n.Severity), nullable(n.SubjectType),
-		nullable(n.SubjectID), n.Message, n.DedupeKey, now).Scan(&alertID, &occurrences)
+		id.New("alr"), db.NullIfEmpty(n.WorkspaceID), n.Kind, string(n.Severity), db.NullIfEmpty(n.SubjectType),
+		db.NullIfEmpty(n.SubjectID), n.Message, n.DedupeKey, now).Scan(&alertID, &occurrences)
 	if err != nil {
 		return "", false, fmt.Errorf("raising alert %s: %w", n.DedupeKey, err)
 	}
@@ -227,11 +227,4 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Alert, error) {
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

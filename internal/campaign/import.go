@@ -436,8 +436,8 @@ func (im *importer) insertProspects(ctx context.Context, ps []*Prospect) error {
 			n := len(args) + 1
 			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
 				n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+10)
-			args = append(args, p.ID, p.WorkspaceID, nullable(p.LinkedInURL), nullable(p.PublicSlug), nullable(p.SalesNavID),
-				nullable(p.ProviderID), p.FirstName, p.LastName, p.Company, custom, im.now)
+			args = append(args, p.ID, p.WorkspaceID, db.NullIfEmpty(p.LinkedInURL), db.NullIfEmpty(p.PublicSlug), db.NullIfEmpty(p.SalesNavID),
+				db.NullIfEmpty(p.ProviderID), p.FirstName, p.LastName, p.Company, custom, im.now)
 		}
 		// ON CONFLICT DO NOTHING + RETURNING counts what went in, so a
 		// concurrent insert of the same person is reported, not a crash.
@@ -471,7 +471,7 @@ func (im *importer) updateProspect(ctx context.Context, p *Prospect) error {
 		UPDATE prospects SET linkedin_url = $2, public_slug = $3, sales_nav_id = $4, provider_id = $5,
 		       first_name = $6, last_name = $7, company = $8, custom_fields = $9, updated_at = $10
 		 WHERE id = $1`,
-		p.ID, nullable(p.LinkedInURL), nullable(p.PublicSlug), nullable(p.SalesNavID), nullable(p.ProviderID),
+		p.ID, db.NullIfEmpty(p.LinkedInURL), db.NullIfEmpty(p.PublicSlug), db.NullIfEmpty(p.SalesNavID), db.NullIfEmpty(p.ProviderID),
 		p.FirstName, p.LastName, p.Company, custom, im.now); err != nil {
 		if db.IsUniqueViolation(err) {
 			return errConcurrentImport(im.c)

@@ -39,13 +39,6 @@ func scanCampaign(row scanner) (Campaign, error) {
 	return c, nil
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // placeholders returns "$from, $from+1, …" for n arguments.
 func placeholders(from, n int) string {
 	parts := make([]string, n)

@@ -106,8 +106,8 @@ func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []s
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
 	}
-	if u, perr := url.Parse(c.PublicURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Config{}, nil, &Error{"KEEL_PUBLIC_URL", "must be an absolute http(s) URL"}
+	if _, perr := Endpoint(c.PublicURL, ""); perr != nil {
+		return Config{}, nil, &Error{"KEEL_PUBLIC_URL", "must be an absolute http(s) URL without credentials, query or fragment"}
 	}
 	switch {
 	case c.UnipileDSN != "" && c.UnipileAPIKey == "":
@@ -154,4 +154,20 @@ func duration(name, v string, warnBelow time.Duration, warnings *[]string) (time
 func IsConfigError(err error) bool {
 	var e *Error
 	return errors.As(err, &e)
+}
+
+// Endpoint is the public URL of one of Keel's routes (the webhook
+// receiver, the hosted-auth notify_url): publicURL, which must be an
+// absolute http(s) URL without credentials, query or fragment, joined
+// with path.
+func Endpoint(publicURL, path string) (string, error) {
+	base := strings.TrimRight(strings.TrimSpace(publicURL), "/")
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("public URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", errors.New("public URL must be an absolute http(s) URL without credentials, query or fragment (KEEL_PUBLIC_URL)")
+	}
+	return base + path, nil
 }

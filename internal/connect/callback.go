@@ -3,7 +3,6 @@ package connect
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
-	"unicode"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/unipile"
@@ -46,12 +44,12 @@ func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			s.log.Error("hosted-auth callback panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			reply(w, http.StatusInternalServerError, "internal error")
+			unipile.Reply(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reply(w, http.StatusMethodNotAllowed, "method not allowed")
+		unipile.Reply(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
 	ctx := r.Context()
@@ -60,23 +58,23 @@ func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 	l, ok, err := s.lookup(ctx, r.URL.Query().Get("token"))
 	if err != nil {
 		s.log.Error("hosted-auth callback: reading link", "error", err)
-		reply(w, http.StatusInternalServerError, "internal error")
+		unipile.Reply(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	if !ok {
 		s.log.Warn("hosted-auth callback refused: missing, unknown, expired or used token", "remote", r.RemoteAddr)
-		reply(w, http.StatusUnauthorized, "unauthorized")
+		unipile.Reply(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
 	if err != nil {
-		reply(w, http.StatusBadRequest, "body could not be read")
+		unipile.Reply(w, http.StatusBadRequest, "body could not be read")
 		return
 	}
 	n, err := parseNotification(body)
 	if err != nil {
 		s.log.Info("hosted-auth callback refused: malformed body", "link_id", l.id, "error", err)
-		reply(w, http.StatusBadRequest, "malformed callback body")
+		unipile.Reply(w, http.StatusBadRequest, "malformed callback body")
 		return
 	}
 	status := strings.ToUpper(strings.TrimSpace(n.Status))
@@ -91,36 +89,23 @@ func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 		// Unipile documents no other status; whatever it is, it does not
 		// complete this link, which stays usable for another try.
 		s.log.Info("hosted-auth callback with a status that does not complete the link",
-			"link_id", l.id, "type", l.linkType, "status", sanitize(status, 40))
-		reply(w, http.StatusOK, "ignored")
+			"link_id", l.id, "type", l.linkType, "status", unipile.Printable(status, 40))
+		unipile.Reply(w, http.StatusOK, "ignored")
 		return
 	}
 	switch {
 	case errors.Is(err, errLinkSpent):
-		reply(w, http.StatusUnauthorized, "unauthorized")
+		unipile.Reply(w, http.StatusUnauthorized, "unauthorized")
 	case errors.Is(err, errConflict):
 		s.log.Warn("hosted-auth callback refused", "link_id", l.id, "error", err)
-		reply(w, http.StatusConflict, "the account cannot be attached to this link")
+		unipile.Reply(w, http.StatusConflict, "the account cannot be attached to this link")
 	case err != nil:
 		s.log.Error("hosted-auth callback failed", "link_id", l.id, "error", err)
-		reply(w, http.StatusInternalServerError, "internal error")
+		unipile.Reply(w, http.StatusInternalServerError, "internal error")
 	default:
 		// Exactly 200: Unipile treats anything else as a failed delivery.
-		reply(w, http.StatusOK, "ok")
+		unipile.Reply(w, http.StatusOK, "ok")
 	}
-}
-
-// reply writes a small JSON answer without internal details.
-func reply(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	key := "error"
-	if status == http.StatusOK {
-		key = "result"
-	}
-	b, _ := json.Marshal(map[string]string{key: msg})
-	_, _ = w.Write(b)
 }
 
 // lookup finds a usable link by token. Tokens of implausible length are
@@ -166,37 +151,10 @@ func parseNotification(body []byte) (unipile.HostedAuthNotification, error) {
 		}
 		n = unipile.HostedAuthNotification{Status: form.Get("status"), AccountID: unipile.FlexString(form.Get("account_id")), Name: form.Get("name")}
 	}
-	if !validProviderID(strings.TrimSpace(string(n.AccountID))) {
+	if !unipile.ValidID(strings.TrimSpace(string(n.AccountID))) {
 		return n, errors.New("account_id is not a plausible Unipile id")
 	}
 	return n, nil
-}
-
-// validProviderID accepts short printable ids without spaces.
-func validProviderID(s string) bool {
-	if s == "" || len(s) > 200 {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// sanitize keeps text from a request printable and short for logs.
-func sanitize(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if !unicode.IsPrint(r) {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		s = strings.ToValidUTF8(s[:n], "")
-	}
-	return s
 }
 
 // completeCreate handles CREATION_SUCCESS on a create link.

@@ -20,12 +20,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
 	"github.com/keel-outreach/keel/internal/unipile"
@@ -143,7 +143,7 @@ func New(opts Options) (*Service, error) {
 	case opts.Client == nil:
 		return nil, errors.New("connect: a Unipile client is required")
 	}
-	cb, err := callbackURL(opts.PublicURL)
+	cb, err := config.Endpoint(opts.PublicURL, CallbackPath)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -180,19 +180,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-// callbackURL validates the public URL and appends CallbackPath.
-func callbackURL(publicURL string) (string, error) {
-	base := strings.TrimRight(strings.TrimSpace(publicURL), "/")
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("public URL: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", errors.New("public URL must be an absolute http(s) URL without credentials, query or fragment (KEEL_PUBLIC_URL)")
-	}
-	return base + CallbackPath, nil
 }
 
 // newToken returns a random URL-safe token.

@@ -67,7 +67,7 @@ func (s *Service) Sync(ctx context.Context, workspaceID string) (SyncReport, err
 		switch {
 		case !strings.EqualFold(ra.Type, "LINKEDIN"):
 			it.Outcome = SyncSkipped
-		case !validProviderID(it.ProviderAccountID):
+		case !unipile.ValidID(it.ProviderAccountID):
 			it.Outcome = SyncSkipped
 		default:
 			if err := s.syncOne(ctx, workspaceID, ra, &it); err != nil {

@@ -210,6 +210,15 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// NullIfEmpty is s as a query argument, with "" stored as NULL: optional
+// text columns hold NULL, never an empty string.
+func NullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // IsNoRows reports whether err means "no such row".
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 

@@ -302,7 +302,7 @@ func (s *Service) store(ctx context.Context, q db.Querier, r *healthRow, next ti
 		       restart_requested_at = $11
 		 WHERE account_id = $1 AND claim_token = $12`,
 		r.AccountID, next, timeArg(r.LastCheckedAt), timeArg(r.LastOKAt), timeArg(r.Last404At),
-		outcome, nullString(r.SourceStatus), timeArg(r.UnreachableSince), timeArg(r.Strike1At), timeArg(r.Strike2At),
+		outcome, db.NullIfEmpty(r.SourceStatus), timeArg(r.UnreachableSince), timeArg(r.Strike1At), timeArg(r.Strike2At),
 		timeArg(r.RestartAt), r.ClaimToken)
 	if err != nil {
 		return fmt.Errorf("storing health of account %s: %w", r.AccountID, err)
@@ -326,11 +326,4 @@ func timeArg(t *time.Time) any {
 		return nil
 	}
 	return *t
-}
-
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -5,9 +5,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
+	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -19,19 +19,9 @@ var Sources = []string{unipile.SourceAccountStatus, unipile.SourceUsers, unipile
 // name is how EnsureWebhooks recognises the source of its own webhooks.
 const namePrefix = "keel:"
 
-// ReceiverURL returns publicURL + Path after checking that publicURL is an
-// absolute http(s) URL without query or fragment.
-func ReceiverURL(publicURL string) (string, error) {
-	base := strings.TrimRight(strings.TrimSpace(publicURL), "/")
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("public URL: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", errors.New("public URL must be an absolute http(s) URL without credentials, query or fragment (KEEL_PUBLIC_URL)")
-	}
-	return base + Path, nil
-}
+// ReceiverURL returns publicURL + Path after checking publicURL
+// (config.Endpoint).
+func ReceiverURL(publicURL string) (string, error) { return config.Endpoint(publicURL, Path) }
 
 // EnsureWebhooks makes sure Unipile has exactly one webhook per source in
 // Sources pointing at publicURL + Path, each sending Content-Type:

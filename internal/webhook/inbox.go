@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -40,10 +39,6 @@ const (
 	// StateFailed rows failed Options.MaxAttempts times and wait for a person.
 	StateFailed = "failed"
 )
-
-// maxIDLen bounds provider ids taken from a payload. Unipile ids are about
-// 22 characters; anything far longer is not one.
-const maxIDLen = 200
 
 // item is a decoded delivery, ready to store.
 type item struct {
@@ -115,7 +110,7 @@ func classify(ev unipile.WebhookEvent, body []byte) (item, error) {
 	default:
 		// Stored as ignored so the delivery leaves a trace; identical
 		// retries fold into one row.
-		name := sanitize(ev.Name, 100)
+		name := unipile.Printable(ev.Name, 100)
 		if name == "" {
 			name = "(none)"
 		}
@@ -123,17 +118,11 @@ func classify(ev unipile.WebhookEvent, body []byte) (item, error) {
 	}
 }
 
-// providerID validates an id taken from a payload: it is stored, indexed and
-// compared, so it must be a short printable token.
+// providerID validates an id taken from a payload (unipile.ValidID).
 func providerID(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > maxIDLen {
-		return "", fmt.Errorf("%s is empty or longer than %d bytes", field, maxIDLen)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return "", fmt.Errorf("%s contains control or space characters", field)
-		}
+	if !unipile.ValidID(s) {
+		return "", fmt.Errorf("%s is empty, longer than %d bytes or holds control or space characters", field, unipile.MaxIDLen)
 	}
 	return s, nil
 }
@@ -141,33 +130,12 @@ func providerID(field, s string) (string, error) {
 // normalizeMessage upper-cases an account_status message and keeps it short
 // and printable; unknown messages are still stored (and then ignored).
 func normalizeMessage(s string) string {
-	s = strings.ToUpper(sanitize(s, 64))
+	s = strings.ToUpper(unipile.Printable(s, 64))
 	if s == "" {
 		return "(EMPTY)"
 	}
 	return s
 }
-
-// sanitize trims s to at most n bytes of printable characters, so text from
-// a payload can be stored and logged safely.
-func sanitize(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if !unicode.IsPrint(r) {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > n {
-		cut := n
-		for cut > 0 && !utf8RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // dedupeKey is the source plus a hash of the identifying parts: bounded in
 // length whatever the payload holds, and unambiguous because parts are
@@ -257,7 +225,7 @@ func (r *Receiver) store(ctx context.Context, it item, body []byte) (stored, err
 			       last_received_at = CASE WHEN excluded.last_received_at > webhook_inbox.last_received_at
 			                               THEN excluded.last_received_at ELSE webhook_inbox.last_received_at END
 			RETURNING id, deliveries, state`,
-			key, it.source, it.event, nullable(it.accountID), nullable(it.statusMessage), string(body),
+			key, it.source, it.event, db.NullIfEmpty(it.accountID), db.NullIfEmpty(it.statusMessage), string(body),
 			state, note, now, processedAt).Scan(&id, &deliveries, &rowState)
 		if err != nil {
 			return fmt.Errorf("storing %s delivery: %w", it.source, err)
@@ -277,13 +245,6 @@ func refusedPayload(err error) bool {
 	}
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // Entry is one inbox row, for diagnostics and tests.

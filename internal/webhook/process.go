@@ -169,7 +169,7 @@ func (r *Receiver) recordFailure(ctx context.Context, rw row, cause error) (bool
 	now := r.clock.Now()
 	text := cause.Error()
 	if len(text) > maxErrorText {
-		text = sanitize(text, maxErrorText)
+		text = unipile.Printable(text, maxErrorText)
 	}
 	giveUp := rw.attempts >= r.attempts
 	var err error
@@ -207,7 +207,7 @@ func (r *Receiver) recordFailure(ctx context.Context, rw row, cause error) (bool
 func (r *Receiver) finishTx(ctx context.Context, tx *sql.Tx, id int64, out outcome) error {
 	res, err := tx.ExecContext(ctx, `
 		UPDATE webhook_inbox SET state = $2, note = $3, processed_at = $4, claimed_until = NULL
-		 WHERE id = $1 AND state = 'pending'`, id, out.state, sanitize(out.note, 1000), r.clock.Now())
+		 WHERE id = $1 AND state = 'pending'`, id, out.state, unipile.Printable(out.note, 1000), r.clock.Now())
 	if err != nil {
 		return fmt.Errorf("marking webhook delivery %d %s: %w", id, out.state, err)
 	}

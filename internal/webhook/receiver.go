@@ -20,7 +20,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -305,19 +304,19 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			r.log.Error("webhook receiver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			// Metrics are not called here: they may be what panicked.
 			r.n.errors.Add(1)
-			reply(w, http.StatusInternalServerError, "internal error")
+			unipile.Reply(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reply(w, http.StatusMethodNotAllowed, "method not allowed")
+		unipile.Reply(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
 	if !r.authorized(req) {
 		r.n.unauthorized.Add(1)
 		r.countReceived("", "unauthorized")
 		r.log.Warn("webhook refused: missing or wrong secret header", "remote", req.RemoteAddr)
-		reply(w, http.StatusUnauthorized, "unauthorized")
+		unipile.Reply(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
@@ -326,13 +325,13 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if errors.As(err, &tooBig) {
 			r.n.tooLarge.Add(1)
 			r.countReceived("", "too_large")
-			reply(w, http.StatusRequestEntityTooLarge, "body too large")
+			unipile.Reply(w, http.StatusRequestEntityTooLarge, "body too large")
 			return
 		}
 		// The sender went away mid-body; it did not get a 200 and will retry.
 		r.n.malformed.Add(1)
 		r.countReceived("", "malformed")
-		reply(w, http.StatusBadRequest, "body could not be read")
+		unipile.Reply(w, http.StatusBadRequest, "body could not be read")
 		return
 	}
 	it, err := decode(body)
@@ -340,7 +339,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.n.malformed.Add(1)
 		r.countReceived("", "malformed")
 		r.log.Info("webhook refused: malformed body", "error", err, "bytes", len(body))
-		reply(w, http.StatusBadRequest, "malformed webhook body")
+		unipile.Reply(w, http.StatusBadRequest, "malformed webhook body")
 		return
 	}
 	res, err := r.store(req.Context(), it, body)
@@ -349,13 +348,13 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			r.n.malformed.Add(1)
 			r.countReceived(it.source, "malformed")
 			r.log.Info("webhook refused: storage rejected the payload", "source", it.source, "error", err)
-			reply(w, http.StatusBadRequest, "malformed webhook body")
+			unipile.Reply(w, http.StatusBadRequest, "malformed webhook body")
 			return
 		}
 		r.n.errors.Add(1)
 		r.countReceived(it.source, "error")
 		r.log.Error("webhook not stored", "source", it.source, "event", it.event, "error", err)
-		reply(w, http.StatusInternalServerError, "internal error")
+		unipile.Reply(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	result := "stored"
@@ -372,7 +371,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.countReceived(it.source, result)
 	started := res.pending && r.startBackground()
-	reply(w, http.StatusOK, result)
+	unipile.Reply(w, http.StatusOK, result)
 	if started {
 		go r.runBackground()
 	}
@@ -410,20 +409,6 @@ func (r *Receiver) runBackground() {
 	if _, err := r.processPendingLocked(r.ctx); err != nil && r.ctx.Err() == nil {
 		r.log.Warn("webhook processing after acknowledgement left work behind", "error", err)
 	}
-}
-
-// reply writes a small JSON answer. Unipile treats anything but exactly 200
-// as a failure, so success is always 200, never 201 or 204.
-func reply(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	key := "error"
-	if status == http.StatusOK {
-		key = "result"
-	}
-	b, _ := json.Marshal(map[string]string{key: msg})
-	_, _ = w.Write(b)
 }
 
 // decode parses and classifies a body; any error means 400.
