@@ -141,18 +141,9 @@ func (s *Service) repoll(ctx context.Context, a account.Account) (string, bool, 
 		AccountID: a.ID, ExpectFrom: account.StatusConnecting, Source: account.SourceHealthCheck, Actor: "keel",
 		Reason: "stuck-connecting re-poll: Unipile reports " + st,
 	}
-	switch st {
-	case unipile.StatusOK:
-		req.To = account.StatusConnected
-	case unipile.StatusCredentials:
-		req.To = account.StatusDisconnected
-		c := account.TerminalCredentials()
-		req.Copy = &c
-	case unipile.StatusError, unipile.StatusStopped, unipile.StatusPermissions:
-		req.To = account.StatusError
-		c := account.SoftProviderReported(st)
-		req.Copy = &c
-	default:
+	// The same reading as an import: anything but a usable or failed
+	// status leaves the account connecting.
+	if req.To, req.Copy = syncTarget(st); req.To == account.StatusConnecting {
 		if st == "" {
 			st = "no status"
 		}
