@@ -118,19 +118,16 @@ func Acknowledge(ctx context.Context, q db.Querier, now time.Time, alertID, work
 		query += ` AND (workspace_id = $4 OR workspace_id IS NULL)`
 		args = append(args, workspaceID)
 	}
-	res, err := q.ExecContext(ctx, query, args...)
+	a, err := scan(q.QueryRowContext(ctx, query+` RETURNING `+columns, args...))
+	if db.IsNoRows(err) {
+		// Unknown, another workspace's, or already acknowledged: Get says
+		// which (an acknowledged alert is returned as it stands).
+		return Get(ctx, q, alertID, workspaceID)
+	}
 	if err != nil {
 		return Alert{}, fmt.Errorf("acknowledging alert %s: %w", alertID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Either unknown, another workspace's, or already acknowledged.
-		a, err := Get(ctx, q, alertID, workspaceID)
-		if err != nil {
-			return Alert{}, err
-		}
-		return a, nil
-	}
-	return Get(ctx, q, alertID, workspaceID)
+	return a, nil
 }
 
 const columns = `id, workspace_id, kind, severity, subject_type, subject_id, message, dedupe_key,
