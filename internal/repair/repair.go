@@ -59,19 +59,9 @@ type Report struct {
 	NotValid []string `json:"not_valid,omitempty"`
 }
 
-// violationPredicate selects rows breaking any account-state invariant. The
-// terminal phrases come from account.TerminalPatterns, the list the CHECK
-// holds too.
-func violationPredicate() string {
-	likes := make([]string, len(account.TerminalPatterns))
-	for i, p := range account.TerminalPatterns {
-		likes[i] = "lower(last_error) LIKE '" + p + "'"
-	}
-	return `((status = 'connected') <> (disconnected_at IS NULL)
-	      OR (status = 'connected' AND disconnected_by IS NOT NULL)
-	      OR (status = 'connected' AND last_error IS NOT NULL AND (` + strings.Join(likes, " OR ") + `)))`
-}
-
+// problemsOf lists the account-state invariants a row breaks (the same
+// rules as the database's CHECKs, with the terminal phrases of
+// account.IsTerminal); none means the row is sound.
 func problemsOf(status, lastError string, discAt sql.NullTime, discBy sql.NullString) []string {
 	var p []string
 	connected := status == string(account.StatusConnected)
@@ -145,8 +135,7 @@ func SplitState(ctx context.Context, accounts *account.Service, opts Options) (R
 // rows among them; scanning by id keeps each step small on large tables.
 func scanBatch(ctx context.Context, d *db.DB, after string, limit int) ([]Finding, string, int, error) {
 	rows, err := d.SQL.QueryContext(ctx, `
-		SELECT id, workspace_id, status, COALESCE(last_error, ''), disconnected_at, disconnected_by,
-		       CASE WHEN `+violationPredicate()+` THEN 1 ELSE 0 END
+		SELECT id, workspace_id, status, COALESCE(last_error, ''), disconnected_at, disconnected_by
 		  FROM linkedin_accounts WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("scanning accounts: %w", err)
@@ -159,20 +148,18 @@ func scanBatch(ctx context.Context, d *db.DB, after string, limit int) ([]Findin
 	)
 	for rows.Next() {
 		var (
-			f         Finding
-			discAt    sql.NullTime
-			discBy    sql.NullString
-			violating int
+			f      Finding
+			discAt sql.NullTime
+			discBy sql.NullString
 		)
-		if err := rows.Scan(&f.AccountID, &f.WorkspaceID, &f.Status, &f.LastError, &discAt, &discBy, &violating); err != nil {
+		if err := rows.Scan(&f.AccountID, &f.WorkspaceID, &f.Status, &f.LastError, &discAt, &discBy); err != nil {
 			return nil, "", 0, fmt.Errorf("scanning accounts: %w", err)
 		}
 		scanned++
 		last = f.AccountID
-		if violating == 0 {
+		if f.Problems = problemsOf(f.Status, f.LastError, discAt, discBy); len(f.Problems) == 0 {
 			continue
 		}
-		f.Problems = problemsOf(f.Status, f.LastError, discAt, discBy)
 		if f.Status == string(account.StatusDisconnected) {
 			f.Action = "stamp disconnected_at"
 		} else {
