@@ -462,6 +462,10 @@ func TestInboxRulesLiveInTheDatabase(t *testing.T) {
 			INSERT INTO webhook_inbox (dedupe_key, source, event, payload, received_at, last_received_at)
 			VALUES ('k2', 'account_status', 'account_status', '{}', $1, $1)`, e.clock.Now())
 		refused("a status row without account", "webhook_inbox_account_status_chk", err)
+		_, err = e.db.SQL.ExecContext(e.ctx, `
+			INSERT INTO webhook_inbox (dedupe_key, source, event, payload, received_at, last_received_at)
+			VALUES ('k3', 'unknown', 'x', '{}', $1, $1)`, e.clock.Now())
+		refused("an unknown event left pending", "webhook_inbox_unknown_ignored_chk", err)
 
 		e.process(t)
 		if _, err := e.db.SQL.ExecContext(e.ctx, `DELETE FROM webhook_inbox WHERE id = $1`, id); err != nil {
