@@ -272,21 +272,24 @@ const updateSoftSQL = `UPDATE linkedin_accounts SET last_error = $2, strikes = $
 
 // AuditEntry is one row of an account's status history.
 type AuditEntry struct {
-	ID        int64     `json:"id"`
-	AccountID string    `json:"account_id"`
-	From      Status    `json:"from"`
-	To        Status    `json:"to"`
-	Reason    string    `json:"reason"`
-	Source    string    `json:"source"`
-	Actor     string    `json:"actor"`
-	Strikes   int       `json:"strikes"`
+	ID        int64  `json:"id"`
+	AccountID string `json:"account_id"`
+	From      Status `json:"from"`
+	To        Status `json:"to"`
+	Reason    string `json:"reason"`
+	Source    string `json:"source"`
+	Actor     string `json:"actor"`
+	Strikes   int    `json:"strikes"`
+	// LastError is the copy the flip showed (empty for rows written before
+	// the trail recorded it, and for flips to connected without copy).
+	LastError string    `json:"last_error,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // Audit returns an account's status history, oldest first.
 func (s *Service) Audit(ctx context.Context, q db.Querier, accountID string) ([]AuditEntry, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT id, account_id, from_status, to_status, reason, source, actor, strikes, created_at
+		SELECT id, account_id, from_status, to_status, reason, source, actor, strikes, COALESCE(last_error, ''), created_at
 		  FROM linkedin_account_status_audit WHERE account_id = $1 ORDER BY id`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("reading audit of account %s: %w", accountID, err)
@@ -296,7 +299,7 @@ func (s *Service) Audit(ctx context.Context, q db.Querier, accountID string) ([]
 	for rows.Next() {
 		var e AuditEntry
 		var from sql.NullString
-		if err := rows.Scan(&e.ID, &e.AccountID, &from, &e.To, &e.Reason, &e.Source, &e.Actor, &e.Strikes, &e.CreatedAt); err != nil {
+		if err := rows.Scan(&e.ID, &e.AccountID, &from, &e.To, &e.Reason, &e.Source, &e.Actor, &e.Strikes, &e.LastError, &e.CreatedAt); err != nil {
 			return nil, fmt.Errorf("reading audit of account %s: %w", accountID, err)
 		}
 		e.From = Status(from.String)

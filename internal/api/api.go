@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -288,9 +289,7 @@ func (s *Server) accountAudit(w http.ResponseWriter, r *http.Request, p principa
 		return
 	}
 	// Newest first, as the contract says.
-	for i, j := 0, len(trail)-1; i < j; i, j = i+1, j-1 {
-		trail[i], trail[j] = trail[j], trail[i]
-	}
+	slices.Reverse(trail)
 	if trail == nil {
 		trail = []account.AuditEntry{}
 	}

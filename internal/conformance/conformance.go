@@ -294,7 +294,8 @@ func testFlip(t *testing.T, newDB NewDB) {
 			t.Fatalf("audit row %d: %s -> %s, want %s -> %s", i, trail[i].From, trail[i].To, w.from, w.to)
 		}
 	}
-	if trail[2].Reason != "third 404" || trail[2].Source != "health_check" || trail[2].Actor != "health" || trail[2].Strikes != 3 {
+	if trail[2].Reason != "third 404" || trail[2].Source != "health_check" || trail[2].Actor != "health" || trail[2].Strikes != 3 ||
+		trail[2].LastError != account.TerminalNotRegistered().Text || trail[3].LastError != "" {
 		t.Fatalf("audit row does not carry the flip's details: %+v", trail[2])
 	}
 }

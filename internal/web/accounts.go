@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -205,9 +206,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 		return
 	}
 	// Newest first reads better as a timeline.
-	for i, j := 0, len(audit)-1; i < j; i, j = i+1, j-1 {
-		audit[i], audit[j] = audit[j], audit[i]
-	}
+	slices.Reverse(audit)
 	f := formFromAccount(a)
 	status := http.StatusOK
 	if form != nil {
