@@ -33,6 +33,9 @@ const (
 	KindStuckConnecting    = "stuck_connecting"
 	KindAmbiguousAccept    = "ambiguous_accept"
 	KindHighFailureRate    = "high_failure_rate"
+	// KindWebhookEndpointDisabled: an outbound webhook endpoint failed
+	// permanently for a day and Keel stopped delivering to it.
+	KindWebhookEndpointDisabled = "webhook_endpoint_disabled"
 )
 
 // Alert is one admin alert.

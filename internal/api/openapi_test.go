@@ -98,7 +98,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ep, epSecret, err := out.CreateEndpoint(ctx, ws.ID, "https://hooks.example.com/"+slug, nil)
+			ep, epSecret, err := out.CreateEndpoint(ctx, ws.ID, "https://203.0.113.10/"+slug, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +72,10 @@ func newOutboundBundle(t *testing.T, d *db.DB) *obBundle {
 	}
 	b.wsA, b.tokA = mk("alpha")
 	_, b.tokB = mk("beta")
-	b.svc = outbound.New(outbound.Options{DB: d, Clock: c, HTTPClient: &http.Client{Timeout: 5 * time.Second}, Logger: logger})
+	// The receivers are httptest servers on loopback, which deliveries
+	// reach only through an explicit allow-list.
+	b.svc = outbound.New(outbound.Options{DB: d, Clock: c, Timeout: 5 * time.Second, Logger: logger,
+		Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	// Built by hand so the test does not depend on New wiring the routes.
 	s := &Server{opts: Options{DB: d, Clock: c, Logger: logger}, mux: http.NewServeMux()}
 	s.registerOutboundRoutes(b.svc)
@@ -247,4 +252,73 @@ func TestOutboundWebhookRoutesUnconfigured(t *testing.T) {
 	if got := strings.Join(s.Routes(), "|"); got != strings.Join(want, "|") {
 		t.Fatalf("routes %s", got)
 	}
+}
+
+// A workspace cannot aim webhooks at loopback, private or metadata
+// addresses: registration answers 422 naming url with the class of
+// address, and nothing is stored.
+func TestOutboundWebhookRefusesPrivateDestinations(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		b := newOutboundBundle(t, d)
+		strict := outbound.New(outbound.Options{DB: d, Clock: b.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		s := &Server{opts: Options{DB: d, Clock: b.clock}, mux: http.NewServeMux()}
+		s.registerOutboundRoutes(strict)
+		b.srv = httptest.NewServer(s)
+		t.Cleanup(b.srv.Close)
+		for url, want := range map[string]string{
+			"http://127.0.0.1:5432/":                   "refused: loopback address",
+			"http://127.0.0.1:1/":                      "refused: loopback address",
+			"http://169.254.169.254/latest/meta-data/": "refused: link-local address",
+			"https://10.0.0.1/hook":                    "refused: private address",
+			"http://[::1]:8080/hook":                   "refused: loopback address",
+		} {
+			code, raw, h := b.call(t, "POST", "/api/v1/webhooks", b.tokA, map[string]any{"url": url})
+			var problem struct {
+				Errors map[string]string `json:"errors"`
+			}
+			_ = json.Unmarshal([]byte(raw), &problem)
+			if code != http.StatusUnprocessableEntity || h.Get("Content-Type") != "application/problem+json" || problem.Errors["url"] != want {
+				t.Errorf("POST %s = %d %s, want 422 with url: %q", url, code, raw, want)
+			}
+		}
+		var n int
+		if err := d.SQL.QueryRow(`SELECT count(*) FROM outbound_endpoints`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d endpoints stored (%v), want 0", n, err)
+		}
+	})
+}
+
+// The delivery log a tenant reads classifies failures and carries no dial
+// error: it must not tell which internal ports are open.
+func TestOutboundDeliveryLogHidesDialErrors(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		b := newOutboundBundle(t, d)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://" + ln.Addr().String() + "/"
+		ln.Close()
+		if code, raw, _ := b.call(t, "POST", "/api/v1/webhooks", b.tokA, map[string]any{"url": closed}); code != http.StatusCreated {
+			t.Fatalf("create = %d %s", code, raw)
+		}
+		if err := d.InTx(ctx, func(tx *sql.Tx) error {
+			return b.svc.Emit(ctx, tx, b.wsA, outbound.EventMessageSent, nil)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		code, raw, _ := b.call(t, "GET", "/api/v1/webhooks/deliveries", b.tokA, nil)
+		if code != http.StatusOK || !strings.Contains(raw, `"last_error":"connection failed"`) {
+			t.Fatalf("deliveries = %d %s, want last_error \"connection failed\"", code, raw)
+		}
+		for _, leak := range []string{"dial", "refused", "connect:", ln.Addr().String()} {
+			if strings.Contains(raw, leak) {
+				t.Fatalf("the delivery log reveals %q: %s", leak, raw)
+			}
+		}
+	})
 }

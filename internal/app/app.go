@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +93,18 @@ type App struct {
 	workerOnly bool
 }
 
+// ownAddrs are the host:port addresses Keel itself is reached at: its
+// listen address and its public URL's. Outbound webhooks may not point
+// there, even through the allow-list: a delivery to Keel's own receiver
+// would be refused with 401 and retried to no end.
+func ownAddrs(cfg config.Config) []string {
+	own := []string{cfg.Addr}
+	if host, port, err := outbound.URLHostPort(cfg.PublicURL); err == nil {
+		own = append(own, net.JoinHostPort(host, strconv.Itoa(int(port))))
+	}
+	return own
+}
+
 // Migrate opens the database, applies Keel's and the job queue's
 // migrations, and returns what was done.
 func Migrate(ctx context.Context, d *db.DB) (db.MigrateReport, error) {
@@ -145,7 +158,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.Accounts.OnFlip("campaigns", a.Campaigns.OnAccountFlip)
 	// Account events go out only if the flip commits: they are written in
 	// its transaction.
-	a.Outbound = outbound.New(outbound.Options{DB: d, Clock: a.Clock, Logger: a.Logger})
+	a.Outbound = outbound.New(outbound.Options{DB: d, Clock: a.Clock, Logger: a.Logger,
+		Allow: cfg.OutboundAllow, OwnAddrs: ownAddrs(cfg)})
 	a.Accounts.OnFlip("outbound", a.Outbound.OnAccountFlip)
 
 	a.workerOnly = opts.WorkerOnly

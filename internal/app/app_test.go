@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,7 +60,7 @@ func startSandboxWith(t *testing.T, c clock.Clock) (*App, string, *syncBuffer, *
 	addr := ln.Addr().String()
 	cfg := config.Config{DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "keel.db"), Addr: addr,
 		PublicURL: "http://" + addr, HealthInterval: time.Minute, SchedulerInterval: time.Minute,
-		MinSpacing: time.Minute, Workers: 2}
+		MinSpacing: time.Minute, Workers: 2, OutboundAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	out := &syncBuffer{}
 	logs := &syncBuffer{}
 	a, err := Open(context.Background(), cfg, Options{Out: out, Listener: ln, Clock: c,

@@ -59,7 +59,7 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 	t.Parallel()
 	for name, value := range map[string]string{
 		"KEEL_HEALTH_INTERVAL": "soon", "KEEL_WORKERS": "-1", "KEEL_ADDR": "nowhere",
-		"KEEL_PUBLIC_URL": "ftp://x", "KEEL_MIN_SPACING": "0s",
+		"KEEL_PUBLIC_URL": "ftp://x", "KEEL_MIN_SPACING": "0s", "KEEL_OUTBOUND_ALLOW": "10.0.0.0/33",
 	} {
 		env := sqliteEnv(t)
 		env[name] = value

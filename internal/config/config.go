@@ -8,12 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/outbound"
 )
 
 // Defaults.
@@ -37,6 +39,9 @@ type Config struct {
 	SchedulerInterval time.Duration
 	MinSpacing        time.Duration
 	Workers           int
+	// OutboundAllow lists the networks outbound webhooks may reach although
+	// they are loopback, private, link-local… (empty: none).
+	OutboundAllow []netip.Prefix
 	// Warnings are accepted but unusual settings (test-only intervals).
 	Warnings []string
 }
@@ -62,7 +67,7 @@ type setting struct {
 // in args, registering the flags on fs. It returns the remaining arguments.
 func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []string, error) {
 	var raw struct {
-		db, addr, public, dsn, key, secret, health, sched, spacing, workers string
+		db, addr, public, dsn, key, secret, health, sched, spacing, workers, allow string
 	}
 	settings := []setting{
 		{"KEEL_DATABASE_URL", "database-url", "postgres://… selects PostgreSQL; anything else is a SQLite file path", db.DefaultURL, &raw.db},
@@ -75,6 +80,7 @@ func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []s
 		{"KEEL_SCHEDULER_INTERVAL", "scheduler-interval", "campaign scheduler interval", DefaultSchedulerInterval.String(), &raw.sched},
 		{"KEEL_MIN_SPACING", "min-spacing", "least time between two actions of one account", DefaultMinSpacing.String(), &raw.spacing},
 		{"KEEL_WORKERS", "workers", "job workers per process (0 = API only)", strconv.Itoa(DefaultWorkers), &raw.workers},
+		{"KEEL_OUTBOUND_ALLOW", "outbound-allow", "comma-separated CIDRs outbound webhooks may reach although private or loopback", "", &raw.allow},
 	}
 	for _, s := range settings {
 		v := env(s.env)
@@ -131,6 +137,9 @@ func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []s
 		return Config{}, nil, &Error{"KEEL_WORKERS", fmt.Sprintf("%q is not a whole number from 0 to 1000", raw.workers)}
 	}
 	c.Workers = n
+	if c.OutboundAllow, err = outbound.ParseAllowList(raw.allow); err != nil {
+		return Config{}, nil, &Error{"KEEL_OUTBOUND_ALLOW", err.Error()}
+	}
 	return c, fs.Args(), nil
 }
 

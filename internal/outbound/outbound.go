@@ -20,7 +20,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -45,6 +47,7 @@ const (
 	maxURLLength              = 2048
 	defaultBatchSize          = 50
 	defaultHTTPTimeout        = 10 * time.Second
+	registrationLookupTimeout = 5 * time.Second
 	maxResponseBytesToDiscard = 64 << 10
 )
 
@@ -80,20 +83,36 @@ type Endpoint struct {
 	WorkspaceID string `json:"workspace_id"`
 	URL         string `json:"url"`
 	// Events is the subscription; empty means every event.
-	Events    []string  `json:"events"`
+	Events []string `json:"events"`
+	// Active is false once the endpoint is disabled (see DisabledReason).
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
+	// DisabledAt and DisabledReason say when and why Keel stopped
+	// delivering to the endpoint after it failed permanently; delete and
+	// register it again to resume.
+	DisabledAt     *time.Time `json:"disabled_at"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
 }
 
 // Options configures a Service.
 type Options struct {
 	DB    *db.DB
 	Clock clock.Clock
-	// HTTPClient sends deliveries; it should carry a timeout (a client
-	// without one gets 10s). Redirects are never followed: a 3xx answer is a
-	// failed attempt.
-	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// Timeout bounds one delivery request (default 10s). Redirects are
+	// never followed: a 3xx answer is a failed attempt.
+	Timeout time.Duration
+	// Allow lists the networks deliveries may reach although they are
+	// loopback, private, link-local… (KEEL_OUTBOUND_ALLOW). Empty refuses
+	// them all.
+	Allow []netip.Prefix
+	// OwnAddrs are Keel's own host:port addresses (the listen address, the
+	// public URL's host and port); they are refused even when Allow covers
+	// them, so Keel never posts to itself.
+	OwnAddrs []string
+	// Resolver looks up endpoint host names, at registration and at every
+	// connection (default: the system resolver).
+	Resolver Resolver
+	Logger   *slog.Logger
 	// BatchSize bounds how many deliveries one DeliverDue call sends
 	// (default 50).
 	BatchSize int
@@ -108,6 +127,7 @@ type Service struct {
 	db     *db.DB
 	clock  clock.Clock
 	client *http.Client
+	policy *policy
 	log    *slog.Logger
 	batch  int
 	lease  time.Duration
@@ -121,10 +141,8 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	var client http.Client
-	if opts.HTTPClient != nil {
-		client = *opts.HTTPClient
-	}
+	pol := newPolicy(opts.Allow, opts.OwnAddrs, opts.Resolver, opts.Logger)
+	client := http.Client{Timeout: opts.Timeout, Transport: pol.transport()}
 	if client.Timeout <= 0 {
 		client.Timeout = defaultHTTPTimeout
 	}
@@ -135,7 +153,7 @@ func New(opts Options) *Service {
 	if opts.Lease <= 0 {
 		opts.Lease = 2*client.Timeout + time.Minute
 	}
-	return &Service{db: opts.DB, clock: opts.Clock, client: &client, log: opts.Logger, batch: opts.BatchSize, lease: opts.Lease}
+	return &Service{db: opts.DB, clock: opts.Clock, client: &client, policy: pol, log: opts.Logger, batch: opts.BatchSize, lease: opts.Lease}
 }
 
 // ValidateURL accepts absolute http and https URLs with a host and without
@@ -189,14 +207,45 @@ func newSecret() (string, error) {
 	return secretPrefix + hex.EncodeToString(b[:]), nil
 }
 
+// checkDestination resolves the URL's host and refuses it when it is, or
+// resolves to, an address deliveries may not reach. Delivery checks again
+// at every connection; this check gives the tenant an answer at once.
+func (s *Service) checkDestination(ctx context.Context, rawURL string) error {
+	host, port, err := URLHostPort(rawURL)
+	if err != nil {
+		return &ValidationError{Field: "url", Message: "is not a valid URL"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, registrationLookupTimeout)
+	defer cancel()
+	_, err = s.policy.checkHost(ctx, host, port)
+	var refused *RefusedError
+	var dnsErr *net.DNSError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &refused):
+		return &ValidationError{Field: "url", Message: refused.Reason}
+	case errors.As(err, &dnsErr) || errors.Is(err, context.DeadlineExceeded):
+		s.log.Debug("webhook endpoint host did not resolve", "host", host, "error", err)
+		return &ValidationError{Field: "url", Message: "host name does not resolve"}
+	default:
+		return fmt.Errorf("checking webhook destination: %w", err)
+	}
+}
+
 // CreateEndpoint registers an endpoint and returns it with its signing
-// secret, which is never returned again.
+// secret, which is never returned again. A URL whose host is or resolves
+// to a refused address (loopback, private, link-local, Keel itself…, unless
+// the allow-list covers it) is a ValidationError on url.
 func (s *Service) CreateEndpoint(ctx context.Context, workspaceID, rawURL string, events []string) (Endpoint, string, error) {
 	if err := ValidateURL(rawURL); err != nil {
 		return Endpoint{}, "", err
 	}
 	evs, err := normalizeEvents(events)
 	if err != nil {
+		return Endpoint{}, "", err
+	}
+	if err := s.checkDestination(ctx, rawURL); err != nil {
 		return Endpoint{}, "", err
 	}
 	secret, err := newSecret()
@@ -225,7 +274,7 @@ func splitEvents(s string) []string {
 // ListEndpoints lists a workspace's endpoints (deleted ones excluded),
 // oldest first.
 func (s *Service) ListEndpoints(ctx context.Context, workspaceID string) ([]Endpoint, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id, workspace_id, url, events, active, created_at
+	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id, workspace_id, url, events, active, created_at, disabled_at, disabled_reason
 		FROM outbound_endpoints WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("listing webhook endpoints of workspace %s: %w", workspaceID, err)
@@ -235,10 +284,17 @@ func (s *Service) ListEndpoints(ctx context.Context, workspaceID string) ([]Endp
 	for rows.Next() {
 		var e Endpoint
 		var events string
-		if err := rows.Scan(&e.ID, &e.WorkspaceID, &e.URL, &events, &e.Active, &e.CreatedAt); err != nil {
+		var disabledAt sql.NullTime
+		var reason sql.NullString
+		if err := rows.Scan(&e.ID, &e.WorkspaceID, &e.URL, &events, &e.Active, &e.CreatedAt, &disabledAt, &reason); err != nil {
 			return nil, fmt.Errorf("reading webhook endpoint: %w", err)
 		}
 		e.Events = splitEvents(events)
+		if disabledAt.Valid {
+			t := disabledAt.Time.UTC()
+			e.DisabledAt = &t
+		}
+		e.DisabledReason = reason.String
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -265,7 +321,7 @@ func (s *Service) DeleteEndpoint(ctx context.Context, workspaceID, endpointID st
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE outbound_deliveries
 			SET state = $1, next_attempt_at = NULL, last_error = $2, updated_at = $3
-			WHERE endpoint_id = $4 AND state = $5`, StateFailed, "endpoint deleted", now, endpointID, StatePending); err != nil {
+			WHERE endpoint_id = $4 AND state = $5`, StateFailed, FailEndpointDeleted, now, endpointID, StatePending); err != nil {
 			return fmt.Errorf("cancelling deliveries of webhook endpoint %s: %w", endpointID, err)
 		}
 		return nil

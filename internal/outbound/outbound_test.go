@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -111,7 +112,10 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	c := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := outbound.New(outbound.Options{DB: d, Clock: c, HTTPClient: &http.Client{Timeout: 5 * time.Second}, Logger: logger})
+	// The receivers are httptest servers on loopback, which only an
+	// explicit allow-list lets deliveries reach.
+	svc := outbound.New(outbound.Options{DB: d, Clock: c, Timeout: 5 * time.Second, Logger: logger,
+		Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	ws, err := workspace.Create(ctx, d.SQL, "alpha", "", c.Now())
 	if err != nil {
 		t.Fatal(err)

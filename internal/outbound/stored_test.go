@@ -21,7 +21,7 @@ func TestSecretIsStoredOnlyAsItsSigningKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := outbound.New(outbound.Options{DB: d, Clock: c})
+		svc := outbound.New(outbound.Options{DB: d, Clock: c, Resolver: newFakeDNS(map[string]string{"hooks.example.com": "203.0.113.10"})})
 		ep, secret, err := svc.CreateEndpoint(ctx, ws.ID, "https://hooks.example.com/keel", nil)
 		if err != nil {
 			t.Fatal(err)
