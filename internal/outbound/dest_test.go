@@ -547,3 +547,49 @@ func TestDatabaseHoldsDisabledStateAndErrorVocabulary(t *testing.T) {
 		}
 	})
 }
+
+// Delivery logs written before the vocabulary rule are rewritten to it by
+// the migration: a status code becomes "HTTP <code>", anything else
+// "connection failed".
+func TestMigrationRewritesOldDeliveryErrors(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			d := dbtest.Open(t, e, dbtest.Options{MigrateTo: 13})
+			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			ws, err := workspace.Create(ctx, d.SQL, "acme", "", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{
+				`INSERT INTO outbound_endpoints (id, workspace_id, url, secret, created_at) VALUES ('whe_1', $1, 'http://127.0.0.1:5432/', '` + strings.Repeat("k", 64) + `', $2)`,
+				`INSERT INTO outbound_events (id, workspace_id, type, body, created_at) VALUES ('evt_1', $1, 'linkedin.message_sent', '{}', $2)`,
+				`INSERT INTO outbound_events (id, workspace_id, type, body, created_at) VALUES ('evt_2', $1, 'linkedin.message_sent', '{}', $2)`,
+				`INSERT INTO outbound_deliveries (id, workspace_id, event_id, endpoint_id, state, attempts, next_attempt_at, last_error, created_at, updated_at)
+					VALUES ('whd_1', $1, 'evt_1', 'whe_1', 'pending', 1, $2, 'Post "http://127.0.0.1:5432/": dial tcp 127.0.0.1:5432: connect: connection refused', $2, $2)`,
+				`INSERT INTO outbound_deliveries (id, workspace_id, event_id, endpoint_id, state, attempts, last_status_code, last_error, created_at, updated_at)
+					VALUES ('whd_2', $1, 'evt_2', 'whe_1', 'failed', 8, 401, 'receiver answered HTTP 401', $2, $2)`,
+				`INSERT INTO outbound_delivery_attempts (id, delivery_id, attempt, error, duration_ms, attempted_at) SELECT 'wha_1', 'whd_1', 1, 'EOF', 3, $2 WHERE $1 <> ''`,
+			} {
+				if _, err := d.SQL.ExecContext(ctx, q, ws.ID, now); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if _, err := d.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for id, want := range map[string]string{"whd_1": outbound.FailConnection, "whd_2": "HTTP 401"} {
+				var got string
+				if err := d.SQL.QueryRow(`SELECT last_error FROM outbound_deliveries WHERE id = $1`, id).Scan(&got); err != nil || got != want {
+					t.Errorf("%s: last_error %q (%v), want %q", id, got, err, want)
+				}
+			}
+			var got string
+			if err := d.SQL.QueryRow(`SELECT error FROM outbound_delivery_attempts WHERE id = 'wha_1'`).Scan(&got); err != nil || got != outbound.FailConnection {
+				t.Errorf("attempt error %q (%v), want %q", got, err, outbound.FailConnection)
+			}
+		})
+	}
+}
