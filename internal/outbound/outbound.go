@@ -10,6 +10,13 @@
 // database keeps (column secret), so the secret itself is returned exactly
 // once by CreateEndpoint and never stored, carried by Endpoint or logged.
 // Receivers verify with the secret (Verify derives the key).
+//
+// Deliveries reach only public addresses (dest.go): a destination that is
+// or resolves to loopback, private, link-local… or Keel's own address is
+// refused at registration and again inside the dialer at every connection,
+// unless Options.Allow covers it. What a tenant reads of a failure is a
+// fixed vocabulary, never a dial error; an endpoint that fails permanently
+// for DisableAfter is disabled. See docs/operations.md.
 package outbound
 
 import (
