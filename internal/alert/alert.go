@@ -53,6 +53,10 @@ type Alert struct {
 	LastSeenAt     time.Time  `json:"last_seen_at"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
+	// InstallationWide marks alerts of no workspace (a provider incident,
+	// say): every workspace sees them, only installation operators
+	// acknowledge them.
+	InstallationWide bool `json:"installation_wide"`
 }
 
 // New describes an alert to raise.
@@ -73,6 +77,23 @@ type New struct {
 
 // ErrNotFound: no such alert (in that workspace).
 var ErrNotFound = errors.New("alert not found")
+
+// ErrInstallationWide: a workspace tried to acknowledge an installation-wide
+// alert, which only installation operators may do.
+var ErrInstallationWide = errors.New("installation-wide alerts are acknowledged by installation operators (keel alerts ack)")
+
+// OperatorPrefix starts the acknowledger of every acknowledgement by an
+// installation operator; the database accepts no other acknowledger on an
+// installation-wide alert.
+const OperatorPrefix = "operator:"
+
+// ByCLI is the acknowledger `keel alerts ack` records: whoever runs the
+// binary against the database operates the installation.
+const ByCLI = OperatorPrefix + "cli"
+
+// OperatorLabel is how a workspace sees who acknowledged an installation-wide
+// alert: never the operator's own name, and never another workspace's.
+const OperatorLabel = "installation operator"
 
 // Raise records an alert, or counts another occurrence of the open alert with
 // the same dedupe key. It returns the alert's id and whether it is new. Call
@@ -108,8 +129,12 @@ func Raise(ctx context.Context, q db.Querier, now time.Time, n New) (string, boo
 	return alertID, occurrences == 1, nil
 }
 
-// Acknowledge closes an open alert. workspaceID, when set, refuses alerts of
-// other workspaces (installation-wide alerts stay acknowledgeable by all).
+// Acknowledge closes an open alert. workspaceID, when set, is the
+// workspace acting: it may acknowledge its own alerts only; other
+// workspaces' alerts are ErrNotFound and installation-wide ones
+// ErrInstallationWide, and nothing changes. An empty workspaceID is an
+// installation operator, who may acknowledge any alert; by is then recorded
+// with OperatorPrefix.
 func Acknowledge(ctx context.Context, q db.Querier, now time.Time, alertID, workspaceID, by string) (Alert, error) {
 	if strings.TrimSpace(by) == "" {
 		by = "unknown"
@@ -118,19 +143,38 @@ func Acknowledge(ctx context.Context, q db.Querier, now time.Time, alertID, work
 	           WHERE id = $1 AND acknowledged_at IS NULL`
 	args := []any{alertID, now, by}
 	if workspaceID != "" {
-		query += ` AND (workspace_id = $4 OR workspace_id IS NULL)`
+		query += ` AND workspace_id = $4`
 		args = append(args, workspaceID)
+	} else if !strings.HasPrefix(by, OperatorPrefix) {
+		args[2] = OperatorPrefix + by
 	}
 	a, err := scan(q.QueryRowContext(ctx, query+` RETURNING `+columns, args...))
 	if db.IsNoRows(err) {
-		// Unknown, another workspace's, or already acknowledged: Get says
-		// which (an acknowledged alert is returned as it stands).
-		return Get(ctx, q, alertID, workspaceID)
+		// Unknown, another workspace's, installation-wide, or already
+		// acknowledged: Get says which (an acknowledged alert is returned
+		// as it stands).
+		a, err := Get(ctx, q, alertID, workspaceID)
+		if err == nil && workspaceID != "" && a.InstallationWide {
+			return Alert{}, ErrInstallationWide
+		}
+		return a, err
 	}
 	if err != nil {
 		return Alert{}, fmt.Errorf("acknowledging alert %s: %w", alertID, err)
 	}
-	return a, nil
+	return seenBy(a, workspaceID), nil
+}
+
+// seenBy is the alert as workspaceID may see it (empty: an installation
+// operator, who sees everything): an installation-wide alert's
+// acknowledger is shown as OperatorLabel, so no workspace learns who
+// acknowledged it (rows written before only operators could still name a
+// workspace's token).
+func seenBy(a Alert, workspaceID string) Alert {
+	if workspaceID != "" && a.InstallationWide && a.AcknowledgedBy != "" {
+		a.AcknowledgedBy = OperatorLabel
+	}
+	return a
 }
 
 const columns = `id, workspace_id, kind, severity, subject_type, subject_id, message, dedupe_key,
@@ -147,6 +191,7 @@ func scan(row interface{ Scan(...any) error }) (Alert, error) {
 		return Alert{}, err
 	}
 	a.WorkspaceID, a.SubjectType, a.SubjectID, a.AcknowledgedBy = ws.String, subType.String, subID.String, ackBy.String
+	a.InstallationWide = !ws.Valid
 	a.CreatedAt, a.LastSeenAt = a.CreatedAt.UTC(), a.LastSeenAt.UTC()
 	if ackAt.Valid {
 		t := ackAt.Time.UTC()
@@ -170,7 +215,7 @@ func Get(ctx context.Context, q db.Querier, alertID, workspaceID string) (Alert,
 	if err != nil {
 		return Alert{}, fmt.Errorf("reading alert %s: %w", alertID, err)
 	}
-	return a, nil
+	return seenBy(a, workspaceID), nil
 }
 
 // Filter selects alerts for List.
@@ -224,7 +269,7 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Alert, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listing alerts: %w", err)
 		}
-		out = append(out, a)
+		out = append(out, seenBy(a, f.WorkspaceID))
 	}
 	return out, rows.Err()
 }

@@ -121,10 +121,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal
 		Problem(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <token> (create one with keel token create)")
 		return principal{}, false
 	}
-	t, err := token.Authenticate(r.Context(), s.opts.DB.SQL, strings.TrimSpace(secret))
+	t, err := token.AuthenticateAt(r.Context(), s.opts.DB.SQL, strings.TrimSpace(secret), s.opts.Clock.Now())
 	if errors.Is(err, token.ErrInvalid) {
+		detail := "the token is not valid"
+		switch {
+		case errors.Is(err, token.ErrRevoked):
+			detail = "token revoked: create a new one with keel token create"
+		case errors.Is(err, token.ErrExpired):
+			detail = "token expired: create a new one with keel token create"
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keel", error="invalid_token"`)
-		Problem(w, http.StatusUnauthorized, "unauthorized", "the token is not valid")
+		Problem(w, http.StatusUnauthorized, "unauthorized", detail)
 		return principal{}, false
 	}
 	if err != nil {
@@ -367,6 +374,11 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p principal) {
 	a, err := alert.Acknowledge(r.Context(), s.opts.DB.SQL, s.opts.Clock.Now(), r.PathValue("id"), p.WorkspaceID, "token:"+p.TokenID)
 	if errors.Is(err, alert.ErrNotFound) {
 		Problem(w, http.StatusNotFound, "not found", "no such alert")
+		return
+	}
+	if errors.Is(err, alert.ErrInstallationWide) {
+		Problem(w, http.StatusForbidden, "forbidden",
+			"this alert is installation-wide: only an installation operator acknowledges it (keel alerts ack)")
 		return
 	}
 	if err != nil {

@@ -27,7 +27,7 @@ var operations = map[string]operation{
 	"GET /api/v1/accounts/{id}/limits":       {Summary: "Per action: effective cap, what binds it, used, remaining, reset time"},
 	"GET /api/v1/accounts/{id}/diagnosis":    {Summary: "Why isn't this account sending?"},
 	"GET /api/v1/alerts":                     {Summary: "The workspace's and the installation's admin alerts", Query: []string{"open", "limit", "cursor"}},
-	"POST /api/v1/alerts/{id}/ack":           {Summary: "Acknowledge an alert"},
+	"POST /api/v1/alerts/{id}/ack":           {Summary: "Acknowledge one of the workspace's alerts (installation-wide alerts answer 403: operators acknowledge them)"},
 	"POST /api/v1/campaigns":                 {Summary: "Create a campaign (draft)", Body: []string{"application/json"}},
 	"GET /api/v1/campaigns":                  {Summary: "List campaigns", Query: []string{"limit", "cursor", "status"}},
 	"GET /api/v1/campaigns/{id}":             {Summary: "Get one campaign"},

@@ -21,7 +21,6 @@ import (
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/repair"
-	"github.com/keel-outreach/keel/internal/token"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
@@ -54,12 +53,15 @@ commands:
   worker                              workers only (scale-out on PostgreSQL)
   migrate                             apply schema migrations and exit
   workspace create SLUG               print the new workspace id
-  token create --workspace SLUG       print a new API token once
+  token create --workspace SLUG [--name N] [--expires-in 90d]   print a new API token once
+  token list --workspace SLUG [--json]
+  token revoke ID
   user create --workspace SLUG --email E   password on standard input
   accounts list [--workspace SLUG] [--json]
   accounts sync --workspace SLUG      import the LinkedIn accounts Unipile lists
   campaigns list [--workspace SLUG] [--json]
   alerts list [--open] [--json]
+  alerts ack ID                       acknowledge an alert as the installation operator
   repair split-state [--apply] [--json]
   diagnose campaign ID [--json]       "why isn't it sending?"
   diagnose account ID [--json]
@@ -74,11 +76,11 @@ func commands() map[string]command {
 		"worker":    runWorker,
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
-		"token":     sub(map[string]command{"create": runTokenCreate}),
+		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
 		"user":      sub(map[string]command{"create": runUserCreate}),
 		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
-		"alerts":    sub(map[string]command{"list": runAlertsList}),
+		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
 		"sandbox":   runSandbox,
 		"diagnose":  sub(map[string]command{"campaign": runDiagnose("campaign"), "account": runDiagnose("account")}),
@@ -297,35 +299,6 @@ func runWorkspaceCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, w.ID)
-	return nil
-}
-
-func runTokenCreate(ctx context.Context, env Env, args []string) error {
-	fs := flags("token create", env)
-	slug := fs.String("workspace", "", "workspace slug")
-	name := fs.String("name", "", "what the token is for")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 || *slug == "" {
-		return usagef("usage: keel token create --workspace SLUG [--name NAME]")
-	}
-	d, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
-	t, secret, err := token.Create(ctx, d.SQL, w.ID, *name, clock.Real{}.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "created token %s for workspace %s; it is shown once, store it now\n", t.ID, w.Slug)
-	fmt.Fprintln(env.Stdout, secret)
 	return nil
 }
 

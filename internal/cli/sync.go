@@ -56,6 +56,6 @@ func runAccountsSync(ctx context.Context, env Env, args []string) error {
 		return printJSON(env.Stdout, rep)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "created %d, existing %d, in another workspace %d, skipped %d\n", rep.Created, rep.Existing, rep.OtherWorkspace, rep.Skipped)
+	fmt.Fprintf(tw, "created %d, existing %d, in other workspaces %d, skipped %d\n", rep.Created, rep.Existing, rep.OtherWorkspaces, rep.Skipped)
 	return tw.Flush()
 }

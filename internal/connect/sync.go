@@ -19,14 +19,9 @@ const (
 	// SyncExisting: the account already exists in this workspace; its
 	// status is left to the health monitor.
 	SyncExisting = "existing"
-	// SyncOtherWorkspace: the account belongs to another workspace; it is
-	// reported, never moved.
-	SyncOtherWorkspace = "other_workspace"
-	// SyncSkipped: not a LinkedIn account.
-	SyncSkipped = "skipped"
 )
 
-// SyncItem is what Sync did with one Unipile account.
+// SyncItem is what Sync did with one of the workspace's accounts.
 type SyncItem struct {
 	ProviderAccountID string         `json:"provider_account_id"`
 	Name              string         `json:"name"`
@@ -37,14 +32,26 @@ type SyncItem struct {
 	Status            account.Status `json:"status,omitempty"`
 }
 
-// SyncReport is the result of Sync.
+// SyncReport is the result of Sync. Items lists the calling workspace's
+// accounts only: the Unipile account list is the whole installation's, and
+// one workspace must learn nothing about another's accounts (names, ids,
+// provider status), so those are only counted, as are accounts Keel does
+// not import.
 type SyncReport struct {
-	Items          []SyncItem `json:"items"`
-	Created        int        `json:"created"`
-	Existing       int        `json:"existing"`
-	OtherWorkspace int        `json:"other_workspace"`
-	Skipped        int        `json:"skipped"`
+	Items    []SyncItem `json:"items"`
+	Created  int        `json:"created"`
+	Existing int        `json:"existing"`
+	// OtherWorkspaces counts accounts that belong to other workspaces;
+	// they are neither described nor moved.
+	OtherWorkspaces int `json:"other_workspaces"`
+	// Skipped counts accounts that are not LinkedIn accounts Keel can
+	// import.
+	Skipped int `json:"skipped"`
 }
+
+// syncOther marks an account of another workspace while Sync sorts them;
+// it never reaches the report.
+const syncOther = "other_workspace"
 
 // Sync imports every LinkedIn account Unipile lists into the workspace,
 // synchronously: when it returns, each missing account exists with the
@@ -52,9 +59,9 @@ type SyncReport struct {
 // connecting, CREDENTIALS → disconnected, ERROR/STOPPED/PERMISSIONS →
 // error), audited with source sync. Existing accounts of the workspace are
 // left to the health monitor; an account that belongs to another workspace
-// is reported, not taken over.
+// is counted, not described or taken over.
 func (s *Service) Sync(ctx context.Context, workspaceID string) (SyncReport, error) {
-	var rep SyncReport
+	rep := SyncReport{Items: []SyncItem{}}
 	if _, err := workspace.ByID(ctx, s.db.SQL, workspaceID); err != nil {
 		return rep, fmt.Errorf("syncing accounts: %w", err)
 	}
@@ -64,30 +71,26 @@ func (s *Service) Sync(ctx context.Context, workspaceID string) (SyncReport, err
 	}
 	for _, ra := range remote {
 		it := SyncItem{ProviderAccountID: string(ra.ID), Name: ra.Name, Type: ra.Type, SourceStatus: ra.SourceStatus()}
-		switch {
-		case !strings.EqualFold(ra.Type, "LINKEDIN"):
-			it.Outcome = SyncSkipped
-		case !unipile.ValidID(it.ProviderAccountID):
-			it.Outcome = SyncSkipped
-		default:
-			if err := s.syncOne(ctx, workspaceID, ra, &it); err != nil {
-				return rep, fmt.Errorf("syncing Unipile account %s: %w", it.ProviderAccountID, err)
-			}
+		if !strings.EqualFold(ra.Type, "LINKEDIN") || !unipile.ValidID(it.ProviderAccountID) {
+			rep.Skipped++
+			continue
+		}
+		if err := s.syncOne(ctx, workspaceID, ra, &it); err != nil {
+			return rep, fmt.Errorf("syncing Unipile account %s: %w", it.ProviderAccountID, err)
 		}
 		switch it.Outcome {
 		case SyncCreated:
 			rep.Created++
 		case SyncExisting:
 			rep.Existing++
-		case SyncOtherWorkspace:
-			rep.OtherWorkspace++
 		default:
-			rep.Skipped++
+			rep.OtherWorkspaces++
+			continue
 		}
 		rep.Items = append(rep.Items, it)
 	}
 	s.log.Info("accounts synced from Unipile", "workspace_id", workspaceID, "created", rep.Created,
-		"existing", rep.Existing, "other_workspace", rep.OtherWorkspace, "skipped", rep.Skipped)
+		"existing", rep.Existing, "other_workspaces", rep.OtherWorkspaces, "skipped", rep.Skipped)
 	return rep, nil
 }
 
@@ -121,8 +124,7 @@ func (s *Service) syncOne(ctx context.Context, workspaceID string, ra unipile.Ac
 			it.Outcome, it.AccountID, it.Status = SyncExisting, existing.ID, existing.Status
 			return nil
 		case err == nil:
-			// Do not reveal which workspace holds it.
-			it.Outcome = SyncOtherWorkspace
+			it.Outcome = syncOther
 			return nil
 		case !errors.Is(err, account.ErrNotFound):
 			return err

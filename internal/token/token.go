@@ -1,5 +1,8 @@
 // Package token issues and checks workspace API tokens. A token is shown
 // once; only its SHA-256 hash is stored, so a database leak leaks no token.
+// A token may carry an expiry, records when it was last used (to the
+// minute), and can be revoked; revocation is final (the database refuses
+// to clear it).
 package token
 
 import (
@@ -14,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
 )
@@ -21,15 +25,45 @@ import (
 // Prefix starts every token, so leaked tokens are easy to recognise.
 const Prefix = "keel_"
 
-// ErrInvalid: the token is unknown, malformed or revoked.
+// LastUsedPrecision is how stale the stored last_used_at may get before a
+// request rewrites it. Authentication is on every API request's path, and
+// a write per request would serialise requests on SQLite and churn rows on
+// PostgreSQL for a value people read to the day.
+const LastUsedPrecision = time.Minute
+
+// ErrInvalid: the token is unknown, malformed, revoked or expired. ErrRevoked
+// and ErrExpired wrap it, so errors.Is(err, ErrInvalid) covers all three.
 var ErrInvalid = errors.New("invalid API token")
 
-// Token is a stored token (without its secret).
+// ErrRevoked: the token was revoked.
+var ErrRevoked = fmt.Errorf("%w: token revoked", ErrInvalid)
+
+// ErrExpired: the token's expiry has passed.
+var ErrExpired = fmt.Errorf("%w: token expired", ErrInvalid)
+
+// ErrNotFound: no such token (in that workspace).
+var ErrNotFound = errors.New("token not found")
+
+// Token is a stored token (without its secret or hash).
 type Token struct {
-	ID          string
-	WorkspaceID string
-	Name        string
-	CreatedAt   time.Time
+	ID          string     `json:"id"`
+	WorkspaceID string     `json:"workspace_id"`
+	Name        string     `json:"name"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	RevokedAt   *time.Time `json:"revoked_at"`
+}
+
+// State is "active", "expired" or "revoked" at now.
+func (t Token) State(now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return "revoked"
+	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+		return "expired"
+	}
+	return "active"
 }
 
 // Hash is the stored form of a token.
@@ -38,36 +72,165 @@ func Hash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Create issues a token for a workspace and returns its secret, which is
-// never stored or shown again.
+// New describes a token to issue.
+type New struct {
+	WorkspaceID string
+	// Name says what the token is for.
+	Name string
+	// ExpiresAt, when set, is when the token stops authenticating; it must
+	// be after now.
+	ExpiresAt *time.Time
+}
+
+// Create issues a token for a workspace that never expires and returns its
+// secret, which is never stored or shown again.
 func Create(ctx context.Context, q db.Querier, workspaceID, name string, now time.Time) (Token, string, error) {
+	return Issue(ctx, q, New{WorkspaceID: workspaceID, Name: name}, now)
+}
+
+// Issue issues a token as n describes and returns its secret, which is
+// never stored or shown again.
+func Issue(ctx context.Context, q db.Querier, n New, now time.Time) (Token, string, error) {
+	if n.ExpiresAt != nil && !n.ExpiresAt.After(now) {
+		return Token{}, "", errors.New("creating token: the expiry must be in the future")
+	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return Token{}, "", fmt.Errorf("creating token: %w", err)
 	}
 	secret := Prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-	t := Token{ID: id.New("tok"), WorkspaceID: workspaceID, Name: name, CreatedAt: now}
-	if _, err := q.ExecContext(ctx, `INSERT INTO api_tokens (id, workspace_id, token_hash, name, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, t.ID, workspaceID, Hash(secret), name, now); err != nil {
+	t := Token{ID: id.New("tok"), WorkspaceID: n.WorkspaceID, Name: n.Name, CreatedAt: now}
+	var expires any
+	if n.ExpiresAt != nil {
+		e := clock.Normalize(*n.ExpiresAt)
+		t.ExpiresAt, expires = &e, e
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO api_tokens (id, workspace_id, token_hash, name, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, n.WorkspaceID, Hash(secret), n.Name, now, expires); err != nil {
 		return Token{}, "", fmt.Errorf("creating token: %w", err)
 	}
 	return t, secret, nil
 }
 
-// Authenticate returns the token a secret belongs to. The lookup is by hash,
-// so timing reveals nothing about stored secrets.
+const columns = `id, workspace_id, name, created_at, last_used_at, expires_at, revoked_at`
+
+func scan(row interface{ Scan(...any) error }) (Token, error) {
+	var (
+		t                    Token
+		used, expires, revok sql.NullTime
+	)
+	if err := row.Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.CreatedAt, &used, &expires, &revok); err != nil {
+		return Token{}, err
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	t.LastUsedAt, t.ExpiresAt, t.RevokedAt = utcPtr(used), utcPtr(expires), utcPtr(revok)
+	return t, nil
+}
+
+func utcPtr(n sql.NullTime) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := n.Time.UTC()
+	return &t
+}
+
+// Authenticate returns the token a secret belongs to, checked against the
+// wall clock; AuthenticateAt takes the time from the caller.
 func Authenticate(ctx context.Context, q db.Querier, secret string) (Token, error) {
+	return AuthenticateAt(ctx, q, secret, clock.Real{}.Now())
+}
+
+// AuthenticateAt returns the token a secret belongs to at now: ErrRevoked
+// or ErrExpired for a token that no longer authenticates, ErrInvalid for
+// anything else that is not a token. It records the use when the stored
+// last use is older than LastUsedPrecision. The lookup is by hash, so
+// timing reveals nothing about stored secrets.
+func AuthenticateAt(ctx context.Context, q db.Querier, secret string, now time.Time) (Token, error) {
 	if !strings.HasPrefix(secret, Prefix) || len(secret) > 200 {
 		return Token{}, ErrInvalid
 	}
-	var t Token
-	err := q.QueryRowContext(ctx, `SELECT id, workspace_id, name, created_at FROM api_tokens
-		WHERE token_hash = $1 AND revoked_at IS NULL`, Hash(secret)).Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.CreatedAt)
+	t, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM api_tokens WHERE token_hash = $1`, Hash(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrInvalid
 	}
 	if err != nil {
 		return Token{}, fmt.Errorf("checking token: %w", err)
+	}
+	switch t.State(now) {
+	case "revoked":
+		return Token{}, ErrRevoked
+	case "expired":
+		return Token{}, ErrExpired
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= LastUsedPrecision {
+		// The condition repeats the check so that concurrent requests of
+		// one token write at most once per interval, and never backwards.
+		if _, err := q.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2
+			WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+			t.ID, now, now.Add(-LastUsedPrecision)); err != nil {
+			return Token{}, fmt.Errorf("recording the use of token %s: %w", t.ID, err)
+		}
+		t.LastUsedAt = &now
+	}
+	return t, nil
+}
+
+// List returns a workspace's tokens, newest first, revoked ones included.
+func List(ctx context.Context, q db.Querier, workspaceID string) ([]Token, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM api_tokens WHERE workspace_id = $1
+		ORDER BY created_at DESC, id DESC`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		t, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Get reads one token; workspaceID, when set, refuses other workspaces'
+// tokens with ErrNotFound.
+func Get(ctx context.Context, q db.Querier, tokenID, workspaceID string) (Token, error) {
+	query := `SELECT ` + columns + ` FROM api_tokens WHERE id = $1`
+	args := []any{tokenID}
+	if workspaceID != "" {
+		query += ` AND workspace_id = $2`
+		args = append(args, workspaceID)
+	}
+	t, err := scan(q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Token{}, ErrNotFound
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("reading token %s: %w", tokenID, err)
+	}
+	return t, nil
+}
+
+// Revoke stops a token from authenticating, from now on and for good.
+// workspaceID, when set, refuses other workspaces' tokens with ErrNotFound.
+// Revoking a revoked token changes nothing and returns it as it stands.
+func Revoke(ctx context.Context, q db.Querier, tokenID, workspaceID string, now time.Time) (Token, error) {
+	query := `UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`
+	args := []any{tokenID, now}
+	if workspaceID != "" {
+		query += ` AND workspace_id = $3`
+		args = append(args, workspaceID)
+	}
+	t, err := scan(q.QueryRowContext(ctx, query+` RETURNING `+columns, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		// Unknown, another workspace's, or already revoked.
+		return Get(ctx, q, tokenID, workspaceID)
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("revoking token %s: %w", tokenID, err)
 	}
 	return t, nil
 }

@@ -31,6 +31,11 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if errors.Is(err, alert.ErrInstallationWide) {
+		// The page shows no button for these; only a forged form gets here.
+		http.Error(w, "This alert is installation-wide: only an installation operator acknowledges it (keel alerts ack).", http.StatusForbidden)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

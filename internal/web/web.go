@@ -160,6 +160,9 @@ func (s *Server) routes() {
 
 	s.mux.HandleFunc("GET /alerts", s.auth(s.alertsPage))
 	s.mux.HandleFunc("POST /alerts/{id}/ack", s.auth(s.ackAlert))
+
+	s.mux.HandleFunc("GET /tokens", s.auth(s.tokensPage))
+	s.mux.HandleFunc("POST /tokens/{id}/revoke", s.auth(s.revokeToken))
 }
 
 var funcs = template.FuncMap{
