@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +57,9 @@ type Options struct {
 	// WorkerOnly runs jobs without serving HTTP (keel worker). It needs a
 	// real provider: the sandbox lives inside keel serve.
 	WorkerOnly bool
+	// taskHook, set only by this package's tests, runs at the start of each
+	// periodic pass (a test makes one hang to kill its process mid-pass).
+	taskHook func(ctx context.Context, task string)
 }
 
 // App is one Keel process.
@@ -90,6 +95,12 @@ type App struct {
 	limiter  *limiter
 	// workerOnly: no HTTP listener (keel worker).
 	workerOnly bool
+	taskHook   func(ctx context.Context, task string)
+	// periodic are the process's periodic tasks; started is when the
+	// process opened (readiness does not call a task stalled before it
+	// has had its intervals to run).
+	periodic map[string]task
+	started  time.Time
 }
 
 // Migrate opens the database, applies Keel's and the job queue's
@@ -117,7 +128,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
-	a := &App{Config: cfg, Clock: opts.Clock, Logger: opts.Logger, out: opts.Out, mux: http.NewServeMux()}
+	a := &App{Config: cfg, Clock: opts.Clock, Logger: opts.Logger, out: opts.Out, mux: http.NewServeMux(), started: opts.Clock.Now()}
 	for _, w := range cfg.Warnings {
 		a.Logger.Warn("configuration", "warning", w)
 		fmt.Fprintln(a.out, "warning:", w)
@@ -149,6 +160,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.Accounts.OnFlip("outbound", a.Outbound.OnAccountFlip)
 
 	a.workerOnly = opts.WorkerOnly
+	a.taskHook = opts.taskHook
 	if a.workerOnly && cfg.Sandbox() {
 		d.Close()
 		return nil, &config.Error{Var: "UNIPILE_DSN", Msg: "keel worker needs a Unipile provider (UNIPILE_DSN, UNIPILE_API_KEY); the sandbox provider lives inside keel serve"}
@@ -234,50 +246,59 @@ func (a *App) setupServices() error {
 	return nil
 }
 
-// tasks are the periodic jobs of a worker process.
+// tasks are the periodic jobs of a worker process. Each pass is bounded
+// by a timeout shorter than its interval (jobs.TimingFor), except the
+// health sweep, described there.
 func (a *App) tasks() map[string]task {
+	hcfg := a.Health.Config()
 	return map[string]task{
-		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), run: func(ctx context.Context) error {
-			sum, err := a.Health.RunDue(ctx)
-			for outcome, n := range sum.Outcomes {
-				a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
-			}
-			return err
-		}},
-		"webhook_inbox": {every: 30 * time.Second, run: func(ctx context.Context) error {
+		// The sweep runs often (a tenth of the check interval) but each one
+		// works through whatever accounts are due, which on a large fleet
+		// takes longer than that period; so a sweep is bounded by three
+		// quarters of the check interval instead. A sweep cut short hands
+		// its claimed accounts back due.
+		"health_sweep": {timing: jobs.PeriodicTiming{Every: health.SweepPeriod(hcfg), Timeout: hcfg.Interval * 3 / 4},
+			run: func(ctx context.Context) error {
+				sum, err := a.Health.RunDue(ctx)
+				for outcome, n := range sum.Outcomes {
+					a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
+				}
+				return err
+			}},
+		"webhook_inbox": every(30*time.Second, func(ctx context.Context) error {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err
-		}},
-		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
-		"outbound_deliver": {every: 15 * time.Second, run: func(ctx context.Context) error {
+		}),
+		"connecting_watch": every(time.Minute, a.Connect.WatchConnecting),
+		"outbound_deliver": every(15*time.Second, func(ctx context.Context) error {
 			_, err := a.Outbound.DeliverDue(ctx)
 			return err
-		}},
-		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
+		}),
+		jobs.TaskCampaignScheduler: every(a.Config.SchedulerInterval, func(ctx context.Context) error {
 			sum, err := a.Sender.RunPass(ctx)
 			a.Metrics.Claims.Add(float64(sum.Claimed))
 			for gate, n := range sum.Deferrals {
 				a.Metrics.Deferrals.WithLabelValues(gate).Add(float64(n))
 			}
 			return err
-		}},
-		"send_reconcile": {every: 5 * time.Minute, run: func(ctx context.Context) error {
+		}),
+		"send_reconcile": every(5*time.Minute, func(ctx context.Context) error {
 			if _, err := a.Sender.DispatchPending(ctx); err != nil {
 				return err
 			}
 			_, err := a.Sender.ReconcileUnknown(ctx)
 			return err
-		}},
-		"relations_poll": {every: 30 * time.Minute, run: func(ctx context.Context) error {
+		}),
+		"relations_poll": every(30*time.Minute, func(ctx context.Context) error {
 			_, err := a.Sender.PollRelations(ctx)
 			return err
-		}},
-		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
+		}),
+		"campaign_sweep": every(15*time.Minute, func(ctx context.Context) error {
 			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
 				_, err := a.Campaigns.Reconcile(ctx, tx)
 				return err
 			})
-		}},
+		}),
 	}
 }
 
@@ -318,10 +339,11 @@ func (a *App) setupProvider() error {
 func (a *App) setupQueue() error {
 	workers := river.NewWorkers()
 	tasks := a.tasks()
-	river.AddWorker(workers, &taskWorker{tasks: tasks})
+	a.periodic = tasks
+	river.AddWorker(workers, &taskWorker{tasks: tasks, db: a.DB, clock: a.Clock, log: a.Logger, hook: a.taskHook})
 	river.AddWorker(workers, &dispatchWorker{dispatch: a.Sender.Dispatch})
-	periodic := periodicJobs(tasks)
-	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodic,
+	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodicJobs(tasks),
+		StartupJobs: startupJobs(tasks), RescueStuckJobsAfter: rescueAfter(tasks),
 		MaxWorkers: a.Config.Workers, Logger: a.Logger})
 	if err != nil {
 		return err
@@ -353,7 +375,7 @@ func (a *App) routes() {
 }
 
 // readyz answers 200 only when the database is reachable, its migrations are
-// current and the job queue runs.
+// current, the job queue runs and no periodic task has stalled.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
@@ -368,11 +390,20 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if !a.Queue.Running() {
 		checks["queue"], ready = "stopped", false
 	}
+	body := map[string]any{"checks": checks}
+	checks["periodic_tasks"] = "ok"
+	if stalled, err := a.stalledTasks(ctx); err != nil {
+		checks["periodic_tasks"], ready = "unknown", false
+	} else if len(stalled) > 0 {
+		checks["periodic_tasks"], ready = "stalled: "+strings.Join(slices.Sorted(maps.Keys(stalled)), ", "), false
+		body["stalled_tasks"] = stalled
+	}
+	body["ready"] = ready
 	status := http.StatusOK
 	if !ready {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
+	writeJSON(w, status, body)
 }
 
 // Run serves HTTP and runs workers until ctx ends, then stops gracefully.

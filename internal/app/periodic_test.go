@@ -1,0 +1,224 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/config"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/unipile/fake"
+)
+
+const (
+	envPeriodicChild = "KEEL_PERIODIC_TEST_CHILD"
+	envPeriodicBlock = "KEEL_PERIODIC_TEST_BLOCK"
+	blockedMarker    = "periodic-test: pass hangs: "
+	// testSchedulerInterval is short so the test is quick; the property
+	// tested is relative to it.
+	testSchedulerInterval = 2 * time.Second
+)
+
+// TestPeriodicHelperProcess is one `keel worker` process of
+// TestKilledSchedulerPassRunsAgain; it does nothing when run directly. With
+// envPeriodicBlock set, that task's first pass hangs, ignoring its context
+// as a pass stuck in a dead call would, after saying so on standard output.
+func TestPeriodicHelperProcess(t *testing.T) {
+	if os.Getenv(envPeriodicChild) != "1" {
+		t.Skip("helper process for TestKilledSchedulerPassRunsAgain")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	cfg, _, err := config.Load(flag.NewFlagSet("child", flag.ContinueOnError), nil, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{WorkerOnly: true}
+	if block := os.Getenv(envPeriodicBlock); block != "" {
+		hang := make(chan struct{})
+		opts.taskHook = func(_ context.Context, task string) {
+			if task == block {
+				fmt.Fprintln(os.Stdout, blockedMarker+task)
+				<-hang
+			}
+		}
+	}
+	a, err := Open(ctx, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type child struct {
+	cmd *exec.Cmd
+	out *syncBuffer
+}
+
+func startChild(t *testing.T, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPeriodicHelperProcess$", "-test.count=1")
+	cmd.Env = append(append(os.Environ(), envPeriodicChild+"=1"), env...)
+	c := &child{cmd: cmd, out: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = c.out, c.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState != nil {
+			return
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("worker process: %v\n%s", err, c.out.String())
+		}
+	})
+	return c
+}
+
+// taskJob is a River job of one periodic task.
+type taskJob struct {
+	id    int64
+	state string
+}
+
+// taskJobs lists the River jobs of task, oldest first. Arguments are
+// decoded here because the engines store them differently.
+func taskJobs(t *testing.T, d *db.DB, task string) []taskJob {
+	t.Helper()
+	args := "args::text"
+	if d.Engine == db.SQLite {
+		args = "json(args)" // River's SQLite driver may store binary JSON
+	}
+	rows, err := d.SQL.Query(`SELECT id, state, ` + args + ` FROM river_job WHERE kind = 'keel_task' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []taskJob
+	for rows.Next() {
+		var j taskJob
+		var args []byte
+		if err := rows.Scan(&j.id, &j.state, &args); err != nil {
+			t.Fatal(err)
+		}
+		var a TaskArgs
+		if err := json.Unmarshal(args, &a); err != nil {
+			t.Fatalf("job %d args %q: %v", j.id, args, err)
+		}
+		if a.Task == task {
+			out = append(out, j)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func lastFinished(t *testing.T, d *db.DB, task string) time.Time {
+	t.Helper()
+	var at db.NullTime
+	err := d.SQL.QueryRow(`SELECT last_finished_at FROM periodic_task_runs WHERE task = $1`, task).Scan(&at)
+	if err != nil && err != sql.ErrNoRows {
+		t.Fatal(err)
+	}
+	return at.Time
+}
+
+// TestKilledSchedulerPassRunsAgain kills (SIGKILL) a worker process while
+// its campaign scheduler pass hangs, so the pass's River job stays
+// `running`, then starts another process on the same database: the next
+// scheduler pass must complete within two scheduler intervals of the kill.
+func TestKilledSchedulerPassRunsAgain(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := "sqlite:" + filepath.Join(t.TempDir(), "keel.db")
+			if engine == db.Postgres {
+				url = dbtest.NewPostgresSchema(t, false)
+			}
+			d, err := db.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := Migrate(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			f := fake.New(fake.Options{})
+			if err := f.Start("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			env := []string{"KEEL_DATABASE_URL=" + url, "KEEL_WORKERS=4", "UNIPILE_DSN=" + f.URL(),
+				"UNIPILE_API_KEY=" + f.APIKey(), "KEEL_WEBHOOK_SECRET=periodic-test-secret",
+				"KEEL_SCHEDULER_INTERVAL=" + testSchedulerInterval.String()}
+			const task = "campaign_scheduler"
+
+			first := startChild(t, append(env, envPeriodicBlock+"="+task)...)
+			poll(t, time.Minute, func() bool { return strings.Contains(first.out.String(), blockedMarker+task) },
+				func() string { return "the first process never started a scheduler pass:\n" + first.out.String() })
+			if err := first.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = first.cmd.Wait()
+			killed := time.Now()
+			var stuck int64
+			for _, j := range taskJobs(t, d, task) {
+				if j.state == "running" {
+					stuck = j.id
+				}
+			}
+			if stuck == 0 {
+				t.Fatalf("no scheduler job was left running by the kill: %+v", taskJobs(t, d, task))
+			}
+
+			second := startChild(t, env...)
+			deadline := killed.Add(2 * testSchedulerInterval)
+			for {
+				completed := false
+				for _, j := range taskJobs(t, d, task) {
+					completed = completed || (j.id > stuck && j.state == "completed")
+				}
+				if completed && lastFinished(t, d, task).After(killed) {
+					t.Logf("%s: next scheduler pass completed %v after the kill", engine, time.Since(killed).Round(time.Millisecond))
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no scheduler pass completed within two intervals (%v) of the kill; jobs: %+v\nsecond process:\n%s",
+						2*testSchedulerInterval, taskJobs(t, d, task), second.out.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// poll waits for cond, failing with msg after timeout.
+func poll(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
