@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,9 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/jobs"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
 )
 
@@ -220,5 +224,93 @@ func poll(t *testing.T, timeout time.Duration, cond func() bool, msg func() stri
 			t.Fatal(msg())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReadinessNamesStalledTasks: /readyz answers 503 naming each periodic
+// task that has gone three of its intervals without a completed pass, and
+// not before: a fresh process has its intervals to run them. The process
+// here runs no workers, so only the test writes heartbeats.
+func TestReadinessNamesStalledTasks(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			url := "sqlite:" + filepath.Join(t.TempDir(), "keel.db")
+			if engine == db.Postgres {
+				url = dbtest.NewPostgresSchema(t, false)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			cfg := config.Config{DatabaseURL: url, Addr: addr, PublicURL: "http://" + addr, HealthInterval: time.Minute,
+				SchedulerInterval: time.Minute, MinSpacing: time.Minute, Workers: 0}
+			start := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+			c := clock.NewFake(start)
+			ctx := context.Background()
+			a, err := Open(ctx, cfg, Options{Listener: ln, Clock: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if err := a.Queue.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			readyz := func() (int, map[string]any) {
+				t.Helper()
+				rec := httptest.NewRecorder()
+				a.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+				var body map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+					t.Fatalf("readyz body %q: %v", rec.Body.String(), err)
+				}
+				return rec.Code, body
+			}
+			if code, body := readyz(); code != 200 {
+				t.Fatalf("fresh process: %d %v", code, body)
+			}
+			// Every task completes a pass; the scheduler's is its last.
+			passAt := c.Advance(time.Minute)
+			for name, tk := range a.periodic {
+				owner := "test " + name
+				if ok, err := jobs.AcquireTask(ctx, a.DB, name, owner, tk.timing, passAt); err != nil || !ok {
+					t.Fatalf("lease %s: %v %v", name, ok, err)
+				}
+				if err := jobs.FinishTask(ctx, a.DB, name, owner, passAt, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Other tasks keep completing passes; the scheduler does not.
+			keepOthers := func() {
+				now := c.Now()
+				for name, tk := range a.periodic {
+					if name == jobs.TaskCampaignScheduler {
+						continue
+					}
+					if ok, err := jobs.AcquireTask(ctx, a.DB, name, "later "+name, tk.timing, now); err != nil || !ok {
+						t.Fatalf("lease %s: %v %v", name, ok, err)
+					}
+					if err := jobs.FinishTask(ctx, a.DB, name, "later "+name, now, nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			c.Set(passAt.Add(3 * time.Minute))
+			keepOthers()
+			if code, body := readyz(); code != 200 {
+				t.Fatalf("three intervals after the scheduler's pass: %d %v", code, body)
+			}
+			c.Set(passAt.Add(3*time.Minute + time.Second))
+			keepOthers()
+			code, body := readyz()
+			checks, _ := body["checks"].(map[string]any)
+			stalled, _ := body["stalled_tasks"].(map[string]any)
+			if code != 503 || checks["periodic_tasks"] != "stalled: campaign_scheduler" || len(stalled) != 1 ||
+				stalled["campaign_scheduler"] != "last completed pass 2026-03-02T14:01:00Z" {
+				t.Fatalf("stalled scheduler: %d %v", code, body)
+			}
+		})
 	}
 }
