@@ -55,6 +55,14 @@ func every(d time.Duration, run func(ctx context.Context) error) task {
 // has expired.
 const leasePoll = 250 * time.Millisecond
 
+// maxStartupWait bounds how long a start-up job waits for a held lease: it
+// holds one of the process's workers meanwhile. A lease that runs longer
+// is left to the next interval's pass.
+const maxStartupWait = time.Minute
+
+// startupWait is how long a start-up pass of t may wait for its lease.
+func (t task) startupWait() time.Duration { return min(t.timing.Lease(), maxStartupWait) }
+
 // taskWorker runs periodic passes. A pass first takes its task's lease in
 // the database (jobs.AcquireTask): a pass whose lease another live pass
 // holds ends at once, so passes of one task never overlap, on any number
@@ -78,8 +86,11 @@ func (w *taskWorker) Timeout(job *river.Job[TaskArgs]) time.Duration {
 	if !ok {
 		return 0 // River's default
 	}
-	return t.timing.Lease() + t.timing.Timeout
+	return t.jobTimeout()
 }
+
+// jobTimeout is the longest a job of t runs: a start-up wait, then a pass.
+func (t task) jobTimeout() time.Duration { return t.startupWait() + leasePoll + t.timing.Timeout }
 
 func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 	name := job.Args.Task
@@ -90,7 +101,7 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 	owner := fmt.Sprintf("job %d", job.ID)
 	got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing, w.clock.Now())
 	if err == nil && !got && job.Args.Startup {
-		got, err = w.waitForLease(ctx, name, owner, t.timing)
+		got, err = w.waitForLease(ctx, name, owner, t)
 	}
 	if err != nil {
 		return err
@@ -117,11 +128,15 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 	return nil
 }
 
-// waitForLease keeps trying to take the lease for up to one lease length
-// (the longest the current holder may keep it), for a start-up job: the
-// holder may be a pass of a process that just died.
-func (w *taskWorker) waitForLease(ctx context.Context, name, owner string, timing jobs.PeriodicTiming) (bool, error) {
-	giveUp := time.NewTimer(timing.Lease() + leasePoll)
+// waitForLease keeps trying to take the lease, for a start-up job (the
+// holder may be a pass of a process that just died), if it expires within
+// the task's start-up wait.
+func (w *taskWorker) waitForLease(ctx context.Context, name, owner string, t task) (bool, error) {
+	until, err := jobs.TaskLeaseUntil(ctx, w.db.SQL, name)
+	if err != nil || until.Sub(w.clock.Now()) > t.startupWait() {
+		return false, err
+	}
+	giveUp := time.NewTimer(t.startupWait() + leasePoll)
 	defer giveUp.Stop()
 	tick := time.NewTicker(leasePoll)
 	defer tick.Stop()
@@ -133,7 +148,7 @@ func (w *taskWorker) waitForLease(ctx context.Context, name, owner string, timin
 			return false, nil
 		case <-tick.C:
 		}
-		got, err := jobs.AcquireTask(ctx, w.db, name, owner, timing, w.clock.Now())
+		got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing, w.clock.Now())
 		if err != nil || got {
 			return got, err
 		}
@@ -181,14 +196,14 @@ func startupJobs(tasks map[string]task) []river.InsertManyParams {
 }
 
 // rescueAfter is when River takes a running job for dead: after the longest
-// any job may run (a task's lease plus its timeout, or River's default job
-// timeout for other jobs), with a minute to spare. A task's own lease, not
+// any job may run (a task's start-up wait plus its timeout, or River's
+// default job timeout for other jobs), with a minute to spare. A task's own lease, not
 // the rescuer, is what lets its next pass run after a crash; the rescuer
 // only tidies dead jobs away and retries dead dispatches.
 func rescueAfter(tasks map[string]task) time.Duration {
 	longest := river.JobTimeoutDefault
 	for _, t := range tasks {
-		longest = max(longest, t.timing.Lease()+t.timing.Timeout)
+		longest = max(longest, t.jobTimeout())
 	}
 	return longest + time.Minute
 }
