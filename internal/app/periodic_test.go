@@ -314,3 +314,42 @@ func TestReadinessNamesStalledTasks(t *testing.T) {
 		})
 	}
 }
+
+// TestDeadRunningJobDoesNotBlockTheNextInterval: the job the leader inserts
+// for a task's next interval is not refused as a duplicate of a job left
+// running by a dead process, while a second job for one interval still is.
+func TestDeadRunningJobDoesNotBlockTheNextInterval(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := jobs.Migrate(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		q, err := jobs.New(jobs.Options{DB: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		every := 2 * time.Second
+		first := time.Now().Add(-time.Hour).Truncate(every)
+		insert := func(at time.Time) (int64, bool) {
+			t.Helper()
+			opts := periodicInsertOpts(every)
+			opts.ScheduledAt = at // as River's periodic enqueuer sets it
+			res, err := q.Client().Insert(ctx, TaskArgs{Task: jobs.TaskCampaignScheduler}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Job.ID, res.UniqueSkippedAsDuplicate
+		}
+		id, _ := insert(first)
+		if _, err := d.SQL.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1 WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := insert(first.Add(every)); dup {
+			t.Fatal("the next interval's job was refused as a duplicate of a running one")
+		}
+		if _, dup := insert(first.Add(every + time.Second/2)); !dup {
+			t.Fatal("a second job for one interval was inserted")
+		}
+	})
+}

@@ -174,14 +174,21 @@ func periodicJobs(tasks map[string]task) []*river.PeriodicJob {
 		name := name
 		every := tasks[name].timing.Every
 		out = append(out, river.NewPeriodicJob(river.PeriodicInterval(every),
-			func() (river.JobArgs, *river.InsertOpts) {
-				return TaskArgs{Task: name}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true,
-					ByPeriod: max(every, time.Second), // River's least period
-					ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
-						rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
-			}, &river.PeriodicJobOpts{RunOnStart: true}))
+			func() (river.JobArgs, *river.InsertOpts) { return TaskArgs{Task: name}, periodicInsertOpts(every) },
+			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	return out
+}
+
+// periodicInsertOpts: one attempt (the next interval's pass is the retry),
+// unique per task among waiting and running jobs of one interval bucket.
+// River requires `running` among the states; the bucket is what keeps a
+// dead running job from blocking later intervals.
+func periodicInsertOpts(every time.Duration) *river.InsertOpts {
+	return &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true,
+		ByPeriod: max(every, time.Second), // River's least period
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
 }
 
 // startupJobs are one pass of every task, inserted by every working process
