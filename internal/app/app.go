@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -246,59 +244,55 @@ func (a *App) setupServices() error {
 	return nil
 }
 
-// tasks are the periodic jobs of a worker process. Each pass is bounded
-// by a timeout shorter than its interval (jobs.TimingFor), except the
-// health sweep, described there.
+// tasks are the periodic jobs of a worker process. Unless it says
+// otherwise, a pass may take three quarters of its interval (jobs.TimingFor).
 func (a *App) tasks() map[string]task {
-	hcfg := a.Health.Config()
 	return map[string]task{
-		// The sweep runs often (a tenth of the check interval) but each one
-		// works through whatever accounts are due, which on a large fleet
-		// takes longer than that period; so a sweep is bounded by three
-		// quarters of the check interval instead. A sweep cut short hands
-		// its claimed accounts back due.
-		"health_sweep": {timing: jobs.PeriodicTiming{Every: health.SweepPeriod(hcfg), Timeout: hcfg.Interval * 3 / 4},
-			run: func(ctx context.Context) error {
-				sum, err := a.Health.RunDue(ctx)
-				for outcome, n := range sum.Outcomes {
-					a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
-				}
-				return err
-			}},
-		"webhook_inbox": every(30*time.Second, func(ctx context.Context) error {
+		// A sweep runs every tenth of the check interval but works through
+		// whatever accounts are due, which on a large fleet takes longer
+		// than that; so it is bounded by the check interval instead (a
+		// sweep cut short hands the accounts it did not check back due).
+		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), timeout: a.Health.Config().Interval * 3 / 4, run: func(ctx context.Context) error {
+			sum, err := a.Health.RunDue(ctx)
+			for outcome, n := range sum.Outcomes {
+				a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
+			}
+			return err
+		}},
+		"webhook_inbox": {every: 30 * time.Second, run: func(ctx context.Context) error {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err
-		}),
-		"connecting_watch": every(time.Minute, a.Connect.WatchConnecting),
-		"outbound_deliver": every(15*time.Second, func(ctx context.Context) error {
+		}},
+		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
+		"outbound_deliver": {every: 15 * time.Second, run: func(ctx context.Context) error {
 			_, err := a.Outbound.DeliverDue(ctx)
 			return err
-		}),
-		jobs.TaskCampaignScheduler: every(a.Config.SchedulerInterval, func(ctx context.Context) error {
+		}},
+		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
 			sum, err := a.Sender.RunPass(ctx)
 			a.Metrics.Claims.Add(float64(sum.Claimed))
 			for gate, n := range sum.Deferrals {
 				a.Metrics.Deferrals.WithLabelValues(gate).Add(float64(n))
 			}
 			return err
-		}),
-		"send_reconcile": every(5*time.Minute, func(ctx context.Context) error {
+		}},
+		"send_reconcile": {every: 5 * time.Minute, run: func(ctx context.Context) error {
 			if _, err := a.Sender.DispatchPending(ctx); err != nil {
 				return err
 			}
 			_, err := a.Sender.ReconcileUnknown(ctx)
 			return err
-		}),
-		"relations_poll": every(30*time.Minute, func(ctx context.Context) error {
+		}},
+		"relations_poll": {every: 30 * time.Minute, run: func(ctx context.Context) error {
 			_, err := a.Sender.PollRelations(ctx)
 			return err
-		}),
-		"campaign_sweep": every(15*time.Minute, func(ctx context.Context) error {
+		}},
+		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
 			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
 				_, err := a.Campaigns.Reconcile(ctx, tx)
 				return err
 			})
-		}),
+		}},
 	}
 }
 
@@ -391,12 +385,8 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		checks["queue"], ready = "stopped", false
 	}
 	body := map[string]any{"checks": checks}
-	checks["periodic_tasks"] = "ok"
-	if stalled, err := a.stalledTasks(ctx); err != nil {
-		checks["periodic_tasks"], ready = "unknown", false
-	} else if len(stalled) > 0 {
-		checks["periodic_tasks"], ready = "stalled: "+strings.Join(slices.Sorted(maps.Keys(stalled)), ", "), false
-		body["stalled_tasks"] = stalled
+	if checks["periodic_tasks"] = a.periodicReadiness(ctx, body); checks["periodic_tasks"] != "ok" {
+		ready = false
 	}
 	body["ready"] = ready
 	status := http.StatusOK

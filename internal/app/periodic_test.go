@@ -275,7 +275,7 @@ func TestReadinessNamesStalledTasks(t *testing.T) {
 			passAt := c.Advance(time.Minute)
 			for name, tk := range a.periodic {
 				owner := "test " + name
-				if ok, err := jobs.AcquireTask(ctx, a.DB, name, owner, tk.timing, passAt); err != nil || !ok {
+				if ok, err := jobs.AcquireTask(ctx, a.DB, name, owner, tk.timing(), passAt); err != nil || !ok {
 					t.Fatalf("lease %s: %v %v", name, ok, err)
 				}
 				if err := jobs.FinishTask(ctx, a.DB, name, owner, passAt, nil); err != nil {
@@ -289,7 +289,7 @@ func TestReadinessNamesStalledTasks(t *testing.T) {
 					if name == jobs.TaskCampaignScheduler {
 						continue
 					}
-					if ok, err := jobs.AcquireTask(ctx, a.DB, name, "later "+name, tk.timing, now); err != nil || !ok {
+					if ok, err := jobs.AcquireTask(ctx, a.DB, name, "later "+name, tk.timing(), now); err != nil || !ok {
 						t.Fatalf("lease %s: %v %v", name, ok, err)
 					}
 					if err := jobs.FinishTask(ctx, a.DB, name, "later "+name, now, nil); err != nil {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -40,15 +43,20 @@ type DispatchArgs struct {
 // Kind is the River job kind.
 func (DispatchArgs) Kind() string { return "send_dispatch" }
 
-// task is one periodic task: how it is timed and what a pass does.
+// task is one periodic task: how often it runs, how long a pass may take
+// (zero: the usual jobs.TimingFor its interval) and what a pass does.
 type task struct {
-	timing jobs.PeriodicTiming
-	run    func(ctx context.Context) error
+	every   time.Duration
+	timeout time.Duration
+	run     func(ctx context.Context) error
 }
 
-// every is the usual task timing (jobs.TimingFor).
-func every(d time.Duration, run func(ctx context.Context) error) task {
-	return task{timing: jobs.TimingFor(d), run: run}
+// timing is how the task's passes are timed.
+func (t task) timing() jobs.PeriodicTiming {
+	if t.timeout <= 0 {
+		return jobs.TimingFor(t.every)
+	}
+	return jobs.PeriodicTiming{Every: t.every, Timeout: t.timeout}
 }
 
 // leasePoll is how often a start-up job looks whether a dead pass's lease
@@ -61,7 +69,7 @@ const leasePoll = 250 * time.Millisecond
 const maxStartupWait = time.Minute
 
 // startupWait is how long a start-up pass of t may wait for its lease.
-func (t task) startupWait() time.Duration { return min(t.timing.Lease(), maxStartupWait) }
+func (t task) startupWait() time.Duration { return min(t.timing().Lease(), maxStartupWait) }
 
 // taskWorker runs periodic passes. A pass first takes its task's lease in
 // the database (jobs.AcquireTask): a pass whose lease another live pass
@@ -90,7 +98,7 @@ func (w *taskWorker) Timeout(job *river.Job[TaskArgs]) time.Duration {
 }
 
 // jobTimeout is the longest a job of t runs: a start-up wait, then a pass.
-func (t task) jobTimeout() time.Duration { return t.startupWait() + leasePoll + t.timing.Timeout }
+func (t task) jobTimeout() time.Duration { return t.startupWait() + leasePoll + t.timing().Timeout }
 
 func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 	name := job.Args.Task
@@ -99,7 +107,7 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 		return fmt.Errorf("unknown task %q", name)
 	}
 	owner := fmt.Sprintf("job %d", job.ID)
-	got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing, w.clock.Now())
+	got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing(), w.clock.Now())
 	if err == nil && !got && job.Args.Startup {
 		got, err = w.waitForLease(ctx, name, owner, t)
 	}
@@ -110,7 +118,7 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 		w.log.Debug("periodic task already running elsewhere; pass skipped", "task", name)
 		return nil
 	}
-	pctx, cancel := context.WithTimeout(ctx, t.timing.Timeout)
+	pctx, cancel := context.WithTimeout(ctx, t.timing().Timeout)
 	defer cancel()
 	if w.hook != nil {
 		w.hook(pctx, name)
@@ -120,7 +128,7 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer fcancel()
 	if err := jobs.FinishTask(fctx, w.db, name, owner, w.clock.Now(), runErr); err != nil {
-		return errors.Join(runErr, err)
+		return fmt.Errorf("task %s: %w", name, errors.Join(runErr, err))
 	}
 	if runErr != nil {
 		return fmt.Errorf("task %s: %w", name, runErr)
@@ -148,7 +156,7 @@ func (w *taskWorker) waitForLease(ctx context.Context, name, owner string, t tas
 			return false, nil
 		case <-tick.C:
 		}
-		got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing, w.clock.Now())
+		got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing(), w.clock.Now())
 		if err != nil || got {
 			return got, err
 		}
@@ -172,7 +180,7 @@ func periodicJobs(tasks map[string]task) []*river.PeriodicJob {
 	var out []*river.PeriodicJob
 	for _, name := range taskNames(tasks) {
 		name := name
-		every := tasks[name].timing.Every
+		every := tasks[name].every
 		out = append(out, river.NewPeriodicJob(river.PeriodicInterval(every),
 			func() (river.JobArgs, *river.InsertOpts) { return TaskArgs{Task: name}, periodicInsertOpts(every) },
 			&river.PeriodicJobOpts{RunOnStart: true}))
@@ -204,9 +212,9 @@ func startupJobs(tasks map[string]task) []river.InsertManyParams {
 
 // rescueAfter is when River takes a running job for dead: after the longest
 // any job may run (a task's start-up wait plus its timeout, or River's
-// default job timeout for other jobs), with a minute to spare. A task's own lease, not
-// the rescuer, is what lets its next pass run after a crash; the rescuer
-// only tidies dead jobs away and retries dead dispatches.
+// default job timeout for other jobs), with a minute to spare. A task's own
+// lease, not the rescuer, is what lets its next pass run after a crash; the
+// rescuer only tidies dead jobs away and retries dead dispatches.
 func rescueAfter(tasks map[string]task) time.Duration {
 	longest := river.JobTimeoutDefault
 	for _, t := range tasks {
@@ -272,7 +280,7 @@ func (a *App) stalledTasks(ctx context.Context) (map[string]string, error) {
 		if r, ok := runs[name]; ok {
 			run = &r
 		}
-		s := jobs.Stalled(run, a.periodic[name].timing, a.started, now)
+		s := jobs.Stalled(run, a.periodic[name].timing(), a.started, now)
 		switch {
 		case !s.Stale:
 		case s.LastCompleted.IsZero():
@@ -282,4 +290,18 @@ func (a *App) stalledTasks(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// periodicReadiness is readiness's periodic_tasks check: "ok", or
+// "stalled: " and the stalled tasks, described under stalled_tasks in body.
+func (a *App) periodicReadiness(ctx context.Context, body map[string]any) string {
+	stalled, err := a.stalledTasks(ctx)
+	switch {
+	case err != nil:
+		return "unknown"
+	case len(stalled) == 0:
+		return "ok"
+	}
+	body["stalled_tasks"] = stalled
+	return "stalled: " + strings.Join(slices.Sorted(maps.Keys(stalled)), ", ")
 }
