@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,15 +30,18 @@ const (
 	envPeriodicChild = "KEEL_PERIODIC_TEST_CHILD"
 	envPeriodicBlock = "KEEL_PERIODIC_TEST_BLOCK"
 	blockedMarker    = "periodic-test: pass hangs: "
-	// testSchedulerInterval is short so the test is quick; the property
-	// tested is relative to it.
-	testSchedulerInterval = 2 * time.Second
+	// testSchedulerInterval is short so the tests are quick; the property
+	// tested is relative to it. A pass after a hung one may wait for the
+	// next interval plus the queue's one-second poll, so an interval of
+	// a few seconds keeps "within two intervals" clear of scheduling noise.
+	testSchedulerInterval = 3 * time.Second
 )
 
 // TestPeriodicHelperProcess is one `keel worker` process of
 // TestKilledSchedulerPassRunsAgain; it does nothing when run directly. With
 // envPeriodicBlock set, that task's first pass hangs, ignoring its context
-// as a pass stuck in a dead call would, after saying so on standard output.
+// as a pass stuck in a dead call would, after saying so on standard output;
+// later passes run normally.
 func TestPeriodicHelperProcess(t *testing.T) {
 	if os.Getenv(envPeriodicChild) != "1" {
 		t.Skip("helper process for TestKilledSchedulerPassRunsAgain")
@@ -51,8 +55,14 @@ func TestPeriodicHelperProcess(t *testing.T) {
 	opts := Options{WorkerOnly: true}
 	if block := os.Getenv(envPeriodicBlock); block != "" {
 		hang := make(chan struct{})
+		var once sync.Once
 		opts.taskHook = func(_ context.Context, task string) {
-			if task == block {
+			if task != block {
+				return
+			}
+			first := false
+			once.Do(func() { first = true })
+			if first {
 				fmt.Fprintln(os.Stdout, blockedMarker+task)
 				<-hang
 			}
@@ -211,6 +221,56 @@ func TestKilledSchedulerPassRunsAgain(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+		})
+	}
+}
+
+// TestHungSchedulerPassDoesNotStallIt: in a live process whose scheduler
+// pass hangs (ignoring its context), the next pass runs once the hung
+// pass's lease has expired: at the first interval after that, so within
+// the lease plus one interval (plus the queue's poll), on both engines.
+func TestHungSchedulerPassDoesNotStallIt(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := "sqlite:" + filepath.Join(t.TempDir(), "keel.db")
+			if engine == db.Postgres {
+				url = dbtest.NewPostgresSchema(t, false)
+			}
+			d, err := db.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := Migrate(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			f := fake.New(fake.Options{})
+			if err := f.Start("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			const task = "campaign_scheduler"
+			p := startChild(t, "KEEL_DATABASE_URL="+url, "KEEL_WORKERS=4", "UNIPILE_DSN="+f.URL(),
+				"UNIPILE_API_KEY="+f.APIKey(), "KEEL_WEBHOOK_SECRET=periodic-test-secret",
+				"KEEL_SCHEDULER_INTERVAL="+testSchedulerInterval.String(), envPeriodicBlock+"="+task)
+			poll(t, time.Minute, func() bool { return strings.Contains(p.out.String(), blockedMarker+task) },
+				func() string { return "the process never started a scheduler pass:\n" + p.out.String() })
+			hung := time.Now()
+			bound := jobs.TimingFor(testSchedulerInterval).Lease() + testSchedulerInterval + jobs.DefaultPollInterval + time.Second/2
+			for !lastFinished(t, d, task).After(hung) {
+				if time.Since(hung) > bound {
+					t.Fatalf("no scheduler pass completed within %v of a pass hanging; jobs: %+v\n%s",
+						bound, taskJobs(t, d, task), p.out.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Logf("%s: next scheduler pass completed %v after one hung", engine, time.Since(hung).Round(time.Millisecond))
+			// The hung pass would hold up a graceful stop until its timeout.
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
 		})
 	}
 }
