@@ -56,6 +56,9 @@ type Options struct {
 	// WorkerOnly runs jobs without serving HTTP (keel worker). It needs a
 	// real provider: the sandbox lives inside keel serve.
 	WorkerOnly bool
+	// taskHook, set only by this package's tests, runs at the start of each
+	// periodic pass (a test makes one hang to kill its process mid-pass).
+	taskHook func(ctx context.Context, task string)
 }
 
 // App is one Keel process.
@@ -91,6 +94,12 @@ type App struct {
 	limiter  *limiter
 	// workerOnly: no HTTP listener (keel worker).
 	workerOnly bool
+	taskHook   func(ctx context.Context, task string)
+	// periodic are the process's periodic tasks; started is when the
+	// process opened (readiness does not call a task stalled before it
+	// has had its intervals to run).
+	periodic map[string]task
+	started  time.Time
 }
 
 // ownAddrs are the host:port addresses Keel itself is reached at: its
@@ -130,7 +139,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
-	a := &App{Config: cfg, Clock: opts.Clock, Logger: opts.Logger, out: opts.Out, mux: http.NewServeMux()}
+	a := &App{Config: cfg, Clock: opts.Clock, Logger: opts.Logger, out: opts.Out, mux: http.NewServeMux(), started: opts.Clock.Now()}
 	for _, w := range cfg.Warnings {
 		a.Logger.Warn("configuration", "warning", w)
 		fmt.Fprintln(a.out, "warning:", w)
@@ -163,6 +172,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.Accounts.OnFlip("outbound", a.Outbound.OnAccountFlip)
 
 	a.workerOnly = opts.WorkerOnly
+	a.taskHook = opts.taskHook
 	if a.workerOnly && cfg.Sandbox() {
 		d.Close()
 		return nil, &config.Error{Var: "UNIPILE_DSN", Msg: "keel worker needs a Unipile provider (UNIPILE_DSN, UNIPILE_API_KEY); the sandbox provider lives inside keel serve"}
@@ -248,10 +258,15 @@ func (a *App) setupServices() error {
 	return nil
 }
 
-// tasks are the periodic jobs of a worker process.
+// tasks are the periodic jobs of a worker process. Unless it says
+// otherwise, a pass may take three quarters of its interval (jobs.TimingFor).
 func (a *App) tasks() map[string]task {
 	return map[string]task{
-		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), run: func(ctx context.Context) error {
+		// A sweep runs every tenth of the check interval but works through
+		// whatever accounts are due, which on a large fleet takes longer
+		// than that; so it is bounded by the check interval instead (a
+		// sweep cut short hands the accounts it did not check back due).
+		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), timeout: a.Health.Config().Interval * 3 / 4, run: func(ctx context.Context) error {
 			sum, err := a.Health.RunDue(ctx)
 			for outcome, n := range sum.Outcomes {
 				a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
@@ -332,10 +347,11 @@ func (a *App) setupProvider() error {
 func (a *App) setupQueue() error {
 	workers := river.NewWorkers()
 	tasks := a.tasks()
-	river.AddWorker(workers, &taskWorker{tasks: tasks})
+	a.periodic = tasks
+	river.AddWorker(workers, &taskWorker{tasks: tasks, db: a.DB, clock: a.Clock, log: a.Logger, hook: a.taskHook})
 	river.AddWorker(workers, &dispatchWorker{dispatch: a.Sender.Dispatch})
-	periodic := periodicJobs(tasks)
-	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodic,
+	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodicJobs(tasks),
+		StartupJobs: startupJobs(tasks), RescueStuckJobsAfter: rescueAfter(tasks),
 		MaxWorkers: a.Config.Workers, Logger: a.Logger})
 	if err != nil {
 		return err
@@ -367,7 +383,7 @@ func (a *App) routes() {
 }
 
 // readyz answers 200 only when the database is reachable, its migrations are
-// current and the job queue runs.
+// current, the job queue runs and no periodic task has stalled.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
@@ -382,11 +398,16 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if !a.Queue.Running() {
 		checks["queue"], ready = "stopped", false
 	}
+	body := map[string]any{"checks": checks}
+	if checks["periodic_tasks"] = a.periodicReadiness(ctx, body); checks["periodic_tasks"] != "ok" {
+		ready = false
+	}
+	body["ready"] = ready
 	status := http.StatusOK
 	if !ready {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
+	writeJSON(w, status, body)
 }
 
 // Run serves HTTP and runs workers until ctx ends, then stops gracefully.

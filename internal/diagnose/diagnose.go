@@ -14,6 +14,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/jobs"
 	"github.com/keel-outreach/keel/internal/send"
 )
 
@@ -151,6 +152,11 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	} else if n > 0 {
 		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%d prospects ended because a condition timed out (as authored: its else-branch is end).", n)
 	}
+	if c.Status == campaign.StatusRunning {
+		if err := schedulerStalled(ctx, deps.DB, now, &r); err != nil {
+			return r, err
+		}
+	}
 	sortFindings(r.Findings)
 	r.Sending = c.Status == campaign.StatusRunning && free > 0 && live > 0 && !waiting && !blockedEverywhere(r.Findings)
 	if r.Sending {
@@ -160,6 +166,38 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		r.Findings = []Finding{}
 	}
 	return r, nil
+}
+
+// schedulerStalled adds a blocking finding when the campaign scheduler has
+// gone too long without a completed pass (jobs.Stalled): nothing is sent
+// until it runs again, whatever the campaign's own state. A scheduler that
+// never started anywhere says nothing (a fresh installation).
+func schedulerStalled(ctx context.Context, d *db.DB, now time.Time, r *Report) error {
+	run, err := jobs.TaskRunOf(ctx, d.SQL, jobs.TaskCampaignScheduler)
+	if err != nil || run == nil {
+		return err
+	}
+	s := jobs.Stalled(run, jobs.TimingFor(run.Every), time.Time{}, now)
+	if !s.Stale {
+		return nil
+	}
+	if s.LastCompleted.IsZero() {
+		r.add("scheduler_stalled", Blocking, time.Time{}, "The campaign scheduler has not completed a pass since it was first started at %s; sending is stalled until it does.",
+			clockTime(s.Since, now))
+	} else {
+		r.add("scheduler_stalled", Blocking, time.Time{}, "The campaign scheduler has not run since %s; sending is stalled until it does.",
+			clockTime(s.LastCompleted, now))
+	}
+	return nil
+}
+
+// clockTime shows t as a time of day (UTC), with its date unless it is now's.
+func clockTime(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if t.Format(time.DateOnly) == now.Format(time.DateOnly) {
+		return t.Format("15:04 UTC")
+	}
+	return t.Format("2006-01-02 15:04 UTC")
 }
 
 func blockedEverywhere(fs []Finding) bool {

@@ -52,6 +52,15 @@ type Options struct {
 	Workers *river.Workers
 	// PeriodicJobs are scheduled by the elected leader process.
 	PeriodicJobs []*river.PeriodicJob
+	// StartupJobs are inserted each time a working queue starts, whether or
+	// not this process leads: after a crash, leadership stays with the dead
+	// process for River's leader TTL, and periodic work should not wait
+	// for it.
+	StartupJobs []river.InsertManyParams
+	// RescueStuckJobsAfter is how long a job may stay running before River
+	// takes it for dead (retried, or discarded at its last attempt); it must
+	// exceed every worker's timeout. Zero keeps River's default (an hour).
+	RescueStuckJobsAfter time.Duration
 	// MaxWorkers is the number of concurrent jobs in this process; 0 makes
 	// an insert-only queue (KEEL_WORKERS=0).
 	MaxWorkers int
@@ -64,6 +73,7 @@ type Options struct {
 type Queue struct {
 	client  *river.Client[*sql.Tx]
 	working bool
+	startup []river.InsertManyParams
 	running atomic.Bool
 }
 
@@ -75,7 +85,8 @@ func New(opts Options) (*Queue, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
-	cfg := &river.Config{Logger: opts.Logger, PollOnly: true, FetchPollInterval: opts.PollInterval}
+	cfg := &river.Config{Logger: opts.Logger, PollOnly: true, FetchPollInterval: opts.PollInterval,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter}
 	working := opts.Workers != nil && opts.MaxWorkers > 0
 	if working {
 		cfg.Workers = opts.Workers
@@ -86,7 +97,11 @@ func New(opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating job queue client: %w", err)
 	}
-	return &Queue{client: client, working: working}, nil
+	q := &Queue{client: client, working: working}
+	if working {
+		q.startup = opts.StartupJobs
+	}
+	return q, nil
 }
 
 // Client exposes River for enqueueing.
@@ -100,6 +115,11 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("starting job queue: %w", err)
+	}
+	if len(q.startup) > 0 {
+		if _, err := q.client.InsertMany(ctx, q.startup); err != nil {
+			return fmt.Errorf("inserting start-up jobs: %w", err)
+		}
 	}
 	q.running.Store(true)
 	return nil
