@@ -13,6 +13,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Account is one LinkedIn account as stored.
@@ -206,6 +207,10 @@ func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Accou
 // Get reads one account. workspaceID may be empty for installation-wide
 // callers (workers, the CLI); API callers always pass theirs.
 func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, accountID string) (Account, error) {
+	if !text.Valid(accountID) {
+		// No id holds control characters; PostgreSQL would error on a NUL.
+		return Account{}, ErrNotFound
+	}
 	query, args := s.byID, []any{accountID}
 	if workspaceID != "" {
 		query, args = s.byIDInWorkspace, append(args, workspaceID)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Caps are an account's configured per-action limits.
@@ -171,14 +173,18 @@ func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID str
 	}
 	var problems []*CapError
 	if p.Tier != nil {
-		if !p.Tier.Valid() {
+		if msg := text.Problem(string(*p.Tier), false); msg != "" {
+			problems = append(problems, &CapError{Field: "tier", Msg: msg})
+		} else if !p.Tier.Valid() {
 			problems = append(problems, &CapError{Field: "tier", Msg: fmt.Sprintf("%q is not one of free, premium, sales_navigator, recruiter", *p.Tier)})
 		} else {
 			a.Tier = *p.Tier
 		}
 	}
 	if p.Timezone != nil {
-		if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" || strings.EqualFold(*p.Timezone, "local") {
+		if msg := text.Problem(*p.Timezone, false); msg != "" {
+			problems = append(problems, &CapError{Field: "timezone", Msg: msg})
+		} else if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" || strings.EqualFold(*p.Timezone, "local") {
 			problems = append(problems, &CapError{Field: "timezone", Msg: fmt.Sprintf("%q is not an IANA timezone such as Europe/Paris", *p.Timezone)})
 		} else {
 			a.Timezone = *p.Timezone
