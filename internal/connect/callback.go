@@ -151,8 +151,11 @@ func parseNotification(body []byte) (unipile.HostedAuthNotification, error) {
 		}
 		n = unipile.HostedAuthNotification{Status: form.Get("status"), AccountID: unipile.FlexString(form.Get("account_id")), Name: form.Get("name")}
 	}
-	if !unipile.ValidID(strings.TrimSpace(string(n.AccountID))) {
-		return n, errors.New("account_id is not a plausible Unipile id")
+	// Checked here, before the link is locked or the provider asked: a
+	// refused body leaves the link unspent, so Unipile's real callback can
+	// still complete it.
+	if !unipile.ValidAccountID(strings.TrimSpace(string(n.AccountID))) {
+		return n, errors.New("account_id is not a Unipile account id (letters, digits, '_' and '-')")
 	}
 	return n, nil
 }
