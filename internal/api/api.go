@@ -310,6 +310,7 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principa
 	if !decodeBody(w, r, &patch) {
 		return
 	}
+	patch.Actor = "token:" + p.TokenID
 	a, err := s.opts.Accounts.UpdateSettings(r.Context(), p.WorkspaceID, r.PathValue("id"), patch)
 	var ve *account.ValidationError
 	switch {

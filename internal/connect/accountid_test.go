@@ -45,3 +45,34 @@ func TestCallbackRefusesMalformedAccountIDs(t *testing.T) {
 		}
 	})
 }
+
+// Connecting an account stores the premium features Unipile reports for
+// it, which bound the tier an operator may set.
+func TestConnectRecordsProviderFeatures(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		credits := 5
+		for _, c := range []struct {
+			spec fake.AccountSpec
+			want string
+		}{{fake.AccountSpec{}, ""}, {fake.AccountSpec{InMailCredits: &credits}, "premium"}} {
+			pid := e.fake.AddAccount(c.spec)
+			wizard, err := e.svc.CreateLink(e.ctx, e.ws.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := e.link(t, wizard)
+			body := fmt.Sprintf(`{"status":"CREATION_SUCCESS","account_id":%q,"name":"x"}`, pid)
+			if code := e.postCallback(t, l.NotifyURL, body); code != http.StatusOK {
+				t.Fatalf("callback answered %d", code)
+			}
+			a, err := e.accounts.GetByProviderID(e.ctx, e.db.SQL, pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.ProviderFeatures == nil || strings.Join(a.ProviderFeatures, ",") != c.want || a.ProviderFeaturesAt == nil {
+				t.Fatalf("features %v at %v, want %q", a.ProviderFeatures, a.ProviderFeaturesAt, c.want)
+			}
+		}
+	})
+}

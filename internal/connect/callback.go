@@ -192,6 +192,11 @@ func (s *Service) completeCreate(ctx context.Context, l link, providerID, status
 		case a.WorkspaceID != l.workspaceID:
 			return fmt.Errorf("%w: Unipile account %s already belongs to another workspace", errConflict, providerID)
 		}
+		if features, ok := remote.PremiumFeatures(); ok {
+			if err := account.RecordProviderFeatures(ctx, tx, a.ID, features, s.clock.Now()); err != nil {
+				return err
+			}
+		}
 		if sourceStatus == unipile.StatusOK {
 			_, err := s.accounts.FlipTx(ctx, tx, account.FlipRequest{
 				AccountID: a.ID, To: account.StatusConnected, Source: account.SourceHostedAuth, Actor: "unipile",
