@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
 )
 
@@ -217,5 +218,37 @@ func TestCSPHasNoWildcards(t *testing.T) {
 			t.Errorf("connect: %d", resp.StatusCode)
 		}
 		check("connect redirect", resp.Header)
+	})
+}
+
+func TestAccountPageShowsTheTierCheck(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, k *keel) {
+		ctx := context.Background()
+		c := newClient(t)
+		tok := signIn(t, k, c)
+		acc := demoAccounts(t, k)[0]
+		if err := account.RecordProviderFeatures(ctx, k.App.DB.SQL, acc.ID, []string{}, k.App.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		target := account.TierRecruiter
+		if acc.Tier == target {
+			target = account.TierSalesNavigator
+		}
+		resp, body := post(t, c, k.Base+"/accounts/"+acc.ID, mergeSettings(acc, url.Values{"csrf_token": {tok}, "tier": {string(target)}}))
+		if resp.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(body, `<p class="field-error" id="tier-err">the provider reports this account as free`) ||
+			!strings.Contains(body, "Unipile reports a free account.") {
+			t.Fatalf("tier above the report: %d\n%s", resp.StatusCode, body)
+		}
+		resp, _ = post(t, c, k.Base+"/accounts/"+acc.ID, mergeSettings(acc, url.Values{"csrf_token": {tok}, "tier": {"free"},
+			"cap_inmail_daily": {"0"}, "cap_invite_daily": {"20"}, "cap_invite_weekly": {"100"}}))
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("down to free: %d", resp.StatusCode)
+		}
+		got, err := k.App.Accounts.Get(ctx, k.App.DB.SQL, "", acc.ID)
+		if acc.Tier != account.TierFree && (err != nil || got.TierChangedBy != "user:"+testEmail) {
+			t.Fatalf("tier change not attributed: %v %+v", err, got)
+		}
 	})
 }
