@@ -13,6 +13,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Account is one LinkedIn account as stored.
@@ -35,6 +36,16 @@ type Account struct {
 	RampStartedAt time.Time `json:"ramp_started_at"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// ProviderFeatures are the premium features Unipile last reported for
+	// the account ("premium", "sales_navigator", "recruiter"; empty: a
+	// free account); nil when it never reported them. They bound the tier.
+	// ProviderFeaturesAt is when a report first said what they are now.
+	ProviderFeatures   []string   `json:"provider_premium_features"`
+	ProviderFeaturesAt *time.Time `json:"provider_premium_features_at"`
+	// TierChangedBy and TierChangedAt say who last changed the tier and
+	// when (empty / nil: never changed since the account was created).
+	TierChangedBy string     `json:"tier_changed_by"`
+	TierChangedAt *time.Time `json:"tier_changed_at"`
 
 	windowDays             string
 	windowStart, windowEnd int
@@ -87,7 +98,8 @@ func (s *Service) Clock() clock.Clock { return s.clock }
 const selectColumns = `id, workspace_id, provider_account_id, name, status, last_error,
 	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at,
 	window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily,
-	cap_inmail_daily, cap_view_profile_daily, ramp_started_at`
+	cap_inmail_daily, cap_view_profile_daily, ramp_started_at, provider_features, provider_features_at,
+	tier_changed_by, tier_changed_at`
 
 // Columns is the column list ScanWith reads, each qualified with alias, for
 // queries that read an account in the same row as other tables (the
@@ -117,6 +129,10 @@ type accountScan struct {
 	discAt    sql.NullTime
 	discBy    sql.NullString
 	rampAt    sql.NullTime
+	features  sql.NullString
+	featAt    sql.NullTime
+	tierBy    sql.NullString
+	tierAt    sql.NullTime
 }
 
 func (st *accountScan) dest() []any {
@@ -124,7 +140,7 @@ func (st *accountScan) dest() []any {
 	return []any{&a.ID, &a.WorkspaceID, &a.ProviderAccountID, &a.Name, &a.Status, &st.lastError,
 		&st.discAt, &st.discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt,
 		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
-		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt}
+		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt, &st.features, &st.featAt, &st.tierBy, &st.tierAt}
 }
 
 func (st *accountScan) account() Account {
@@ -142,6 +158,18 @@ func (st *accountScan) account() Account {
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
 	a.UpdatedAt = a.UpdatedAt.UTC()
+	if st.features.Valid {
+		a.ProviderFeatures = parseFeatures(st.features.String)
+	}
+	if st.featAt.Valid {
+		t := st.featAt.Time.UTC()
+		a.ProviderFeaturesAt = &t
+	}
+	a.TierChangedBy = st.tierBy.String
+	if st.tierAt.Valid {
+		t := st.tierAt.Time.UTC()
+		a.TierChangedAt = &t
+	}
 	return a
 }
 
@@ -206,6 +234,10 @@ func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Accou
 // Get reads one account. workspaceID may be empty for installation-wide
 // callers (workers, the CLI); API callers always pass theirs.
 func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, accountID string) (Account, error) {
+	if !text.Valid(accountID) {
+		// No id holds control characters; PostgreSQL would error on a NUL.
+		return Account{}, ErrNotFound
+	}
 	query, args := s.byID, []any{accountID}
 	if workspaceID != "" {
 		query, args = s.byIDInWorkspace, append(args, workspaceID)

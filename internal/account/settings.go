@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Caps are an account's configured per-action limits.
@@ -137,6 +140,9 @@ type SettingsPatch struct {
 	Timezone *string     `json:"timezone"`
 	Window   *WindowSpec `json:"window"`
 	Caps     *CapsPatch  `json:"caps"`
+	// Actor says who makes the change ("token:…", "user:…"); a tier
+	// change is recorded with it.
+	Actor string `json:"-"`
 }
 
 // CapsPatch sets some caps.
@@ -171,14 +177,24 @@ func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID str
 	}
 	var problems []*CapError
 	if p.Tier != nil {
-		if !p.Tier.Valid() {
+		if msg := text.Problem(string(*p.Tier), false); msg != "" {
+			problems = append(problems, &CapError{Field: "tier", Msg: msg})
+		} else if !p.Tier.Valid() {
 			problems = append(problems, &CapError{Field: "tier", Msg: fmt.Sprintf("%q is not one of free, premium, sales_navigator, recruiter", *p.Tier)})
+		} else if *p.Tier != a.Tier && a.ProviderFeatures != nil && !TierSupported(*p.Tier, a.ProviderFeatures) {
+			// Where the provider reports the account's features, the tier
+			// (and with it the cap ceilings) cannot claim more. Where it
+			// reports nothing the change is taken on trust and recorded.
+			problems = append(problems, &CapError{Field: "tier", Msg: fmt.Sprintf(
+				"the provider reports this account as %s, so it cannot be %s", describeFeatures(a.ProviderFeatures), *p.Tier)})
 		} else {
 			a.Tier = *p.Tier
 		}
 	}
 	if p.Timezone != nil {
-		if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" || strings.EqualFold(*p.Timezone, "local") {
+		if msg := text.Problem(*p.Timezone, false); msg != "" {
+			problems = append(problems, &CapError{Field: "timezone", Msg: msg})
+		} else if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" || strings.EqualFold(*p.Timezone, "local") {
 			problems = append(problems, &CapError{Field: "timezone", Msg: fmt.Sprintf("%q is not an IANA timezone such as Europe/Paris", *p.Timezone)})
 		} else {
 			a.Timezone = *p.Timezone
@@ -214,11 +230,26 @@ func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID str
 	if len(problems) > 0 {
 		return Account{}, &ValidationError{Fields: problems}
 	}
-	if _, err := s.db.SQL.ExecContext(ctx, `UPDATE linkedin_accounts SET tier = $2, timezone = $3,
+	actor := p.Actor
+	if actor == "" {
+		actor = "unknown"
+	}
+	// tier_changed_by/at move only with the tier; a trigger records the
+	// change in account_tier_changes and refuses a tier the provider's
+	// reported features rule out (a concurrent health check may have
+	// stored them since the read above).
+	_, err = s.db.SQL.ExecContext(ctx, `UPDATE linkedin_accounts SET tier = $2, timezone = $3,
 		window_days = $4, window_start = $5, window_end = $6, cap_invite_daily = $7, cap_invite_weekly = $8,
-		cap_message_daily = $9, cap_inmail_daily = $10, cap_view_profile_daily = $11, updated_at = $12
+		cap_message_daily = $9, cap_inmail_daily = $10, cap_view_profile_daily = $11, updated_at = $12,
+		tier_changed_by = CASE WHEN tier <> $2 THEN $13 ELSE tier_changed_by END,
+		tier_changed_at = CASE WHEN tier <> $2 THEN $12 ELSE tier_changed_at END
 		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, days, start, end, a.Caps.InviteDaily, a.Caps.InviteWeekly,
-		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now()); err != nil {
+		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now(), actor)
+	if db.ViolatesConstraint(err, "linkedin_accounts_tier_reported_chk") {
+		return Account{}, &ValidationError{Fields: []*CapError{{Field: "tier",
+			Msg: "the provider reports this account without the features of the " + string(a.Tier) + " tier"}}}
+	}
+	if err != nil {
 		return Account{}, fmt.Errorf("updating settings of account %s: %w", a.ID, err)
 	}
 	return s.Get(ctx, s.db.SQL, workspaceID, accountID)

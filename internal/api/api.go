@@ -5,10 +5,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -21,6 +23,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/outbound"
+	"github.com/keel-outreach/keel/internal/text"
 	"github.com/keel-outreach/keel/internal/token"
 )
 
@@ -97,11 +100,32 @@ func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 	s.routes = append(s.routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, ok := s.authenticate(w, r)
-		if !ok {
+		if !ok || !checkURLText(w, r) {
 			return
 		}
 		h(w, r, p)
 	})
+}
+
+// checkURLText refuses a path or query holding invalid UTF-8 or control
+// characters (a NUL in an id would otherwise reach PostgreSQL, which
+// refuses it with an error, not a miss). A path cannot name any object
+// then, so it is 404; a query parameter is 400 naming the parameter. On
+// refusal it has answered.
+func checkURLText(w http.ResponseWriter, r *http.Request) bool {
+	if !text.Valid(r.URL.Path) {
+		Problem(w, http.StatusNotFound, "not found", "no such object")
+		return false
+	}
+	for k, vs := range r.URL.Query() {
+		for _, v := range append([]string{k}, vs...) {
+			if msg := text.Problem(v, false); msg != "" {
+				Problem(w, http.StatusBadRequest, "bad request", "query parameter "+strconv.QuoteToASCII(k)+" "+msg)
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ServeHTTP implements http.Handler.
@@ -247,15 +271,31 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 const MaxBodyBytes = 1 << 20
 
 // decodeBody reads one JSON value of at most MaxBodyBytes into v, refusing
-// unknown fields and trailing values; on failure it has answered.
+// unknown fields and trailing values; on failure it has answered. A string
+// anywhere in the body that is not valid UTF-8 or holds a control
+// character (other than tab and line breaks) is refused with a 422 naming
+// its path before anything is decoded; fields that must be one line are
+// checked again where their owner validates them.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
+	if errors.As(err, &tooLarge) {
 		Problem(w, http.StatusRequestEntityTooLarge, "too large", "the body is larger than 1 MiB")
+		return false
+	}
+	if err != nil {
+		Problem(w, http.StatusBadRequest, "bad request", "the body could not be read")
+		return false
+	}
+	var te *text.Error
+	if errors.As(text.CheckJSON(body), &te) {
+		invalid(w, "invalid text", te.Error(), []fieldError{{Field: te.Field, Message: te.Message}})
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	switch {
 	case err != nil:
 		Problem(w, http.StatusBadRequest, "bad request", "the body is not valid JSON for this route: "+err.Error())
 	case dec.More():
@@ -266,11 +306,18 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return false
 }
 
+// fieldError is one entry of a 422 problem's errors member.
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
 func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principal) {
 	var patch account.SettingsPatch
 	if !decodeBody(w, r, &patch) {
 		return
 	}
+	patch.Actor = "token:" + p.TokenID
 	a, err := s.opts.Accounts.UpdateSettings(r.Context(), p.WorkspaceID, r.PathValue("id"), patch)
 	var ve *account.ValidationError
 	switch {

@@ -200,7 +200,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if !a.workerOnly {
 		ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 			Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil,
-			SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://")})
+			SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), FormActionOrigins: a.formActionOrigins()})
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("building the web UI: %w", err)
@@ -208,6 +208,21 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		a.mux.Handle("/", ui.Handler())
 	}
 	return a, nil
+}
+
+// HostedAuthOrigin is where Unipile serves its hosted-auth wizard; the UI's
+// Connect and Reconnect forms redirect there, so the Content-Security-Policy
+// names it. A white-labelled wizard on another origin still works: the UI
+// then shows a link instead of redirecting.
+const HostedAuthOrigin = "https://account.unipile.com"
+
+// formActionOrigins are the origins besides Keel's own that UI forms may
+// lead to: none in sandbox mode (its wizard is served here).
+func (a *App) formActionOrigins() []string {
+	if a.Sandbox != nil {
+		return nil
+	}
+	return []string{HostedAuthOrigin}
 }
 
 func (a *App) setupServices() error {

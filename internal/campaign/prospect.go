@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Prospect is one person a workspace may contact.
@@ -234,6 +236,11 @@ func ValidProviderID(s string) bool { return providerIDPattern.MatchString(s) }
 // identity validates a row's identifiers into one Identity.
 func (r ProspectRow) identity() (Identity, error) {
 	var id Identity
+	for _, f := range []struct{ name, v string }{{ColLinkedInURL, r.LinkedInURL}, {ColProviderID, r.ProviderID}} {
+		if msg := text.Problem(f.v, false); msg != "" {
+			return id, errors.New(f.name + " " + msg)
+		}
+	}
 	link := strings.TrimSpace(r.LinkedInURL)
 	pid := strings.TrimSpace(r.ProviderID)
 	if link == "" && pid == "" {
@@ -503,16 +510,17 @@ func cleanRow(r ProspectRow) (ProspectRow, string) {
 	for _, f := range []struct{ name, v string }{
 		{ColFirstName, r.FirstName}, {ColLastName, r.LastName}, {ColCompany, r.Company},
 	} {
-		if !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00") {
-			return r, f.name + " is not valid text"
+		if msg := text.Problem(f.v, false); msg != "" {
+			return r, f.name + " " + msg
 		}
 		if n := utf8.RuneCountInString(f.v); n > MaxNameLen {
 			return r, fmt.Sprintf("%s is longer than %d characters", f.name, MaxNameLen)
 		}
 	}
 	for k, v := range r.Custom {
-		if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00") {
-			return r, k + " is not valid text"
+		// Custom fields may span lines (a quoted CSV cell can).
+		if msg := text.Problem(v, true); msg != "" {
+			return r, k + " " + msg
 		}
 		if n := utf8.RuneCountInString(v); n > MaxFieldLen {
 			return r, fmt.Sprintf("%s is longer than %d characters", k, MaxFieldLen)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // MaxSenders bounds how many accounts one campaign sends through.
@@ -64,6 +65,10 @@ func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, campaignID
 // read reads one campaign row (without senders), locking it when lock is
 // set (PostgreSQL; SQLite's immediate transaction already serialises).
 func (s *Service) read(ctx context.Context, q db.Querier, workspaceID, campaignID string, lock bool) (Campaign, error) {
+	if !text.Valid(campaignID) {
+		// No id holds control characters; PostgreSQL would error on a NUL.
+		return Campaign{}, ErrNotFound
+	}
 	query := `SELECT ` + campaignColumns + ` FROM campaigns WHERE id = $1`
 	args := []any{campaignID}
 	if workspaceID != "" {
@@ -214,6 +219,8 @@ func (s *Service) validate(ctx context.Context, tx *sql.Tx, c Campaign, known kn
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	switch n := utf8.RuneCountInString(c.Name); {
+	case text.CheckLine("name", c.Name) != nil:
+		add("name", "%s", text.Problem(c.Name, false))
 	case n == 0:
 		add("name", "required")
 	case n > 200:
@@ -226,13 +233,25 @@ func (s *Service) validate(ctx context.Context, tx *sql.Tx, c Campaign, known kn
 	case len(c.AccountIDs) > MaxSenders:
 		add("account_ids", "at most %d accounts", MaxSenders)
 	default:
-		inWS, err := s.accountsInWorkspace(ctx, tx, c.WorkspaceID, c.AccountIDs)
+		// An id that is not clean text names no account; it is reported
+		// as such and kept out of the query (PostgreSQL errors on a NUL).
+		var clean []string
+		for _, a := range c.AccountIDs {
+			if text.Valid(a) {
+				clean = append(clean, a)
+			}
+		}
+		inWS, err := s.accountsInWorkspace(ctx, tx, c.WorkspaceID, clean)
 		if err != nil {
 			return nil, err
 		}
 		seen := map[string]int{}
 		for i, a := range c.AccountIDs {
 			f := fmt.Sprintf("account_ids[%d]", i)
+			if msg := text.Problem(a, false); msg != "" {
+				add(f, "%s", msg)
+				continue
+			}
 			if j, dup := seen[a]; dup {
 				add(f, "account %s is listed twice (also account_ids[%d])", a, j)
 				continue
@@ -283,6 +302,9 @@ func (s *Service) validate(ctx context.Context, tx *sql.Tx, c Campaign, known kn
 
 // accountsInWorkspace returns which of ids are accounts of the workspace.
 func (s *Service) accountsInWorkspace(ctx context.Context, q db.Querier, workspaceID string, ids []string) (map[string]bool, error) {
+	if len(ids) == 0 {
+		return map[string]bool{}, nil
+	}
 	args := []any{workspaceID}
 	for _, a := range ids {
 		args = append(args, a)
@@ -441,10 +463,16 @@ func (s *Service) shareLockAccounts(ctx context.Context, tx *sql.Tx, workspaceID
 	}
 	args := []any{workspaceID}
 	for _, a := range ids {
-		args = append(args, a)
+		// Not clean text, not an account: validation reports it later.
+		if text.Valid(a) {
+			args = append(args, a)
+		}
+	}
+	if len(args) == 1 {
+		return nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM linkedin_accounts WHERE workspace_id = $1 AND id IN (`+
-		placeholders(2, len(ids))+`) ORDER BY id FOR KEY SHARE`, args...)
+		placeholders(2, len(args)-1)+`) ORDER BY id FOR KEY SHARE`, args...)
 	if err != nil {
 		return fmt.Errorf("locking sender accounts: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // StepType names what a step does.
@@ -168,6 +170,7 @@ func ValidateSteps(steps []Step, known func(name string) bool) []FieldError {
 				index[s.ID] = i
 			}
 		}
+		errs = append(errs, checkStepText(f, s)...)
 		errs = append(errs, validateStepFields(f, s, known)...)
 	}
 
@@ -200,6 +203,25 @@ func ValidateSteps(steps []Step, known func(name string) bool) []FieldError {
 		return errs
 	}
 	return append(errs, validateGraph(steps, index)...)
+}
+
+// checkStepText applies the text rule to every string of a step: notes
+// and texts may span lines, every other field is one line.
+func checkStepText(f string, s Step) []FieldError {
+	var errs []FieldError
+	for _, fv := range []struct {
+		name, value string
+		multiline   bool
+	}{
+		{"id", s.ID, false}, {"type", string(s.Type), false}, {"note", s.Note, true}, {"subject", s.Subject, false},
+		{"text", s.Text, true}, {"duration", s.Duration, false}, {"within", s.Within, false},
+		{"then", s.Then, false}, {"else", s.Else, false},
+	} {
+		if msg := text.Problem(fv.value, fv.multiline); msg != "" {
+			errs = append(errs, FieldError{Field: f + "." + fv.name, Message: msg})
+		}
+	}
+	return errs
 }
 
 func validateStepFields(f string, s Step, known knownFunc) []FieldError {

@@ -151,8 +151,11 @@ func parseNotification(body []byte) (unipile.HostedAuthNotification, error) {
 		}
 		n = unipile.HostedAuthNotification{Status: form.Get("status"), AccountID: unipile.FlexString(form.Get("account_id")), Name: form.Get("name")}
 	}
-	if !unipile.ValidID(strings.TrimSpace(string(n.AccountID))) {
-		return n, errors.New("account_id is not a plausible Unipile id")
+	// Checked here, before the link is locked or the provider asked: a
+	// refused body leaves the link unspent, so Unipile's real callback can
+	// still complete it.
+	if !unipile.ValidAccountID(strings.TrimSpace(string(n.AccountID))) {
+		return n, errors.New("account_id is not a Unipile account id (letters, digits, '_' and '-')")
 	}
 	return n, nil
 }
@@ -188,6 +191,11 @@ func (s *Service) completeCreate(ctx context.Context, l link, providerID, status
 			return err
 		case a.WorkspaceID != l.workspaceID:
 			return fmt.Errorf("%w: Unipile account %s already belongs to another workspace", errConflict, providerID)
+		}
+		if features, ok := remote.PremiumFeatures(); ok {
+			if err := account.RecordProviderFeatures(ctx, tx, a.ID, features, s.clock.Now()); err != nil {
+				return err
+			}
 		}
 		if sourceStatus == unipile.StatusOK {
 			_, err := s.accounts.FlipTx(ctx, tx, account.FlipRequest{

@@ -90,8 +90,15 @@ func newSweepHarness(tb testing.TB, engine db.Engine, n int) *sweepHarness {
 		for i := range n {
 			pid := fmt.Sprintf("BENCH%07d", i)
 			e.fake.AddAccount(fake.AccountSpec{ID: pid})
-			if _, err := e.accounts.Create(ctx, tx, account.NewAccount{WorkspaceID: e.ws.ID,
-				ProviderAccountID: pid, Status: account.StatusConnected, Tier: account.TierPremium}); err != nil {
+			a, err := e.accounts.Create(ctx, tx, account.NewAccount{WorkspaceID: e.ws.ID,
+				ProviderAccountID: pid, Status: account.StatusConnected, Tier: account.TierPremium})
+			if err != nil {
+				return err
+			}
+			// As a connect leaves it: the provider's premium features (none,
+			// as the fake reports) already known. A check writes them only
+			// when they change, which is not the common path measured here.
+			if err := account.RecordProviderFeatures(ctx, tx, a.ID, []string{}, e.clock.Now()); err != nil {
 				return err
 			}
 		}

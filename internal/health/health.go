@@ -482,6 +482,14 @@ func (s *Service) check(ctx context.Context, r *healthRow, probe bool) (Result, 
 	v := classify(acct, callErr)
 	res.Outcome, res.SourceStatus, res.HTTPStatus, res.ProviderErr = v.outcome, v.sourceStatus, v.httpStatus, v.err
 	now := s.clock.Now()
+	if features, ok := acct.PremiumFeatures(); ok && callErr == nil &&
+		(!r.ProviderFeatures.Valid || r.ProviderFeatures.String != account.FormatFeatures(features)) {
+		// What the provider reports bounds the tier an operator may set.
+		// Written only when it changed: a healthy check costs one statement.
+		if err := account.RecordProviderFeatures(ctx, s.db.SQL, r.AccountID, features, now); err != nil {
+			s.log.Warn("could not record the provider's premium features", "account", r.AccountID, "err", err)
+		}
+	}
 	r.LastCheckedAt = &now
 	r.Outcome = v.outcome
 	if v.sourceStatus != "" {

@@ -27,6 +27,9 @@ type healthRow struct {
 	// Held: a disconnect of this account was held by the limiter when it
 	// was claimed.
 	Held bool
+	// ProviderFeatures is linkedin_accounts.provider_features as stored, so
+	// a check writes the provider's report only when it changed.
+	ProviderFeatures sql.NullString
 
 	ClaimToken string
 	ClaimedAt  time.Time
@@ -250,7 +253,8 @@ func (s *Service) claimed(ctx context.Context, tok string, now time.Time) ([]*he
 		       COALESCE(a.last_error, ''), COALESCE(a.disconnected_by, ''),
 		       h.last_checked_at, h.last_ok_at, h.last_404_at, h.last_outcome, COALESCE(h.source_status, ''),
 		       h.unreachable_since, h.strike1_at, h.strike2_at, h.restart_requested_at,
-		       EXISTS (SELECT 1 FROM health_disconnects d WHERE d.account_id = h.account_id AND d.state = 'held')
+		       EXISTS (SELECT 1 FROM health_disconnects d WHERE d.account_id = h.account_id AND d.state = 'held'),
+		       a.provider_features
 		  FROM account_health h JOIN linkedin_accounts a ON a.id = h.account_id
 		 WHERE h.claim_token = $1
 		 ORDER BY h.next_check_at, h.account_id`, tok)
@@ -266,7 +270,8 @@ func (s *Service) claimed(ctx context.Context, tok string, now time.Time) ([]*he
 			checked, ok, nf, unreach, st1, st2, restarted sql.NullTime
 		)
 		if err := rows.Scan(&r.AccountID, &r.ProviderID, &r.Status, &r.Strikes, &r.LastError, &r.DisconnectedBy,
-			&checked, &ok, &nf, &outcome, &r.SourceStatus, &unreach, &st1, &st2, &restarted, &r.Held); err != nil {
+			&checked, &ok, &nf, &outcome, &r.SourceStatus, &unreach, &st1, &st2, &restarted, &r.Held,
+			&r.ProviderFeatures); err != nil {
 			return nil, fmt.Errorf("reading claimed accounts: %w", err)
 		}
 		r.Outcome = Outcome(outcome.String)

@@ -87,6 +87,16 @@ func (a Account) SourceStatus() string {
 	return status
 }
 
+// PremiumFeatures returns connection_params.im.premiumFeatures and whether
+// the account reported them at all: an empty list is a report (a free
+// account); a missing or null field is none.
+func (a Account) PremiumFeatures() ([]string, bool) {
+	if a.ConnectionParams.IM == nil || a.ConnectionParams.IM.PremiumFeatures == nil {
+		return nil, false
+	}
+	return a.ConnectionParams.IM.PremiumFeatures, true
+}
+
 // MemberID returns the account's own LinkedIn member id, or "".
 func (a Account) MemberID() string {
 	if a.ConnectionParams.IM == nil {

@@ -30,6 +30,29 @@ func ValidID(s string) bool {
 	return true
 }
 
+// MaxAccountIDLen bounds a Unipile account id. They are about 22
+// characters (URL-safe base64 of 16 bytes); the margin allows for a format
+// change without admitting arbitrary text.
+const MaxAccountIDLen = 64
+
+// ValidAccountID reports whether s has the form of a Unipile account id,
+// e.g. "t5XY4yQzR9WVrlNFyzPMhw": 1 to MaxAccountIDLen ASCII letters,
+// digits, '_' and '-'. Stricter than ValidID because an account id is put
+// into request paths (GET /accounts/{id}) and keys an account row: "../x"
+// or "a/b" must never become one.
+func ValidAccountID(s string) bool {
+	if s == "" || len(s) > MaxAccountIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Printable trims s and keeps at most n bytes of its printable characters
 // (cut on a character boundary), so text from a payload can be stored and
 // logged safely.

@@ -4,6 +4,7 @@ package user
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Cost is the bcrypt cost: slow enough to make guessing expensive.
@@ -66,8 +68,14 @@ func Create(ctx context.Context, q db.Querier, workspaceID, email, password stri
 func Authenticate(ctx context.Context, q db.Querier, workspaceID, email, password string) (User, error) {
 	var u User
 	var hash string
-	err := q.QueryRowContext(ctx, `SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE workspace_id = $1 AND email = $2`,
-		workspaceID, strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.WorkspaceID, &u.Email, &hash, &u.CreatedAt)
+	email = strings.ToLower(strings.TrimSpace(email))
+	// An email with control characters matches no user (and PostgreSQL
+	// would error on a NUL), so it takes the wrong-password path.
+	err := sql.ErrNoRows
+	if text.Valid(email) && text.Valid(workspaceID) {
+		err = q.QueryRowContext(ctx, `SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE workspace_id = $1 AND email = $2`,
+			workspaceID, email).Scan(&u.ID, &u.WorkspaceID, &u.Email, &hash, &u.CreatedAt)
+	}
 	if db.IsNoRows(err) {
 		// Spend the same time as a wrong password, so timing does not tell
 		// which emails exist.

@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,7 +122,28 @@ func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request) {
 		s.flashRedirect(w, r, "/accounts", "Could not start connecting an account: the provider did not answer. Try again in a moment.")
 		return
 	}
-	http.Redirect(w, r, link, http.StatusSeeOther)
+	s.toProvider(w, r, link)
+}
+
+// toProvider sends the browser to a hosted-auth link: a redirect when the
+// link is on Keel's own origin or one the Content-Security-Policy names
+// (form-action governs a form's redirects), otherwise a page with a plain
+// link, which form-action does not govern.
+func (s *Server) toProvider(w http.ResponseWriter, r *http.Request, link string) {
+	u, err := url.Parse(link)
+	if err != nil || (u.Host != "" && u.Scheme != "https" && u.Scheme != "http") {
+		s.fail(w, r, fmt.Errorf("hosted-auth link %q is not an http(s) URL", link))
+		return
+	}
+	allowed := u.Host == "" || u.Host == r.Host
+	for _, o := range s.opts.FormActionOrigins {
+		allowed = allowed || strings.EqualFold(o, u.Scheme+"://"+u.Host)
+	}
+	if allowed {
+		http.Redirect(w, r, link, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "continue", page{Title: "Continue to the sign-in", Nav: "accounts", Data: link})
 }
 
 func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +158,7 @@ func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request) {
 		s.flashRedirect(w, r, "/accounts", "Could not start the reconnect: the provider did not answer. Try again in a moment.")
 		return
 	}
-	http.Redirect(w, r, link, http.StatusSeeOther)
+	s.toProvider(w, r, link)
 }
 
 // settingsForm is the account settings form's values, as typed.
@@ -243,7 +266,7 @@ func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
-		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps})
+		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Actor: "user:" + sess.Email})
 	var verr *account.ValidationError
 	switch {
 	case errors.As(err, &verr):

@@ -34,6 +34,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +44,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 //go:embed templates/*.html
@@ -62,12 +65,19 @@ type Options struct {
 	Sandbox bool
 	// SecureCookies marks the session cookie Secure (set it behind HTTPS).
 	SecureCookies bool
+	// FormActionOrigins are the exact origins (scheme://host[:port]) a
+	// form may lead to besides Keel itself: the provider's hosted-auth
+	// wizard, which Connect and Reconnect redirect to. A link on any other
+	// origin gets a page with a plain link instead of a redirect, so the
+	// Content-Security-Policy never needs a wildcard.
+	FormActionOrigins []string
 }
 
 // Server is the web UI. Its sessions live in memory: they are per process,
 // and a restart signs everyone out.
 type Server struct {
 	opts     Options
+	csp      string
 	pages    map[string]*template.Template
 	sessions *sessionStore
 	limiter  *loginLimiter
@@ -100,6 +110,17 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, sessions: newSessionStore(opts.Clock), limiter: newLoginLimiter(opts.Clock),
 		mux: http.NewServeMux()}
+	formAction := "'self'"
+	for _, o := range opts.FormActionOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" ||
+			u.RawQuery != "" || strings.ContainsAny(o, " ;,*'") {
+			return nil, fmt.Errorf("web: form-action origin %q is not a scheme://host[:port] origin", o)
+		}
+		formAction += " " + o
+	}
+	s.csp = "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action " + formAction +
+		"; frame-ancestors 'none'; base-uri 'none'"
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -126,16 +147,28 @@ func (s *Server) Handler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		// form-action *: forms (and their redirects) reach the hosted-auth
-		// wizard, which is on Unipile's origin.
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action 'self' *")
+		h.Set("Content-Security-Policy", s.csp)
+		if !text.Valid(r.URL.Path) {
+			// No page or object has control characters in its path, and
+			// an id with a NUL would make PostgreSQL error.
+			http.NotFound(w, r)
+			return
+		}
+		for k, vs := range r.URL.Query() {
+			for _, v := range append([]string{k}, vs...) {
+				if !text.Valid(v) {
+					http.Error(w, "Bad request: query parameter "+strconv.QuoteToASCII(k)+" holds control characters.", http.StatusBadRequest)
+					return
+				}
+			}
+		}
 		s.mux.ServeHTTP(w, r)
 	})
 }
 
 func (s *Server) routes() {
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(noDirs{static})))
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/accounts", http.StatusSeeOther)
 	})
@@ -260,4 +293,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.opts.Logger.Error("web request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	http.Error(w, "Something went wrong on Keel's side; the error is in the server log.", http.StatusInternalServerError)
+}
+
+// noDirs serves only files: opening a directory fails as if it did not
+// exist, so the file server answers 404 instead of a listing.
+type noDirs struct{ fsys fs.FS }
+
+// Open opens name unless it is a directory.
+func (n noDirs) Open(name string) (fs.File, error) {
+	f, err := n.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		_ = f.Close()
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
 }

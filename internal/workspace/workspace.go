@@ -12,6 +12,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Workspace is one tenant.
@@ -55,6 +56,10 @@ func Create(ctx context.Context, q db.Querier, slug, name string, now time.Time)
 
 // BySlug reads a workspace by slug.
 func BySlug(ctx context.Context, q db.Querier, slug string) (Workspace, error) {
+	if !text.Valid(slug) {
+		// No slug holds control characters; PostgreSQL would error on a NUL.
+		return Workspace{}, fmt.Errorf("workspace %q: %w", slug, ErrNotFound)
+	}
 	return scanOne(q.QueryRowContext(ctx,
 		`SELECT id, slug, name, created_at FROM workspaces WHERE slug = $1`, slug), slug)
 }
