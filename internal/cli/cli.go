@@ -56,6 +56,7 @@ commands:
   workspace create SLUG               print the new workspace id
   token create --workspace SLUG       print a new API token once
   user create --workspace SLUG --email E   password on standard input
+  user unlock --workspace SLUG --email E   clear failed sign-ins (a lockout)
   accounts list [--workspace SLUG] [--json]
   accounts sync --workspace SLUG      import the LinkedIn accounts Unipile lists
   campaigns list [--workspace SLUG] [--json]
@@ -75,7 +76,7 @@ func commands() map[string]command {
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
 		"token":     sub(map[string]command{"create": runTokenCreate}),
-		"user":      sub(map[string]command{"create": runUserCreate}),
+		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock}),
 		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList}),
