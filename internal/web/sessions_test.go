@@ -244,6 +244,10 @@ func TestSuccessfulSignInClearsFailures(t *testing.T) {
 			if code, body := br.login(r, testEmail, testPassword); code != http.StatusSeeOther {
 				t.Fatalf("round %d, sign-in: %d %s", round, code, body)
 			}
+			var n int
+			if err := d.SQL.QueryRow(`SELECT count(*) FROM login_failures`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("round %d: %d failures left after a successful sign-in (%v)", round, n, err)
+			}
 		}
 	})
 }
