@@ -167,6 +167,10 @@ func TestSessionsExpireAfterIdleTime(t *testing.T) {
 		if code, body := br.login(r, testEmail, testPassword); code != http.StatusSeeOther {
 			t.Fatalf("sign-in: %d %s", code, body)
 		}
+		var n int
+		if err := d.SQL.QueryRow(`SELECT count(*) FROM web_sessions WHERE user_id IS NOT NULL`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("signed-in session rows: %d %v", n, err)
+		}
 		// Use within the idle time keeps the session going past SessionTTL.
 		for i := 0; i < 2; i++ {
 			clk.Advance(web.SessionTTL - time.Minute)
@@ -179,7 +183,6 @@ func TestSessionsExpireAfterIdleTime(t *testing.T) {
 		if code != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 			t.Fatalf("expired session: %d %q, want a redirect to /login", code, resp.Header.Get("Location"))
 		}
-		var n int
 		if err := d.SQL.QueryRow(`SELECT count(*) FROM web_sessions WHERE user_id IS NOT NULL`).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("the expired session was not swept: %d %v", n, err)
 		}
