@@ -56,6 +56,10 @@ type Options struct {
 
 	// Campaigns serves the campaign routes; nil answers them with 503.
 	Campaigns *campaign.Service
+
+	// RateLimit rations requests per authenticated token, and per source
+	// address for requests that fail authentication; nil means no limit.
+	RateLimit *RateLimiter
 }
 
 // Server serves the JSON API.
@@ -99,7 +103,7 @@ func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request, p principal)) {
 	s.routes = append(s.routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.authenticate(w, r)
+		p, ok := s.limitedAuthenticate(w, r)
 		if !ok || !checkURLText(w, r) {
 			return
 		}
@@ -135,6 +139,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 type principal struct {
 	WorkspaceID string
 	TokenID     string
+}
+
+// limitedAuthenticate authenticates within the rate limits. The bucket of
+// an authenticated request is its token's id, so no spelling of the
+// Authorization header opens another one. A source whose failed requests
+// have emptied its bucket is refused before any token lookup, and each
+// failure draws from that bucket.
+func (s *Server) limitedAuthenticate(w http.ResponseWriter, r *http.Request) (principal, bool) {
+	l := s.opts.RateLimit
+	if l == nil {
+		return s.authenticate(w, r)
+	}
+	src := sourceKey(r)
+	if out, wait := l.Exhausted(src); out {
+		l.tooMany(w, wait, "this address's unauthenticated traffic")
+		return principal{}, false
+	}
+	p, ok := s.authenticate(w, r)
+	if !ok {
+		l.Allow(src)
+		return principal{}, false
+	}
+	if ok, wait := l.Allow("token:" + p.TokenID); !ok {
+		l.tooMany(w, wait, "this token")
+		return principal{}, false
+	}
+	return p, true
 }
 
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal, bool) {

@@ -91,7 +91,7 @@ type App struct {
 	out      io.Writer
 	listener net.Listener
 	mux      *http.ServeMux
-	limiter  *limiter
+	limiter  *api.RateLimiter
 	// workerOnly: no HTTP listener (keel worker).
 	workerOnly bool
 	taskHook   func(ctx context.Context, task string)
@@ -160,7 +160,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}
 	a.Accounts = account.NewService(d, a.Clock)
 	a.Metrics = metrics.New(d, a.Logger)
-	a.limiter = newLimiter(APIRatePerSecond, APIBurst)
+	a.limiter = api.NewRateLimiter(api.RateLimiterOptions{PerSecond: APIRatePerSecond, Burst: APIBurst, Clock: a.Clock})
 	a.Campaigns = campaign.NewService(d, a.Clock)
 	// Every status flip pauses or resumes the account's campaigns in the
 	// flip's own transaction.
@@ -269,7 +269,7 @@ func (a *App) setupServices() error {
 	}
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
-		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound})
+		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter})
 	return nil
 }
 
@@ -391,7 +391,7 @@ func (a *App) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.mux.HandleFunc("GET /readyz", a.readyz)
-	a.mux.Handle("/api/", a.rateLimit(a.API))
+	a.mux.Handle("/api/", a.API)
 	a.mux.Handle("GET /metrics", a.Metrics.Handler())
 	a.mux.Handle("POST "+webhook.Path, a.Webhooks)
 	a.mux.Handle("POST "+connect.CallbackPath, a.Connect.CallbackHandler())

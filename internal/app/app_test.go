@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -317,7 +318,7 @@ func TestMetricsRequestIDsRateLimitsAndNoSecretsInLogs(t *testing.T) {
 
 	// Frozen time: the burst is exhausted whatever the machine's speed.
 	frozen := time.Now()
-	a.limiter.setClock(func() time.Time { return frozen })
+	a.limiter.SetClock(clock.NewFake(frozen))
 	limited := 0
 	for i := 0; i < APIBurst+20; i++ {
 		resp := get("/api/v1/alerts", map[string]string{"Authorization": "Bearer " + tok})
@@ -360,26 +361,52 @@ func TestMetricsRequestIDsRateLimitsAndNoSecretsInLogs(t *testing.T) {
 	}
 }
 
-func TestLimiterRefillsAtItsRate(t *testing.T) {
+// TestWhitespaceTokenVariantsShareOneBucket: however the Authorization
+// header is spelled, one token draws from one bucket; requests that do not
+// authenticate draw from their address's.
+func TestWhitespaceTokenVariantsShareOneBucket(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(0, 0)
-	l := newLimiter(2, 3)
-	l.now = func() time.Time { return now }
-	for i := 0; i < 3; i++ {
-		if ok, _ := l.allow("k"); !ok {
-			t.Fatalf("burst request %d refused", i)
+	// The app's clock is frozen, so no bucket refills during the test.
+	_, base, out, _ := startSandboxWith(t, clock.NewFake(time.Now()))
+	tok := ""
+	for _, f := range strings.Fields(out.String()) {
+		if strings.HasPrefix(f, "keel_") {
+			tok = f
 		}
 	}
-	ok, wait := l.allow("k")
-	if ok || wait != 500*time.Millisecond {
-		t.Fatalf("fourth request: ok=%v wait=%v", ok, wait)
+	if tok == "" {
+		t.Fatal("no demo token printed")
 	}
-	now = now.Add(500 * time.Millisecond)
-	if ok, _ := l.allow("k"); !ok {
-		t.Fatal("a token must be back after 1/rate seconds")
+	variants := []string{"Bearer " + tok, "Bearer  " + tok, "Bearer " + tok + " ", "Bearer \t" + tok}
+	codes := map[int]int{}
+	for i := 0; i < 300; i++ {
+		req, _ := http.NewRequest("GET", base+"/api/v1/alerts", nil)
+		req.Header.Set("Authorization", variants[i%len(variants)])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
 	}
-	if ok, _ := l.allow("other"); !ok {
-		t.Fatal("buckets are per token")
+	if codes[http.StatusOK] != APIBurst || codes[http.StatusTooManyRequests] != 300-APIBurst {
+		t.Fatalf("300 requests with %d spellings of one token: %v, want %d OK and the rest 429", len(variants), codes, APIBurst)
+	}
+	// Failed authentication is limited per address: a burst of bad tokens,
+	// then 429 before any lookup.
+	codes = map[int]int{}
+	for i := 0; i < APIBurst+10; i++ {
+		req, _ := http.NewRequest("GET", base+"/api/v1/alerts", nil)
+		req.Header.Set("Authorization", "Bearer keel_wrong"+strconv.Itoa(i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusUnauthorized] != APIBurst || codes[http.StatusTooManyRequests] != 10 {
+		t.Fatalf("%d requests with wrong tokens: %v, want %d 401 and 10 429", APIBurst+10, codes, APIBurst)
 	}
 }
 

@@ -57,6 +57,7 @@ commands:
   token list --workspace SLUG [--json]
   token revoke ID
   user create --workspace SLUG --email E   password on standard input
+  user unlock --workspace SLUG --email E   clear failed sign-ins (a lockout)
   accounts list [--workspace SLUG] [--json]
   accounts sync --workspace SLUG      import the LinkedIn accounts Unipile lists
   campaigns list [--workspace SLUG] [--json]
@@ -77,7 +78,7 @@ func commands() map[string]command {
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
 		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
-		"user":      sub(map[string]command{"create": runUserCreate}),
+		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock}),
 		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),

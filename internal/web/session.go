@@ -3,39 +3,57 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/signin"
 )
 
 // CookieName is the session cookie.
 const CookieName = "keel_session"
 
-// SessionTTL is how long a session lasts without use.
+// SessionTTL is how long a signed-in session lasts without use.
 const SessionTTL = 12 * time.Hour
 
 // CSRFField is the hidden form field carrying the session's CSRF token.
 const CSRFField = "csrf_token"
 
-// Sign-in rate limit: at most LoginFailures failed attempts per client IP
-// and email within LoginWindow.
+// Sign-in limits (see internal/signin): LoginFailures failed attempts for
+// one account within LoginWindow lock it; SourceFailures from one address,
+// across emails, lock that address.
 const (
-	LoginFailures = 5
-	LoginWindow   = 15 * time.Minute
+	LoginFailures  = signin.AccountFailures
+	SourceFailures = signin.SourceFailures
+	LoginWindow    = signin.Window
 )
+
+// SessionMaxAge bounds a session however often it is used.
+const SessionMaxAge = 7 * 24 * time.Hour
+
+// anonymousTTL is the life of a sign-in form's session: long enough to fill
+// in the form, short enough that unused ones are swept soon.
+const anonymousTTL = time.Hour
+
+// touchEvery spares a write per page view: a session's expiry moves only
+// when it was last extended this long ago.
+const touchEvery = time.Minute
 
 // maxFormBytes bounds a form body; imports get the CSV limit on top.
 const maxFormBytes = 1 << 20
 
 // session is one browser's state. Anonymous sessions (UserID empty) exist
-// so that the sign-in form has a CSRF token too.
+// so that the sign-in form has a CSRF token too. ID is the cookie value; the
+// database holds only its hash.
 type session struct {
 	ID            string
 	CSRF          string
@@ -44,20 +62,19 @@ type session struct {
 	WorkspaceID   string
 	WorkspaceSlug string
 	Flash         string
-	expires       time.Time
+	created       time.Time
+	lastSeen      time.Time
 }
 
-// sessionStore keeps sessions in memory, keyed by a random 32-byte id.
-// Sessions are per process: a restart or a second replica does not share
-// them.
+// sessionStore keeps sessions in the web_sessions table, so a restart keeps
+// people signed in and every replica on the database shares them.
 type sessionStore struct {
+	db    *db.DB
 	clock clock.Clock
-	mu    sync.Mutex
-	m     map[string]*session
 }
 
-func newSessionStore(c clock.Clock) *sessionStore {
-	return &sessionStore{clock: c, m: map[string]*session{}}
+func newSessionStore(d *db.DB, c clock.Clock) *sessionStore {
+	return &sessionStore{db: d, clock: c}
 }
 
 func randomToken() (string, error) {
@@ -68,8 +85,27 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// create starts a session (anonymous when userID is empty).
-func (st *sessionStore) create(seed session) (*session, error) {
+// hashID is the stored form of a session id: a leaked table signs no one in.
+func hashID(sid string) string {
+	sum := sha256.Sum256([]byte(sid))
+	return hex.EncodeToString(sum[:])
+}
+
+// expiry is when a session seen at now ends.
+func expiry(created, now time.Time, signedIn bool) time.Time {
+	if !signedIn {
+		return created.Add(anonymousTTL)
+	}
+	end := now.Add(SessionTTL)
+	if limit := created.Add(SessionMaxAge); end.After(limit) {
+		end = limit
+	}
+	return end
+}
+
+// create starts a session (anonymous when seed.UserID is empty), sweeping
+// expired ones on the way.
+func (st *sessionStore) create(ctx context.Context, seed session) (*session, error) {
 	sid, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -78,66 +114,87 @@ func (st *sessionStore) create(seed session) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := seed
-	s.ID, s.CSRF, s.expires = sid, tok, st.clock.Now().Add(SessionTTL)
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	now := st.clock.Now()
-	if len(st.m) > 10000 {
-		for k, v := range st.m {
-			if now.After(v.expires) {
-				delete(st.m, k)
-			}
-		}
+	s := seed
+	s.ID, s.CSRF, s.created, s.lastSeen = sid, tok, now, now
+	if _, err := st.db.SQL.ExecContext(ctx, `DELETE FROM web_sessions WHERE expires_at <= $1`, now); err != nil {
+		return nil, fmt.Errorf("sweeping expired sessions: %w", err)
 	}
-	st.m[sid] = &s
+	if _, err := st.db.SQL.ExecContext(ctx, `INSERT INTO web_sessions
+		(id_hash, user_id, workspace_id, csrf, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $5, $6)`, hashID(sid), db.NullIfEmpty(s.UserID), db.NullIfEmpty(s.WorkspaceID),
+		tok, now, expiry(now, now, s.UserID != "")); err != nil {
+		return nil, fmt.Errorf("storing a session: %w", err)
+	}
 	return &s, nil
 }
 
-// get returns a copy of a live session and extends it.
-func (st *sessionStore) get(sid string) *session {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s, ok := st.m[sid]
-	if !ok {
-		return nil
+// get returns a live session and extends it; expired sessions are deleted
+// and refused.
+func (st *sessionStore) get(ctx context.Context, sid string) (*session, error) {
+	var (
+		s                            session
+		userID, workspaceID, flash   sql.NullString
+		email, slug                  sql.NullString
+		created, lastSeen, expiresAt db.NullTime
+	)
+	h := hashID(sid)
+	err := st.db.SQL.QueryRowContext(ctx, `SELECT s.csrf, s.flash, s.user_id, s.workspace_id, u.email, w.slug,
+			s.created_at, s.last_seen_at, s.expires_at
+		FROM web_sessions s
+		LEFT JOIN users u ON u.id = s.user_id
+		LEFT JOIN workspaces w ON w.id = s.workspace_id
+		WHERE s.id_hash = $1`, h).Scan(&s.CSRF, &flash, &userID, &workspaceID, &email, &slug,
+		&created, &lastSeen, &expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading a session: %w", err)
 	}
 	now := st.clock.Now()
-	if now.After(s.expires) {
-		delete(st.m, sid)
-		return nil
+	if !now.Before(expiresAt.Time) {
+		if err := st.delete(ctx, sid); err != nil {
+			return nil, err
+		}
+		return nil, nil
 	}
-	s.expires = now.Add(SessionTTL)
-	c := *s
-	return &c
+	s.ID, s.Flash, s.UserID, s.WorkspaceID = sid, flash.String, userID.String, workspaceID.String
+	s.Email, s.WorkspaceSlug, s.created, s.lastSeen = email.String, slug.String, created.Time, lastSeen.Time
+	if s.UserID != "" && now.Sub(s.lastSeen) >= touchEvery {
+		if _, err := st.db.SQL.ExecContext(ctx, `UPDATE web_sessions SET last_seen_at = $2, expires_at = $3
+			WHERE id_hash = $1`, h, now, expiry(s.created, now, true)); err != nil {
+			return nil, fmt.Errorf("extending a session: %w", err)
+		}
+		s.lastSeen = now
+	}
+	return &s, nil
 }
 
-func (st *sessionStore) delete(sid string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	delete(st.m, sid)
+func (st *sessionStore) delete(ctx context.Context, sid string) error {
+	if _, err := st.db.SQL.ExecContext(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashID(sid)); err != nil {
+		return fmt.Errorf("deleting a session: %w", err)
+	}
+	return nil
 }
 
 // setFlash stores a one-time message shown on the next page.
-func (st *sessionStore) setFlash(sid, msg string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if s, ok := st.m[sid]; ok {
-		s.Flash = msg
+func (st *sessionStore) setFlash(ctx context.Context, sid, msg string) error {
+	if _, err := st.db.SQL.ExecContext(ctx, `UPDATE web_sessions SET flash = $2 WHERE id_hash = $1`,
+		hashID(sid), msg); err != nil {
+		return fmt.Errorf("storing a message for the next page: %w", err)
 	}
+	return nil
 }
 
-// takeFlash returns and clears the one-time message.
-func (st *sessionStore) takeFlash(sid string) string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s, ok := st.m[sid]
-	if !ok {
-		return ""
+// clearFlash removes a message once shown. Only that message is cleared, so
+// one set meanwhile by another request is kept for the next page.
+func (st *sessionStore) clearFlash(ctx context.Context, sid, msg string) error {
+	if _, err := st.db.SQL.ExecContext(ctx, `UPDATE web_sessions SET flash = NULL WHERE id_hash = $1 AND flash = $2`,
+		hashID(sid), msg); err != nil {
+		return fmt.Errorf("clearing a shown message: %w", err)
 	}
-	msg := s.Flash
-	s.Flash = ""
-	return msg
+	return nil
 }
 
 type sessionKey struct{}
@@ -149,7 +206,7 @@ func sessionFrom(r *http.Request) *session {
 
 func (s *Server) setCookie(w http.ResponseWriter, sess *session) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: "/", HttpOnly: true,
-		Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL / time.Second)})
+		Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionMaxAge / time.Second)})
 }
 
 func (s *Server) clearCookie(w http.ResponseWriter) {
@@ -157,13 +214,14 @@ func (s *Server) clearCookie(w http.ResponseWriter) {
 		Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-// current returns the request's session, if any.
-func (s *Server) current(r *http.Request) *session {
+// current returns the request's session, or nil when it has none (or an
+// unknown or expired one).
+func (s *Server) current(r *http.Request) (*session, error) {
 	c, err := r.Cookie(CookieName)
-	if err != nil || c.Value == "" {
-		return nil
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return nil, nil
 	}
-	return s.sessions.get(c.Value)
+	return s.sessions.get(r.Context(), c.Value)
 }
 
 // parseForm reads a POST body (urlencoded or multipart) within limits.
@@ -195,7 +253,11 @@ func validCSRF(r *http.Request, sess *session) bool {
 // sign-in form): the session may be anonymous, but the token must match.
 func (s *Server) csrf(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess := s.current(r)
+		sess, err := s.current(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if err := parseForm(w, r); err != nil {
 			http.Error(w, "The form could not be read.", http.StatusBadRequest)
 			return
@@ -212,7 +274,11 @@ func (s *Server) csrf(next http.HandlerFunc) http.HandlerFunc {
 // token before the handler runs, so a refused form changes nothing.
 func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess := s.current(r)
+		sess, err := s.current(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if sess == nil || sess.UserID == "" {
 			if r.Method != http.MethodGet {
 				http.Error(w, "Sign in first.", http.StatusForbidden)
@@ -231,8 +297,14 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		if r.Method == http.MethodGet {
-			sess.Flash = s.sessions.takeFlash(sess.ID)
+		if r.Method == http.MethodGet && sess.Flash != "" {
+			if err := s.sessions.clearFlash(r.Context(), sess.ID, sess.Flash); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		} else {
+			// A message is shown by the next page, not read by a POST.
+			sess.Flash = ""
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 	}
@@ -241,67 +313,10 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 // flashRedirect stores a message for the next page and redirects there.
 func (s *Server) flashRedirect(w http.ResponseWriter, r *http.Request, to, msg string) {
 	if sess := sessionFrom(r); sess != nil && msg != "" {
-		s.sessions.setFlash(sess.ID, msg)
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// loginLimiter counts failed sign-ins per client IP and email.
-type loginLimiter struct {
-	clock clock.Clock
-	mu    sync.Mutex
-	fails map[string][]time.Time
-}
-
-func newLoginLimiter(c clock.Clock) *loginLimiter {
-	return &loginLimiter{clock: c, fails: map[string][]time.Time{}}
-}
-
-func limiterKey(r *http.Request, slug, email string) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return host + "\x00" + strings.ToLower(strings.TrimSpace(slug)) + "\x00" + strings.ToLower(strings.TrimSpace(email))
-}
-
-// recent drops failures older than the window and returns what is left.
-func (l *loginLimiter) recentLocked(key string) []time.Time {
-	cutoff := l.clock.Now().Add(-LoginWindow)
-	kept := l.fails[key][:0]
-	for _, t := range l.fails[key] {
-		if t.After(cutoff) {
-			kept = append(kept, t)
+		if err := s.sessions.setFlash(r.Context(), sess.ID, msg); err != nil {
+			// The change itself is done; only its confirmation is lost.
+			s.opts.Logger.Error("storing a flash message", "error", err)
 		}
 	}
-	if len(kept) == 0 {
-		delete(l.fails, key)
-		return nil
-	}
-	l.fails[key] = kept
-	return kept
-}
-
-// blocked reports whether the key is over the limit, and until when.
-func (l *loginLimiter) blocked(key string) (bool, time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.recentLocked(key)
-	if len(f) >= LoginFailures {
-		return true, f[0].Add(LoginWindow)
-	}
-	return false, time.Time{}
-}
-
-func (l *loginLimiter) fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.recentLocked(key)
-	l.fails[key] = append(l.fails[key], l.clock.Now())
-}
-
-func (l *loginLimiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, key)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -6,15 +6,17 @@
 // those the app owns (/api/, /webhooks/, /sandbox/, /healthz, /readyz,
 // /metrics), which answer 404 here.
 //
-// Security: sessions are kept in memory, keyed by a random 32-byte id in an
-// HttpOnly, SameSite=Lax cookie (Secure with Options.SecureCookies); they
-// are per process, so a restart signs everyone out and replicas do not
-// share them. Every POST form carries the session's CSRF token in a hidden
-// field and is refused with 403, before anything changes, without it; the
-// sign-in form has one too (from an anonymous session that sign-in
-// replaces). Failed sign-ins are limited per client IP, workspace and email
-// (LoginFailures per LoginWindow, then 429). Passwords, session ids and
-// CSRF tokens are never logged.
+// Security: a session is a random 32-byte id in an HttpOnly, SameSite=Lax
+// cookie (Secure with Options.SecureCookies); the web_sessions table keeps
+// only its hash, so restarts keep people signed in and replicas share
+// sessions. A signed-in session ends after SessionTTL without use, or
+// SessionMaxAge in all, or at sign-out (its row is deleted). Every POST form
+// carries the session's CSRF token in a hidden field and is refused with
+// 403, before anything changes, without it; the sign-in form has one too
+// (from an anonymous session that sign-in replaces). Failed sign-ins are
+// limited per account and per client address in the database
+// (internal/signin), then answered 429 with the time they unlock.
+// Passwords, session ids and CSRF tokens are never logged.
 //
 // Queries: the accounts page reads one keyset page (PageSize rows) and the
 // page's usage in one grouped ledger query. What remains per row: an
@@ -73,14 +75,14 @@ type Options struct {
 	FormActionOrigins []string
 }
 
-// Server is the web UI. Its sessions live in memory: they are per process,
-// and a restart signs everyone out.
+// Server is the web UI. It keeps no state of its own: sessions and sign-in
+// failures are in the database, so servers on one database (replicas, or
+// one after a restart) behave as one.
 type Server struct {
 	opts     Options
 	csp      string
 	pages    map[string]*template.Template
 	sessions *sessionStore
-	limiter  *loginLimiter
 	mux      *http.ServeMux
 }
 
@@ -108,8 +110,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{opts: opts, sessions: newSessionStore(opts.Clock), limiter: newLoginLimiter(opts.Clock),
-		mux: http.NewServeMux()}
+	s := &Server{opts: opts, sessions: newSessionStore(opts.DB, opts.Clock), mux: http.NewServeMux()}
 	formAction := "'self'"
 	for _, o := range opts.FormActionOrigins {
 		u, err := url.Parse(o)

@@ -111,7 +111,7 @@ func TestWrongPasswordsAreRateLimited(t *testing.T) {
 			}
 		}
 		code, body := try(testEmail, testPassword)
-		if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-in attempts") {
+		if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins for this email; try again at ") {
 			t.Fatalf("after %d failures: %d, want 429 with a message", web.LoginFailures, code)
 		}
 		// Another email from the same address is not held back.
