@@ -206,9 +206,9 @@ const insertAuditSQL = `
 
 func (s *Service) lockQuery(inWorkspace bool) string {
 	if inWorkspace {
-		return s.byIDInWorkspace + s.db.ForUpdate()
+		return s.byIDInWorkspace + s.db.LockForUpdate()
 	}
-	return s.byID + s.db.ForUpdate()
+	return s.byID + s.db.LockForUpdate()
 }
 
 // lock reads the account and holds its row until the transaction ends.

@@ -423,7 +423,7 @@ func (s *Service) lockSenderCampaigns(ctx context.Context, tx *sql.Tx, accountID
 		SELECT `+campaignColumns+` FROM campaigns
 		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id = $1 AND removed_at IS NULL)
 		   AND status IN ('running', 'paused')
-		 ORDER BY id`+s.db.ForUpdate(), accountID)
+		 ORDER BY id`+s.db.LockForUpdate(), accountID)
 	if err != nil {
 		return nil, fmt.Errorf("locking campaigns of account %s: %w", accountID, err)
 	}
@@ -613,7 +613,7 @@ func (s *Service) Reconcile(ctx context.Context, tx *sql.Tx) (AccountEffect, err
 	lock, err := tx.QueryContext(ctx, `SELECT id FROM campaigns
 		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id IN (`+placeholders(1, len(args))+`) AND removed_at IS NULL)
 		   AND status IN ('running', 'paused')
-		 ORDER BY id`+s.db.ForUpdate(), args...)
+		 ORDER BY id`+s.db.LockForUpdate(), args...)
 	if err != nil {
 		return eff, fmt.Errorf("locking campaigns to reconcile: %w", err)
 	}

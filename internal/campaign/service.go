@@ -76,7 +76,7 @@ func (s *Service) read(ctx context.Context, q db.Querier, workspaceID, campaignI
 		args = append(args, workspaceID)
 	}
 	if lock {
-		query += s.db.ForUpdate()
+		query += s.db.LockForUpdate()
 	}
 	c, err := scanCampaign(q.QueryRowContext(ctx, query, args...))
 	if db.IsNoRows(err) {

@@ -177,7 +177,7 @@ func rawAuditedFlip(ctx context.Context, b *bundle, accountID string) error {
 	now := b.clock.Now()
 	return b.db.InTx(ctx, func(tx *sql.Tx) error {
 		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+b.db.ForUpdate(), accountID).Scan(&status); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+b.db.LockForUpdate(), accountID).Scan(&status); err != nil {
 			return err
 		}
 		to, lastErr, discAt, discBy := "error", account.SoftUnreachable("2h").Text, any(now), any("operator")
@@ -229,7 +229,7 @@ func rawAttack(ctx context.Context, b *bundle, rng *rand.Rand, accountID string)
 		{"audit row from elsewhere", func(tx *sql.Tx) error {
 			// Locked first, so no concurrent flip can make the row right.
 			var status string
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+b.db.ForUpdate(), accountID).Scan(&status); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`+b.db.LockForUpdate(), accountID).Scan(&status); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO linkedin_account_status_audit (account_id, from_status, to_status, reason, source, created_at)

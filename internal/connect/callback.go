@@ -129,7 +129,7 @@ func (s *Service) lookup(ctx context.Context, token string) (link, bool, error) 
 // it was spent or expired since lookup.
 func (s *Service) lockLink(ctx context.Context, tx *sql.Tx, linkID string) (link, error) {
 	l, err := scanLink(tx.QueryRowContext(ctx,
-		`SELECT `+linkColumns+` FROM hosted_auth_links WHERE id = $1`+s.db.ForUpdate(), linkID))
+		`SELECT `+linkColumns+` FROM hosted_auth_links WHERE id = $1`+s.db.LockForUpdate(), linkID))
 	if err != nil {
 		return link{}, fmt.Errorf("locking hosted-auth link %s: %w", linkID, err)
 	}

@@ -166,16 +166,6 @@ func (d *DB) Close() error {
 	return err
 }
 
-// ForUpdate is the row-lock suffix for a SELECT: PostgreSQL locks the row;
-// SQLite needs none because an immediate transaction already holds the
-// database's single write lock.
-func (d *DB) ForUpdate() string {
-	if d.Engine == Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // InTx runs fn in one transaction and commits it when fn returns nil; any
 // error or panic rolls it back.
 func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {

@@ -94,7 +94,7 @@ func (s *Service) Guard(ctx context.Context) (Guard, error) {
 func (s *Service) lockGuard(ctx context.Context, tx *sql.Tx) (guard, error) {
 	var g guard
 	if err := scanGuard(tx.QueryRowContext(ctx,
-		`SELECT `+guardColumns+` FROM health_guard WHERE id = 1`+s.db.ForUpdate()), &g); err != nil {
+		`SELECT `+guardColumns+` FROM health_guard WHERE id = 1`+s.db.LockForUpdate()), &g); err != nil {
 		return g, fmt.Errorf("locking health guard: %w", err)
 	}
 	return g, nil

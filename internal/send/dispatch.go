@@ -27,7 +27,7 @@ func (e *Engine) lockSend(ctx context.Context, tx *sql.Tx, sendID string) (sendR
 	var r sendRow
 	var chat sql.NullString
 	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id,
-		action, state, claimed_at, chat_id FROM sends WHERE id = $1`+e.opts.DB.ForUpdate(), sendID).
+		action, state, claimed_at, chat_id FROM sends WHERE id = $1`+e.opts.DB.LockForUpdate(), sendID).
 		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat)
 	if err != nil {
 		return r, fmt.Errorf("locking send %s: %w", sendID, err)
@@ -106,11 +106,7 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 // account connected (read under a share lock on PostgreSQL so a concurrent
 // flip waits), campaign running, enrollment still at this step.
 func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payload, now time.Time) (string, error) {
-	lock := ""
-	if e.opts.DB.ForUpdate() != "" {
-		lock = " FOR SHARE"
-	}
-	acc, err := account.ScanWith(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM linkedin_accounts a WHERE a.id = $1`+lock, row.accountID))
+	acc, err := account.ScanWith(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM linkedin_accounts a WHERE a.id = $1`+e.opts.DB.LockShare(), row.accountID))
 	if err != nil {
 		return "", fmt.Errorf("rechecking account %s: %w", row.accountID, err)
 	}
@@ -331,7 +327,7 @@ func (e *Engine) lockEnrollmentAny(ctx context.Context, tx *sql.Tx, enrollmentID
 	var step sql.NullString
 	var next sql.NullTime
 	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, step_id,
-		next_action_at, accepted_at, replied_at, failures, state, ended_reason FROM enrollments WHERE id = $1`+e.opts.DB.ForUpdate(), enrollmentID).
+		next_action_at, accepted_at, replied_at, failures, state, ended_reason FROM enrollments WHERE id = $1`+e.opts.DB.LockForUpdate(), enrollmentID).
 		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures,
 			&r.state, &r.endedReason)
 	if err != nil {
