@@ -71,7 +71,7 @@ func (s *Service) Sync(ctx context.Context, workspaceID string) (SyncReport, err
 	}
 	for _, ra := range remote {
 		it := SyncItem{ProviderAccountID: string(ra.ID), Name: ra.Name, Type: ra.Type, SourceStatus: ra.SourceStatus()}
-		if !strings.EqualFold(ra.Type, "LINKEDIN") || !unipile.ValidID(it.ProviderAccountID) {
+		if !strings.EqualFold(ra.Type, "LINKEDIN") || !unipile.ValidAccountID(it.ProviderAccountID) {
 			rep.Skipped++
 			continue
 		}

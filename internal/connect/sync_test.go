@@ -59,3 +59,24 @@ func TestSyncReportTellsNothingOfOtherWorkspaces(t *testing.T) {
 		}
 	})
 }
+
+func TestSyncSkipsAccountIDsOfTheWrongForm(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		// An id that is no Unipile account id (it would be put into
+		// request paths) is skipped, like the hosted-auth callback refuses it.
+		e.fake.AddAccount(fake.AccountSpec{ID: "../../x", Name: "Mallory", Status: "OK"})
+		good := e.fake.AddAccount(fake.AccountSpec{Name: "Grace Hopper", Status: "OK"})
+		rep, err := e.svc.Sync(e.ctx, e.ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Created != 1 || rep.Skipped != 1 || len(rep.Items) != 1 || rep.Items[0].ProviderAccountID != good {
+			t.Fatalf("report = %+v", rep)
+		}
+		var n int
+		if err := d.SQL.QueryRowContext(e.ctx, `SELECT COUNT(*) FROM linkedin_accounts WHERE provider_account_id = $1`, "../../x").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("accounts with the bad id: %d (%v)", n, err)
+		}
+	})
+}
