@@ -187,7 +187,7 @@ type NewAccount struct {
 
 // Create inserts an account. A database trigger writes its first audit row
 // (from nothing to Status). An account that starts not connected gets
-// disconnected_at = its creation time, as PRODUCT.md §2 defines.
+// disconnected_at = its creation time, as docs/accounts.md#connected-iff-not-disconnected defines.
 func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Account, error) {
 	if n.Status == "" {
 		n.Status = StatusConnecting

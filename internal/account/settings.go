@@ -20,7 +20,7 @@ type Caps struct {
 	ViewProfileDaily int `json:"view_profile_daily"`
 }
 
-// DefaultCaps are a new account's configured caps (PRODUCT.md §4).
+// DefaultCaps are a new account's configured caps (docs/sending.md#caps-and-ceilings).
 var DefaultCaps = Caps{InviteDaily: 20, InviteWeekly: 100, MessageDaily: 50, InMailDaily: 10, ViewProfileDaily: 40}
 
 // Ceilings are the hard limits of a tier; configuration can never raise a

@@ -8,7 +8,7 @@ package account
 // list.
 type Status string
 
-// The statuses of PRODUCT.md §2.
+// The statuses of docs/accounts.md#statuses.
 const (
 	StatusConnecting        Status = "connecting"
 	StatusConnected         Status = "connected"

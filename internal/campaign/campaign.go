@@ -27,7 +27,7 @@ import (
 // the same list.
 type Status string
 
-// Campaign statuses (PRODUCT.md §3).
+// Campaign statuses (docs/campaigns.md#campaign-states-and-pause-reasons).
 const (
 	StatusDraft     Status = "draft"
 	StatusRunning   Status = "running"
@@ -192,7 +192,7 @@ type CapsInput struct {
 	ViewProfile *int `json:"view_profile,omitempty"`
 }
 
-// Input is the campaign body of CONTRACT.md, for Create and Update. On
+// Input is the campaign body of docs/surfaces.md#json-shapes. On
 // Update a nil field keeps the stored value; on Create name, account_ids
 // and steps are required and the rest default.
 type Input struct {

@@ -14,7 +14,7 @@ import (
 // database's enrollments_state_chk holds the same list.
 type EnrollmentState string
 
-// Enrollment states (PRODUCT.md §3).
+// Enrollment states (docs/campaigns.md#enrollments).
 const (
 	// EnrollmentPending: imported, the campaign has not started it yet.
 	EnrollmentPending EnrollmentState = "pending"
@@ -80,7 +80,7 @@ func nullStr(s string) *string {
 	return &s
 }
 
-// MarshalJSON writes the enrollment JSON of CONTRACT.md, with null for
+// MarshalJSON writes the enrollment JSON of docs/surfaces.md#json-shapes, with null for
 // absent values.
 func (e Enrollment) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {

@@ -30,7 +30,7 @@ type RowResult struct {
 	ProspectID string `json:"prospect_id,omitempty"`
 }
 
-// ImportResult is the per-row report of CONTRACT.md.
+// ImportResult is the per-row report of docs/surfaces.md#json-shapes.
 type ImportResult struct {
 	Imported int         `json:"imported"`
 	Skipped  int         `json:"skipped"`

@@ -13,7 +13,7 @@ import (
 // StepType names what a step does.
 type StepType string
 
-// Step types (CONTRACT.md, campaign body).
+// Step types (docs/surfaces.md#json-shapes).
 const (
 	StepInvite      StepType = "invite"
 	StepMessage     StepType = "message"

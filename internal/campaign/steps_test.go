@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// contractSteps is the example of CONTRACT.md: it must validate.
+// contractSteps is the example of docs/surfaces.md#json-shapes: it must validate.
 func contractSteps() []Step {
 	return []Step{
 		{ID: "s1", Type: StepInvite, Note: "Hi {{first_name}}"},

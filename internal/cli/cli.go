@@ -1,4 +1,4 @@
-// Package cli implements the keel command line of CONTRACT.md. Run returns
+// Package cli implements the keel command line of docs/surfaces.md#cli. Run returns
 // the exit status: 0 success, 1 failure, 2 usage error (one line on stderr).
 package cli
 

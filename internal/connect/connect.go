@@ -1,5 +1,5 @@
 // Package connect connects and reconnects LinkedIn accounts through
-// Unipile's hosted-auth wizard (PRODUCT.md §2.2), imports the accounts a
+// Unipile's hosted-auth wizard (docs/accounts.md#connect-and-reconnect), imports the accounts a
 // Unipile tenant already has (Sync), and watches accounts that stay in
 // connecting too long.
 //
@@ -32,7 +32,7 @@ import (
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
-// CallbackPath is where CallbackHandler is mounted (CONTRACT.md, HTTP).
+// CallbackPath is where CallbackHandler is mounted (docs/surfaces.md#http-routes).
 const CallbackPath = "/webhooks/unipile/hosted-auth"
 
 // Link types, as sent to Unipile and stored (hosted_auth_links_type_chk).
@@ -59,7 +59,7 @@ const (
 	DefaultAlertAfter = time.Hour
 	// DefaultPollEvery is the least time between two re-polls of one
 	// account, so a watcher run often stays about one call per account per
-	// minute (PRODUCT.md §1, principle 7).
+	// minute (docs/health.md#provider-call-budget).
 	DefaultPollEvery = time.Minute
 	// DefaultMaxPollsPerRun caps provider calls per WatchConnecting run.
 	DefaultMaxPollsPerRun = 10

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Defaults of PRODUCT.md §2.1. A zero Config field means its default.
+// Defaults of docs/health.md#health-checking. A zero Config field means its default.
 const (
 	// DefaultInterval is how often a connected account is checked.
 	DefaultInterval = 5 * time.Minute
@@ -55,7 +55,7 @@ const (
 )
 
 // shortIntervalWarning is the threshold under which an interval is only
-// fit for tests (PRODUCT.md §1.7: about one call per account per minute at
+// fit for tests (docs/health.md#provider-call-budget: about one call per account per minute at
 // most).
 const shortIntervalWarning = time.Minute
 
@@ -101,7 +101,7 @@ type Config struct {
 // NoJitter, as Config.Jitter, schedules checks at exact intervals.
 const NoJitter = -1
 
-// DefaultConfig returns the configuration of PRODUCT.md §2.1.
+// DefaultConfig returns the configuration of docs/health.md#health-checking.
 func DefaultConfig() Config { return Config{}.WithDefaults() }
 
 // WithDefaults returns c with every zero field set to its default.

@@ -1,4 +1,4 @@
-// Package health is the account health monitor of PRODUCT.md §2.1. It asks
+// Package health is the account health monitor of docs/health.md#health-checking. It asks
 // Unipile about every LinkedIn account on a jittered schedule
 // (GET /api/v1/accounts/{id}), maps the answer to a Keel status and changes
 // statuses only through account.Service.Flip, with source health_check.
@@ -407,8 +407,8 @@ var verificationSlugs = map[string]bool{
 	"action_required":  true,
 }
 
-// classify maps a GET /accounts/{id} answer to a verdict, as PRODUCT.md
-// §2.1 specifies.
+// classify maps a GET /accounts/{id} answer to a verdict, as docs/health.md#status-mapping
+// specifies.
 func classify(a unipile.Account, err error) verdict {
 	if err == nil {
 		st := a.SourceStatus()

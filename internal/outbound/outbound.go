@@ -1,5 +1,5 @@
 // Package outbound sends Keel's events to integrations as signed HTTP
-// webhooks (PRODUCT.md §6). A workspace registers endpoints; Emit records an
+// webhooks (docs/surfaces.md#outbound-webhooks). A workspace registers endpoints; Emit records an
 // event and one delivery per matching endpoint inside the caller's
 // transaction, so a change that rolls back never produces an event;
 // DeliverDue later POSTs due deliveries outside any transaction and retries

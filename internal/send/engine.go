@@ -636,7 +636,7 @@ const (
 	GatePacing       = "pacing"
 )
 
-// gates checks PRODUCT.md §4 in order, inside the claim's transaction. It
+// gates checks docs/sending.md#gates in order, inside the claim's transaction. It
 // locks the account's pacing row first, so concurrent claims for one
 // account are serialised and its counts (account and campaign share, both
 // per account) cannot be overtaken.

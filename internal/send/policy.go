@@ -1,5 +1,5 @@
 // Package send is the only code that sends anything through Unipile. It
-// owns the safety gates of PRODUCT.md §4 (caps, ceilings, ramp, window,
+// owns the safety gates of docs/sending.md#gates (caps, ceilings, ramp, window,
 // pacing, cooldowns, breakers), the send ledger, the claim, the dispatch
 // and the reconciliation of sends whose outcome is unknown.
 //

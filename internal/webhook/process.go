@@ -281,7 +281,7 @@ func (r *Receiver) handleInTx(ctx context.Context, rw row,
 }
 
 // statusTarget maps an account_status message to the Keel status and copy
-// it means (PRODUCT.md §2.1). known is false for messages Keel does not act
+// it means (docs/health.md#webhooks-from-unipile). known is false for messages Keel does not act
 // on.
 func statusTarget(msg string) (to account.Status, c *account.Copy, known bool) {
 	cp := func(c account.Copy) *account.Copy { return &c }

@@ -37,7 +37,7 @@ import (
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
-// Path is where the receiver is mounted (CONTRACT.md, HTTP).
+// Path is where the receiver is mounted (docs/surfaces.md#http-routes).
 const Path = "/webhooks/unipile"
 
 // HeaderSecret carries the shared secret on every delivery. Unipile has no

@@ -1,4 +1,4 @@
--- The account-state invariants of PRODUCT.md §2:
+-- The account-state invariants of docs/accounts.md#invariants:
 --   connected iff disconnected_at IS NULL (and no disconnect cause while connected);
 --   no split state: a connected row never carries terminal, reconnect-type copy.
 -- A database restored from before these rules may hold rows that break

@@ -1,5 +1,5 @@
--- The durable webhook inbox and hosted-auth links (PRODUCT.md §2.1 last
--- bullet, §2.2). The SQLite file of the same number must behave the same.
+-- The durable webhook inbox and hosted-auth links (docs/health.md#webhooks-from-unipile,
+-- docs/accounts.md#connect-and-reconnect). The SQLite file of the same number must behave the same.
 --
 -- webhook_inbox: every authenticated Unipile delivery is stored here before
 -- it is acknowledged, so a crash after the 200 loses nothing. Unipile

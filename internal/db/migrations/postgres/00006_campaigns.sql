@@ -1,5 +1,5 @@
--- Campaigns, their sender accounts, prospects and enrollments (PRODUCT.md
--- §3). Every rule that can live in the database does, on both engines:
+-- Campaigns, their sender accounts, prospects and enrollments (docs/campaigns.md#campaigns-and-steps).
+-- Every rule that can live in the database does, on both engines:
 -- sqlite/00006_campaigns.sql holds the same tables, constraints and triggers.
 --
 -- Workspace consistency is carried by composite foreign keys: a sender, a

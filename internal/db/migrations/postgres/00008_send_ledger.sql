@@ -1,4 +1,4 @@
--- The send ledger (PRODUCT.md §4): one row per provider action, moving
+-- The send ledger (docs/sending.md#the-send-ledger): one row per provider action, moving
 -- intent -> dispatched -> confirmed | failed | unknown (and unknown ->
 -- confirmed | failed once reconciled; intent -> cancelled when a gate
 -- closes between claim and dispatch). Caps are counted from these rows,

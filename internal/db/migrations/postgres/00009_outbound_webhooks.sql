@@ -1,4 +1,4 @@
--- Outbound webhooks (PRODUCT.md §6): per-workspace endpoints, the events
+-- Outbound webhooks (docs/surfaces.md#outbound-webhooks): per-workspace endpoints, the events
 -- emitted inside the transaction of the change they describe, one delivery
 -- per (event, endpoint) retried with backoff, and a log of every attempt.
 --

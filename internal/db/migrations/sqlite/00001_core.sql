@@ -1,5 +1,5 @@
 -- Core tables: workspaces, LinkedIn accounts with every account-state
--- invariant of PRODUCT.md §2, the status audit trail and admin alerts.
+-- invariant of docs/accounts.md#invariants, the status audit trail and admin alerts.
 -- SQLite cannot add a CHECK to an existing table, so (unlike PostgreSQL,
 -- whose 00002 adds them) the constraints are part of the table from the
 -- start. The phrase list must stay equal to account.TerminalPatterns.

@@ -1,4 +1,4 @@
--- Account health monitor (PRODUCT.md §2.1): per-account check scheduling,
+-- Account health monitor (docs/health.md#health-checking): per-account check scheduling,
 -- the mass-404 burst guard and the mass-disconnect limiter's ledger.
 -- PostgreSQL's 00003_health.sql holds the same tables and rules.
 --

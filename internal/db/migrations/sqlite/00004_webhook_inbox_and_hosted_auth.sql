@@ -1,5 +1,5 @@
--- The durable webhook inbox and hosted-auth links (PRODUCT.md §2.1 last
--- bullet, §2.2). The PostgreSQL file of the same number must behave the
+-- The durable webhook inbox and hosted-auth links (docs/health.md#webhooks-from-unipile,
+-- docs/accounts.md#connect-and-reconnect). The PostgreSQL file of the same number must behave the
 -- same; see it for the reasoning. Times are stored as text in one format
 -- (UTC, microseconds), so text comparison is time comparison.
 

@@ -1,5 +1,5 @@
--- Campaigns, their sender accounts, prospects and enrollments (PRODUCT.md
--- §3). postgres/00006_campaigns.sql holds the same tables, constraints and
+-- Campaigns, their sender accounts, prospects and enrollments (docs/campaigns.md#campaigns-and-steps).
+-- postgres/00006_campaigns.sql holds the same tables, constraints and
 -- triggers; the differences are dialect only (JSON functions, booleans as
 -- 0/1, triggers written inline).
 --

@@ -1,4 +1,4 @@
--- The send ledger (PRODUCT.md §4); see postgres/00008_send_ledger.sql for
+-- The send ledger (docs/sending.md#the-send-ledger); see postgres/00008_send_ledger.sql for
 -- the story. Same tables, constraints and rules on SQLite.
 
 -- +goose Up
