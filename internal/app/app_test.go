@@ -80,7 +80,7 @@ func startSandboxWith(t *testing.T, c clock.Clock) (*App, string, *syncBuffer, *
 		a.Close()
 	})
 	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {

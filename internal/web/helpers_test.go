@@ -115,7 +115,9 @@ func startKeel(tb testing.TB, engine db.Engine) *keel {
 		}
 		a.Close()
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: under -race on a busy 2-core machine the demo user's bcrypt hash
+	// alone can take many seconds; polling ends as soon as Keel is ready.
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		resp, err := http.Get(public + "/readyz")
 		if err == nil {
