@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// This file is the only writer of enrollment state (state, step_id,
-// next_action_at, ended_reason, last_error, failures, accepted_at,
-// replied_at). The sender moves prospects through their sequence by
-// calling these functions inside its own transactions; each is one
+// Enrollment state (state, step_id, next_action_at, ended_reason,
+// last_error, failures, accepted_at, replied_at) is written only by this
+// package. The sender moves prospects through their sequence by calling
+// the exported functions here inside its own transactions; each is one
 // statement, as the sender's own statements were before.
 
 // LockedEnrollment is an enrollment read under its row lock.
@@ -223,4 +223,89 @@ func (s *Service) CountFailure(ctx context.Context, tx *sql.Tx, enrollmentID, la
 		return fmt.Errorf("counting failure of enrollment %s: %w", enrollmentID, err)
 	}
 	return nil
+}
+
+// senderConnected is true in an enrollments UPDATE when the row's sender is
+// connected: its prospects are active, the others' soft-paused.
+const senderConnected = `(SELECT a.status FROM linkedin_accounts a WHERE a.id = enrollments.account_id) = 'connected'`
+
+// ResumeLateAcceptTx brings back an enrollment that ended at an
+// if-accepted condition when the accept arrives late (late_accept_policy
+// follow_up): active, or soft-paused if its sender is not connected, as
+// activate would leave it; and its campaign, if it completed meanwhile,
+// runs again (Reconcile pauses a running campaign with no connected
+// sender). The caller moves the enrollment to the condition's then-branch.
+func (s *Service) ResumeLateAcceptTx(ctx context.Context, tx *sql.Tx, campaignID, enrollmentID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments
+		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
+		       ended_reason = NULL, next_action_at = $2, updated_at = $2
+		 WHERE id = $1`, enrollmentID, now); err != nil {
+		return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', updated_at = $2 WHERE id = $1 AND status = 'completed'`,
+		campaignID, now); err != nil {
+		return fmt.Errorf("reopening campaign %s for a late accept: %w", campaignID, err)
+	}
+	return nil
+}
+
+// activate puts a campaign's live enrollments in the state their sender
+// allows: pending ones start at the first step, due now; a connected
+// sender's prospects are active, the others' soft-paused.
+func (s *Service) activate(ctx context.Context, tx *sql.Tx, c Campaign, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments
+		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
+		       step_id = $2, next_action_at = $3, updated_at = $3
+		 WHERE campaign_id = $1 AND state = 'pending'`, c.ID, FirstStepID(c.Steps), now); err != nil {
+		return fmt.Errorf("activating pending enrollments of campaign %s: %w", c.ID, err)
+	}
+	// Enrollments already under way: bring any that disagree with their
+	// sender's status into line (a flip's consequence normally did).
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $2), updated_at = $2
+		 WHERE campaign_id = $1 AND state = 'soft_paused' AND `+senderConnected, c.ID, now); err != nil {
+		return fmt.Errorf("reactivating enrollments of campaign %s: %w", c.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'soft_paused', updated_at = $2
+		 WHERE campaign_id = $1 AND state = 'active' AND NOT `+senderConnected, c.ID, now); err != nil {
+		return fmt.Errorf("soft-pausing enrollments of campaign %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// endLive ends every enrollment of a campaign whose sequence is not over,
+// for reason.
+func endLive(ctx context.Context, tx *sql.Tx, campaignID, reason string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3
+		 WHERE campaign_id = $1 AND state IN `+liveStates, campaignID, reason, now)
+	return err
+}
+
+// softPauseSender soft-pauses the active enrollments of one sender in a
+// campaign (step and due time kept) and counts them.
+func softPauseSender(ctx context.Context, tx *sql.Tx, campaignID, accountID string, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'soft_paused', updated_at = $3
+		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'active'`, campaignID, accountID, now)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// reactivateSender makes the soft-paused enrollments of one sender in a
+// campaign active again (due at their kept time, or now) and counts them.
+func reactivateSender(ctx context.Context, tx *sql.Tx, campaignID, accountID string, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $3), updated_at = $3
+		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'soft_paused'`, campaignID, accountID, now)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
