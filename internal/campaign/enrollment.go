@@ -1,13 +1,10 @@
 package campaign
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/keel-outreach/keel/internal/db"
 )
 
 // EnrollmentState is where a prospect stands in a campaign. The
@@ -147,54 +144,6 @@ type EnrollmentListOptions struct {
 	After string
 	// Limit caps the page; 0 means no cap.
 	Limit int
-}
-
-// ListEnrollments returns a campaign's enrollments ordered by id (roughly
-// import order: ids are time-ordered to the millisecond). The campaign must belong to workspaceID (unless it is empty),
-// else ErrNotFound.
-func (s *Service) ListEnrollments(ctx context.Context, q db.Querier, workspaceID, campaignID string, opts EnrollmentListOptions) ([]Enrollment, error) {
-	if _, err := s.read(ctx, q, workspaceID, campaignID, false); err != nil {
-		return nil, err
-	}
-	query := `SELECT ` + enrollmentColumns + ` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
-		WHERE e.campaign_id = $1 AND e.id > $2`
-	args := []any{campaignID, opts.After}
-	if opts.State != "" {
-		args = append(args, string(opts.State))
-		query += fmt.Sprintf(` AND e.state = $%d`, len(args))
-	}
-	query += ` ORDER BY e.id`
-	if opts.Limit > 0 {
-		args = append(args, opts.Limit)
-		query += fmt.Sprintf(` LIMIT $%d`, len(args))
-	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing enrollments of campaign %s: %w", campaignID, err)
-	}
-	defer rows.Close()
-	var out []Enrollment
-	for rows.Next() {
-		e, err := scanEnrollment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing enrollments of campaign %s: %w", campaignID, err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// GetProspect reads one prospect by id (any workspace: for workers that
-// render templates).
-func (s *Service) GetProspect(ctx context.Context, q db.Querier, prospectID string) (Prospect, error) {
-	p, err := scanProspect(q.QueryRowContext(ctx, `SELECT `+prospectColumns+` FROM prospects WHERE id = $1`, prospectID))
-	if db.IsNoRows(err) {
-		return Prospect{}, fmt.Errorf("prospect %s: %w", prospectID, ErrNotFound)
-	}
-	if err != nil {
-		return Prospect{}, fmt.Errorf("reading prospect %s: %w", prospectID, err)
-	}
-	return p, nil
 }
 
 const prospectColumns = `id, workspace_id, linkedin_url, public_slug, sales_nav_id, provider_id, first_name, last_name,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
 )
@@ -22,30 +21,6 @@ type sender struct {
 	WorkspaceID string
 	Status      account.Status
 	LastError   string
-}
-
-// senders reads the current senders of a campaign with their statuses.
-func (s *Service) senders(ctx context.Context, tx *sql.Tx, campaignID string) ([]sender, error) {
-	rows, err := tx.QueryContext(ctx, `
-		SELECT a.id, a.workspace_id, a.status, a.last_error
-		  FROM campaign_accounts ca JOIN linkedin_accounts a ON a.id = ca.account_id
-		 WHERE ca.campaign_id = $1 AND ca.removed_at IS NULL
-		 ORDER BY ca.position, a.id`, campaignID)
-	if err != nil {
-		return nil, fmt.Errorf("reading senders of campaign %s: %w", campaignID, err)
-	}
-	defer rows.Close()
-	var out []sender
-	for rows.Next() {
-		var sd sender
-		var lastErr sql.NullString
-		if err := rows.Scan(&sd.AccountID, &sd.WorkspaceID, &sd.Status, &lastErr); err != nil {
-			return nil, fmt.Errorf("reading senders of campaign %s: %w", campaignID, err)
-		}
-		sd.LastError = lastErr.String
-		out = append(out, sd)
-	}
-	return out, rows.Err()
 }
 
 // Start moves a draft (or paused) campaign to running. It is refused, with
@@ -109,8 +84,7 @@ func (s *Service) run(ctx context.Context, workspaceID, campaignID, op string, f
 		if err := s.activate(ctx, tx, c, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
-			c.ID, now); err != nil {
+		if err := setRunning(ctx, tx, c.ID, now); err != nil {
 			return fmt.Errorf("starting campaign %s: %w", c.ID, err)
 		}
 		c.Status, c.PausedReason, c.UpdatedAt = StatusRunning, "", now
@@ -181,15 +155,14 @@ func (s *Service) preflight(ctx context.Context, tx *sql.Tx, c Campaign, senders
 	// variables are checked per prospect below.
 	errs = append(errs, ValidateSteps(c.Steps, func(string) bool { return true })...)
 
-	var live int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates,
-		c.ID).Scan(&live); err != nil {
-		return nil, fmt.Errorf("counting enrollable prospects of campaign %s: %w", c.ID, err)
+	live, err := countLive(ctx, tx, c.ID)
+	if err != nil {
+		return nil, err
 	}
 	if live == 0 {
-		var done int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM enrollments WHERE campaign_id = $1`, c.ID).Scan(&done); err != nil {
-			return nil, fmt.Errorf("counting prospects of campaign %s: %w", c.ID, err)
+		done, err := countEnrolled(ctx, tx, c.ID)
+		if err != nil {
+			return nil, err
 		}
 		msg := "the campaign has no prospect to contact: import prospects (CSV or JSON with a linkedin_url or provider_id) first"
 		if done > 0 {
@@ -208,75 +181,20 @@ func (s *Service) preflight(ctx context.Context, tx *sql.Tx, c Campaign, senders
 				if IsBuiltinVariable(v) {
 					continue
 				}
-				var missing int
-				var example sql.NullString
-				if err := tx.QueryRowContext(ctx, `
-					SELECT count(*), min(COALESCE(p.linkedin_url, p.sales_nav_id, p.provider_id))
-					  FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
-					 WHERE e.campaign_id = $1 AND e.state IN `+liveStates+` AND NOT (`+s.customFieldCond(2)+`)`,
-					c.ID, s.customFieldArg(v)).Scan(&missing, &example); err != nil {
-					return nil, fmt.Errorf("checking variable %s of campaign %s: %w", v, c.ID, err)
+				missing, example, err := s.lackingField(ctx, tx, c.ID, v)
+				if err != nil {
+					return nil, err
 				}
 				if missing == 0 {
 					continue
 				}
 				errs = append(errs, FieldError{Field: fmt.Sprintf("steps[%d].%s", i, tf[0]), Message: fmt.Sprintf(
 					"variable {{%s}} in step %s has no value for %d of %d prospects (e.g. %s): import that column for them, or write {{%s|fallback}}",
-					v, st.ID, missing, live, example.String, v)})
+					v, st.ID, missing, live, example, v)})
 			}
 		}
 	}
 	return errs, nil
-}
-
-// senderConnected is true in an enrollments UPDATE when the row's sender is
-// connected: its prospects are active, the others' soft-paused.
-const senderConnected = `(SELECT a.status FROM linkedin_accounts a WHERE a.id = enrollments.account_id) = 'connected'`
-
-// ResumeLateAcceptTx brings back an enrollment that ended at an
-// if-accepted condition when the accept arrives late (late_accept_policy
-// follow_up): active, or soft-paused if its sender is not connected, as
-// activate would leave it; and its campaign, if it completed meanwhile,
-// runs again (Reconcile pauses a running campaign with no connected
-// sender). The caller moves the enrollment to the condition's then-branch.
-func (s *Service) ResumeLateAcceptTx(ctx context.Context, tx *sql.Tx, campaignID, enrollmentID string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments
-		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
-		       ended_reason = NULL, next_action_at = $2, updated_at = $2
-		 WHERE id = $1`, enrollmentID, now); err != nil {
-		return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', updated_at = $2 WHERE id = $1 AND status = 'completed'`,
-		campaignID, now); err != nil {
-		return fmt.Errorf("reopening campaign %s for a late accept: %w", campaignID, err)
-	}
-	return nil
-}
-
-// activate puts a campaign's live enrollments in the state their sender
-// allows: pending ones start at the first step, due now; a connected
-// sender's prospects are active, the others' soft-paused.
-func (s *Service) activate(ctx context.Context, tx *sql.Tx, c Campaign, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE enrollments
-		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
-		       step_id = $2, next_action_at = $3, updated_at = $3
-		 WHERE campaign_id = $1 AND state = 'pending'`, c.ID, FirstStepID(c.Steps), now); err != nil {
-		return fmt.Errorf("activating pending enrollments of campaign %s: %w", c.ID, err)
-	}
-	// Enrollments already under way: bring any that disagree with their
-	// sender's status into line (a flip's consequence normally did).
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $2), updated_at = $2
-		 WHERE campaign_id = $1 AND state = 'soft_paused' AND `+senderConnected, c.ID, now); err != nil {
-		return fmt.Errorf("reactivating enrollments of campaign %s: %w", c.ID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE enrollments SET state = 'soft_paused', updated_at = $2
-		 WHERE campaign_id = $1 AND state = 'active' AND NOT `+senderConnected, c.ID, now); err != nil {
-		return fmt.Errorf("soft-pausing enrollments of campaign %s: %w", c.ID, err)
-	}
-	return nil
 }
 
 // Pause pauses a running campaign by hand (reason manual). Pausing a
@@ -294,8 +212,7 @@ func (s *Service) Pause(ctx context.Context, workspaceID, campaignID string) (Ca
 				Message: fmt.Sprintf("the campaign is %s; only a running campaign can be paused", c.Status)}
 		}
 		now := s.clock.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = 'manual', updated_at = $2 WHERE id = $1`,
-			c.ID, now); err != nil {
+		if err := setPaused(ctx, tx, c.ID, ReasonManual, now); err != nil {
 			return fmt.Errorf("pausing campaign %s: %w", c.ID, err)
 		}
 		c.Status, c.PausedReason, c.UpdatedAt = StatusPaused, ReasonManual, now
@@ -309,22 +226,6 @@ func (s *Service) Pause(ctx context.Context, workspaceID, campaignID string) (Ca
 		return Campaign{}, err
 	}
 	return out, nil
-}
-
-// PauseTx pauses a running campaign for a reason Keel itself found
-// (high_failure_rate, template_error) inside the caller's transaction. It
-// reports whether the campaign was running (and is now paused).
-func (s *Service) PauseTx(ctx context.Context, tx *sql.Tx, campaignID string, reason PausedReason) (bool, error) {
-	if !reason.Valid() {
-		return false, fmt.Errorf("pausing campaign %s: unknown reason %q", campaignID, reason)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3
-		WHERE id = $1 AND status = 'running'`, campaignID, string(reason), s.clock.Now())
-	if err != nil {
-		return false, fmt.Errorf("pausing campaign %s (%s): %w", campaignID, reason, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // Archive retires a campaign that is not running (draft, paused or
@@ -342,13 +243,10 @@ func (s *Service) Archive(ctx context.Context, workspaceID, campaignID string) (
 				Message: fmt.Sprintf("the campaign is %s; pause it before archiving", c.Status)}
 		}
 		now := s.clock.Now()
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3
-			 WHERE campaign_id = $1 AND state IN `+liveStates, c.ID, EndedCampaignArchived, now); err != nil {
+		if err := endLive(ctx, tx, c.ID, EndedCampaignArchived, now); err != nil {
 			return fmt.Errorf("ending enrollments of archived campaign %s: %w", c.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'archived', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
-			c.ID, now); err != nil {
+		if err := setArchived(ctx, tx, c.ID, now); err != nil {
 			return fmt.Errorf("archiving campaign %s: %w", c.ID, err)
 		}
 		c.Status, c.PausedReason, c.UpdatedAt = StatusArchived, "", now
@@ -367,22 +265,6 @@ func (s *Service) Archive(ctx context.Context, workspaceID, campaignID string) (
 // EndedCampaignArchived is the ended_reason of prospects still in a
 // campaign's sequence when it is archived.
 const EndedCampaignArchived = "campaign_archived"
-
-// CompleteIfFinished marks a running campaign completed once none of its
-// prospects is still in the sequence. It reports whether it did.
-func (s *Service) CompleteIfFinished(ctx context.Context, tx *sql.Tx, campaignID string) (bool, error) {
-	res, err := tx.ExecContext(ctx, `
-		UPDATE campaigns SET status = 'completed', updated_at = $2
-		 WHERE id = $1 AND status = 'running'
-		   AND EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1)
-		   AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+`)`,
-		campaignID, s.clock.Now())
-	if err != nil {
-		return false, fmt.Errorf("completing campaign %s: %w", campaignID, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
 
 // AccountEffect says what an account flip did to campaigns.
 type AccountEffect struct {
@@ -405,39 +287,6 @@ var ErrAccountNotConnected = errors.New("account is not connected")
 // ErrAccountConnected: PauseForAccount was called for an account that is
 // connected in the caller's transaction; its status must change first.
 var ErrAccountConnected = errors.New("account is connected")
-
-func accountStatus(ctx context.Context, tx *sql.Tx, accountID string) (account.Status, error) {
-	var status account.Status
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`, accountID).Scan(&status); err != nil {
-		return "", fmt.Errorf("reading status of account %s: %w", accountID, err)
-	}
-	return status, nil
-}
-
-// lockSenderCampaigns locks, in id order, the running and paused
-// campaigns the account is a current sender of. A fixed order (campaign
-// rows before their enrollments, campaigns by id) keeps concurrent flips
-// and starts from deadlocking on PostgreSQL.
-func (s *Service) lockSenderCampaigns(ctx context.Context, tx *sql.Tx, accountID string) ([]Campaign, error) {
-	rows, err := tx.QueryContext(ctx, `
-		SELECT `+campaignColumns+` FROM campaigns
-		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id = $1 AND removed_at IS NULL)
-		   AND status IN ('running', 'paused')
-		 ORDER BY id`+s.db.LockForUpdate(), accountID)
-	if err != nil {
-		return nil, fmt.Errorf("locking campaigns of account %s: %w", accountID, err)
-	}
-	defer rows.Close()
-	var out []Campaign
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, fmt.Errorf("locking campaigns of account %s: %w", accountID, err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
 
 // PauseForAccount is the campaign side of an account ceasing to be
 // connected; it runs inside the caller's transaction (the account flip's),
@@ -467,14 +316,11 @@ func (s *Service) PauseForAccount(ctx context.Context, tx *sql.Tx, accountID str
 	}
 	now := s.clock.Now()
 	for _, c := range cs {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE enrollments SET state = 'soft_paused', updated_at = $3
-			 WHERE campaign_id = $1 AND account_id = $2 AND state = 'active'`, c.ID, accountID, now)
+		n, err := softPauseSender(ctx, tx, c.ID, accountID, now)
 		if err != nil {
 			return eff, fmt.Errorf("soft-pausing enrollments of account %s in campaign %s: %w", accountID, c.ID, err)
 		}
-		n, _ := res.RowsAffected()
-		eff.SoftPaused += int(n)
+		eff.SoftPaused += n
 		if c.Status != StatusRunning {
 			continue
 		}
@@ -485,8 +331,7 @@ func (s *Service) PauseForAccount(ctx context.Context, tx *sql.Tx, accountID str
 		if anyConnected(senders) {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3 WHERE id = $1`,
-			c.ID, string(reason), now); err != nil {
+		if err := setPaused(ctx, tx, c.ID, reason, now); err != nil {
 			return eff, fmt.Errorf("pausing campaign %s for account %s: %w", c.ID, accountID, err)
 		}
 		eff.Paused = append(eff.Paused, c.ID)
@@ -519,22 +364,18 @@ func (s *Service) ResumeAccountCaused(ctx context.Context, tx *sql.Tx, accountID
 	}
 	now := s.clock.Now()
 	for _, c := range cs {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $3), updated_at = $3
-			 WHERE campaign_id = $1 AND account_id = $2 AND state = 'soft_paused'`, c.ID, accountID, now)
+		n, err := reactivateSender(ctx, tx, c.ID, accountID, now)
 		if err != nil {
 			return eff, fmt.Errorf("reactivating enrollments of account %s in campaign %s: %w", accountID, c.ID, err)
 		}
-		n, _ := res.RowsAffected()
-		eff.Reactivated += int(n)
+		eff.Reactivated += n
 		if c.Status != StatusPaused || !c.PausedReason.AccountCaused() {
 			continue
 		}
 		if err := s.activate(ctx, tx, c, now); err != nil {
 			return eff, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
-			c.ID, now); err != nil {
+		if err := setRunning(ctx, tx, c.ID, now); err != nil {
 			return eff, fmt.Errorf("resuming campaign %s for account %s: %w", c.ID, accountID, err)
 		}
 		eff.Resumed = append(eff.Resumed, c.ID)
@@ -564,40 +405,9 @@ func (s *Service) OnAccountFlip(ctx context.Context, tx *sql.Tx, f account.Flipp
 // sweep calls it.
 func (s *Service) Reconcile(ctx context.Context, tx *sql.Tx) (AccountEffect, error) {
 	var eff AccountEffect
-	rows, err := tx.QueryContext(ctx, `
-		SELECT DISTINCT e.account_id, a.status
-		  FROM enrollments e JOIN linkedin_accounts a ON a.id = e.account_id
-		  JOIN campaigns c ON c.id = e.campaign_id AND c.status IN ('running', 'paused')
-		 WHERE (e.state = 'soft_paused' AND a.status = 'connected')
-		    OR (e.state = 'active' AND a.status <> 'connected')
-		UNION
-		SELECT DISTINCT ca.account_id, a.status
-		  FROM campaigns c JOIN campaign_accounts ca ON ca.campaign_id = c.id AND ca.removed_at IS NULL
-		  JOIN linkedin_accounts a ON a.id = ca.account_id
-		 WHERE (c.status = 'paused' AND c.paused_reason IN ('account_disconnected', 'account_restricted', 'account_error', 'needs_verification')
-		        AND a.status = 'connected')
-		    OR (c.status = 'running' AND NOT EXISTS (
-		          SELECT 1 FROM campaign_accounts ca2 JOIN linkedin_accounts a2 ON a2.id = ca2.account_id
-		           WHERE ca2.campaign_id = c.id AND ca2.removed_at IS NULL AND a2.status = 'connected'))`)
+	todo, err := flipLeftovers(ctx, tx)
 	if err != nil {
-		return eff, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
-	}
-	type acct struct {
-		id     string
-		status account.Status
-	}
-	var todo []acct
-	for rows.Next() {
-		var a acct
-		if err := rows.Scan(&a.id, &a.status); err != nil {
-			rows.Close()
-			return eff, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
-		}
-		todo = append(todo, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return eff, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
+		return eff, err
 	}
 	if len(todo) == 0 {
 		return eff, nil
@@ -606,20 +416,12 @@ func (s *Service) Reconcile(ctx context.Context, tx *sql.Tx) (AccountEffect, err
 	// Lock every campaign involved at once, in id order: a flip locks its
 	// account and then its campaigns in id order, so taking campaigns one
 	// account at a time here could cross a flip's order and deadlock.
-	args := make([]any, len(todo))
+	ids := make([]string, len(todo))
 	for i, a := range todo {
-		args[i] = a.id
+		ids[i] = a.id
 	}
-	lock, err := tx.QueryContext(ctx, `SELECT id FROM campaigns
-		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id IN (`+placeholders(1, len(args))+`) AND removed_at IS NULL)
-		   AND status IN ('running', 'paused')
-		 ORDER BY id`+s.db.LockForUpdate(), args...)
-	if err != nil {
-		return eff, fmt.Errorf("locking campaigns to reconcile: %w", err)
-	}
-	lock.Close()
-	if err := lock.Err(); err != nil {
-		return eff, fmt.Errorf("locking campaigns to reconcile: %w", err)
+	if err := s.lockCampaignsOf(ctx, tx, ids); err != nil {
+		return eff, err
 	}
 	for _, a := range todo {
 		// Decide on the status as it is now, not as the scan saw it.

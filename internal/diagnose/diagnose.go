@@ -132,7 +132,11 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	if connected == 0 && len(c.AccountIDs) > 0 {
 		r.Findings = append(r.Findings, senderFindings.Findings...)
 	}
-	counts, nextDue, err := enrollmentCounts(ctx, deps.DB, c.ID)
+	counts, err := deps.Campaigns.EnrollmentStates(ctx, deps.DB.SQL, c.ID)
+	if err != nil {
+		return r, err
+	}
+	nextDue, err := deps.Campaigns.NextDue(ctx, deps.DB.SQL, c.ID)
 	if err != nil {
 		return r, err
 	}
@@ -147,7 +151,7 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	if waiting && c.Status == campaign.StatusRunning {
 		r.add("all_waiting", Info, nextDue, "All %d active prospects are waiting; the next action is due at %s.", counts["active"], nextDue.UTC().Format(time.RFC3339))
 	}
-	if n, err := endedByTimeout(ctx, deps.DB, c.ID); err != nil {
+	if n, err := deps.Campaigns.EndedAtCondition(ctx, deps.DB.SQL, c.ID); err != nil {
 		return r, err
 	} else if n > 0 {
 		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%d prospects ended because a condition timed out (as authored: its else-branch is end).", n)
@@ -315,38 +319,6 @@ func periodWord(p string) string {
 		return "7-day"
 	}
 	return "daily"
-}
-
-func enrollmentCounts(ctx context.Context, d *db.DB, campaignID string) (map[string]int, time.Time, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT state, count(*) FROM enrollments WHERE campaign_id = $1 GROUP BY state`, campaignID)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("counting enrollments: %w", err)
-	}
-	counts := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			rows.Close()
-			return nil, time.Time{}, err
-		}
-		counts[s] = n
-	}
-	rows.Close()
-	var next time.Time
-	err = d.SQL.QueryRowContext(ctx, `SELECT next_action_at FROM enrollments WHERE campaign_id = $1 AND state = 'active'
-		ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
-	if err != nil && !db.IsNoRows(err) {
-		return nil, time.Time{}, fmt.Errorf("finding the next due enrollment: %w", err)
-	}
-	return counts, next, nil
-}
-
-func endedByTimeout(ctx context.Context, d *db.DB, campaignID string) (int, error) {
-	var n int
-	err := d.SQL.QueryRowContext(ctx, `SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND state = 'ended'
-		AND ended_reason LIKE 'condition %'`, campaignID).Scan(&n)
-	return n, err
 }
 
 func sortFindings(fs []Finding) {

@@ -38,21 +38,10 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 	if sig.ProviderID == "" && slug == "" {
 		return 0, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM prospects WHERE workspace_id = $1
-		AND ((provider_id = $2 AND $2 <> '') OR (public_slug = $3 AND $3 <> ''))`, sig.WorkspaceID, sig.ProviderID, slug)
+	prospects, err := e.opts.Campaigns.ProspectsMatching(ctx, tx, sig.WorkspaceID, sig.ProviderID, slug)
 	if err != nil {
-		return 0, fmt.Errorf("matching accept: %w", err)
+		return 0, err
 	}
-	var prospects []string
-	for rows.Next() {
-		var pid string
-		if err := rows.Scan(&pid); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		prospects = append(prospects, pid)
-	}
-	rows.Close()
 	switch {
 	case len(prospects) == 0:
 		return 0, nil
@@ -64,25 +53,14 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 	}
 	if sig.ProviderID != "" {
 		// Remember the member id: later steps address the person by it.
-		if _, err := tx.ExecContext(ctx, `UPDATE prospects SET provider_id = $2 WHERE id = $1 AND provider_id IS NULL
-			AND NOT EXISTS (SELECT 1 FROM prospects o WHERE o.workspace_id = $3 AND o.provider_id = $2)`, prospects[0], sig.ProviderID, sig.WorkspaceID); err != nil {
-			return 0, fmt.Errorf("recording member id: %w", err)
-		}
-	}
-	erows, err := tx.QueryContext(ctx, `SELECT id FROM enrollments WHERE prospect_id = $1 AND account_id = $2 AND accepted_at IS NULL`, prospects[0], sig.AccountID)
-	if err != nil {
-		return 0, fmt.Errorf("finding enrollments to stamp: %w", err)
-	}
-	var ids []string
-	for erows.Next() {
-		var id string
-		if err := erows.Scan(&id); err != nil {
-			erows.Close()
+		if err := e.opts.Campaigns.RecordProviderID(ctx, tx, sig.WorkspaceID, prospects[0], sig.ProviderID); err != nil {
 			return 0, err
 		}
-		ids = append(ids, id)
 	}
-	erows.Close()
+	ids, err := e.opts.Campaigns.NotAccepted(ctx, tx, prospects[0], sig.AccountID)
+	if err != nil {
+		return 0, err
+	}
 	for _, id := range ids {
 		if err := e.stampOne(ctx, tx, id); err != nil {
 			return 0, err
@@ -102,8 +80,8 @@ func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) 
 		return err
 	}
 	if !en.acceptedAt.Valid {
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET accepted_at = $2, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
-			return fmt.Errorf("stamping accept on %s: %w", enrollmentID, err)
+		if err := e.opts.Campaigns.MarkAccepted(ctx, tx, enrollmentID, now); err != nil {
+			return err
 		}
 		en.acceptedAt = sql.NullTime{Time: now, Valid: true}
 	}
@@ -116,7 +94,7 @@ func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) 
 	case en.state == string(campaign.EnrollmentActive) && cur.Type == campaign.StepIfAccepted:
 		return e.moveTo(ctx, tx, camp, en, cur.Then, now, 0)
 	case en.state == string(campaign.EnrollmentEnded) && cur.Type == campaign.StepIfAccepted &&
-		strings.HasPrefix(en.endedReason.String, "condition "+cur.ID+" ") && camp.LateAcceptPolicy == campaign.LateAcceptFollowUp:
+		strings.HasPrefix(en.endedReason, "condition "+cur.ID+" ") && camp.LateAcceptPolicy == campaign.LateAcceptFollowUp:
 		// A late accept with follow_up: the prospect resumes at the
 		// condition's then-branch, exactly as authored.
 		if err := e.opts.Campaigns.ResumeLateAcceptTx(ctx, tx, camp.ID, enrollmentID, now); err != nil {
@@ -142,30 +120,18 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 		return 0, nil
 	}
 	now := e.opts.Clock.Now()
-	rows, err := tx.QueryContext(ctx, `SELECT en.id FROM enrollments en JOIN prospects p ON p.id = en.prospect_id
-		WHERE p.workspace_id = $1 AND p.provider_id = $2 AND en.account_id = $3 AND en.replied_at IS NULL`,
-		sig.WorkspaceID, sig.ProviderID, sig.AccountID)
+	ids, err := e.opts.Campaigns.NotReplied(ctx, tx, sig.WorkspaceID, sig.ProviderID, sig.AccountID)
 	if err != nil {
-		return 0, fmt.Errorf("matching reply: %w", err)
+		return 0, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		en, err := e.lockEnrollmentAny(ctx, tx, id)
 		if err != nil {
 			return 0, err
 		}
 		state := en.state
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET replied_at = $2, updated_at = $2 WHERE id = $1 AND replied_at IS NULL`, id, now); err != nil {
-			return 0, fmt.Errorf("stamping reply on %s: %w", id, err)
+		if err := e.opts.Campaigns.MarkReplied(ctx, tx, id, now); err != nil {
+			return 0, err
 		}
 		if err := e.emit(ctx, tx, sig.WorkspaceID, "linkedin.reply_received", EventData{AccountID: sig.AccountID, CampaignID: en.campaignID,
 			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID}); err != nil {
@@ -182,8 +148,8 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 		cur, _ := campaign.StepByID(camp.Steps, en.stepID)
 		switch {
 		case camp.StopOnReply:
-			if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'replied', next_action_at = NULL, updated_at = $2 WHERE id = $1`, id, now); err != nil {
-				return 0, fmt.Errorf("stopping %s on reply: %w", id, err)
+			if err := e.opts.Campaigns.StopOnReply(ctx, tx, id, now); err != nil {
+				return 0, err
 			}
 			if _, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID); err != nil {
 				return 0, err
@@ -203,23 +169,10 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 // new_relation webhook, one call per account per run (run it about every
 // 30 minutes).
 func (e *Engine) PollRelations(ctx context.Context) (int, error) {
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT DISTINCT a.id, a.workspace_id, a.provider_account_id
-		FROM linkedin_accounts a JOIN enrollments en ON en.account_id = a.id
-		WHERE a.status = 'connected' AND en.state IN ('active', 'soft_paused', 'ended') AND en.accepted_at IS NULL`)
+	list, err := e.accountsToPoll(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("listing accounts to poll: %w", err)
+		return 0, err
 	}
-	type acc struct{ id, ws, provider string }
-	var list []acc
-	for rows.Next() {
-		var a acc
-		if err := rows.Scan(&a.id, &a.ws, &a.provider); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, a)
-	}
-	rows.Close()
 	stamped := 0
 	for _, a := range list {
 		page, err := e.opts.Client.ListRelations(ctx, a.provider, unipile.PageOptions{Limit: 100})
@@ -255,15 +208,9 @@ func (e *Engine) NoteChatSeen(ctx context.Context, tx *sql.Tx, workspaceID, acco
 		if pid == "" {
 			continue
 		}
-		var invited, messaged int
-		err := tx.QueryRowContext(ctx, `SELECT
-			COALESCE(SUM(CASE WHEN s.action = 'invite' AND s.with_note = $4 THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN s.action IN ('message', 'inmail') THEN 1 ELSE 0 END), 0)
-			FROM sends s JOIN prospects p ON p.id = s.prospect_id
-			WHERE p.workspace_id = $1 AND p.provider_id = $2 AND s.account_id = $3 AND s.state = 'confirmed'`,
-			workspaceID, pid, accountID, true).Scan(&invited, &messaged)
+		invited, messaged, err := inviteNoteChat(ctx, tx, workspaceID, accountID, pid)
 		if err != nil {
-			return stamped, fmt.Errorf("checking invite-note chat: %w", err)
+			return stamped, err
 		}
 		if invited == 0 || messaged > 0 {
 			continue

@@ -23,19 +23,6 @@ type sendRow struct {
 	chatID                                                                   string
 }
 
-func (e *Engine) lockSend(ctx context.Context, tx *sql.Tx, sendID string) (sendRow, error) {
-	var r sendRow
-	var chat sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id,
-		action, state, claimed_at, chat_id FROM sends WHERE id = $1`+e.opts.DB.LockForUpdate(), sendID).
-		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat)
-	if err != nil {
-		return r, fmt.Errorf("locking send %s: %w", sendID, err)
-	}
-	r.chatID = chat.String
-	return r, nil
-}
-
 // payload is what one provider call needs, read before the call.
 type payload struct {
 	acc      account.Account
@@ -65,9 +52,7 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		now := e.opts.Clock.Now()
 		switch row.state {
 		case StateDispatched:
-			_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error = $2 WHERE id = $1`,
-				row.id, "found dispatched without an outcome (crash or rescued job); reconciling, never resending")
-			return err
+			return markUnknown(ctx, tx, row.id, "", "found dispatched without an outcome (crash or rescued job); reconciling, never resending")
 		case StateIntent:
 		default:
 			return nil
@@ -77,14 +62,13 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 			return err
 		}
 		if reason != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'cancelled', error = $2, finished_at = $3 WHERE id = $1`,
-				row.id, "not sent: "+reason, now); err != nil {
-				return fmt.Errorf("cancelling send %s: %w", row.id, err)
+			if err := cancelSend(ctx, tx, row.id, "not sent: "+reason, now); err != nil {
+				return err
 			}
 			return e.deferTo(ctx, tx, row.enrollmentID, now.Add(NotConnectedRecheck), now)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'dispatched', dispatched_at = $2 WHERE id = $1`, row.id, now); err != nil {
-			return fmt.Errorf("marking send %s dispatched: %w", row.id, err)
+		if err := markDispatched(ctx, tx, row.id, now); err != nil {
+			return err
 		}
 		proceed = true
 		return nil
@@ -106,9 +90,9 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 // account connected (read under a share lock on PostgreSQL so a concurrent
 // flip waits), campaign running, enrollment still at this step.
 func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payload, now time.Time) (string, error) {
-	acc, err := account.ScanWith(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM linkedin_accounts a WHERE a.id = $1`+e.opts.DB.LockShare(), row.accountID))
+	acc, err := e.shareLockAccount(ctx, tx, row.accountID)
 	if err != nil {
-		return "", fmt.Errorf("rechecking account %s: %w", row.accountID, err)
+		return "", err
 	}
 	if acc.Status != account.StatusConnected {
 		return "account is " + string(acc.Status), nil
@@ -120,12 +104,11 @@ func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payloa
 	if camp.Status != campaign.StatusRunning {
 		return "campaign is " + string(camp.Status), nil
 	}
-	var state string
-	var step sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT state, step_id FROM enrollments WHERE id = $1`, row.enrollmentID).Scan(&state, &step); err != nil {
-		return "", fmt.Errorf("rechecking enrollment %s: %w", row.enrollmentID, err)
+	state, step, err := e.opts.Campaigns.EnrollmentStep(ctx, tx, row.enrollmentID)
+	if err != nil {
+		return "", err
 	}
-	if state != string(campaign.EnrollmentActive) || step.String != row.stepID {
+	if state != campaign.EnrollmentActive || step != row.stepID {
 		return "enrollment moved on", nil
 	}
 	if b, err := ActiveBlock(ctx, tx, row.accountID, row.action, now); err != nil || b != nil {
@@ -226,26 +209,16 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			if (row.action == ActionMessage || row.action == ActionInMail) && res.chatID == "" {
 				// Delivered means a chat to show for it; without one the
 				// outcome is unknown and is reconciled, never counted blind.
-				_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error = $2 WHERE id = $1`,
-					row.id, "provider answered without a chat id")
-				return err
+				return markUnknown(ctx, tx, row.id, "", "provider answered without a chat id")
 			}
 			return e.confirm(ctx, tx, row, en, res, now)
 		}
 		kind := unipile.KindOf(callErr)
 		msg := callErr.Error()
-		fail := func() error {
-			_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'failed', error_kind = $2, error = $3, finished_at = $4 WHERE id = $1`,
-				row.id, kind.String(), msg, now)
-			if err != nil {
-				return fmt.Errorf("recording failure of send %s: %w", row.id, err)
-			}
-			return nil
-		}
+		fail := func() error { return failSend(ctx, tx, row.id, kind.String(), msg, now) }
 		switch kind {
 		case unipile.KindUnknownOutcome:
-			_, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error_kind = $2, error = $3 WHERE id = $1`, row.id, kind.String(), msg)
-			return err
+			return markUnknown(ctx, tx, row.id, kind.String(), msg)
 		case unipile.KindAlreadyDone:
 			if row.action == ActionInvite {
 				// "Already connected" is an accept path too.
@@ -312,41 +285,31 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 				if err := e.failEnrollment(ctx, tx, en, msg, now); err != nil {
 					return err
 				}
-			} else if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET failures = failures + 1, last_error = $2,
-				next_action_at = $3, updated_at = $4 WHERE id = $1 AND state = 'active'`,
-				en.id, msg, now.Add(RetryBackoff*time.Duration(en.failures+1)), now); err != nil {
-				return fmt.Errorf("counting failure of enrollment %s: %w", en.id, err)
+			} else if err := e.opts.Campaigns.CountFailure(ctx, tx, en.id, msg, now.Add(RetryBackoff*time.Duration(en.failures+1)), now); err != nil {
+				return err
 			}
 			return e.checkFailureRate(ctx, tx, row, now)
 		}
 	})
 }
 
+// lockEnrollmentAny locks an enrollment in any state (through the
+// campaign package, which owns it) and keeps what sending needs of it.
 func (e *Engine) lockEnrollmentAny(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, error) {
-	var r enrollmentRow
-	var step sql.NullString
-	var next sql.NullTime
-	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, step_id,
-		next_action_at, accepted_at, replied_at, failures, state, ended_reason FROM enrollments WHERE id = $1`+e.opts.DB.LockForUpdate(), enrollmentID).
-		Scan(&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &step, &next, &r.acceptedAt, &r.repliedAt, &r.failures,
-			&r.state, &r.endedReason)
+	l, err := e.opts.Campaigns.LockEnrollment(ctx, tx, enrollmentID)
 	if err != nil {
-		return nil, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+		return nil, err
 	}
-	r.stepID, r.nextActionAt = step.String, next.Time
-	return &r, nil
+	return &enrollmentRow{id: l.ID, workspaceID: l.WorkspaceID, campaignID: l.CampaignID, prospectID: l.ProspectID,
+		accountID: l.AccountID, stepID: l.StepID, nextActionAt: l.NextActionAt, acceptedAt: l.AcceptedAt, repliedAt: l.RepliedAt,
+		failures: l.Failures, state: string(l.State), endedReason: l.EndedReason}, nil
 }
 
 // confirm records a delivered send and moves its enrollment on, in the
 // same transaction, so the ledger and the enrollment never disagree.
 func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrollmentRow, res callResult, now time.Time) error {
-	var chat any
-	if res.chatID != "" {
-		chat = res.chatID
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'confirmed', provider_ref = $2, chat_id = $3, finished_at = $4,
-		parked_at = NULL WHERE id = $1`, row.id, res.ref, chat, now); err != nil {
-		return fmt.Errorf("confirming send %s: %w", row.id, err)
+	if err := confirmSend(ctx, tx, row.id, res.ref, res.chatID, now); err != nil {
+		return err
 	}
 	if row.action == ActionMessage || row.action == ActionInMail {
 		if err := e.emit(ctx, tx, row.workspaceID, "linkedin.message_sent", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
@@ -368,10 +331,8 @@ func (e *Engine) failEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentR
 	if reason == "" {
 		reason = "provider error"
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'failed', last_error = $2, next_action_at = NULL,
-		failures = CASE WHEN failures < 3 THEN failures + 1 ELSE failures END, updated_at = $3
-		WHERE id = $1 AND state IN ('active', 'soft_paused')`, en.id, reason, now); err != nil {
-		return fmt.Errorf("failing enrollment %s: %w", en.id, err)
+	if err := e.opts.Campaigns.Fail(ctx, tx, en.id, reason, now); err != nil {
+		return err
 	}
 	_, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID)
 	return err
@@ -380,25 +341,10 @@ func (e *Engine) failEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentR
 // checkFailureRate pauses a campaign (high_failure_rate) when most of its
 // recent provider outcomes are failures, and raises one alert.
 func (e *Engine) checkFailureRate(ctx context.Context, tx *sql.Tx, row sendRow, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND state IN ('confirmed', 'failed')
-		AND (error_kind IS NULL OR error_kind NOT IN ('rate_limited', 'insufficient_credits', 'reconnect_needed', 'restricted'))
-		ORDER BY finished_at DESC LIMIT $2`, row.campaignID, FailureRateWindow)
+	total, failed, err := recentOutcomes(ctx, tx, row.campaignID)
 	if err != nil {
-		return fmt.Errorf("reading recent outcomes of campaign %s: %w", row.campaignID, err)
+		return err
 	}
-	var total, failed int
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return err
-		}
-		total++
-		if s == string(StateFailed) {
-			failed++
-		}
-	}
-	rows.Close()
 	if failed < FailureRateMin || failed*2 < total {
 		return nil
 	}
@@ -463,12 +409,9 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 			}
 			return e.confirm(ctx, tx, row, en, res, now)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sends SET parked_at = $2 WHERE id = $1 AND parked_at IS NULL`, row.id, now)
-		if err != nil {
-			return fmt.Errorf("parking send %s: %w", row.id, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+		parked, err := parkSend(ctx, tx, row.id, now)
+		if err != nil || !parked {
+			return err
 		}
 		_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: row.workspaceID, Kind: "send_outcome_unknown", Severity: alert.Warning,
 			SubjectType: "campaign", SubjectID: row.campaignID, DedupeKey: "send_outcome_unknown:" + row.id,
@@ -521,20 +464,10 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 
 // ReconcileUnknown settles every unparked unknown send (a periodic sweep).
 func (e *Engine) ReconcileUnknown(ctx context.Context) (int, error) {
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT id FROM sends WHERE state IN ('unknown', 'dispatched') AND parked_at IS NULL ORDER BY claimed_at LIMIT 100`)
+	ids, err := e.unsettledSends(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("listing unknown sends: %w", err)
+		return 0, err
 	}
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, s)
-	}
-	rows.Close()
 	for _, s := range ids {
 		if err := e.Dispatch(ctx, s); err != nil {
 			return 0, err
@@ -546,20 +479,10 @@ func (e *Engine) ReconcileUnknown(ctx context.Context) (int, error) {
 // DispatchPending dispatches every claimed send still waiting (for a worker
 // that restarted, or a queue that lost a job).
 func (e *Engine) DispatchPending(ctx context.Context) (int, error) {
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT id FROM sends WHERE state = 'intent' ORDER BY claimed_at LIMIT 500`)
+	ids, err := e.pendingSends(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("listing pending sends: %w", err)
+		return 0, err
 	}
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, s)
-	}
-	rows.Close()
 	for _, s := range ids {
 		if err := e.Dispatch(ctx, s); err != nil {
 			return 0, err

@@ -100,7 +100,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 1
-		if opts.DB.Engine == db.Postgres {
+		if opts.DB.HasRowLocks() {
+			// Concurrent claims need row locks to stay apart; SQLite
+			// has one writer, so more workers would only queue.
 			opts.Parallel = DefaultParallel
 		}
 	}
@@ -109,7 +111,7 @@ func New(opts Options) (*Engine, error) {
 		seed = rand.Uint64()
 	}
 	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		lockDueSQL: lockDueQuery(opts.DB.Engine)}, nil
+		lockDueSQL: lockDueQuery(opts.DB)}, nil
 }
 
 // emit records an outbound event when an emitter is configured.
@@ -142,24 +144,6 @@ func (e *Engine) random() float64 {
 // looks at.
 const PerAccountPerPass = 3
 
-func (e *Engine) pacing(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT account_id, next_allowed_at FROM account_pacing`)
-	if err != nil {
-		return nil, fmt.Errorf("reading pacing: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var id string
-		var t time.Time
-		if err := rows.Scan(&id, &t); err != nil {
-			return nil, err
-		}
-		out[id] = t.UTC()
-	}
-	return out, rows.Err()
-}
-
 // PassSummary counts what a scheduler pass did.
 type PassSummary struct {
 	Due      int
@@ -180,29 +164,9 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	// Each account acts at most once per spacing interval, so a pass only
 	// needs the first few due enrollments of each account; the rest stay
 	// due, untouched, until their account's turn comes.
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, `
-		SELECT id, account_id FROM (
-			SELECT en.id, en.account_id, en.next_action_at,
-			       ROW_NUMBER() OVER (PARTITION BY en.account_id ORDER BY en.next_action_at, en.id) AS rn
-			  FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
-			 WHERE en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running') due
-		 WHERE rn <= $2 ORDER BY next_action_at, id LIMIT $3`, now, PerAccountPerPass, e.opts.BatchSize)
+	list, err := e.dueEnrollments(ctx, now, PerAccountPerPass, e.opts.BatchSize)
 	if err != nil {
-		return sum, fmt.Errorf("finding due enrollments: %w", err)
-	}
-	type due struct{ id, account string }
-	var list []due
-	for rows.Next() {
-		var d due
-		if err := rows.Scan(&d.id, &d.account); err != nil {
-			rows.Close()
-			return sum, fmt.Errorf("finding due enrollments: %w", err)
-		}
-		list = append(list, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return sum, fmt.Errorf("finding due enrollments: %w", err)
+		return sum, err
 	}
 	pacing, err := e.pacing(ctx)
 	if err != nil {
@@ -315,53 +279,7 @@ type enrollmentRow struct {
 	existingSend sql.NullString
 	// state and endedReason are read by lockEnrollmentAny.
 	state       string
-	endedReason sql.NullString
-}
-
-// lockDue locks a due enrollment and reads, in the same round trip, its
-// campaign, its account and the live send of its current step (the unique
-// index sends_one_per_step_uidx serves that lookup). It returns nil when
-// the enrollment is no longer active.
-func (e *Engine) lockDue(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, campaign.Campaign, error) {
-	var (
-		r     enrollmentRow
-		cs    campaignScan
-		state string
-		step  sql.NullString
-		next  sql.NullTime
-	)
-	dest := append([]any{&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next,
-		&r.acceptedAt, &r.repliedAt, &r.failures}, cs.dest()...)
-	acc, err := account.ScanWith(tx.QueryRowContext(ctx, e.lockDueSQL, enrollmentID), append(dest, &r.existingSend)...)
-	if err != nil {
-		return nil, cs.c, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
-	}
-	if state != string(campaign.EnrollmentActive) || !next.Valid {
-		return nil, cs.c, nil
-	}
-	c, err := cs.campaign()
-	if err != nil {
-		return nil, c, err
-	}
-	r.stepID, r.nextActionAt, r.account = step.String, next.Time.UTC(), acc
-	return &r, c, nil
-}
-
-// lockDueQuery is lockDue's query for an engine: the enrollment (locked on
-// PostgreSQL) with its account, its campaign and the live send of its
-// current step.
-func lockDueQuery(engine db.Engine) string {
-	lock := ""
-	if engine == db.Postgres {
-		lock = " FOR UPDATE OF en"
-	}
-	return `SELECT ` + accountColumns + `,
-		en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
-		en.next_action_at, en.accepted_at, en.replied_at, en.failures, ` + campaignColumns + `,
-		(SELECT s.state FROM sends s WHERE s.campaign_id = en.campaign_id AND s.step_id = en.step_id AND s.prospect_id = en.prospect_id
-		    AND s.state NOT IN ('failed', 'cancelled') LIMIT 1)
-		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id JOIN linkedin_accounts a ON a.id = en.account_id
-		WHERE en.id = $1` + lock
+	endedReason string
 }
 
 // accountColumns is an account's columns under the alias a.
@@ -441,12 +359,8 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			// the same gate: defer them together, so none is looked at
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: g.code}
-			if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $4, updated_at = $5
-				WHERE account_id = $1 AND campaign_id = $2 AND step_id = $3 AND state = 'active' AND next_action_at <= $5`,
-				en.accountID, en.campaignID, en.stepID, g.until, now); err != nil {
-				return fmt.Errorf("deferring enrollments at step %s: %w", en.stepID, err)
-			}
-			return nil
+			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID},
+				g.until, now)
 		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
@@ -479,43 +393,6 @@ type claimWrite struct {
 	withNote     bool
 	nextAllowed  time.Time
 	recheck, now time.Time
-}
-
-// claim writes a claim. On PostgreSQL the three writes are one statement
-// (data-modifying CTEs), a round trip instead of three on the hottest path
-// of a pass; SQLite has no data-modifying CTEs.
-func (e *Engine) claim(ctx context.Context, tx *sql.Tx, w claimWrite) error {
-	en := w.en
-	if e.opts.DB.Engine == db.Postgres {
-		_, err := tx.ExecContext(ctx, `
-			WITH ledger AS (
-				INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
-					step_id, action, state, with_note, claimed_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)),
-			pacing AS (
-				UPDATE account_pacing SET next_allowed_at = $11 WHERE account_id = $3)
-			UPDATE enrollments SET next_action_at = $12, updated_at = $10 WHERE id = $5 AND state = 'active'`,
-			w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now,
-			w.nextAllowed, w.recheck)
-		if err != nil && !db.IsUniqueViolation(err) {
-			err = fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
-		}
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
-		step_id, action, state, with_note, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)`,
-		w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now)
-	if db.IsUniqueViolation(err) {
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE account_pacing SET next_allowed_at = $2 WHERE account_id = $1`,
-		en.accountID, w.nextAllowed); err != nil {
-		return fmt.Errorf("pacing account %s: %w", en.accountID, err)
-	}
-	return e.deferTo(ctx, tx, en.id, w.recheck, w.now)
 }
 
 func conditionMet(step campaign.Step, en *enrollmentRow) bool {
@@ -555,22 +432,13 @@ func StepAction(t campaign.StepType) (a Action, ok bool) {
 	return ActionViewProfile, false
 }
 
-// readCampaign reads what sending needs of a campaign (not its senders).
-func (e *Engine) readCampaign(ctx context.Context, tx *sql.Tx, campaignID string) (campaign.Campaign, error) {
-	var cs campaignScan
-	if err := tx.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c WHERE c.id = $1`, campaignID).Scan(cs.dest()...); err != nil {
-		return cs.c, fmt.Errorf("reading campaign %s: %w", campaignID, err)
-	}
-	return cs.campaign()
-}
-
 // moveTo puts an enrollment on a step (or ends it) and sets when it is due:
 // a wait waits, a condition waits for its signal until its timeout (or goes
 // on at once when the signal already came), an action is due now.
 func (e *Engine) moveTo(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, target string, now time.Time, depth int) error {
 	if target == campaign.End || target == "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'completed', next_action_at = NULL, updated_at = $2 WHERE id = $1`, en.id, now); err != nil {
-			return fmt.Errorf("completing enrollment %s: %w", en.id, err)
+		if err := e.opts.Campaigns.Complete(ctx, tx, en.id, now); err != nil {
+			return err
 		}
 		_, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, camp.ID)
 		return err
@@ -590,26 +458,23 @@ func (e *Engine) moveTo(ctx context.Context, tx *sql.Tx, camp campaign.Campaign,
 		}
 		next = now.Add(step.WithinDuration())
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET step_id = $2, next_action_at = $3, updated_at = $4 WHERE id = $1`,
-		en.id, step.ID, next, now); err != nil {
-		return fmt.Errorf("moving enrollment %s to step %s: %w", en.id, step.ID, err)
+	if err := e.opts.Campaigns.Advance(ctx, tx, en.id, step.ID, next, now); err != nil {
+		return err
 	}
 	en.stepID = step.ID
 	return nil
 }
 
+// deferTo makes an active enrollment due again at until.
 func (e *Engine) deferTo(ctx context.Context, tx *sql.Tx, enrollmentID string, until, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $2, updated_at = $3 WHERE id = $1 AND state = 'active'`,
-		enrollmentID, until, now); err != nil {
-		return fmt.Errorf("deferring enrollment %s: %w", enrollmentID, err)
-	}
-	return nil
+	return e.opts.Campaigns.Defer(ctx, tx, enrollmentID, until, now)
 }
 
+// endEnrollment ends a prospect's sequence early and completes the
+// campaign if it was the last one in it.
 func (e *Engine) endEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentRow, reason string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3 WHERE id = $1`,
-		en.id, reason, now); err != nil {
-		return fmt.Errorf("ending enrollment %s: %w", en.id, err)
+	if err := e.opts.Campaigns.End(ctx, tx, en.id, reason, now); err != nil {
+		return err
 	}
 	_, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID)
 	return err
@@ -641,12 +506,9 @@ const (
 // account are serialised and its counts (account and campaign share, both
 // per account) cannot be overtaken.
 func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action Action, now time.Time) (gateResult, error) {
-	// Upsert-and-lock in one statement: DO UPDATE takes the row lock.
-	var nextAllowed time.Time
-	if err := tx.QueryRowContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2)
-		ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING next_allowed_at`,
-		en.accountID, now).Scan(&nextAllowed); err != nil {
-		return gateResult{}, fmt.Errorf("locking account pacing: %w", err)
+	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
+	if err != nil {
+		return gateResult{}, err
 	}
 	acc := en.account
 	if acc.Status != account.StatusConnected {
@@ -720,31 +582,6 @@ type usageRow struct {
 	used, campaignUsed, weekUsed int
 	blockKind                    string
 	blockUntil                   time.Time
-}
-
-// usage reads, in one round trip, an account's sends of an action today,
-// the campaign's share of them, those of the rolling 7 days (invites), and
-// the latest active cooldown or breaker on that action.
-func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Action, day, since, now time.Time) (usageRow, error) {
-	var u usageRow
-	var kind sql.NullString
-	var until db.NullTime
-	err := tx.QueryRowContext(ctx, `SELECT
-		COALESCE(SUM(CASE WHEN claimed_at >= $4 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN claimed_at >= $4 AND campaign_id = $5 THEN 1 ELSE 0 END), 0),
-		COUNT(*),
-		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1),
-		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1)
-		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		accountID, string(a), since, day, campaignID, now).Scan(&u.used, &u.campaignUsed, &u.weekUsed, &kind, &until)
-	if err != nil {
-		return u, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
-	}
-	u.blockKind = kind.String
-	if until.Valid {
-		u.blockUntil = until.Time
-	}
-	return u, nil
 }
 
 // CampaignDailyCap is a campaign's daily share of an action per sender.

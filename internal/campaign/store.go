@@ -1,0 +1,686 @@
+package campaign
+
+// The campaign package's door to SQL: this file holds campaigns, their
+// senders and prospects (and setSenders' moves of a removed sender's
+// enrollments); store_enrollments.go the enrollment state writes the
+// sender and the lifecycle make; store_import.go the batched import.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/text"
+)
+
+const campaignColumns = `id, workspace_id, name, status, paused_reason, steps, cap_invite, cap_message,
+	cap_inmail, cap_view_profile, stop_on_reply, late_accept_policy, created_at, updated_at`
+
+func scanCampaign(row scanner) (Campaign, error) {
+	var (
+		c      Campaign
+		reason sql.NullString
+		steps  string
+	)
+	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.Status, &reason, &steps,
+		&c.DailyCaps.Invite, &c.DailyCaps.Message, &c.DailyCaps.InMail, &c.DailyCaps.ViewProfile,
+		&c.StopOnReply, &c.LateAcceptPolicy, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return Campaign{}, err
+	}
+	c.PausedReason = PausedReason(reason.String)
+	if err := json.Unmarshal([]byte(steps), &c.Steps); err != nil {
+		return Campaign{}, fmt.Errorf("decoding steps of campaign %s: %w", c.ID, err)
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// placeholders returns "$from, $from+1, …" for n arguments.
+func placeholders(from, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// read reads one campaign row (without senders), locking it when lock is
+// set (PostgreSQL; SQLite's immediate transaction already serialises).
+func (s *Service) read(ctx context.Context, q db.Querier, workspaceID, campaignID string, lock bool) (Campaign, error) {
+	if !text.Valid(campaignID) {
+		// No id holds control characters; PostgreSQL would error on a NUL.
+		return Campaign{}, ErrNotFound
+	}
+	query := `SELECT ` + campaignColumns + ` FROM campaigns WHERE id = $1`
+	args := []any{campaignID}
+	if workspaceID != "" {
+		query += ` AND workspace_id = $2`
+		args = append(args, workspaceID)
+	}
+	if lock {
+		query += s.db.LockForUpdate()
+	}
+	c, err := scanCampaign(q.QueryRowContext(ctx, query, args...))
+	if db.IsNoRows(err) {
+		return Campaign{}, ErrNotFound
+	}
+	if err != nil {
+		return Campaign{}, fmt.Errorf("reading campaign %s: %w", campaignID, err)
+	}
+	return c, nil
+}
+
+// loadSenders fills AccountIDs (current senders, in order) of each campaign.
+func (s *Service) loadSenders(ctx context.Context, q db.Querier, cs []*Campaign) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args := make([]any, len(cs))
+	byID := map[string]*Campaign{}
+	for i, c := range cs {
+		args[i] = c.ID
+		byID[c.ID] = c
+		c.AccountIDs = []string{}
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT campaign_id, account_id FROM campaign_accounts
+		 WHERE campaign_id IN (`+placeholders(1, len(args))+`) AND removed_at IS NULL
+		 ORDER BY campaign_id, position, account_id`, args...)
+	if err != nil {
+		return fmt.Errorf("reading campaign senders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid, aid string
+		if err := rows.Scan(&cid, &aid); err != nil {
+			return fmt.Errorf("reading campaign senders: %w", err)
+		}
+		byID[cid].AccountIDs = append(byID[cid].AccountIDs, aid)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading campaign senders: %w", err)
+	}
+	return nil
+}
+
+// List returns campaigns ordered by id.
+func (s *Service) List(ctx context.Context, q db.Querier, opts ListOptions) ([]Campaign, error) {
+	query := `SELECT ` + campaignColumns + ` FROM campaigns WHERE id > $1`
+	args := []any{opts.After}
+	if opts.WorkspaceID != "" {
+		args = append(args, opts.WorkspaceID)
+		query += fmt.Sprintf(` AND workspace_id = $%d`, len(args))
+	}
+	if opts.Status != "" {
+		args = append(args, string(opts.Status))
+		query += fmt.Sprintf(` AND status = $%d`, len(args))
+	}
+	query += ` ORDER BY id`
+	if opts.Limit > 0 {
+		args = append(args, opts.Limit)
+		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing campaigns: %w", err)
+	}
+	var out []Campaign
+	for rows.Next() {
+		c, err := scanCampaign(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("listing campaigns: %w", err)
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing campaigns: %w", err)
+	}
+	ptrs := make([]*Campaign, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	if err := s.loadSenders(ctx, q, ptrs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// accountsInWorkspace returns which of ids are accounts of the workspace.
+func (s *Service) accountsInWorkspace(ctx context.Context, q db.Querier, workspaceID string, ids []string) (map[string]bool, error) {
+	if len(ids) == 0 {
+		return map[string]bool{}, nil
+	}
+	args := []any{workspaceID}
+	for _, a := range ids {
+		args = append(args, a)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id FROM linkedin_accounts WHERE workspace_id = $1 AND id IN (`+
+		placeholders(2, len(ids))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("checking sender accounts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("checking sender accounts: %w", err)
+		}
+		out[a] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checking sender accounts: %w", err)
+	}
+	return out, nil
+}
+
+// shareLockAccounts takes, on PostgreSQL, the key-share locks that adding
+// these accounts as senders would take anyway (foreign-key checks), but
+// before the campaign row is locked. A status flip locks its account and
+// then the campaigns it sends for; taking the locks in the same order here
+// keeps an edit and a flip from deadlocking.
+func (s *Service) shareLockAccounts(ctx context.Context, tx *sql.Tx, workspaceID string, ids []string) error {
+	if !s.db.HasRowLocks() || len(ids) == 0 {
+		return nil
+	}
+	args := []any{workspaceID}
+	for _, a := range ids {
+		// Not clean text, not an account: validation reports it later.
+		if text.Valid(a) {
+			args = append(args, a)
+		}
+	}
+	if len(args) == 1 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM linkedin_accounts WHERE workspace_id = $1 AND id IN (`+
+		placeholders(2, len(args)-1)+`) ORDER BY id`+s.db.LockKeyShare(), args...)
+	if err != nil {
+		return fmt.Errorf("locking sender accounts: %w", err)
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// checkLiveSteps refuses a new step graph that drops a step prospects
+// are at.
+func (s *Service) checkLiveSteps(ctx context.Context, tx *sql.Tx, c Campaign) ([]FieldError, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT step_id, count(*) FROM enrollments
+		 WHERE campaign_id = $1 AND state IN ('active', 'soft_paused')
+		 GROUP BY step_id ORDER BY step_id`, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading enrollment steps of campaign %s: %w", c.ID, err)
+	}
+	defer rows.Close()
+	var errs []FieldError
+	for rows.Next() {
+		var step string
+		var n int
+		if err := rows.Scan(&step, &n); err != nil {
+			return nil, fmt.Errorf("reading enrollment steps of campaign %s: %w", c.ID, err)
+		}
+		if _, ok := StepByID(c.Steps, step); !ok {
+			errs = append(errs, FieldError{Field: "steps", Message: fmt.Sprintf(
+				"step %s cannot be removed: %d prospect(s) are at it", step, n)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading enrollment steps of campaign %s: %w", c.ID, err)
+	}
+	return errs, nil
+}
+
+func (s *Service) enrollmentIDs(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM enrollments WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing enrollments: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var eid string
+		if err := rows.Scan(&eid); err != nil {
+			return nil, fmt.Errorf("listing enrollments: %w", err)
+		}
+		out = append(out, eid)
+	}
+	return out, rows.Err()
+}
+
+// senderLoads counts the enrollments each current sender has in the
+// campaign (every state: what a sender already worked on is load too).
+func (s *Service) senderLoads(ctx context.Context, tx *sql.Tx, campaignID string, senders []string) (map[string]int, error) {
+	loads := map[string]int{}
+	for _, a := range senders {
+		loads[a] = 0
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT account_id, count(*) FROM enrollments WHERE campaign_id = $1 GROUP BY account_id`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("counting sender loads of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		var n int
+		if err := rows.Scan(&a, &n); err != nil {
+			return nil, fmt.Errorf("counting sender loads of campaign %s: %w", campaignID, err)
+		}
+		if _, current := loads[a]; current {
+			loads[a] = n
+		}
+	}
+	return loads, rows.Err()
+}
+
+// someProspectHas reports whether any prospect enrolled in the campaign
+// has the custom field.
+func (s *Service) someProspectHas(ctx context.Context, tx *sql.Tx, campaignID, field string) (bool, error) {
+	var ok bool
+	err := tx.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+		                WHERE e.campaign_id = $1 AND `+s.db.JSONFieldIsSet("p.custom_fields", 2)+`)`,
+		campaignID, s.db.JSONFieldArg(field)).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("checking custom field %s in campaign %s: %w", field, campaignID, err)
+	}
+	return ok, nil
+}
+
+// ListEnrollments returns a campaign's enrollments ordered by id (roughly
+// import order: ids are time-ordered to the millisecond). The campaign must belong to workspaceID (unless it is empty),
+// else ErrNotFound.
+func (s *Service) ListEnrollments(ctx context.Context, q db.Querier, workspaceID, campaignID string, opts EnrollmentListOptions) ([]Enrollment, error) {
+	if _, err := s.read(ctx, q, workspaceID, campaignID, false); err != nil {
+		return nil, err
+	}
+	query := `SELECT ` + enrollmentColumns + ` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+		WHERE e.campaign_id = $1 AND e.id > $2`
+	args := []any{campaignID, opts.After}
+	if opts.State != "" {
+		args = append(args, string(opts.State))
+		query += fmt.Sprintf(` AND e.state = $%d`, len(args))
+	}
+	query += ` ORDER BY e.id`
+	if opts.Limit > 0 {
+		args = append(args, opts.Limit)
+		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing enrollments of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []Enrollment
+	for rows.Next() {
+		e, err := scanEnrollment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing enrollments of campaign %s: %w", campaignID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GetProspect reads one prospect by id (any workspace: for workers that
+// render templates).
+func (s *Service) GetProspect(ctx context.Context, q db.Querier, prospectID string) (Prospect, error) {
+	p, err := scanProspect(q.QueryRowContext(ctx, `SELECT `+prospectColumns+` FROM prospects WHERE id = $1`, prospectID))
+	if db.IsNoRows(err) {
+		return Prospect{}, fmt.Errorf("prospect %s: %w", prospectID, ErrNotFound)
+	}
+	if err != nil {
+		return Prospect{}, fmt.Errorf("reading prospect %s: %w", prospectID, err)
+	}
+	return p, nil
+}
+
+// senders reads the current senders of a campaign with their statuses.
+func (s *Service) senders(ctx context.Context, tx *sql.Tx, campaignID string) ([]sender, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT a.id, a.workspace_id, a.status, a.last_error
+		  FROM campaign_accounts ca JOIN linkedin_accounts a ON a.id = ca.account_id
+		 WHERE ca.campaign_id = $1 AND ca.removed_at IS NULL
+		 ORDER BY ca.position, a.id`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("reading senders of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []sender
+	for rows.Next() {
+		var sd sender
+		var lastErr sql.NullString
+		if err := rows.Scan(&sd.AccountID, &sd.WorkspaceID, &sd.Status, &lastErr); err != nil {
+			return nil, fmt.Errorf("reading senders of campaign %s: %w", campaignID, err)
+		}
+		sd.LastError = lastErr.String
+		out = append(out, sd)
+	}
+	return out, rows.Err()
+}
+
+// PauseTx pauses a running campaign for a reason Keel itself found
+// (high_failure_rate, template_error) inside the caller's transaction. It
+// reports whether the campaign was running (and is now paused).
+func (s *Service) PauseTx(ctx context.Context, tx *sql.Tx, campaignID string, reason PausedReason) (bool, error) {
+	if !reason.Valid() {
+		return false, fmt.Errorf("pausing campaign %s: unknown reason %q", campaignID, reason)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3
+		WHERE id = $1 AND status = 'running'`, campaignID, string(reason), s.clock.Now())
+	if err != nil {
+		return false, fmt.Errorf("pausing campaign %s (%s): %w", campaignID, reason, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// CompleteIfFinished marks a running campaign completed once none of its
+// prospects is still in the sequence. It reports whether it did.
+func (s *Service) CompleteIfFinished(ctx context.Context, tx *sql.Tx, campaignID string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE campaigns SET status = 'completed', updated_at = $2
+		 WHERE id = $1 AND status = 'running'
+		   AND EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1)
+		   AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+`)`,
+		campaignID, s.clock.Now())
+	if err != nil {
+		return false, fmt.Errorf("completing campaign %s: %w", campaignID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func accountStatus(ctx context.Context, tx *sql.Tx, accountID string) (account.Status, error) {
+	var status account.Status
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM linkedin_accounts WHERE id = $1`, accountID).Scan(&status); err != nil {
+		return "", fmt.Errorf("reading status of account %s: %w", accountID, err)
+	}
+	return status, nil
+}
+
+// lockSenderCampaigns locks, in id order, the running and paused
+// campaigns the account is a current sender of. A fixed order (campaign
+// rows before their enrollments, campaigns by id) keeps concurrent flips
+// and starts from deadlocking on PostgreSQL.
+func (s *Service) lockSenderCampaigns(ctx context.Context, tx *sql.Tx, accountID string) ([]Campaign, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT `+campaignColumns+` FROM campaigns
+		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id = $1 AND removed_at IS NULL)
+		   AND status IN ('running', 'paused')
+		 ORDER BY id`+s.db.LockForUpdate(), accountID)
+	if err != nil {
+		return nil, fmt.Errorf("locking campaigns of account %s: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []Campaign
+	for rows.Next() {
+		c, err := scanCampaign(rows)
+		if err != nil {
+			return nil, fmt.Errorf("locking campaigns of account %s: %w", accountID, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// setSenders makes c.AccountIDs the campaign's current senders: new ones
+// are added (or re-added), positions follow the list, and senders no
+// longer listed are taken off after their live enrollments are moved
+// (pending) or ended (started).
+func (s *Service) setSenders(ctx context.Context, tx *sql.Tx, c Campaign, previous []string) error {
+	now := s.clock.Now()
+	keep := map[string]bool{}
+	for i, a := range c.AccountIDs {
+		keep[a] = true
+		// An upsert: a sender taken off earlier keeps its row, so adding
+		// it back clears removed_at.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO campaign_accounts (campaign_id, account_id, workspace_id, position, added_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (campaign_id, account_id)
+			DO UPDATE SET position = excluded.position, removed_at = NULL`,
+			c.ID, a, c.WorkspaceID, i, now); err != nil {
+			return fmt.Errorf("adding sender %s to campaign %s: %w", a, c.ID, err)
+		}
+	}
+	var removed []string
+	for _, a := range previous {
+		if !keep[a] {
+			removed = append(removed, a)
+		}
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	loads, err := s.senderLoads(ctx, tx, c.ID, c.AccountIDs)
+	if err != nil {
+		return err
+	}
+	for _, a := range removed {
+		pending, err := s.enrollmentIDs(ctx, tx, `campaign_id = $1 AND account_id = $2 AND state = 'pending'`, c.ID, a)
+		if err != nil {
+			return err
+		}
+		for _, eid := range pending {
+			to := leastLoaded(loads, c.AccountIDs)
+			loads[to]++
+			if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET account_id = $2, updated_at = $3 WHERE id = $1`,
+				eid, to, now); err != nil {
+				return fmt.Errorf("moving enrollment %s to sender %s: %w", eid, to, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE enrollments SET state = 'ended', ended_reason = $3, next_action_at = NULL, updated_at = $4
+			 WHERE campaign_id = $1 AND account_id = $2 AND state IN ('active', 'soft_paused')`,
+			c.ID, a, EndedSenderRemoved, now); err != nil {
+			return fmt.Errorf("ending enrollments of removed sender %s: %w", a, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaign_accounts SET removed_at = $3 WHERE campaign_id = $1 AND account_id = $2`,
+			c.ID, a, now); err != nil {
+			return fmt.Errorf("taking sender %s off campaign %s: %w", a, c.ID, err)
+		}
+	}
+	return nil
+}
+
+// insertCampaign stores a new campaign row (steps already encoded).
+func insertCampaign(ctx context.Context, tx *sql.Tx, c Campaign, steps string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO campaigns (id, workspace_id, name, status, steps, cap_invite, cap_message, cap_inmail,
+			cap_view_profile, stop_on_reply, late_accept_policy, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+		c.ID, c.WorkspaceID, c.Name, string(c.Status), steps, c.DailyCaps.Invite, c.DailyCaps.Message,
+		c.DailyCaps.InMail, c.DailyCaps.ViewProfile, c.StopOnReply, string(c.LateAcceptPolicy), now); err != nil {
+		return fmt.Errorf("creating campaign: %w", err)
+	}
+	return nil
+}
+
+// updateCampaign writes a campaign's editable fields (steps already
+// encoded).
+func updateCampaign(ctx context.Context, tx *sql.Tx, c Campaign, steps string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE campaigns SET name = $2, steps = $3, cap_invite = $4, cap_message = $5, cap_inmail = $6,
+		       cap_view_profile = $7, stop_on_reply = $8, late_accept_policy = $9, updated_at = $10
+		 WHERE id = $1`,
+		c.ID, c.Name, steps, c.DailyCaps.Invite, c.DailyCaps.Message, c.DailyCaps.InMail,
+		c.DailyCaps.ViewProfile, c.StopOnReply, string(c.LateAcceptPolicy), now); err != nil {
+		return fmt.Errorf("updating campaign %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// setRunning makes a campaign running, clearing its pause reason.
+func setRunning(ctx context.Context, tx *sql.Tx, campaignID string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
+		campaignID, now)
+	return err
+}
+
+// setPaused pauses a campaign for reason.
+func setPaused(ctx context.Context, tx *sql.Tx, campaignID string, reason PausedReason, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3 WHERE id = $1`,
+		campaignID, string(reason), now)
+	return err
+}
+
+// setArchived archives a campaign.
+func setArchived(ctx context.Context, tx *sql.Tx, campaignID string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'archived', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
+		campaignID, now)
+	return err
+}
+
+// countLive counts a campaign's enrollments whose sequence is not over.
+func countLive(ctx context.Context, tx *sql.Tx, campaignID string) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates,
+		campaignID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting enrollable prospects of campaign %s: %w", campaignID, err)
+	}
+	return n, nil
+}
+
+// countEnrolled counts all of a campaign's enrollments.
+func countEnrolled(ctx context.Context, tx *sql.Tx, campaignID string) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM enrollments WHERE campaign_id = $1`, campaignID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting prospects of campaign %s: %w", campaignID, err)
+	}
+	return n, nil
+}
+
+// lackingField counts the campaign's live prospects without the custom
+// field, with one of them as an example.
+func (s *Service) lackingField(ctx context.Context, tx *sql.Tx, campaignID, field string) (int, string, error) {
+	var missing int
+	var example sql.NullString
+	if err := tx.QueryRowContext(ctx, `
+		SELECT count(*), min(COALESCE(p.linkedin_url, p.sales_nav_id, p.provider_id))
+		  FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+		 WHERE e.campaign_id = $1 AND e.state IN `+liveStates+` AND NOT (`+s.db.JSONFieldIsSet("p.custom_fields", 2)+`)`,
+		campaignID, s.db.JSONFieldArg(field)).Scan(&missing, &example); err != nil {
+		return 0, "", fmt.Errorf("checking variable %s of campaign %s: %w", field, campaignID, err)
+	}
+	return missing, example.String, nil
+}
+
+// leftover is an account whose campaigns or enrollments disagree with its
+// status.
+type leftover struct {
+	id     string
+	status account.Status
+}
+
+// flipLeftovers finds what a missed flip consequence could leave behind:
+// soft-paused enrollments of connected senders, active ones of senders
+// that are not connected, account-paused campaigns with a connected
+// sender, running campaigns with none.
+func flipLeftovers(ctx context.Context, tx *sql.Tx) ([]leftover, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT DISTINCT e.account_id, a.status
+		  FROM enrollments e JOIN linkedin_accounts a ON a.id = e.account_id
+		  JOIN campaigns c ON c.id = e.campaign_id AND c.status IN ('running', 'paused')
+		 WHERE (e.state = 'soft_paused' AND a.status = 'connected')
+		    OR (e.state = 'active' AND a.status <> 'connected')
+		UNION
+		SELECT DISTINCT ca.account_id, a.status
+		  FROM campaigns c JOIN campaign_accounts ca ON ca.campaign_id = c.id AND ca.removed_at IS NULL
+		  JOIN linkedin_accounts a ON a.id = ca.account_id
+		 WHERE (c.status = 'paused' AND c.paused_reason IN ('account_disconnected', 'account_restricted', 'account_error', 'needs_verification')
+		        AND a.status = 'connected')
+		    OR (c.status = 'running' AND NOT EXISTS (
+		          SELECT 1 FROM campaign_accounts ca2 JOIN linkedin_accounts a2 ON a2.id = ca2.account_id
+		           WHERE ca2.campaign_id = c.id AND ca2.removed_at IS NULL AND a2.status = 'connected'))`)
+	if err != nil {
+		return nil, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
+	}
+	defer rows.Close()
+	var todo []leftover
+	for rows.Next() {
+		var a leftover
+		if err := rows.Scan(&a.id, &a.status); err != nil {
+			return nil, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
+		}
+		todo = append(todo, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("finding campaign leftovers of account flips: %w", err)
+	}
+	return todo, nil
+}
+
+// lockCampaignsOf locks, in id order, the running and paused campaigns
+// the accounts are current senders of.
+func (s *Service) lockCampaignsOf(ctx context.Context, tx *sql.Tx, accountIDs []string) error {
+	args := make([]any, len(accountIDs))
+	for i, a := range accountIDs {
+		args[i] = a
+	}
+	lock, err := tx.QueryContext(ctx, `SELECT id FROM campaigns
+		 WHERE id IN (SELECT campaign_id FROM campaign_accounts WHERE account_id IN (`+placeholders(1, len(args))+`) AND removed_at IS NULL)
+		   AND status IN ('running', 'paused')
+		 ORDER BY id`+s.db.LockForUpdate(), args...)
+	if err != nil {
+		return fmt.Errorf("locking campaigns to reconcile: %w", err)
+	}
+	lock.Close()
+	if err := lock.Err(); err != nil {
+		return fmt.Errorf("locking campaigns to reconcile: %w", err)
+	}
+	return nil
+}
+
+// EnrollmentStates counts a campaign's enrollments by state.
+func (s *Service) EnrollmentStates(ctx context.Context, q db.Querier, campaignID string) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT state, count(*) FROM enrollments WHERE campaign_id = $1 GROUP BY state`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("counting enrollments: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("counting enrollments: %w", err)
+		}
+		counts[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting enrollments: %w", err)
+	}
+	return counts, nil
+}
+
+// NextDue is when the campaign's earliest active enrollment is due (zero
+// when none is active).
+func (s *Service) NextDue(ctx context.Context, q db.Querier, campaignID string) (time.Time, error) {
+	var next time.Time
+	err := q.QueryRowContext(ctx, `SELECT next_action_at FROM enrollments WHERE campaign_id = $1 AND state = 'active'
+		ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
+	if err != nil && !db.IsNoRows(err) {
+		return time.Time{}, fmt.Errorf("finding the next due enrollment: %w", err)
+	}
+	return next, nil
+}
+
+// EndedAtCondition counts the campaign's prospects ended because a
+// condition step timed out with end as its else-branch.
+func (s *Service) EndedAtCondition(ctx context.Context, q db.Querier, campaignID string) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND state = 'ended'
+		AND ended_reason LIKE 'condition %'`, campaignID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting prospects ended at a condition: %w", err)
+	}
+	return n, nil
+}

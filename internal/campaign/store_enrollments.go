@@ -1,0 +1,311 @@
+package campaign
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Enrollment state (state, step_id, next_action_at, ended_reason,
+// last_error, failures, accepted_at, replied_at) is written only by this
+// package. The sender moves prospects through their sequence by calling
+// the exported functions here inside its own transactions; each is one
+// statement, as the sender's own statements were before.
+
+// LockedEnrollment is an enrollment read under its row lock.
+type LockedEnrollment struct {
+	ID, WorkspaceID, CampaignID, ProspectID, AccountID string
+	// StepID is empty before the campaign starts the enrollment.
+	StepID string
+	State  EnrollmentState
+	// NextActionAt is zero when nothing is scheduled.
+	NextActionAt          time.Time
+	AcceptedAt, RepliedAt sql.NullTime
+	Failures              int
+	EndedReason           string
+}
+
+// LockEnrollment reads an enrollment in any state and locks it until tx
+// ends (PostgreSQL; SQLite's write transaction already excludes others).
+func (s *Service) LockEnrollment(ctx context.Context, tx *sql.Tx, enrollmentID string) (LockedEnrollment, error) {
+	var (
+		r      LockedEnrollment
+		step   sql.NullString
+		next   sql.NullTime
+		reason sql.NullString
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, campaign_id, prospect_id, account_id, step_id,
+		next_action_at, accepted_at, replied_at, failures, state, ended_reason FROM enrollments WHERE id = $1`+s.db.LockForUpdate(), enrollmentID).
+		Scan(&r.ID, &r.WorkspaceID, &r.CampaignID, &r.ProspectID, &r.AccountID, &step, &next, &r.AcceptedAt, &r.RepliedAt, &r.Failures,
+			&r.State, &reason)
+	if err != nil {
+		return r, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+	}
+	r.StepID, r.NextActionAt, r.EndedReason = step.String, next.Time, reason.String
+	return r, nil
+}
+
+// EnrollmentStep reads where an enrollment stands, without a lock.
+func (s *Service) EnrollmentStep(ctx context.Context, tx *sql.Tx, enrollmentID string) (state EnrollmentState, stepID string, err error) {
+	var step sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT state, step_id FROM enrollments WHERE id = $1`, enrollmentID).Scan(&state, &step); err != nil {
+		return "", "", fmt.Errorf("reading enrollment %s: %w", enrollmentID, err)
+	}
+	return state, step.String, nil
+}
+
+// ProspectsMatching lists the workspace's prospects with the member id or
+// the public handle (either may be empty; empty matches nothing).
+func (s *Service) ProspectsMatching(ctx context.Context, tx *sql.Tx, workspaceID, providerID, slug string) ([]string, error) {
+	return s.ids(ctx, tx, "matching prospect", `SELECT id FROM prospects WHERE workspace_id = $1
+		AND ((provider_id = $2 AND $2 <> '') OR (public_slug = $3 AND $3 <> ''))`, workspaceID, providerID, slug)
+}
+
+// RecordProviderID remembers a prospect's member id when it has none and
+// no other prospect of the workspace has it: later steps address the
+// person by it.
+func (s *Service) RecordProviderID(ctx context.Context, tx *sql.Tx, workspaceID, prospectID, providerID string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE prospects SET provider_id = $2 WHERE id = $1 AND provider_id IS NULL
+		AND NOT EXISTS (SELECT 1 FROM prospects o WHERE o.workspace_id = $3 AND o.provider_id = $2)`, prospectID, providerID, workspaceID); err != nil {
+		return fmt.Errorf("recording member id: %w", err)
+	}
+	return nil
+}
+
+// NotAccepted lists the enrollments of a prospect on one sender account
+// that have no accept recorded yet.
+func (s *Service) NotAccepted(ctx context.Context, tx *sql.Tx, prospectID, accountID string) ([]string, error) {
+	return s.ids(ctx, tx, "finding enrollments to stamp",
+		`SELECT id FROM enrollments WHERE prospect_id = $1 AND account_id = $2 AND accepted_at IS NULL`, prospectID, accountID)
+}
+
+// NotReplied lists the enrollments on one sender account of the
+// workspace's prospect with the member id that have no reply recorded yet.
+func (s *Service) NotReplied(ctx context.Context, tx *sql.Tx, workspaceID, providerID, accountID string) ([]string, error) {
+	return s.ids(ctx, tx, "matching reply", `SELECT en.id FROM enrollments en JOIN prospects p ON p.id = en.prospect_id
+		WHERE p.workspace_id = $1 AND p.provider_id = $2 AND en.account_id = $3 AND en.replied_at IS NULL`,
+		workspaceID, providerID, accountID)
+}
+
+// ids runs a query of one text column and collects it.
+func (s *Service) ids(ctx context.Context, tx *sql.Tx, what, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// MarkAccepted records that the prospect accepted the invitation.
+func (s *Service) MarkAccepted(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET accepted_at = $2, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
+		return fmt.Errorf("stamping accept on %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// MarkReplied records the prospect's first reply (a later one keeps it).
+func (s *Service) MarkReplied(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET replied_at = $2, updated_at = $2 WHERE id = $1 AND replied_at IS NULL`, enrollmentID, now); err != nil {
+		return fmt.Errorf("stamping reply on %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// StopOnReply ends the sequence of a prospect who replied (state
+// replied). The caller then asks CompleteIfFinished.
+func (s *Service) StopOnReply(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'replied', next_action_at = NULL, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
+		return fmt.Errorf("stopping %s on reply: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// Complete marks a prospect through the whole sequence. The caller then
+// asks CompleteIfFinished.
+func (s *Service) Complete(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'completed', next_action_at = NULL, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
+		return fmt.Errorf("completing enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// Advance puts an enrollment on a step, due at due.
+func (s *Service) Advance(ctx context.Context, tx *sql.Tx, enrollmentID, stepID string, due, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET step_id = $2, next_action_at = $3, updated_at = $4 WHERE id = $1`,
+		enrollmentID, stepID, due, now); err != nil {
+		return fmt.Errorf("moving enrollment %s to step %s: %w", enrollmentID, stepID, err)
+	}
+	return nil
+}
+
+// DeferStatement is the UPDATE that Defer runs, with the enrollment id,
+// the new due time and now bound to the numbered parameters given. The
+// sender's claim on PostgreSQL embeds it in the one statement that also
+// writes the ledger row and the account's pacing (writable CTEs), so a
+// claim stays one round trip while its enrollment write is still spelled
+// here.
+func DeferStatement(idParam, untilParam, nowParam int) string {
+	return fmt.Sprintf(`UPDATE enrollments SET next_action_at = $%d, updated_at = $%d WHERE id = $%d AND state = 'active'`,
+		untilParam, nowParam, idParam)
+}
+
+// deferSQL is DeferStatement for Defer's own arguments.
+var deferSQL = DeferStatement(1, 2, 3)
+
+// Defer makes an active enrollment due again at until (a closed gate, a
+// send in flight, a cooldown); an enrollment no longer active is left.
+func (s *Service) Defer(ctx context.Context, tx *sql.Tx, enrollmentID string, until, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, deferSQL, enrollmentID, until, now); err != nil {
+		return fmt.Errorf("deferring enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// StepGroup names the active enrollments of one sender at one step of a
+// campaign: those a closed sending gate holds together.
+type StepGroup struct {
+	AccountID, CampaignID, StepID string
+}
+
+// DeferGroup makes every due active enrollment of the group due again at
+// until, so none is looked at before its gate can have cleared.
+func (s *Service) DeferGroup(ctx context.Context, tx *sql.Tx, g StepGroup, until, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $4, updated_at = $5
+		WHERE account_id = $1 AND campaign_id = $2 AND step_id = $3 AND state = 'active' AND next_action_at <= $5`,
+		g.AccountID, g.CampaignID, g.StepID, until, now); err != nil {
+		return fmt.Errorf("deferring enrollments at step %s: %w", g.StepID, err)
+	}
+	return nil
+}
+
+// End stops a prospect's sequence early for the visible reason. The
+// caller then asks CompleteIfFinished.
+func (s *Service) End(ctx context.Context, tx *sql.Tx, enrollmentID, reason string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3 WHERE id = $1`,
+		enrollmentID, reason, now); err != nil {
+		return fmt.Errorf("ending enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// Fail stops a live prospect's sequence on a provider error (state
+// failed), counting the failure up to MaxFailures. The caller then asks
+// CompleteIfFinished.
+func (s *Service) Fail(ctx context.Context, tx *sql.Tx, enrollmentID, lastError string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'failed', last_error = $2, next_action_at = NULL,
+		failures = CASE WHEN failures < 3 THEN failures + 1 ELSE failures END, updated_at = $3
+		WHERE id = $1 AND state IN ('active', 'soft_paused')`, enrollmentID, lastError, now); err != nil {
+		return fmt.Errorf("failing enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// CountFailure uses one of an active prospect's tries on an external
+// failure and makes it due again at retryAt.
+func (s *Service) CountFailure(ctx context.Context, tx *sql.Tx, enrollmentID, lastError string, retryAt, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET failures = failures + 1, last_error = $2,
+		next_action_at = $3, updated_at = $4 WHERE id = $1 AND state = 'active'`,
+		enrollmentID, lastError, retryAt, now); err != nil {
+		return fmt.Errorf("counting failure of enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
+// senderConnected is true in an enrollments UPDATE when the row's sender is
+// connected: its prospects are active, the others' soft-paused.
+const senderConnected = `(SELECT a.status FROM linkedin_accounts a WHERE a.id = enrollments.account_id) = 'connected'`
+
+// ResumeLateAcceptTx brings back an enrollment that ended at an
+// if-accepted condition when the accept arrives late (late_accept_policy
+// follow_up): active, or soft-paused if its sender is not connected, as
+// activate would leave it; and its campaign, if it completed meanwhile,
+// runs again (Reconcile pauses a running campaign with no connected
+// sender). The caller moves the enrollment to the condition's then-branch.
+func (s *Service) ResumeLateAcceptTx(ctx context.Context, tx *sql.Tx, campaignID, enrollmentID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments
+		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
+		       ended_reason = NULL, next_action_at = $2, updated_at = $2
+		 WHERE id = $1`, enrollmentID, now); err != nil {
+		return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', updated_at = $2 WHERE id = $1 AND status = 'completed'`,
+		campaignID, now); err != nil {
+		return fmt.Errorf("reopening campaign %s for a late accept: %w", campaignID, err)
+	}
+	return nil
+}
+
+// activate puts a campaign's live enrollments in the state their sender
+// allows: pending ones start at the first step, due now; a connected
+// sender's prospects are active, the others' soft-paused.
+func (s *Service) activate(ctx context.Context, tx *sql.Tx, c Campaign, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments
+		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
+		       step_id = $2, next_action_at = $3, updated_at = $3
+		 WHERE campaign_id = $1 AND state = 'pending'`, c.ID, FirstStepID(c.Steps), now); err != nil {
+		return fmt.Errorf("activating pending enrollments of campaign %s: %w", c.ID, err)
+	}
+	// Enrollments already under way: bring any that disagree with their
+	// sender's status into line (a flip's consequence normally did).
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $2), updated_at = $2
+		 WHERE campaign_id = $1 AND state = 'soft_paused' AND `+senderConnected, c.ID, now); err != nil {
+		return fmt.Errorf("reactivating enrollments of campaign %s: %w", c.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'soft_paused', updated_at = $2
+		 WHERE campaign_id = $1 AND state = 'active' AND NOT `+senderConnected, c.ID, now); err != nil {
+		return fmt.Errorf("soft-pausing enrollments of campaign %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// endLive ends every enrollment of a campaign whose sequence is not over,
+// for reason.
+func endLive(ctx context.Context, tx *sql.Tx, campaignID, reason string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3
+		 WHERE campaign_id = $1 AND state IN `+liveStates, campaignID, reason, now)
+	return err
+}
+
+// softPauseSender soft-pauses the active enrollments of one sender in a
+// campaign (step and due time kept) and counts them.
+func softPauseSender(ctx context.Context, tx *sql.Tx, campaignID, accountID string, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'soft_paused', updated_at = $3
+		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'active'`, campaignID, accountID, now)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// reactivateSender makes the soft-paused enrollments of one sender in a
+// campaign active again (due at their kept time, or now) and counts them.
+func reactivateSender(ctx context.Context, tx *sql.Tx, campaignID, accountID string, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $3), updated_at = $3
+		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'soft_paused'`, campaignID, accountID, now)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,598 @@
+package send
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// This file is the sender's one door to SQL: the ledger (sends), the
+// blocks (send_blocks), pacing (account_pacing) and the reads a claim
+// joins. Enrollment state is not written here: the campaign package owns
+// it (see docs/architecture.md, "Enrollment state").
+
+// --- the ledger, read by caps, diagnosis and the UI ---
+
+// Used counts an account's ledger rows for an action since a moment.
+func Used(ctx context.Context, q db.Querier, accountID string, a Action, since time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
+		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
+		accountID, string(a), since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
+	}
+	return n, nil
+}
+
+// CampaignUsed counts a campaign's ledger rows on one sender account for an
+// action since a moment (a campaign's daily caps are per sender).
+func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID string, a Action, since time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
+		WHERE campaign_id = $1 AND account_id = $2 AND action = $3 AND claimed_at >= $4 AND state IN `+CountedStates,
+		campaignID, accountID, string(a), since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s sends of campaign %s: %w", a, campaignID, err)
+	}
+	return n, nil
+}
+
+// NotesUsed counts invitations with a note in the last 30 days and returns
+// the oldest of them (when the next slot frees).
+func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Time) (int, time.Time, error) {
+	since := now.Add(-30 * 24 * time.Hour)
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
+		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
+		accountID, true, since).Scan(&n)
+	if err != nil || n == 0 {
+		if err != nil {
+			err = fmt.Errorf("counting invitation notes of account %s: %w", accountID, err)
+		}
+		return n, time.Time{}, err
+	}
+	// Selected as a plain column (not min()) so SQLite reports its type.
+	var oldest time.Time
+	err = q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
+		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+CountedStates+`
+		ORDER BY claimed_at LIMIT 1`, accountID, true, since).Scan(&oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("finding the oldest invitation note of account %s: %w", accountID, err)
+	}
+	return n, oldest.UTC(), nil
+}
+
+// weekFrees returns when an account's rolling 7-day window of an action
+// has room for one more send: when the (used-cap+1)-th oldest counted send
+// in it ages out. A cap of zero or less never frees by ageing; its window
+// is looked at again at the next UTC day, when ramp or settings may have
+// moved the cap.
+func weekFrees(ctx context.Context, q db.Querier, accountID string, a Action, now time.Time, used, limit int) (time.Time, error) {
+	if limit <= 0 {
+		return UTCDayStart(now).Add(24 * time.Hour), nil
+	}
+	since := now.Add(-7 * 24 * time.Hour)
+	if used < limit {
+		return now, nil
+	}
+	var at time.Time
+	err := q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
+		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates+`
+		ORDER BY claimed_at LIMIT 1 OFFSET $4`, accountID, string(a), since, used-limit).Scan(&at)
+	if db.IsNoRows(err) {
+		// The sends counted a moment ago have aged out or were cancelled.
+		return now, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("finding when the %s window frees: %w", a, err)
+	}
+	return at.UTC().Add(7 * 24 * time.Hour), nil
+}
+
+// usageKey is one account's one action in ledgerCounts.
+type usageKey struct {
+	account string
+	action  Action
+}
+
+// ledgerCounts counts, in one grouped query, the counted ledger rows of
+// each account and action since day (today) and since since (the rolling
+// week).
+func ledgerCounts(ctx context.Context, q db.Querier, accountIDs []string, day, since time.Time) (today, week map[usageKey]int, err error) {
+	args := []any{day, since}
+	ph := make([]string, len(accountIDs))
+	for i, a := range accountIDs {
+		args = append(args, a)
+		ph[i] = "$" + strconv.Itoa(len(args))
+	}
+	today, week = map[usageKey]int{}, map[usageKey]int{}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, action, SUM(CASE WHEN claimed_at >= $1 THEN 1 ELSE 0 END), COUNT(*)
+		FROM sends WHERE claimed_at >= $2 AND state IN `+CountedStates+`
+		AND account_id IN (`+strings.Join(ph, ", ")+`) GROUP BY account_id, action`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("counting sends of %d accounts: %w", len(accountIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k usageKey
+		var d, w int
+		if err := rows.Scan(&k.account, &k.action, &d, &w); err != nil {
+			return nil, nil, fmt.Errorf("counting sends of %d accounts: %w", len(accountIDs), err)
+		}
+		today[k], week[k] = d, w
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("counting sends of %d accounts: %w", len(accountIDs), err)
+	}
+	return today, week, nil
+}
+
+// CampaignStepStates counts a campaign's ledger rows by step and state
+// (every state, removed steps included): the campaign page's funnel.
+func CampaignStepStates(ctx context.Context, q db.Querier, campaignID string) (map[string]map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT step_id, state, COUNT(*) FROM sends WHERE campaign_id = $1 GROUP BY step_id, state`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the funnel of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	counts := map[string]map[string]int{}
+	for rows.Next() {
+		var step, state string
+		var n int
+		if err := rows.Scan(&step, &state, &n); err != nil {
+			return nil, fmt.Errorf("counting the funnel of campaign %s: %w", campaignID, err)
+		}
+		if counts[step] == nil {
+			counts[step] = map[string]int{}
+		}
+		counts[step][state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting the funnel of campaign %s: %w", campaignID, err)
+	}
+	return counts, nil
+}
+
+// CampaignDailySends counts a campaign's counted ledger rows per UTC day
+// for days days from the day starting at first, in one query: the
+// campaign page's chart.
+func CampaignDailySends(ctx context.Context, q db.Querier, campaignID string, first time.Time, days int) ([]int, error) {
+	args := []any{campaignID}
+	cols := make([]string, days)
+	for i := 0; i < days; i++ {
+		args = append(args, first.Add(time.Duration(i)*24*time.Hour), first.Add(time.Duration(i+1)*24*time.Hour))
+		cols[i] = fmt.Sprintf("COALESCE(SUM(CASE WHEN claimed_at >= $%d AND claimed_at < $%d THEN 1 ELSE 0 END), 0)", len(args)-1, len(args))
+	}
+	args = append(args, first)
+	row := q.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM sends WHERE campaign_id = $1
+		AND state IN `+CountedStates+` AND claimed_at >= $`+strconv.Itoa(len(args)), args...)
+	counts := make([]int, days)
+	dest := make([]any, days)
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, fmt.Errorf("counting sends per day of campaign %s: %w", campaignID, err)
+	}
+	return counts, nil
+}
+
+// --- blocks ---
+
+// ActiveBlock returns the block holding an action on an account at now, if any.
+func ActiveBlock(ctx context.Context, q db.Querier, accountID string, a Action, now time.Time) (*Block, error) {
+	var b Block
+	err := q.QueryRowContext(ctx, `SELECT account_id, action, kind, until, reason FROM send_blocks
+		WHERE account_id = $1 AND action = $2 AND until > $3 ORDER BY until DESC LIMIT 1`,
+		accountID, string(a), now).Scan(&b.AccountID, &b.Action, &b.Kind, &b.Until, &b.Reason)
+	if db.IsNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading blocks of account %s: %w", accountID, err)
+	}
+	b.Until = b.Until.UTC()
+	return &b, nil
+}
+
+// SetBlock records (or extends) a cooldown or breaker.
+func SetBlock(ctx context.Context, q db.Querier, b Block, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO send_blocks (account_id, action, kind, until, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (account_id, action, kind) DO UPDATE SET until = excluded.until, reason = excluded.reason,
+			created_at = excluded.created_at`,
+		b.AccountID, string(b.Action), b.Kind, b.Until, b.Reason, now)
+	if err != nil {
+		return fmt.Errorf("recording %s block on account %s: %w", b.Kind, b.AccountID, err)
+	}
+	return nil
+}
+
+// --- the scheduler pass ---
+
+// dueEnrollment is one due enrollment a pass looks at.
+type dueEnrollment struct{ id, account string }
+
+// dueEnrollments lists the first few due active enrollments of each
+// account of a running campaign (at most perAccount each, limit in all),
+// the earliest due first.
+func (e *Engine) dueEnrollments(ctx context.Context, now time.Time, perAccount, limit int) ([]dueEnrollment, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `
+		SELECT id, account_id FROM (
+			SELECT en.id, en.account_id, en.next_action_at,
+			       ROW_NUMBER() OVER (PARTITION BY en.account_id ORDER BY en.next_action_at, en.id) AS rn
+			  FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
+			 WHERE en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running') due
+		 WHERE rn <= $2 ORDER BY next_action_at, id LIMIT $3`, now, perAccount, limit)
+	if err != nil {
+		return nil, fmt.Errorf("finding due enrollments: %w", err)
+	}
+	defer rows.Close()
+	var list []dueEnrollment
+	for rows.Next() {
+		var d dueEnrollment
+		if err := rows.Scan(&d.id, &d.account); err != nil {
+			return nil, fmt.Errorf("finding due enrollments: %w", err)
+		}
+		list = append(list, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("finding due enrollments: %w", err)
+	}
+	return list, nil
+}
+
+// pacing reads every account's next allowed action time.
+func (e *Engine) pacing(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT account_id, next_allowed_at FROM account_pacing`)
+	if err != nil {
+		return nil, fmt.Errorf("reading pacing: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var t time.Time
+		if err := rows.Scan(&id, &t); err != nil {
+			return nil, fmt.Errorf("reading pacing: %w", err)
+		}
+		out[id] = t.UTC()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading pacing: %w", err)
+	}
+	return out, nil
+}
+
+// lockPacing creates an account's pacing row if needed and locks it,
+// returning its next allowed action time: one statement, since DO UPDATE
+// takes the row lock.
+func lockPacing(ctx context.Context, tx *sql.Tx, accountID string, now time.Time) (time.Time, error) {
+	var nextAllowed time.Time
+	if err := tx.QueryRowContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2)
+		ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING next_allowed_at`,
+		accountID, now).Scan(&nextAllowed); err != nil {
+		return time.Time{}, fmt.Errorf("locking account pacing: %w", err)
+	}
+	return nextAllowed, nil
+}
+
+// lockDue locks a due enrollment and reads, in the same round trip, its
+// campaign, its account and the live send of its current step (the unique
+// index sends_one_per_step_uidx serves that lookup). It returns nil when
+// the enrollment is no longer active. The enrollment row is read (and
+// locked) here rather than through the campaign package because the claim
+// needs all four in one round trip; it is only read here, never written.
+func (e *Engine) lockDue(ctx context.Context, tx *sql.Tx, enrollmentID string) (*enrollmentRow, campaign.Campaign, error) {
+	var (
+		r     enrollmentRow
+		cs    campaignScan
+		state string
+		step  sql.NullString
+		next  sql.NullTime
+	)
+	dest := append([]any{&r.id, &r.workspaceID, &r.campaignID, &r.prospectID, &r.accountID, &state, &step, &next,
+		&r.acceptedAt, &r.repliedAt, &r.failures}, cs.dest()...)
+	acc, err := account.ScanWith(tx.QueryRowContext(ctx, e.lockDueSQL, enrollmentID), append(dest, &r.existingSend)...)
+	if err != nil {
+		return nil, cs.c, fmt.Errorf("locking enrollment %s: %w", enrollmentID, err)
+	}
+	if state != string(campaign.EnrollmentActive) || !next.Valid {
+		return nil, cs.c, nil
+	}
+	c, err := cs.campaign()
+	if err != nil {
+		return nil, c, err
+	}
+	r.stepID, r.nextActionAt, r.account = step.String, next.Time.UTC(), acc
+	return &r, c, nil
+}
+
+// lockDueQuery is lockDue's query for a database: the enrollment (locked
+// where the engine has row locks) with its account, its campaign and the
+// live send of its current step.
+func lockDueQuery(d *db.DB) string {
+	return `SELECT ` + accountColumns + `,
+		en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
+		en.next_action_at, en.accepted_at, en.replied_at, en.failures, ` + campaignColumns + `,
+		(SELECT s.state FROM sends s WHERE s.campaign_id = en.campaign_id AND s.step_id = en.step_id AND s.prospect_id = en.prospect_id
+		    AND s.state NOT IN ('failed', 'cancelled') LIMIT 1)
+		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id JOIN linkedin_accounts a ON a.id = en.account_id
+		WHERE en.id = $1` + d.LockForUpdateOf("en")
+}
+
+// readCampaign reads what sending needs of a campaign (not its senders).
+func (e *Engine) readCampaign(ctx context.Context, tx *sql.Tx, campaignID string) (campaign.Campaign, error) {
+	var cs campaignScan
+	if err := tx.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c WHERE c.id = $1`, campaignID).Scan(cs.dest()...); err != nil {
+		return cs.c, fmt.Errorf("reading campaign %s: %w", campaignID, err)
+	}
+	return cs.campaign()
+}
+
+// usage reads, in one round trip, an account's sends of an action today,
+// the campaign's share of them, those of the rolling 7 days (invites), and
+// the latest active cooldown or breaker on that action.
+func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Action, day, since, now time.Time) (usageRow, error) {
+	var u usageRow
+	var kind sql.NullString
+	var until db.NullTime
+	err := tx.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN claimed_at >= $4 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN claimed_at >= $4 AND campaign_id = $5 THEN 1 ELSE 0 END), 0),
+		COUNT(*),
+		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1),
+		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1)
+		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
+		accountID, string(a), since, day, campaignID, now).Scan(&u.used, &u.campaignUsed, &u.weekUsed, &kind, &until)
+	if err != nil {
+		return u, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
+	}
+	u.blockKind = kind.String
+	if until.Valid {
+		u.blockUntil = until.Time
+	}
+	return u, nil
+}
+
+// claimSQL is the claim's one statement where the engine has writable
+// CTEs: the ledger row, the account's pacing and the enrollment's next
+// look, which is campaign.DeferStatement (the campaign package spells
+// every enrollment write, this one included).
+var claimSQL = `
+	WITH ledger AS (
+		INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
+			step_id, action, state, with_note, claimed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)),
+	pacing AS (
+		UPDATE account_pacing SET next_allowed_at = $11 WHERE account_id = $3)
+	` + campaign.DeferStatement(5, 12, 10)
+
+// claim writes a claim. Where the engine has writable CTEs the three
+// writes are one statement, a round trip instead of three on the hottest
+// path of a pass.
+func (e *Engine) claim(ctx context.Context, tx *sql.Tx, w claimWrite) error {
+	en := w.en
+	if e.opts.DB.HasWritableCTEs() {
+		_, err := tx.ExecContext(ctx, claimSQL,
+			w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now,
+			w.nextAllowed, w.recheck)
+		if err != nil && !db.IsUniqueViolation(err) {
+			err = fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
+		}
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id,
+		step_id, action, state, with_note, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)`,
+		w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now)
+	if db.IsUniqueViolation(err) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE account_pacing SET next_allowed_at = $2 WHERE account_id = $1`,
+		en.accountID, w.nextAllowed); err != nil {
+		return fmt.Errorf("pacing account %s: %w", en.accountID, err)
+	}
+	return e.opts.Campaigns.Defer(ctx, tx, en.id, w.recheck, w.now)
+}
+
+// --- dispatch and reconcile ---
+
+func (e *Engine) lockSend(ctx context.Context, tx *sql.Tx, sendID string) (sendRow, error) {
+	var r sendRow
+	var chat sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id,
+		action, state, claimed_at, chat_id FROM sends WHERE id = $1`+e.opts.DB.LockForUpdate(), sendID).
+		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat)
+	if err != nil {
+		return r, fmt.Errorf("locking send %s: %w", sendID, err)
+	}
+	r.chatID = chat.String
+	return r, nil
+}
+
+// shareLockAccount reads the sending account under a share lock, so a
+// concurrent status flip waits for the dispatch's check to commit.
+func (e *Engine) shareLockAccount(ctx context.Context, tx *sql.Tx, accountID string) (account.Account, error) {
+	acc, err := account.ScanWith(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM linkedin_accounts a WHERE a.id = $1`+e.opts.DB.LockShare(), accountID))
+	if err != nil {
+		return acc, fmt.Errorf("rechecking account %s: %w", accountID, err)
+	}
+	return acc, nil
+}
+
+// markUnknown records that a send's outcome is not known (kind, when
+// given, classifies the error); it is reconciled, never resent.
+func markUnknown(ctx context.Context, tx *sql.Tx, sendID string, kind, msg string) error {
+	var err error
+	if kind == "" {
+		_, err = tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error = $2 WHERE id = $1`, sendID, msg)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE sends SET state = 'unknown', error_kind = $2, error = $3 WHERE id = $1`, sendID, kind, msg)
+	}
+	if err != nil {
+		return fmt.Errorf("marking send %s unknown: %w", sendID, err)
+	}
+	return nil
+}
+
+// cancelSend records that a claimed send was not sent, and why.
+func cancelSend(ctx context.Context, tx *sql.Tx, sendID, reason string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'cancelled', error = $2, finished_at = $3 WHERE id = $1`,
+		sendID, reason, now); err != nil {
+		return fmt.Errorf("cancelling send %s: %w", sendID, err)
+	}
+	return nil
+}
+
+// markDispatched records that the provider call is about to be made.
+func markDispatched(ctx context.Context, tx *sql.Tx, sendID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'dispatched', dispatched_at = $2 WHERE id = $1`, sendID, now); err != nil {
+		return fmt.Errorf("marking send %s dispatched: %w", sendID, err)
+	}
+	return nil
+}
+
+// failSend records a provider failure of a send.
+func failSend(ctx context.Context, tx *sql.Tx, sendID, kind, msg string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'failed', error_kind = $2, error = $3, finished_at = $4 WHERE id = $1`,
+		sendID, kind, msg, now); err != nil {
+		return fmt.Errorf("recording failure of send %s: %w", sendID, err)
+	}
+	return nil
+}
+
+// confirmSend records a delivered send (chatID may be empty: NULL).
+func confirmSend(ctx context.Context, tx *sql.Tx, sendID, ref, chatID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'confirmed', provider_ref = $2, chat_id = $3, finished_at = $4,
+		parked_at = NULL WHERE id = $1`, sendID, ref, db.NullIfEmpty(chatID), now); err != nil {
+		return fmt.Errorf("confirming send %s: %w", sendID, err)
+	}
+	return nil
+}
+
+// parkSend parks an unknown send for a person; it reports whether it was
+// not parked already.
+func parkSend(ctx context.Context, tx *sql.Tx, sendID string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE sends SET parked_at = $2 WHERE id = $1 AND parked_at IS NULL`, sendID, now)
+	if err != nil {
+		return false, fmt.Errorf("parking send %s: %w", sendID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// recentOutcomes counts a campaign's last FailureRateWindow finished
+// sends and how many of them failed, leaving out failures that say
+// nothing about the campaign (limits, credits, the account's state).
+func recentOutcomes(ctx context.Context, tx *sql.Tx, campaignID string) (total, failed int, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND state IN ('confirmed', 'failed')
+		AND (error_kind IS NULL OR error_kind NOT IN ('rate_limited', 'insufficient_credits', 'reconnect_needed', 'restricted'))
+		ORDER BY finished_at DESC LIMIT $2`, campaignID, FailureRateWindow)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading recent outcomes of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return 0, 0, fmt.Errorf("reading recent outcomes of campaign %s: %w", campaignID, err)
+		}
+		total++
+		if s == string(StateFailed) {
+			failed++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("reading recent outcomes of campaign %s: %w", campaignID, err)
+	}
+	return total, failed, nil
+}
+
+// unsettledSends lists sends whose outcome is unknown (or that a crash
+// left dispatched) and that are not parked, oldest claim first.
+func (e *Engine) unsettledSends(ctx context.Context) ([]string, error) {
+	return e.sendIDs(ctx, "listing unknown sends",
+		`SELECT id FROM sends WHERE state IN ('unknown', 'dispatched') AND parked_at IS NULL ORDER BY claimed_at LIMIT 100`)
+}
+
+// pendingSends lists claimed sends not dispatched yet, oldest first.
+func (e *Engine) pendingSends(ctx context.Context) ([]string, error) {
+	return e.sendIDs(ctx, "listing pending sends", `SELECT id FROM sends WHERE state = 'intent' ORDER BY claimed_at LIMIT 500`)
+}
+
+func (e *Engine) sendIDs(ctx context.Context, what, query string) ([]string, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		ids = append(ids, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return ids, nil
+}
+
+// --- accepts ---
+
+// pollAccount is a connected account with enrollments still waiting for
+// an accept.
+type pollAccount struct{ id, ws, provider string }
+
+// accountsToPoll lists the connected accounts with a live or ended
+// enrollment that has no accept recorded.
+func (e *Engine) accountsToPoll(ctx context.Context) ([]pollAccount, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT DISTINCT a.id, a.workspace_id, a.provider_account_id
+		FROM linkedin_accounts a JOIN enrollments en ON en.account_id = a.id
+		WHERE a.status = 'connected' AND en.state IN ('active', 'soft_paused', 'ended') AND en.accepted_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts to poll: %w", err)
+	}
+	defer rows.Close()
+	var list []pollAccount
+	for rows.Next() {
+		var a pollAccount
+		if err := rows.Scan(&a.id, &a.ws, &a.provider); err != nil {
+			return nil, fmt.Errorf("listing accounts to poll: %w", err)
+		}
+		list = append(list, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing accounts to poll: %w", err)
+	}
+	return list, nil
+}
+
+// inviteNoteChat counts an account's confirmed invitations with a note to
+// the workspace's person with member id providerID, and its confirmed
+// messages and InMails to them.
+func inviteNoteChat(ctx context.Context, tx *sql.Tx, workspaceID, accountID, providerID string) (invited, messaged int, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN s.action = 'invite' AND s.with_note = $4 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN s.action IN ('message', 'inmail') THEN 1 ELSE 0 END), 0)
+		FROM sends s JOIN prospects p ON p.id = s.prospect_id
+		WHERE p.workspace_id = $1 AND p.provider_id = $2 AND s.account_id = $3 AND s.state = 'confirmed'`,
+		workspaceID, providerID, accountID, true).Scan(&invited, &messaged)
+	if err != nil {
+		return 0, 0, fmt.Errorf("checking invite-note chat: %w", err)
+	}
+	return invited, messaged, nil
+}

@@ -1,0 +1,36 @@
+package web
+
+// The new-campaign page and its submit.
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/keel-outreach/keel/internal/campaign"
+)
+
+func (s *Server) newCampaignPage(w http.ResponseWriter, r *http.Request) {
+	f := formFromCampaign(campaign.Campaign{DailyCaps: campaign.DefaultDailyCaps, StopOnReply: true, LateAcceptPolicy: campaign.LateAcceptFollowUp})
+	f.Steps = exampleSteps
+	s.renderCampaignForm(w, r, http.StatusOK, f, nil)
+}
+
+func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r)
+	f, in, errs := readCampaignForm(r)
+	if len(errs) > 0 {
+		s.renderCampaignForm(w, r, http.StatusUnprocessableEntity, f, errs)
+		return
+	}
+	c, err := s.opts.Campaigns.Create(r.Context(), sess.WorkspaceID, in)
+	var verr *campaign.ValidationError
+	if errors.As(err, &verr) {
+		s.renderCampaignForm(w, r, http.StatusUnprocessableEntity, f, verr.Errors)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flashRedirect(w, r, "/campaigns/"+c.ID, "Campaign created as a draft. Import prospects, then start it.")
+}
