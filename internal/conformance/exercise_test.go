@@ -13,7 +13,11 @@ func exerciseAll(ctx context.Context, t *testing.T, newDB NewDB) {
 		exercise func(context.Context, *testing.T, NewDB)
 	}{
 		{"Accounts", ExerciseAccounts},
+		{"Campaigns", ExerciseCampaigns},
 		{"Ledger", ExerciseLedger},
+		{"Health", ExerciseHealth},
+		{"Inbox", ExerciseInbox},
+		{"Outbound", ExerciseOutbound},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
