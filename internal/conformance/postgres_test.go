@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"testing"
 
 	"github.com/keel-outreach/keel/internal/db"
@@ -10,5 +11,5 @@ import (
 func TestPostgres(t *testing.T) {
 	t.Parallel()
 	dbtest.PostgresURL(t) // skips (or fails under KEEL_REQUIRE_POSTGRES=1) without a database
-	Exercise(t, func(t *testing.T, opts dbtest.Options) *db.DB { return dbtest.Open(t, db.Postgres, opts) })
+	exerciseAll(context.Background(), t, func(t *testing.T, opts dbtest.Options) *db.DB { return dbtest.Open(t, db.Postgres, opts) })
 }

@@ -39,8 +39,8 @@ func envInt(name string, def int) int {
 // testProperty runs a seeded random mix of helper flips, soft updates,
 // audited raw flips and raw-SQL attacks from 8 goroutines on the same few
 // accounts, then proves no invariant broke and every audit chain is whole.
-func testProperty(t *testing.T, newDB NewDB) {
-	b := setup(t, newDB)
+func testProperty(ctx context.Context, t *testing.T, newDB NewDB) {
+	b := setup(ctx, t, newDB)
 	defaultOps := DefaultPropertyOps
 	if raceEnabled {
 		defaultOps = RacePropertyOps
@@ -68,7 +68,6 @@ func testProperty(t *testing.T, newDB NewDB) {
 			breachNotes = append(breachNotes, fmt.Sprintf(format, args...))
 		}
 	}
-	ctx := b.ctx
 	var wg sync.WaitGroup
 	for w := 0; w < propertyWorkers; w++ {
 		wg.Add(1)

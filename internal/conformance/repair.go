@@ -37,9 +37,8 @@ var legacyRows = []legacyRow{
 // constraints: on PostgreSQL the schema before migration 2, on SQLite (which
 // has no such version) rows written with CHECKs switched off, as an import
 // or a hand-edited restore would.
-func buildLegacy(t *testing.T, newDB NewDB) (*db.DB, *clock.Fake, workspace.Workspace) {
+func buildLegacy(ctx context.Context, t *testing.T, newDB NewDB) (*db.DB, *clock.Fake, workspace.Workspace) {
 	t.Helper()
-	ctx := context.Background()
 	c := clock.NewFake(Start)
 	probe := newDB(t, dbtest.Options{MigrateTo: -1})
 	var d *db.DB
@@ -118,9 +117,8 @@ func snap(t *testing.T, d *db.DB) snapshot {
 	return s
 }
 
-func testRepair(t *testing.T, newDB NewDB) {
-	ctx := context.Background()
-	d, c, _ := buildLegacy(t, newDB)
+func testRepair(ctx context.Context, t *testing.T, newDB NewDB) {
+	d, c, _ := buildLegacy(ctx, t, newDB)
 	svc := account.NewService(d, c)
 	wantViolating := 0
 	for _, r := range legacyRows {

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"testing"
 
 	"github.com/keel-outreach/keel/internal/db"
@@ -9,5 +10,5 @@ import (
 
 func TestSQLite(t *testing.T) {
 	t.Parallel()
-	Exercise(t, func(t *testing.T, opts dbtest.Options) *db.DB { return dbtest.Open(t, db.SQLite, opts) })
+	exerciseAll(context.Background(), t, func(t *testing.T, opts dbtest.Options) *db.DB { return dbtest.Open(t, db.SQLite, opts) })
 }

@@ -44,14 +44,25 @@ func (r MigrateReport) Warnings() []string {
 	return out
 }
 
+// MigrationFiles returns engine e's embedded migration files; the test
+// helpers read them to build migrated test schemas without a round trip per
+// statement.
+func MigrationFiles(e Engine) (fs.FS, error) {
+	sub, err := fs.Sub(migrationFS, "migrations/"+string(e))
+	if err != nil {
+		return nil, fmt.Errorf("loading embedded migrations: %w", err)
+	}
+	return sub, nil
+}
+
 func (d *DB) provider() (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	if d.Engine == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	sub, err := fs.Sub(migrationFS, "migrations/"+string(d.Engine))
+	sub, err := MigrationFiles(d.Engine)
 	if err != nil {
-		return nil, fmt.Errorf("loading embedded migrations: %w", err)
+		return nil, err
 	}
 	p, err := goose.NewProvider(dialect, d.SQL, sub)
 	if err != nil {

@@ -65,10 +65,23 @@ func ForEach(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 func Open(t testing.TB, e db.Engine, opts Options) *db.DB {
 	t.Helper()
 	ctx := context.Background()
+	// The latest schema comes from a template built once per test binary
+	// (see template.go); partial migrations run the migrator.
+	fromTemplate := opts.MigrateTo == 0
 	var rawURL string
 	switch e {
 	case db.SQLite:
-		rawURL = "sqlite:" + filepath.Join(t.TempDir(), "keel.db")
+		path := filepath.Join(t.TempDir(), "keel.db")
+		if fromTemplate {
+			data, err := migratedSQLiteFile()
+			if err != nil {
+				t.Fatalf("building the migrated SQLite template: %v", err)
+			}
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatalf("copying the migrated SQLite template: %v", err)
+			}
+		}
+		rawURL = "sqlite:" + path
 	case db.Postgres:
 		rawURL = NewPostgresSchema(t, opts.Durable)
 	default:
@@ -79,7 +92,14 @@ func Open(t testing.TB, e db.Engine, opts Options) *db.DB {
 		t.Fatalf("opening %s test database: %v", e, err)
 	}
 	t.Cleanup(func() { _ = d.Close() })
-	if opts.MigrateTo >= 0 {
+	switch {
+	case fromTemplate && e == db.SQLite:
+		// Already migrated: the file is a copy of the template.
+	case fromTemplate && e == db.Postgres:
+		if err := migratePostgresFast(ctx, d); err != nil {
+			t.Fatalf("migrating %s test database: %v", e, err)
+		}
+	case opts.MigrateTo > 0:
 		if _, err := d.MigrateTo(ctx, opts.MigrateTo); err != nil {
 			t.Fatalf("migrating %s test database: %v", e, err)
 		}
