@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +34,6 @@ import (
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
-	"github.com/keel-outreach/keel/internal/web"
 	"github.com/keel-outreach/keel/internal/webhook"
 )
 
@@ -198,31 +196,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}
 	a.routes()
 	if !a.workerOnly {
-		ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
-			Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil,
-			SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), FormActionOrigins: a.formActionOrigins()})
-		if err != nil {
+		if err := a.mountUI(); err != nil {
 			a.Close()
-			return nil, fmt.Errorf("building the web UI: %w", err)
+			return nil, err
 		}
-		a.mux.Handle("/", ui.Handler())
 	}
 	return a, nil
-}
-
-// HostedAuthOrigin is where Unipile serves its hosted-auth wizard; the UI's
-// Connect and Reconnect forms redirect there, so the Content-Security-Policy
-// names it. A white-labelled wizard on another origin still works: the UI
-// then shows a link instead of redirecting.
-const HostedAuthOrigin = "https://account.unipile.com"
-
-// formActionOrigins are the origins besides Keel's own that UI forms may
-// lead to: none in sandbox mode (its wizard is served here).
-func (a *App) formActionOrigins() []string {
-	if a.Sandbox != nil {
-		return nil
-	}
-	return []string{HostedAuthOrigin}
 }
 
 func (a *App) setupServices() error {
@@ -271,58 +250,6 @@ func (a *App) setupServices() error {
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
 		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter})
 	return nil
-}
-
-// tasks are the periodic jobs of a worker process. Unless it says
-// otherwise, a pass may take three quarters of its interval (jobs.TimingFor).
-func (a *App) tasks() map[string]task {
-	return map[string]task{
-		// A sweep runs every tenth of the check interval but works through
-		// whatever accounts are due, which on a large fleet takes longer
-		// than that; so it is bounded by the check interval instead (a
-		// sweep cut short hands the accounts it did not check back due).
-		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), timeout: a.Health.Config().Interval * 3 / 4, run: func(ctx context.Context) error {
-			sum, err := a.Health.RunDue(ctx)
-			for outcome, n := range sum.Outcomes {
-				a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
-			}
-			return err
-		}},
-		"webhook_inbox": {every: 30 * time.Second, run: func(ctx context.Context) error {
-			_, err := a.Webhooks.ProcessPending(ctx)
-			return err
-		}},
-		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
-		"outbound_deliver": {every: 15 * time.Second, run: func(ctx context.Context) error {
-			_, err := a.Outbound.DeliverDue(ctx)
-			return err
-		}},
-		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
-			sum, err := a.Sender.RunPass(ctx)
-			a.Metrics.Claims.Add(float64(sum.Claimed))
-			for gate, n := range sum.Deferrals {
-				a.Metrics.Deferrals.WithLabelValues(gate).Add(float64(n))
-			}
-			return err
-		}},
-		"send_reconcile": {every: 5 * time.Minute, run: func(ctx context.Context) error {
-			if _, err := a.Sender.DispatchPending(ctx); err != nil {
-				return err
-			}
-			_, err := a.Sender.ReconcileUnknown(ctx)
-			return err
-		}},
-		"relations_poll": {every: 30 * time.Minute, run: func(ctx context.Context) error {
-			_, err := a.Sender.PollRelations(ctx)
-			return err
-		}},
-		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
-			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
-				_, err := a.Campaigns.Reconcile(ctx, tx)
-				return err
-			})
-		}},
-	}
 }
 
 // providerHTTP keeps enough idle connections for a health sweep's
@@ -381,48 +308,6 @@ func (a *App) Addr() string {
 		return ""
 	}
 	return a.listener.Addr().String()
-}
-
-// Handler is the process's HTTP surface.
-func (a *App) Handler() http.Handler { return a.observe(a.mux) }
-
-func (a *App) routes() {
-	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	a.mux.HandleFunc("GET /readyz", a.readyz)
-	a.mux.Handle("/api/", a.API)
-	a.mux.Handle("GET /metrics", a.Metrics.Handler())
-	a.mux.Handle("POST "+webhook.Path, a.Webhooks)
-	a.mux.Handle("POST "+connect.CallbackPath, a.Connect.CallbackHandler())
-}
-
-// readyz answers 200 only when the database is reachable, its migrations are
-// current, the job queue runs and no periodic task has stalled.
-func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	checks := map[string]string{"database": "ok", "migrations": "ok", "queue": "ok"}
-	ready := true
-	if err := a.DB.Ping(ctx); err != nil {
-		checks["database"], ready = "unreachable", false
-	}
-	if pending, err := a.DB.Pending(ctx); err != nil || pending {
-		checks["migrations"], ready = "pending", false
-	}
-	if !a.Queue.Running() {
-		checks["queue"], ready = "stopped", false
-	}
-	body := map[string]any{"checks": checks}
-	if checks["periodic_tasks"] = a.periodicReadiness(ctx, body); checks["periodic_tasks"] != "ok" {
-		ready = false
-	}
-	body["ready"] = ready
-	status := http.StatusOK
-	if !ready {
-		status = http.StatusServiceUnavailable
-	}
-	writeJSON(w, status, body)
 }
 
 // Run serves HTTP and runs workers until ctx ends, then stops gracefully.
@@ -504,10 +389,4 @@ func randomSecret() string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
@@ -70,6 +71,58 @@ const maxStartupWait = time.Minute
 
 // startupWait is how long a start-up pass of t may wait for its lease.
 func (t task) startupWait() time.Duration { return min(t.timing().Lease(), maxStartupWait) }
+
+// tasks are the periodic jobs of a worker process. Unless it says
+// otherwise, a pass may take three quarters of its interval (jobs.TimingFor).
+func (a *App) tasks() map[string]task {
+	return map[string]task{
+		// A sweep runs every tenth of the check interval but works through
+		// whatever accounts are due, which on a large fleet takes longer
+		// than that; so it is bounded by the check interval instead (a
+		// sweep cut short hands the accounts it did not check back due).
+		"health_sweep": {every: health.SweepPeriod(a.Health.Config()), timeout: a.Health.Config().Interval * 3 / 4, run: func(ctx context.Context) error {
+			sum, err := a.Health.RunDue(ctx)
+			for outcome, n := range sum.Outcomes {
+				a.Metrics.Checks.WithLabelValues(string(outcome)).Add(float64(n))
+			}
+			return err
+		}},
+		"webhook_inbox": {every: 30 * time.Second, run: func(ctx context.Context) error {
+			_, err := a.Webhooks.ProcessPending(ctx)
+			return err
+		}},
+		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
+		"outbound_deliver": {every: 15 * time.Second, run: func(ctx context.Context) error {
+			_, err := a.Outbound.DeliverDue(ctx)
+			return err
+		}},
+		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
+			sum, err := a.Sender.RunPass(ctx)
+			a.Metrics.Claims.Add(float64(sum.Claimed))
+			for gate, n := range sum.Deferrals {
+				a.Metrics.Deferrals.WithLabelValues(gate).Add(float64(n))
+			}
+			return err
+		}},
+		"send_reconcile": {every: 5 * time.Minute, run: func(ctx context.Context) error {
+			if _, err := a.Sender.DispatchPending(ctx); err != nil {
+				return err
+			}
+			_, err := a.Sender.ReconcileUnknown(ctx)
+			return err
+		}},
+		"relations_poll": {every: 30 * time.Minute, run: func(ctx context.Context) error {
+			_, err := a.Sender.PollRelations(ctx)
+			return err
+		}},
+		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
+			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := a.Campaigns.Reconcile(ctx, tx)
+				return err
+			})
+		}},
+	}
+}
 
 // taskWorker runs periodic passes. A pass first takes its task's lease in
 // the database (jobs.AcquireTask): a pass whose lease another live pass

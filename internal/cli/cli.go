@@ -12,16 +12,11 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"text/tabwriter"
+	"time"
 
-	"github.com/keel-outreach/keel/internal/account"
-	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/app"
-	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
-	"github.com/keel-outreach/keel/internal/repair"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // Env is the process environment the CLI runs in; tests supply their own.
@@ -208,226 +203,25 @@ func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
 	return d, nil
 }
 
-func runServe(ctx context.Context, env Env, args []string) error {
-	fs := flags("serve", env)
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env), Out: env.Stdout, Clock: clock.Real{}})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Run(ctx)
-}
-
-func runWorker(ctx context.Context, env Env, args []string) error {
-	fs := flags("worker", env)
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	if cfg.Workers == 0 {
-		return usagef("KEEL_WORKERS=0 leaves a worker process nothing to do")
-	}
-	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env), Out: env.Stdout, Clock: clock.Real{}, WorkerOnly: true})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Run(ctx)
-}
-
-func runMigrate(ctx context.Context, env Env, args []string) error {
-	fs := flags("migrate", env)
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	d, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	rep, err := app.Migrate(ctx, d)
-	if err != nil {
-		return err
-	}
-	if len(rep.Applied) == 0 {
-		fmt.Fprintf(env.Stdout, "schema is current (version %d, %s)\n", rep.Version, d.Engine)
-	} else {
-		fmt.Fprintf(env.Stdout, "applied migrations %v; schema version %d (%s)\n", rep.Applied, rep.Version, d.Engine)
-	}
-	for _, name := range rep.Validated {
-		fmt.Fprintf(env.Stdout, "validated constraint %s\n", name)
-	}
-	for _, w := range rep.Warnings() {
-		fmt.Fprintf(env.Stdout, "warning: %s\n", w)
-	}
-	return nil
-}
-
-func runWorkspaceCreate(ctx context.Context, env Env, args []string) error {
-	fs := flags("workspace create", env)
-	name := fs.String("name", "", "display name")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("usage: keel workspace create SLUG")
-	}
-	if !workspace.ValidSlug(rest[0]) {
-		return usagef("invalid workspace slug %q: use lower-case letters, digits and dashes (at most 63)", rest[0])
-	}
-	d, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	w, err := workspace.Create(ctx, d.SQL, rest[0], *name, clock.Real{}.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(env.Stdout, w.ID)
-	return nil
-}
-
-func runAccountsList(ctx context.Context, env Env, args []string) error {
-	fs := flags("accounts list", env)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print JSON")
-	_, d, err := openNoArgs(ctx, fs, env, args)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	opts := account.ListOptions{}
-	if *slug != "" {
-		w, err := workspace.BySlug(ctx, d.SQL, *slug)
-		if err != nil {
-			return err
-		}
-		opts.WorkspaceID = w.ID
-	}
-	list, err := account.NewService(d, clock.Real{}).List(ctx, d.SQL, opts)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, nonNil(list))
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tLAST ERROR")
-	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name, a.LastError)
-	}
-	return tw.Flush()
-}
-
-// pill is the status as the UI shows it.
-func pill(a account.Account) string {
-	if a.ReconnectNeeded() {
-		return string(a.Status) + " (reconnect needed)"
-	}
-	return string(a.Status)
-}
-
-func runAlertsList(ctx context.Context, env Env, args []string) error {
-	fs := flags("alerts list", env)
-	open := fs.Bool("open", false, "only alerts not yet acknowledged")
-	asJSON := fs.Bool("json", false, "print JSON")
-	_, d, err := openNoArgs(ctx, fs, env, args)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	list, err := alert.List(ctx, d.SQL, alert.Filter{OpenOnly: *open})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, nonNil(list))
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCREATED\tSEVERITY\tKIND\tSUBJECT\tSTATE\tMESSAGE")
-	for _, a := range list {
-		state := "open"
-		if a.AcknowledgedAt != nil {
-			state = "acknowledged"
-		}
-		subject := "-"
-		if a.SubjectID != "" {
-			subject = a.SubjectType + " " + a.SubjectID
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.CreatedAt.Format("2006-01-02 15:04:05Z"),
-			a.Severity, a.Kind, subject, state, a.Message)
-	}
-	return tw.Flush()
-}
-
-func runRepairSplitState(ctx context.Context, env Env, args []string) error {
-	fs := flags("repair split-state", env)
-	apply := fs.Bool("apply", false, "repair the rows (default: dry run)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	_, d, err := openNoArgs(ctx, fs, env, args)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	progress := func(scanned, total int) {
-		fmt.Fprintf(env.Stderr, "scanned %d/%d accounts\n", scanned, total)
-	}
-	rep, err := repair.SplitState(ctx, account.NewService(d, clock.Real{}), repair.Options{Apply: *apply, Progress: progress})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, rep)
-	}
-	verb := "would repair"
-	if rep.Applied {
-		verb = "repaired"
-	}
-	for _, f := range rep.Findings {
-		fmt.Fprintf(env.Stdout, "%s %s (%s, %s): %s\n", verb, f.AccountID, f.Status, strings.Join(f.Problems, "; "), f.Action)
-	}
-	fmt.Fprintf(env.Stdout, "%d accounts scanned, %d break the invariants", rep.Scanned, len(rep.Findings))
-	if rep.Applied {
-		fmt.Fprintf(env.Stdout, ", %d repaired (audited, one alert each)\n", rep.Repaired)
-	} else if len(rep.Findings) > 0 {
-		fmt.Fprintln(env.Stdout, "; dry run: nothing changed, run with --apply to repair")
-	} else {
-		fmt.Fprintln(env.Stdout)
-	}
-	for _, n := range rep.Validated {
-		fmt.Fprintf(env.Stdout, "validated constraint %s\n", n)
-	}
-	for _, n := range rep.NotValid {
-		fmt.Fprintf(env.Stdout, "constraint %s is still NOT VALID\n", n)
-	}
-	return nil
-}
-
+// printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
+// nonNil makes an empty list print as [] rather than null.
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
 	}
 	return s
+}
+
+// stamp formats a time for a table, or none when there is none.
+func stamp(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/keel-outreach/keel/internal/diagnose"
 )
 
+// runDiagnose answers why a campaign or an account is not sending.
 func runDiagnose(kind string) command {
 	return func(ctx context.Context, env Env, args []string) error {
 		fs := flags("diagnose "+kind, env)

@@ -13,6 +13,7 @@ import (
 // DefaultSandboxAddr is where `keel sandbox` listens by default.
 const DefaultSandboxAddr = "127.0.0.1:8090"
 
+// runSandbox runs the fake Unipile server alone until interrupted.
 func runSandbox(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

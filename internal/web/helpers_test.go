@@ -56,7 +56,7 @@ type keel struct {
 }
 
 // appPaths are what the app itself serves; the rest goes to the UI (what
-// app.go does once it mounts the UI as its fallback).
+// the app does once it mounts the UI as its fallback).
 func compose(appHandler, ui http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path

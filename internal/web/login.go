@@ -12,6 +12,15 @@ import (
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
+// Sign-in limits (see internal/signin): LoginFailures failed attempts for
+// one account within LoginWindow lock it; SourceFailures from one address,
+// across emails, lock that address.
+const (
+	LoginFailures  = signin.AccountFailures
+	SourceFailures = signin.SourceFailures
+	LoginWindow    = signin.Window
+)
+
 type loginData struct {
 	Workspace string
 	Email     string
@@ -112,16 +121,4 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.setCookie(w, sess)
 	s.opts.Logger.Info("signed in", "user_id", u.ID, "workspace", ws.Slug)
 	http.Redirect(w, r, "/accounts", http.StatusSeeOther)
-}
-
-// logout deletes the session's row, so the cookie signs no one in anywhere.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if sess := sessionFrom(r); sess != nil {
-		if err := s.sessions.delete(r.Context(), sess.ID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	s.clearCookie(w)
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

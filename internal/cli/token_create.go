@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/clock"
@@ -14,6 +12,7 @@ import (
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
+// runTokenCreate issues an API token and prints its secret, once.
 func runTokenCreate(ctx context.Context, env Env, args []string) error {
 	fs := flags("token create", env)
 	slug := fs.String("workspace", "", "workspace slug")
@@ -80,82 +79,4 @@ func parseLifetime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a positive lifetime", s)
 	}
 	return d, nil
-}
-
-func runTokenList(ctx context.Context, env Env, args []string) error {
-	fs := flags("token list", env)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 || *slug == "" {
-		return usagef("usage: keel token list --workspace SLUG [--json]")
-	}
-	d, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
-	list, err := token.List(ctx, d.SQL, w.ID)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, nonNil(list))
-	}
-	now := clock.Real{}.Now()
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED\tEXPIRES\tSTATE")
-	for _, t := range list {
-		name := t.Name
-		if name == "" {
-			name = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, name, stamp(&t.CreatedAt, "-"), stamp(t.LastUsedAt, "never"),
-			stamp(t.ExpiresAt, "never"), t.State(now))
-	}
-	return tw.Flush()
-}
-
-func stamp(t *time.Time, none string) string {
-	if t == nil {
-		return none
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-func runTokenRevoke(ctx context.Context, env Env, args []string) error {
-	fs := flags("token revoke", env)
-	cfg, rest, err := parse(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("usage: keel token revoke ID")
-	}
-	d, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	now := clock.Real{}.Now()
-	t, err := token.Revoke(ctx, d.SQL, rest[0], "", now)
-	if errors.Is(err, token.ErrNotFound) {
-		return fmt.Errorf("no token %q (keel token list --workspace SLUG shows the ids)", rest[0])
-	}
-	if err != nil {
-		return err
-	}
-	if !t.RevokedAt.Equal(now) {
-		fmt.Fprintf(env.Stdout, "token %s was already revoked at %s\n", t.ID, stamp(t.RevokedAt, ""))
-		return nil
-	}
-	fmt.Fprintf(env.Stdout, "revoked token %s; it no longer authenticates\n", t.ID)
-	return nil
 }

@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/workspace"
+)
+
+// runAccountsList prints LinkedIn accounts, all workspaces' unless
+// --workspace names one.
+func runAccountsList(ctx context.Context, env Env, args []string) error {
+	fs := flags("accounts list", env)
+	slug := fs.String("workspace", "", "workspace slug")
+	asJSON := fs.Bool("json", false, "print JSON")
+	_, d, err := openNoArgs(ctx, fs, env, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	opts := account.ListOptions{}
+	if *slug != "" {
+		w, err := workspace.BySlug(ctx, d.SQL, *slug)
+		if err != nil {
+			return err
+		}
+		opts.WorkspaceID = w.ID
+	}
+	list, err := account.NewService(d, clock.Real{}).List(ctx, d.SQL, opts)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env.Stdout, nonNil(list))
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tLAST ERROR")
+	for _, a := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name, a.LastError)
+	}
+	return tw.Flush()
+}
+
+// pill is the status as the UI shows it.
+func pill(a account.Account) string {
+	if a.ReconnectNeeded() {
+		return string(a.Status) + " (reconnect needed)"
+	}
+	return string(a.Status)
+}

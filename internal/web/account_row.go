@@ -1,0 +1,76 @@
+package web
+
+import (
+	"context"
+	"strings"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/send"
+)
+
+// pill is a status badge: Class picks the colour, Text is the words.
+type pill struct {
+	Class string
+	Text  string
+}
+
+// statusPill never lies: green only for connected, "Reconnect needed" only
+// when the account's copy is terminal.
+func statusPill(a account.Account) pill {
+	switch {
+	case a.Status == account.StatusConnected:
+		return pill{"ok", "Connected"}
+	case a.ReconnectNeeded():
+		return pill{"bad", "Reconnect needed"}
+	case a.Status == account.StatusConnecting:
+		return pill{"info", "Connecting"}
+	default:
+		return pill{"warn", strings.ToUpper(string(a.Status[:1])) + strings.ReplaceAll(string(a.Status[1:]), "_", " ")}
+	}
+}
+
+type limitRow struct {
+	Action    string
+	Period    string
+	Used      int
+	Cap       int
+	Remaining int
+	ResetsAt  string
+	Binding   string
+}
+
+type accountRow struct {
+	Account   account.Account
+	Pill      pill
+	Limits    []limitRow
+	RampWeek  int
+	RampWeeks int
+}
+
+// accountRows builds the table rows from send.LimitsFor: one grouped ledger
+// query for the page, plus one per account whose rolling weekly invite cap
+// is full (to find when its oldest invite ages out).
+func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]accountRow, error) {
+	now := s.opts.Clock.Now()
+	limits, err := send.LimitsFor(ctx, s.opts.DB.SQL, accs, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]accountRow, 0, len(accs))
+	for _, a := range accs {
+		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: send.RampWeek(a.RampStartedAt, now), RampWeeks: len(send.RampWeeks)}
+		for _, l := range limits[a.ID] {
+			lr := limitRow{Action: string(l.Action), Period: "today", Used: l.Used, Cap: l.Cap, Remaining: l.Remaining,
+				ResetsAt: l.ResetsAt.Format("Jan 2 15:04 UTC"), Binding: string(l.Binding)}
+			if l.Period == "7d" {
+				lr.Period = "7 days"
+				if l.Used < l.Cap {
+					lr.ResetsAt = "rolling"
+				}
+			}
+			row.Limits = append(row.Limits, lr)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}

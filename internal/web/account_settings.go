@@ -1,0 +1,56 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/keel-outreach/keel/internal/account"
+)
+
+// saveAccount saves the settings form (tier, timezone, window, caps); an
+// invalid form is shown again with its errors.
+func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r)
+	f := settingsForm{Tier: r.PostFormValue("tier"), Timezone: strings.TrimSpace(r.PostFormValue("timezone")),
+		Days: r.PostForm["days"], Start: r.PostFormValue("start"), End: r.PostFormValue("end"), Caps: map[string]string{}}
+	errs := map[string]string{}
+	tier := account.Tier(f.Tier)
+	win := account.WindowSpec{Days: f.Days, Start: f.Start, End: f.End}
+	caps := account.CapsPatch{}
+	targets := map[string]**int{"invite_daily": &caps.InviteDaily, "invite_weekly": &caps.InviteWeekly,
+		"message_daily": &caps.MessageDaily, "inmail_daily": &caps.InMailDaily, "view_profile_daily": &caps.ViewProfileDaily}
+	for _, c := range capFields {
+		v := strings.TrimSpace(r.PostFormValue("cap_" + c.Name))
+		f.Caps[c.Name] = v
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs["caps."+c.Name] = "enter a whole number"
+			continue
+		}
+		*targets[c.Name] = &n
+	}
+	if len(errs) > 0 {
+		s.showAccount(w, r, &f, errs)
+		return
+	}
+	_, err := s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
+		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Actor: "user:" + sess.Email})
+	var verr *account.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		for _, fe := range verr.Fields {
+			errs[fe.Field] = fe.Msg
+		}
+		s.showAccount(w, r, &f, errs)
+		return
+	case errors.Is(err, account.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.flashRedirect(w, r, "/accounts/"+r.PathValue("id"), "Settings saved.")
+}

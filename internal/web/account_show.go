@@ -1,0 +1,88 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/keel-outreach/keel/internal/account"
+)
+
+// settingsForm is the account settings form's values, as typed.
+type settingsForm struct {
+	Tier     string
+	Timezone string
+	Days     []string
+	Start    string
+	End      string
+	Caps     map[string]string
+}
+
+type accountData struct {
+	Row      accountRow
+	Form     settingsForm
+	Errors   map[string]string
+	Audit    []account.AuditEntry
+	Tiers    []account.Tier
+	Weekdays []string
+	CapNames []capField
+}
+
+var capFields = []capField{
+	{"invite_daily", "Invitations per day"}, {"invite_weekly", "Invitations per 7 days"},
+	{"message_daily", "Messages per day"}, {"inmail_daily", "InMails per day"},
+	{"view_profile_daily", "Profile views per day"},
+}
+
+var weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+func formFromAccount(a account.Account) settingsForm {
+	return settingsForm{Tier: string(a.Tier), Timezone: a.Timezone, Days: a.Window.Days, Start: a.Window.Start, End: a.Window.End,
+		Caps: map[string]string{
+			"invite_daily": strconv.Itoa(a.Caps.InviteDaily), "invite_weekly": strconv.Itoa(a.Caps.InviteWeekly),
+			"message_daily": strconv.Itoa(a.Caps.MessageDaily), "inmail_daily": strconv.Itoa(a.Caps.InMailDaily),
+			"view_profile_daily": strconv.Itoa(a.Caps.ViewProfileDaily),
+		}}
+}
+
+// accountPage shows one account: its limits, settings form and audit trail.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
+	s.showAccount(w, r, nil, nil)
+}
+
+// showAccount renders the account page; with a form it shows the values
+// as typed and their errors (422).
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *settingsForm, errs map[string]string) {
+	sess := sessionFrom(r)
+	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, sess.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, err := s.accountRows(r.Context(), []account.Account{a})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	audit, err := s.opts.Accounts.Audit(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Newest first reads better as a timeline.
+	slices.Reverse(audit)
+	f := formFromAccount(a)
+	status := http.StatusOK
+	if form != nil {
+		f = *form
+		status = http.StatusUnprocessableEntity
+	}
+	s.render(w, r, status, "account", page{Title: a.Name, Nav: "accounts", Data: accountData{Row: rows[0], Form: f, Errors: errs,
+		Audit: audit, Tiers: []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
+		Weekdays: weekdayNames, CapNames: capFields}})
+}

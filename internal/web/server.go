@@ -1,0 +1,80 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/connect"
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// Options configures New.
+type Options struct {
+	DB        *db.DB
+	Accounts  *account.Service
+	Campaigns *campaign.Service
+	Connect   *connect.Service
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	// Sandbox shows the sandbox banner on every page.
+	Sandbox bool
+	// SecureCookies marks the session cookie Secure (set it behind HTTPS).
+	SecureCookies bool
+	// FormActionOrigins are the exact origins (scheme://host[:port]) a
+	// form may lead to besides Keel itself: the provider's hosted-auth
+	// wizard, which Connect and Reconnect redirect to. A link on any other
+	// origin gets a page with a plain link instead of a redirect, so the
+	// Content-Security-Policy never needs a wildcard.
+	FormActionOrigins []string
+}
+
+// Server is the web UI. It keeps no state of its own: sessions and sign-in
+// failures are in the database, so servers on one database (replicas, or
+// one after a restart) behave as one.
+type Server struct {
+	opts     Options
+	csp      string
+	pages    map[string]*template.Template
+	sessions *sessionStore
+	mux      *http.ServeMux
+}
+
+// PageSize is how many rows a list page shows.
+const PageSize = 50
+
+// New builds the UI.
+func New(opts Options) (*Server, error) {
+	switch {
+	case opts.DB == nil:
+		return nil, errors.New("web: DB is required")
+	case opts.Accounts == nil:
+		return nil, errors.New("web: Accounts is required")
+	case opts.Campaigns == nil:
+		return nil, errors.New("web: Campaigns is required")
+	case opts.Connect == nil:
+		return nil, errors.New("web: Connect is required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{opts: opts, sessions: newSessionStore(opts.DB, opts.Clock), mux: http.NewServeMux()}
+	csp, err := contentSecurityPolicy(opts.FormActionOrigins)
+	if err != nil {
+		return nil, err
+	}
+	s.csp = csp
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
