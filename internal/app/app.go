@@ -35,6 +35,7 @@ import (
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
+	"github.com/keel-outreach/keel/internal/user"
 	"github.com/keel-outreach/keel/internal/web"
 	"github.com/keel-outreach/keel/internal/webhook"
 )
@@ -440,8 +441,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 	if a.Sandbox == nil {
-		var users int
-		if err := a.DB.SQL.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err == nil && users == 0 {
+		if users, err := user.Count(ctx, a.DB.SQL); err == nil && users == 0 {
 			fmt.Fprintf(a.out, "No web UI user yet: create one with `keel user create --workspace SLUG --email E` (password on standard input), then sign in at %s/login\n", a.Config.PublicURL)
 		}
 	}
