@@ -426,3 +426,32 @@ func (s *Service) StampDisconnectedAt(ctx context.Context, tx *sql.Tx, accountID
 	}
 	return nil
 }
+
+// CountByStatus counts accounts by status, for the metrics scrape.
+func CountByStatus(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 1, `SELECT status, count(*) FROM linkedin_accounts GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("counting accounts by status: %w", err)
+	}
+	return out, nil
+}
+
+// ConnectedStrikes sums the live 404 strikes of connected accounts, for
+// the metrics scrape.
+func ConnectedStrikes(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 0, `SELECT COALESCE(SUM(strikes), 0) FROM linkedin_accounts WHERE status = 'connected'`)
+	if err != nil {
+		return nil, fmt.Errorf("summing strikes: %w", err)
+	}
+	return out, nil
+}
+
+// CountFlips counts audited status flips (not first statuses) by target
+// status and source, for the metrics scrape.
+func CountFlips(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 2, `SELECT to_status, source, count(*) FROM linkedin_account_status_audit WHERE from_status IS NOT NULL GROUP BY to_status, source`)
+	if err != nil {
+		return nil, fmt.Errorf("counting status flips: %w", err)
+	}
+	return out, nil
+}

@@ -138,3 +138,12 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Alert, error) {
 	}
 	return out, rows.Err()
 }
+
+// CountOpen counts unacknowledged alerts by kind, for the metrics scrape.
+func CountOpen(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 1, `SELECT kind, count(*) FROM admin_alerts WHERE acknowledged_at IS NULL GROUP BY kind`)
+	if err != nil {
+		return nil, fmt.Errorf("counting open alerts: %w", err)
+	}
+	return out, nil
+}

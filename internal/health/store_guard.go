@@ -219,3 +219,13 @@ func (s *Service) probesNeeded(ctx context.Context, q db.Querier) (int, error) {
 	}
 	return min(s.cfg.BurstProbes, n), nil
 }
+
+// GuardOpenGauge is 1 for an open (or half-open) burst guard and 0 for a
+// closed one, one row per guard row, for the metrics scrape.
+func GuardOpenGauge(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 0, `SELECT CASE WHEN state = 'closed' THEN 0 ELSE 1 END FROM health_guard`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the burst guard: %w", err)
+	}
+	return out, nil
+}

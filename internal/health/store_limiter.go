@@ -9,6 +9,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/db"
 )
 
 // budget returns how many provider-driven disconnects were applied in the
@@ -204,4 +205,14 @@ func (s *Service) Held(ctx context.Context) ([]HeldDisconnect, error) {
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// CountHeld counts the provider-driven disconnects the limiter holds, for
+// the metrics scrape.
+func CountHeld(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 0, `SELECT count(*) FROM health_disconnects WHERE state = 'held'`)
+	if err != nil {
+		return nil, fmt.Errorf("counting held disconnects: %w", err)
+	}
+	return out, nil
 }

@@ -113,3 +113,13 @@ func TaskRunOf(ctx context.Context, q db.Querier, task string) (*TaskRun, error)
 	r.CreatedAt, r.LastStartedAt, r.LastFinishedAt, r.LeaseUntil = created.Time, started.Time, finished.Time, lease.Time
 	return &r, nil
 }
+
+// QueueDepth counts the job queue's jobs by state, plus one row "all", for
+// the metrics scrape.
+func QueueDepth(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 1, `SELECT state, count(*) FROM river_job GROUP BY state UNION ALL SELECT 'all', count(*) FROM river_job`)
+	if err != nil {
+		return nil, fmt.Errorf("counting queued jobs: %w", err)
+	}
+	return out, nil
+}

@@ -384,3 +384,13 @@ func (s *Service) Emit(ctx context.Context, tx *sql.Tx, workspaceID, eventType s
 	}
 	return nil
 }
+
+// CountDeliveries counts outbound deliveries by state, for the metrics
+// scrape.
+func CountDeliveries(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 1, `SELECT state, count(*) FROM outbound_deliveries GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("counting outbound deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -216,3 +216,13 @@ func (r *Receiver) finishTx(ctx context.Context, tx *sql.Tx, id int64, out outco
 	}
 	return nil
 }
+
+// CountPending counts inbound deliveries stored but not yet processed, for
+// the metrics scrape.
+func CountPending(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 0, `SELECT count(*) FROM webhook_inbox WHERE state = 'pending'`)
+	if err != nil {
+		return nil, fmt.Errorf("counting pending webhook deliveries: %w", err)
+	}
+	return out, nil
+}
