@@ -27,16 +27,12 @@ func (s *Service) claim(ctx context.Context) ([]claimed, error) {
 			StateFailed, now, StatePending, MaxAttempts); err != nil {
 			return fmt.Errorf("failing exhausted webhook deliveries: %w", err)
 		}
-		lock := ""
-		if s.db.Engine == db.Postgres {
-			lock = " FOR UPDATE OF d SKIP LOCKED"
-		}
 		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.event_id, d.endpoint_id, d.attempts, e.body, p.url, p.secret
 			FROM outbound_deliveries d
 			JOIN outbound_events e ON e.id = d.event_id
 			JOIN outbound_endpoints p ON p.id = d.endpoint_id
 			WHERE d.state = $1 AND d.next_attempt_at <= $2
-			ORDER BY d.next_attempt_at, d.id LIMIT $3`+lock, StatePending, now, s.batch)
+			ORDER BY d.next_attempt_at, d.id LIMIT $3`+s.db.LockForUpdateSkipLocked("d"), StatePending, now, s.batch)
 		if err != nil {
 			return fmt.Errorf("finding due webhook deliveries: %w", err)
 		}

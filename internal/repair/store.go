@@ -44,13 +44,13 @@ func SplitState(ctx context.Context, accounts *account.Service, opts Options) (R
 		}
 		after = last
 	}
-	if opts.Apply && d.Engine == db.Postgres {
+	if opts.Apply && d.HasNotValidConstraints() {
 		mrep, err := d.Migrate(ctx)
 		if err != nil {
 			return rep, fmt.Errorf("validating constraints after repair: %w", err)
 		}
 		rep.Validated, rep.NotValid = mrep.Validated, mrep.NotValid
-	} else if d.Engine == db.Postgres {
+	} else if d.HasNotValidConstraints() {
 		names, err := d.NotValidConstraints(ctx)
 		if err != nil {
 			return rep, err
