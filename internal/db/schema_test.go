@@ -170,7 +170,9 @@ func dumpPostgres(ctx context.Context, q *sql.DB) (string, error) {
 	if err := section("constraints", `SELECT cl.relname, co.conname, pg_get_constraintdef(co.oid)
 		FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = co.connamespace
 		WHERE n.nspname = $1 AND cl.relname <> $2 ORDER BY 1, 2`,
-		func(c []string) string { return fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s;\n", c[0], c[1], c[2]) }); err != nil {
+		func(c []string) string {
+			return fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s;\n", c[0], c[1], c[2])
+		}); err != nil {
 		return "", err
 	}
 	if err := section("indexes", `SELECT tablename, indexname, indexdef FROM pg_indexes
