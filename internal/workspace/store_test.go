@@ -47,7 +47,6 @@ func (r *brokenRows) Next(dest []driver.Value) error {
 	return nil
 }
 
-
 func init() { sql.Register("keel-broken-rows", brokenRowsDriver{}) }
 
 // TestListReportsAnErrorMidIteration proves a store read checks rows.Err:
