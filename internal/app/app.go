@@ -30,6 +30,7 @@ import (
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/metrics"
 	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/send"
@@ -131,9 +132,7 @@ func Migrate(ctx context.Context, d *db.DB) (db.MigrateReport, error) {
 // Open prepares a process: database migrated, services built, listener
 // bound. Run starts it.
 func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	opts.Logger = logging.OrDiscard(opts.Logger)
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}

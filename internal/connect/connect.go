@@ -26,6 +26,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
@@ -157,9 +158,7 @@ func New(opts Options) (*Service, error) {
 	if s.clock == nil {
 		s.clock = opts.Accounts.Clock()
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s.log = logging.OrDiscard(s.log)
 	if s.disconnect == nil {
 		accounts := opts.Accounts
 		s.disconnect = func(ctx context.Context, req account.FlipRequest) (bool, error) {
