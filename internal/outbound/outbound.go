@@ -138,26 +138,34 @@ type Service struct {
 	lease  time.Duration
 }
 
+// WithDefaults returns the options with every unset field given its
+// default: the real clock, the default logger, a 10s request timeout, 50
+// deliveries a batch, and a lease of twice the timeout plus a minute.
+func (o Options) WithDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultHTTPTimeout
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = defaultBatchSize
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2*o.Timeout + time.Minute
+	}
+	return o
+}
+
 // New builds a Service.
 func New(opts Options) *Service {
-	if opts.Clock == nil {
-		opts.Clock = clock.Real{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	opts = opts.WithDefaults()
 	pol := newPolicy(opts.Allow, opts.OwnAddrs, opts.Resolver, opts.Logger)
 	client := http.Client{Timeout: opts.Timeout, Transport: pol.transport()}
-	if client.Timeout <= 0 {
-		client.Timeout = defaultHTTPTimeout
-	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = defaultBatchSize
-	}
-	if opts.Lease <= 0 {
-		opts.Lease = 2*client.Timeout + time.Minute
-	}
 	return &Service{db: opts.DB, clock: opts.Clock, client: &client, policy: pol, log: opts.Logger, batch: opts.BatchSize, lease: opts.Lease}
 }
 
