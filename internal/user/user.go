@@ -3,8 +3,20 @@
 package user
 
 import (
+	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Cost is the bcrypt cost: slow enough to make guessing expensive.
@@ -22,4 +34,53 @@ type User struct {
 	WorkspaceID string
 	Email       string
 	CreatedAt   time.Time
+}
+
+// Create adds a user with a password, after checking both.
+func Create(ctx context.Context, q db.Querier, workspaceID, email, password string, now time.Time) (User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return User{}, fmt.Errorf("invalid email %q", email)
+	}
+	if utf8.RuneCountInString(password) < MinPasswordLength {
+		return User{}, fmt.Errorf("password too short: at least %d characters", MinPasswordLength)
+	}
+	if len(password) > 72 {
+		return User{}, errors.New("password too long: at most 72 bytes")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), Cost)
+	if err != nil {
+		return User{}, fmt.Errorf("hashing password: %w", err)
+	}
+	u := User{ID: id.New("usr"), WorkspaceID: workspaceID, Email: email, CreatedAt: now}
+	if err := insert(ctx, q, u, string(hash)); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// Authenticate checks an email and password in a workspace.
+func Authenticate(ctx context.Context, q db.Querier, workspaceID, email, password string) (User, error) {
+	var u User
+	var hash string
+	email = strings.ToLower(strings.TrimSpace(email))
+	// An email with control characters matches no user (and PostgreSQL
+	// would error on a NUL), so it takes the wrong-password path.
+	err := sql.ErrNoRows
+	if text.Valid(email) && text.Valid(workspaceID) {
+		u, hash, err = byEmail(ctx, q, workspaceID, email)
+	}
+	if db.IsNoRows(err) {
+		// Spend the same time as a wrong password, so timing does not tell
+		// which emails exist.
+		_ = bcrypt.CompareHashAndPassword([]byte("$2a$12$C6UzMDM.H6dfI/f/IKcEeO7U6Z1j1o4bS8F3M5r5XbG9Zq6dQJ1eK"), []byte(password))
+		return User{}, errors.New("wrong email or password")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("reading user: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, errors.New("wrong email or password")
+	}
+	return u, nil
 }
