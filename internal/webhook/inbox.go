@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
