@@ -4,16 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
-	"github.com/keel-outreach/keel/internal/id"
-	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Account is one LinkedIn account as stored.
@@ -185,86 +181,6 @@ type NewAccount struct {
 	Timezone string
 }
 
-// Create inserts an account. A database trigger writes its first audit row
-// (from nothing to Status). An account that starts not connected gets
-// disconnected_at = its creation time, as docs/accounts.md#connected-iff-not-disconnected defines.
-func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Account, error) {
-	if n.Status == "" {
-		n.Status = StatusConnecting
-	}
-	if n.Tier == "" {
-		n.Tier = TierFree
-	}
-	if n.Timezone == "" {
-		n.Timezone = "UTC"
-	}
-	switch {
-	case !n.Status.Valid():
-		return Account{}, fmt.Errorf("creating account: unknown status %q", n.Status)
-	case !n.Tier.Valid():
-		return Account{}, fmt.Errorf("creating account: unknown tier %q", n.Tier)
-	case strings.TrimSpace(n.ProviderAccountID) == "":
-		return Account{}, errors.New("creating account: provider account id is required")
-	}
-	if _, err := time.LoadLocation(n.Timezone); err != nil {
-		return Account{}, fmt.Errorf("creating account: unknown timezone %q", n.Timezone)
-	}
-	now := s.clock.Now()
-	var discAt any
-	if n.Status != StatusConnected {
-		discAt = now
-	}
-	caps := DefaultCaps.Clamp(n.Tier)
-	row := q.QueryRowContext(ctx, `
-		INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status,
-			disconnected_at, tier, timezone, created_at, updated_at, ramp_started_at,
-			cap_invite_daily, cap_invite_weekly, cap_message_daily, cap_inmail_daily, cap_view_profile_daily)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14)
-		RETURNING `+selectColumns,
-		id.New("acc"), n.WorkspaceID, n.ProviderAccountID, n.Name, string(n.Status), discAt,
-		string(n.Tier), n.Timezone, now, caps.InviteDaily, caps.InviteWeekly, caps.MessageDaily,
-		caps.InMailDaily, caps.ViewProfileDaily)
-	a, err := ScanWith(row)
-	if err != nil {
-		return Account{}, fmt.Errorf("creating account: %w", err)
-	}
-	return a, nil
-}
-
-// Get reads one account. workspaceID may be empty for installation-wide
-// callers (workers, the CLI); API callers always pass theirs.
-func (s *Service) Get(ctx context.Context, q db.Querier, workspaceID, accountID string) (Account, error) {
-	if !text.Valid(accountID) {
-		// No id holds control characters; PostgreSQL would error on a NUL.
-		return Account{}, ErrNotFound
-	}
-	query, args := s.byID, []any{accountID}
-	if workspaceID != "" {
-		query, args = s.byIDInWorkspace, append(args, workspaceID)
-	}
-	a, err := ScanWith(q.QueryRowContext(ctx, query, args...))
-	if db.IsNoRows(err) {
-		return Account{}, ErrNotFound
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("reading account %s: %w", accountID, err)
-	}
-	return a, nil
-}
-
-// GetByProviderID reads the account mapped to a Unipile account id.
-func (s *Service) GetByProviderID(ctx context.Context, q db.Querier, providerAccountID string) (Account, error) {
-	a, err := ScanWith(q.QueryRowContext(ctx,
-		`SELECT `+selectColumns+` FROM linkedin_accounts WHERE provider_account_id = $1`, providerAccountID))
-	if db.IsNoRows(err) {
-		return Account{}, ErrNotFound
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("reading account by provider id: %w", err)
-	}
-	return a, nil
-}
-
 // ListOptions filters and pages List.
 type ListOptions struct {
 	// WorkspaceID limits the list to one workspace; empty lists all.
@@ -273,35 +189,6 @@ type ListOptions struct {
 	After string
 	// Limit caps the page; 0 means no cap.
 	Limit int
-}
-
-// List returns accounts ordered by id.
-func (s *Service) List(ctx context.Context, q db.Querier, opts ListOptions) ([]Account, error) {
-	query := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id > $1`
-	args := []any{opts.After}
-	if opts.WorkspaceID != "" {
-		args = append(args, opts.WorkspaceID)
-		query += fmt.Sprintf(` AND workspace_id = $%d`, len(args))
-	}
-	query += ` ORDER BY id`
-	if opts.Limit > 0 {
-		args = append(args, opts.Limit)
-		query += fmt.Sprintf(` LIMIT $%d`, len(args))
-	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := ScanWith(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // MarshalJSON adds last_error_terminal, the flag API clients and the UI use

@@ -1,14 +1,9 @@
 package account
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/keel-outreach/keel/internal/db"
-	"github.com/keel-outreach/keel/internal/text"
 )
 
 // Caps are an account's configured per-action limits.
@@ -165,92 +160,4 @@ func (e *ValidationError) Error() string {
 		parts = append(parts, f.Error())
 	}
 	return "invalid settings: " + strings.Join(parts, "; ")
-}
-
-// UpdateSettings applies a patch after validating it whole: the timezone is
-// a real IANA zone, the window is well formed, and every cap fits the
-// (possibly new) tier's ceilings — which the database checks again.
-func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID string, p SettingsPatch) (Account, error) {
-	a, err := s.Get(ctx, s.db.SQL, workspaceID, accountID)
-	if err != nil {
-		return Account{}, err
-	}
-	var problems []*CapError
-	if p.Tier != nil {
-		if msg := text.Problem(string(*p.Tier), false); msg != "" {
-			problems = append(problems, &CapError{Field: "tier", Msg: msg})
-		} else if !p.Tier.Valid() {
-			problems = append(problems, &CapError{Field: "tier", Msg: fmt.Sprintf("%q is not one of free, premium, sales_navigator, recruiter", *p.Tier)})
-		} else if *p.Tier != a.Tier && a.ProviderFeatures != nil && !TierSupported(*p.Tier, a.ProviderFeatures) {
-			// Where the provider reports the account's features, the tier
-			// (and with it the cap ceilings) cannot claim more. Where it
-			// reports nothing the change is taken on trust and recorded.
-			problems = append(problems, &CapError{Field: "tier", Msg: fmt.Sprintf(
-				"the provider reports this account as %s, so it cannot be %s", describeFeatures(a.ProviderFeatures), *p.Tier)})
-		} else {
-			a.Tier = *p.Tier
-		}
-	}
-	if p.Timezone != nil {
-		if msg := text.Problem(*p.Timezone, false); msg != "" {
-			problems = append(problems, &CapError{Field: "timezone", Msg: msg})
-		} else if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" || strings.EqualFold(*p.Timezone, "local") {
-			problems = append(problems, &CapError{Field: "timezone", Msg: fmt.Sprintf("%q is not an IANA timezone such as Europe/Paris", *p.Timezone)})
-		} else {
-			a.Timezone = *p.Timezone
-		}
-	}
-	days, start, end := a.windowDays, a.windowStart, a.windowEnd
-	if p.Window != nil {
-		if days, start, end, err = ParseWindowSpec(*p.Window); err != nil {
-			field, msg, _ := strings.Cut(err.Error(), ": ")
-			problems = append(problems, &CapError{Field: field, Msg: msg})
-			days, start, end = a.windowDays, a.windowStart, a.windowEnd
-		}
-	}
-	if c := p.Caps; c != nil {
-		set := func(dst *int, v *int) {
-			if v != nil {
-				*dst = *v
-			}
-		}
-		set(&a.Caps.InviteDaily, c.InviteDaily)
-		set(&a.Caps.InviteWeekly, c.InviteWeekly)
-		set(&a.Caps.MessageDaily, c.MessageDaily)
-		set(&a.Caps.InMailDaily, c.InMailDaily)
-		set(&a.Caps.ViewProfileDaily, c.ViewProfileDaily)
-	}
-	if p.Tier != nil && p.Caps == nil {
-		// A lower tier lowers the caps with it: safe, and what the user meant.
-		a.Caps = a.Caps.Clamp(a.Tier)
-	}
-	if p.Tier != nil || p.Caps != nil {
-		problems = append(problems, a.Caps.Validate(a.Tier)...)
-	}
-	if len(problems) > 0 {
-		return Account{}, &ValidationError{Fields: problems}
-	}
-	actor := p.Actor
-	if actor == "" {
-		actor = "unknown"
-	}
-	// tier_changed_by/at move only with the tier; a trigger records the
-	// change in account_tier_changes and refuses a tier the provider's
-	// reported features rule out (a concurrent health check may have
-	// stored them since the read above).
-	_, err = s.db.SQL.ExecContext(ctx, `UPDATE linkedin_accounts SET tier = $2, timezone = $3,
-		window_days = $4, window_start = $5, window_end = $6, cap_invite_daily = $7, cap_invite_weekly = $8,
-		cap_message_daily = $9, cap_inmail_daily = $10, cap_view_profile_daily = $11, updated_at = $12,
-		tier_changed_by = CASE WHEN tier <> $2 THEN $13 ELSE tier_changed_by END,
-		tier_changed_at = CASE WHEN tier <> $2 THEN $12 ELSE tier_changed_at END
-		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, days, start, end, a.Caps.InviteDaily, a.Caps.InviteWeekly,
-		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now(), actor)
-	if db.ViolatesConstraint(err, "linkedin_accounts_tier_reported_chk") {
-		return Account{}, &ValidationError{Fields: []*CapError{{Field: "tier",
-			Msg: "the provider reports this account without the features of the " + string(a.Tier) + " tier"}}}
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("updating settings of account %s: %w", a.ID, err)
-	}
-	return s.Get(ctx, s.db.SQL, workspaceID, accountID)
 }

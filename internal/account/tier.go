@@ -1,13 +1,9 @@
 package account
 
 import (
-	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/keel-outreach/keel/internal/db"
 )
 
 // Premium features as Unipile reports them on a LinkedIn account
@@ -66,19 +62,6 @@ func describeFeatures(features []string) string {
 	return "having " + strings.Join(features, ", ")
 }
 
-// RecordProviderFeatures stores the premium features the provider reported
-// for an account (a health check when the report changed, a hosted-auth
-// connect) and when. It changes
-// nothing else: a tier set before stays, and is only checked when it is
-// next changed.
-func RecordProviderFeatures(ctx context.Context, q db.Querier, accountID string, features []string, at time.Time) error {
-	if _, err := q.ExecContext(ctx, `UPDATE linkedin_accounts SET provider_features = $2, provider_features_at = $3 WHERE id = $1`,
-		accountID, FormatFeatures(features), at); err != nil {
-		return fmt.Errorf("recording the provider's features of account %s: %w", accountID, err)
-	}
-	return nil
-}
-
 // TierChange is one recorded change of an account's tier.
 type TierChange struct {
 	From      Tier      `json:"from"`
@@ -88,29 +71,4 @@ type TierChange struct {
 	// ProviderFeatures is what the provider reported at the time; nil
 	// when it had reported nothing, so the change was taken on trust.
 	ProviderFeatures []string `json:"provider_premium_features"`
-}
-
-// TierChanges lists an account's tier changes, oldest first.
-func TierChanges(ctx context.Context, q db.Querier, accountID string) ([]TierChange, error) {
-	rows, err := q.QueryContext(ctx, `SELECT from_tier, to_tier, changed_by, changed_at, provider_features
-		FROM account_tier_changes WHERE account_id = $1 ORDER BY id`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("listing tier changes of account %s: %w", accountID, err)
-	}
-	defer rows.Close()
-	var out []TierChange
-	for rows.Next() {
-		var c TierChange
-		var at db.NullTime
-		var feats *string
-		if err := rows.Scan(&c.From, &c.To, &c.ChangedBy, &at, &feats); err != nil {
-			return nil, fmt.Errorf("reading tier changes of account %s: %w", accountID, err)
-		}
-		c.ChangedAt = at.Time.UTC()
-		if feats != nil {
-			c.ProviderFeatures = parseFeatures(*feats)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }

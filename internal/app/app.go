@@ -29,11 +29,13 @@ import (
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/metrics"
 	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
+	"github.com/keel-outreach/keel/internal/user"
 	"github.com/keel-outreach/keel/internal/webhook"
 )
 
@@ -128,9 +130,7 @@ func Migrate(ctx context.Context, d *db.DB) (db.MigrateReport, error) {
 // Open prepares a process: database migrated, services built, listener
 // bound. Run starts it.
 func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	opts.Logger = logging.OrDiscard(opts.Logger)
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
@@ -325,8 +325,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 	if a.Sandbox == nil {
-		var users int
-		if err := a.DB.SQL.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err == nil && users == 0 {
+		if users, err := user.Count(ctx, a.DB.SQL); err == nil && users == 0 {
 			fmt.Fprintf(a.out, "No web UI user yet: create one with `keel user create --workspace SLUG --email E` (password on standard input), then sign in at %s/login\n", a.Config.PublicURL)
 		}
 	}

@@ -108,37 +108,6 @@ func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lookup finds a usable link by token. Tokens of implausible length are
-// refused before any query.
-func (s *Service) lookup(ctx context.Context, token string) (link, bool, error) {
-	if len(token) < 20 || len(token) > 128 {
-		return link{}, false, nil
-	}
-	l, err := scanLink(s.db.SQL.QueryRowContext(ctx,
-		`SELECT `+linkColumns+` FROM hosted_auth_links WHERE token_hash = $1`, hashToken(token)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return link{}, false, nil
-	}
-	if err != nil {
-		return link{}, false, fmt.Errorf("reading hosted-auth link: %w", err)
-	}
-	return l, l.usable(s.clock.Now()), nil
-}
-
-// lockLink re-reads the link inside tx, holding its row, and refuses it if
-// it was spent or expired since lookup.
-func (s *Service) lockLink(ctx context.Context, tx *sql.Tx, linkID string) (link, error) {
-	l, err := scanLink(tx.QueryRowContext(ctx,
-		`SELECT `+linkColumns+` FROM hosted_auth_links WHERE id = $1`+s.db.LockForUpdate(), linkID))
-	if err != nil {
-		return link{}, fmt.Errorf("locking hosted-auth link %s: %w", linkID, err)
-	}
-	if !l.usable(s.clock.Now()) {
-		return link{}, errLinkSpent
-	}
-	return l, nil
-}
-
 // parseNotification decodes {status, account_id, name} leniently: JSON
 // whatever the content type (with account_id as string or number), or a
 // form body as a fallback.

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"time"
 
@@ -27,7 +26,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
-	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
@@ -159,9 +158,7 @@ func New(opts Options) (*Service, error) {
 	if s.clock == nil {
 		s.clock = opts.Accounts.Clock()
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s.log = logging.OrDiscard(s.log)
 	if s.disconnect == nil {
 		accounts := opts.Accounts
 		s.disconnect = func(ctx context.Context, req account.FlipRequest) (bool, error) {
@@ -218,51 +215,6 @@ func (s *Service) ReconnectLink(ctx context.Context, workspaceID, accountID stri
 	return s.mint(ctx, workspaceID, LinkReconnect, &a)
 }
 
-// mint stores the link first, so that a callback can never arrive for a
-// link Keel does not know, then asks Unipile for the wizard URL.
-func (s *Service) mint(ctx context.Context, workspaceID, linkType string, a *account.Account) (string, error) {
-	token, err := newToken()
-	if err != nil {
-		return "", fmt.Errorf("creating %s link: %w", linkType, err)
-	}
-	now := s.clock.Now()
-	expires := now.Add(s.linkTTL)
-	linkID := id.New("hal")
-	var accountID, providerID any
-	req := unipile.HostedAuthRequest{
-		Type:               linkType,
-		ExpiresOn:          expires,
-		Name:               linkID, // echoed in the callback; not a secret
-		NotifyURL:          s.callbackURL + "?token=" + url.QueryEscape(token),
-		SuccessRedirectURL: s.successURL,
-		FailureRedirectURL: s.failureURL,
-	}
-	if a != nil {
-		accountID, providerID = a.ID, a.ProviderAccountID
-		req.ReconnectAccount = a.ProviderAccountID
-	}
-	if _, err := s.db.SQL.ExecContext(ctx, `
-		INSERT INTO hosted_auth_links (id, token_hash, workspace_id, link_type, account_id, provider_account_id,
-			created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		linkID, hashToken(token), workspaceID, linkType, accountID, providerID, now, expires.Add(s.grace)); err != nil {
-		return "", fmt.Errorf("storing %s link: %w", linkType, err)
-	}
-	wizard, err := s.client.CreateHostedAuthLink(ctx, req)
-	if err != nil {
-		// The stored link could never be completed; drop it (an expired
-		// leftover would be harmless too).
-		if _, derr := s.db.SQL.ExecContext(context.WithoutCancel(ctx),
-			`DELETE FROM hosted_auth_links WHERE id = $1 AND used_at IS NULL`, linkID); derr != nil {
-			s.log.Warn("dropping unused hosted-auth link", "link_id", linkID, "error", derr)
-		}
-		return "", fmt.Errorf("creating %s link: %w", linkType, err)
-	}
-	s.log.Info("hosted-auth link created", "link_id", linkID, "type", linkType, "workspace_id", workspaceID,
-		"account_id", accountID, "expires_at", expires)
-	return wizard, nil
-}
-
 // link is a stored hosted-auth link.
 type link struct {
 	id          string
@@ -292,17 +244,3 @@ const linkColumns = `id, workspace_id, link_type, account_id, provider_account_i
 
 // usable reports whether the link may still be completed at now.
 func (l link) usable(now time.Time) bool { return !l.used && !now.After(l.expiresAt) }
-
-// markUsed spends the link inside tx.
-func (s *Service) markUsed(ctx context.Context, tx *sql.Tx, l link, accountID, status string) error {
-	res, err := tx.ExecContext(ctx, `
-		UPDATE hosted_auth_links SET used_at = $2, result_status = $3, account_id = $4
-		 WHERE id = $1 AND used_at IS NULL`, l.id, s.clock.Now(), status, accountID)
-	if err != nil {
-		return fmt.Errorf("marking hosted-auth link %s used: %w", l.id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return errLinkSpent
-	}
-	return nil
-}

@@ -2,7 +2,6 @@ package connect
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -72,41 +71,6 @@ func (s *Service) WatchConnecting(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// connectingIDs lists accounts in connecting.
-func (s *Service) connectingIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id FROM linkedin_accounts WHERE status = 'connecting' ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("listing connecting accounts: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("listing connecting accounts: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// connectingSince is when the account last entered connecting, from its
-// audit trail (its creation row when it was created connecting).
-func (s *Service) connectingSince(ctx context.Context, a account.Account) (time.Time, error) {
-	var since time.Time
-	err := s.db.SQL.QueryRowContext(ctx, `
-		SELECT created_at FROM linkedin_account_status_audit
-		 WHERE account_id = $1 AND to_status = 'connecting'
-		 ORDER BY id DESC LIMIT 1`, a.ID).Scan(&since)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a.CreatedAt, nil
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("reading when account %s started connecting: %w", a.ID, err)
-	}
-	return since.UTC(), nil
 }
 
 // duePoll reports whether the account may be polled now and records it.

@@ -245,3 +245,38 @@ func (n *NullTime) Scan(v any) error {
 	}
 	return fmt.Errorf("cannot read %T as a time", v)
 }
+
+// GroupCount is one row of a grouped count: the values of the grouping
+// columns, in order, and the number counted.
+type GroupCount struct {
+	Labels []string
+	N      float64
+}
+
+// QueryGroupCounts runs query, whose rows are labels text columns followed
+// by one number, and returns its rows. Store files use it for the counts
+// the metrics collector reads at scrape time.
+func QueryGroupCounts(ctx context.Context, q Querier, labels int, query string, args ...any) ([]GroupCount, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []GroupCount
+	for rows.Next() {
+		g := GroupCount{Labels: make([]string, labels)}
+		dest := make([]any, 0, labels+1)
+		for i := range g.Labels {
+			dest = append(dest, &g.Labels[i])
+		}
+		dest = append(dest, &g.N)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

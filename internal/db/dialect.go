@@ -81,3 +81,8 @@ func (d *DB) JSONFieldArg(name string) any {
 	}
 	return `$."` + name + `"`
 }
+
+// HasNotValidConstraints reports whether a constraint can be added NOT
+// VALID and validated later (PostgreSQL); SQLite checks its constraints
+// only as rows are written, so there is nothing to validate afterwards.
+func (d *DB) HasNotValidConstraints() bool { return d.Engine == Postgres }

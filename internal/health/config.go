@@ -213,3 +213,19 @@ func (c Config) jitter() float64 {
 	}
 	return c.Jitter
 }
+
+// MaxSweepPeriod is the longest time between two sweeps. A sweep only checks
+// accounts that are due, so sweeping often costs little and keeps checks
+// close to their jittered times.
+const MaxSweepPeriod = 30 * time.Second
+
+// MinSweepPeriod is the shortest time between two sweeps, whatever the
+// interval (tests use intervals of seconds).
+const MinSweepPeriod = time.Second
+
+// SweepPeriod is how often the periodic sweep runs for cfg: a tenth of the
+// interval, at most MaxSweepPeriod and at least MinSweepPeriod.
+func SweepPeriod(cfg Config) time.Duration {
+	cfg = cfg.WithDefaults()
+	return max(min(MaxSweepPeriod, cfg.Interval/10), MinSweepPeriod)
+}

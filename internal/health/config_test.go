@@ -80,3 +80,17 @@ func TestShortIntervalWarns(t *testing.T) {
 		t.Fatal("New accepted a missing client")
 	}
 }
+
+func TestSweepPeriod(t *testing.T) {
+	for interval, want := range map[time.Duration]time.Duration{
+		0:                30 * time.Second, // the default interval
+		time.Hour:        30 * time.Second,
+		time.Minute:      6 * time.Second,
+		5 * time.Second:  time.Second,
+		30 * time.Second: 3 * time.Second,
+	} {
+		if got := health.SweepPeriod(health.Config{Interval: interval}); got != want {
+			t.Errorf("SweepPeriod(interval %v) = %v, want %v", interval, got, want)
+		}
+	}
+}

@@ -1,12 +1,7 @@
 package jobs
 
 import (
-	"context"
-	"fmt"
 	"time"
-
-	"github.com/keel-outreach/keel/internal/clock"
-	"github.com/keel-outreach/keel/internal/db"
 )
 
 // TaskCampaignScheduler is the periodic task that runs campaign scheduler
@@ -56,111 +51,6 @@ type TaskRun struct {
 	LastFinishedAt time.Time // zero if no pass completed
 	LastError      string
 	LeaseUntil     time.Time // zero when no pass holds the task
-}
-
-// AcquireTask takes task's lease for owner at now, creating its row on
-// first use, unless a live lease of another pass holds it. It records the
-// start of a pass and reports whether owner may run it.
-func AcquireTask(ctx context.Context, d *db.DB, task, owner string, timing PeriodicTiming, now time.Time) (bool, error) {
-	now = clock.Normalize(now)
-	until := clock.Normalize(now.Add(timing.Lease()))
-	res, err := d.SQL.ExecContext(ctx, `INSERT INTO periodic_task_runs
-			(task, every_ms, created_at, last_started_at, lease_owner, lease_until)
-		VALUES ($1, $2, $3, $3, $4, $5)
-		ON CONFLICT (task) DO UPDATE SET every_ms = excluded.every_ms, last_started_at = excluded.last_started_at,
-			lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-		WHERE periodic_task_runs.lease_until IS NULL OR periodic_task_runs.lease_until <= excluded.last_started_at`,
-		task, timing.Every.Milliseconds(), now, owner, until)
-	if err != nil {
-		return false, fmt.Errorf("taking the lease of periodic task %s: %w", task, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("taking the lease of periodic task %s: %w", task, err)
-	}
-	return n == 1, nil
-}
-
-// FinishTask ends owner's pass of task at now: a nil runErr records a
-// completed pass, anything else its error. The lease is given back if owner
-// still holds it (it may have expired and gone to another pass).
-func FinishTask(ctx context.Context, d *db.DB, task, owner string, now time.Time, runErr error) error {
-	now = clock.Normalize(now)
-	var err error
-	if runErr == nil {
-		_, err = d.SQL.ExecContext(ctx, `UPDATE periodic_task_runs SET last_finished_at = $3, last_error = NULL,
-				lease_until = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_until END,
-				lease_owner = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_owner END
-			WHERE task = $1`, task, owner, now)
-	} else {
-		msg := runErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		_, err = d.SQL.ExecContext(ctx, `UPDATE periodic_task_runs SET last_error = $3,
-				lease_until = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_until END,
-				lease_owner = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_owner END
-			WHERE task = $1`, task, owner, msg)
-	}
-	if err != nil {
-		return fmt.Errorf("recording the end of periodic task %s: %w", task, err)
-	}
-	return nil
-}
-
-// TaskLeaseUntil is when the lease on task ends (zero when none is held).
-func TaskLeaseUntil(ctx context.Context, q db.Querier, task string) (time.Time, error) {
-	var until db.NullTime
-	err := q.QueryRowContext(ctx, `SELECT lease_until FROM periodic_task_runs WHERE task = $1`, task).Scan(&until)
-	if err != nil && !db.IsNoRows(err) {
-		return time.Time{}, fmt.Errorf("reading the lease of periodic task %s: %w", task, err)
-	}
-	return until.Time, nil
-}
-
-// TaskRuns reads every task's heartbeat row, by task.
-func TaskRuns(ctx context.Context, q db.Querier) (map[string]TaskRun, error) {
-	rows, err := q.QueryContext(ctx, `SELECT task, every_ms, created_at, last_started_at, last_finished_at,
-		COALESCE(last_error, ''), lease_until FROM periodic_task_runs`)
-	if err != nil {
-		return nil, fmt.Errorf("reading periodic task heartbeats: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]TaskRun{}
-	for rows.Next() {
-		var r TaskRun
-		var everyMS int64
-		var created, started, finished, lease db.NullTime
-		if err := rows.Scan(&r.Task, &everyMS, &created, &started, &finished, &r.LastError, &lease); err != nil {
-			return nil, fmt.Errorf("reading periodic task heartbeats: %w", err)
-		}
-		r.Every = time.Duration(everyMS) * time.Millisecond
-		r.CreatedAt, r.LastStartedAt, r.LastFinishedAt, r.LeaseUntil = created.Time, started.Time, finished.Time, lease.Time
-		out[r.Task] = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading periodic task heartbeats: %w", err)
-	}
-	return out, nil
-}
-
-// TaskRunOf reads one task's heartbeat row (nil if the task never started).
-func TaskRunOf(ctx context.Context, q db.Querier, task string) (*TaskRun, error) {
-	var r TaskRun
-	var everyMS int64
-	var created, started, finished, lease db.NullTime
-	err := q.QueryRowContext(ctx, `SELECT task, every_ms, created_at, last_started_at, last_finished_at,
-		COALESCE(last_error, ''), lease_until FROM periodic_task_runs WHERE task = $1`, task).
-		Scan(&r.Task, &everyMS, &created, &started, &finished, &r.LastError, &lease)
-	if db.IsNoRows(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the heartbeat of periodic task %s: %w", task, err)
-	}
-	r.Every = time.Duration(everyMS) * time.Millisecond
-	r.CreatedAt, r.LastStartedAt, r.LastFinishedAt, r.LeaseUntil = created.Time, started.Time, finished.Time, lease.Time
-	return &r, nil
 }
 
 // Staleness says whether a task has gone too long without a completed pass.

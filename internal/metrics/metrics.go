@@ -15,7 +15,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/health"
+	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/outbound"
+	"github.com/keel-outreach/keel/internal/send"
+	"github.com/keel-outreach/keel/internal/webhook"
 )
 
 // Metrics is one process's registry.
@@ -92,55 +99,28 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	failures := 0
-	grouped := func(desc *prometheus.Desc, vt prometheus.ValueType, query string) {
-		rows, err := c.db.SQL.QueryContext(ctx, query)
+	// Each count is read through the store of the package that owns the
+	// table; a failed read is logged and counted, and the others still run.
+	grouped := func(desc *prometheus.Desc, vt prometheus.ValueType, read func(context.Context, db.Querier) ([]db.GroupCount, error)) {
+		counts, err := read(ctx, c.db.SQL)
 		if err != nil {
 			failures++
 			c.logger.Debug("metrics query failed", "error", err)
 			return
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var n float64
-			labels := make([]string, len(descLabels(desc)))
-			dest := []any{}
-			for i := range labels {
-				dest = append(dest, &labels[i])
-			}
-			dest = append(dest, &n)
-			if err := rows.Scan(dest...); err != nil {
-				failures++
-				return
-			}
-			ch <- prometheus.MustNewConstMetric(desc, vt, n, labels...)
+		for _, g := range counts {
+			ch <- prometheus.MustNewConstMetric(desc, vt, g.N, g.Labels...)
 		}
 	}
-	grouped(descAccounts, prometheus.GaugeValue, `SELECT status, count(*) FROM linkedin_accounts GROUP BY status`)
-	grouped(descStrikes, prometheus.GaugeValue, `SELECT COALESCE(SUM(strikes), 0) FROM linkedin_accounts WHERE status = 'connected'`)
-	grouped(descFlips, prometheus.CounterValue, `SELECT to_status, source, count(*) FROM linkedin_account_status_audit WHERE from_status IS NOT NULL GROUP BY to_status, source`)
-	grouped(descSends, prometheus.GaugeValue, `SELECT action, state, count(*) FROM sends GROUP BY action, state`)
-	grouped(descAlerts, prometheus.GaugeValue, `SELECT kind, count(*) FROM admin_alerts WHERE acknowledged_at IS NULL GROUP BY kind`)
-	grouped(descGuard, prometheus.GaugeValue, `SELECT CASE WHEN state = 'closed' THEN 0 ELSE 1 END FROM health_guard`)
-	grouped(descQueue, prometheus.GaugeValue, `SELECT state, count(*) FROM river_job GROUP BY state UNION ALL SELECT 'all', count(*) FROM river_job`)
-	grouped(descHeld, prometheus.GaugeValue, `SELECT count(*) FROM health_disconnects WHERE state = 'held'`)
-	grouped(descInbox, prometheus.GaugeValue, `SELECT count(*) FROM webhook_inbox WHERE state = 'pending'`)
-	grouped(descOutbound, prometheus.GaugeValue, `SELECT state, count(*) FROM outbound_deliveries GROUP BY state`)
+	grouped(descAccounts, prometheus.GaugeValue, account.CountByStatus)
+	grouped(descStrikes, prometheus.GaugeValue, account.ConnectedStrikes)
+	grouped(descFlips, prometheus.CounterValue, account.CountFlips)
+	grouped(descSends, prometheus.GaugeValue, send.CountByActionAndState)
+	grouped(descAlerts, prometheus.GaugeValue, alert.CountOpen)
+	grouped(descGuard, prometheus.GaugeValue, health.GuardOpenGauge)
+	grouped(descQueue, prometheus.GaugeValue, jobs.QueueDepth)
+	grouped(descHeld, prometheus.GaugeValue, health.CountHeld)
+	grouped(descInbox, prometheus.GaugeValue, webhook.CountPending)
+	grouped(descOutbound, prometheus.GaugeValue, outbound.CountDeliveries)
 	ch <- prometheus.MustNewConstMetric(descScrapeFail, prometheus.GaugeValue, float64(failures))
-}
-
-// descLabels returns the variable label names of the descriptors above.
-func descLabels(d *prometheus.Desc) []string {
-	switch d {
-	case descAccounts:
-		return []string{"status"}
-	case descFlips:
-		return []string{"to", "source"}
-	case descSends:
-		return []string{"action", "state"}
-	case descAlerts:
-		return []string{"kind"}
-	case descQueue, descOutbound:
-		return []string{"state"}
-	}
-	return nil
 }

@@ -22,7 +22,6 @@ package outbound
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,7 +36,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
-	"github.com/keel-outreach/keel/internal/id"
 )
 
 // Event types an endpoint may subscribe to.
@@ -140,26 +138,34 @@ type Service struct {
 	lease  time.Duration
 }
 
+// WithDefaults returns the options with every unset field given its
+// default: the real clock, the default logger, a 10s request timeout, 50
+// deliveries a batch, and a lease of twice the timeout plus a minute.
+func (o Options) WithDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultHTTPTimeout
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = defaultBatchSize
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2*o.Timeout + time.Minute
+	}
+	return o
+}
+
 // New builds a Service.
 func New(opts Options) *Service {
-	if opts.Clock == nil {
-		opts.Clock = clock.Real{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	opts = opts.WithDefaults()
 	pol := newPolicy(opts.Allow, opts.OwnAddrs, opts.Resolver, opts.Logger)
 	client := http.Client{Timeout: opts.Timeout, Transport: pol.transport()}
-	if client.Timeout <= 0 {
-		client.Timeout = defaultHTTPTimeout
-	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = defaultBatchSize
-	}
-	if opts.Lease <= 0 {
-		opts.Lease = 2*client.Timeout + time.Minute
-	}
 	return &Service{db: opts.DB, clock: opts.Clock, client: &client, policy: pol, log: opts.Logger, batch: opts.BatchSize, lease: opts.Lease}
 }
 
@@ -240,97 +246,9 @@ func (s *Service) checkDestination(ctx context.Context, rawURL string) error {
 	}
 }
 
-// CreateEndpoint registers an endpoint and returns it with its signing
-// secret, which is never returned again. A URL whose host is or resolves
-// to a refused address (loopback, private, link-local, Keel itself…, unless
-// the allow-list covers it) is a ValidationError on url.
-func (s *Service) CreateEndpoint(ctx context.Context, workspaceID, rawURL string, events []string) (Endpoint, string, error) {
-	if err := ValidateURL(rawURL); err != nil {
-		return Endpoint{}, "", err
-	}
-	evs, err := normalizeEvents(events)
-	if err != nil {
-		return Endpoint{}, "", err
-	}
-	if err := s.checkDestination(ctx, rawURL); err != nil {
-		return Endpoint{}, "", err
-	}
-	secret, err := newSecret()
-	if err != nil {
-		return Endpoint{}, "", err
-	}
-	e := Endpoint{ID: id.New("whe"), WorkspaceID: workspaceID, URL: rawURL, Events: evs, Active: true, CreatedAt: s.clock.Now()}
-	_, err = s.db.SQL.ExecContext(ctx, `INSERT INTO outbound_endpoints (id, workspace_id, url, events, secret, active, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.ID, workspaceID, rawURL, strings.Join(evs, ","), SigningKey(secret), true, e.CreatedAt)
-	if db.IsUniqueViolation(err) {
-		return Endpoint{}, "", ErrConflict
-	}
-	if err != nil {
-		return Endpoint{}, "", fmt.Errorf("creating webhook endpoint for workspace %s: %w", workspaceID, err)
-	}
-	return e, secret, nil
-}
-
 func splitEvents(s string) []string {
 	if s == "" {
 		return []string{}
 	}
 	return strings.Split(s, ",")
-}
-
-// ListEndpoints lists a workspace's endpoints (deleted ones excluded),
-// oldest first.
-func (s *Service) ListEndpoints(ctx context.Context, workspaceID string) ([]Endpoint, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id, workspace_id, url, events, active, created_at, disabled_at, disabled_reason
-		FROM outbound_endpoints WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("listing webhook endpoints of workspace %s: %w", workspaceID, err)
-	}
-	defer rows.Close()
-	out := []Endpoint{}
-	for rows.Next() {
-		var e Endpoint
-		var events string
-		var disabledAt sql.NullTime
-		var reason sql.NullString
-		if err := rows.Scan(&e.ID, &e.WorkspaceID, &e.URL, &events, &e.Active, &e.CreatedAt, &disabledAt, &reason); err != nil {
-			return nil, fmt.Errorf("reading webhook endpoint: %w", err)
-		}
-		e.Events = splitEvents(events)
-		if disabledAt.Valid {
-			t := disabledAt.Time.UTC()
-			e.DisabledAt = &t
-		}
-		e.DisabledReason = reason.String
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing webhook endpoints of workspace %s: %w", workspaceID, err)
-	}
-	return out, nil
-}
-
-// DeleteEndpoint deactivates a workspace's endpoint, wipes its secret and
-// fails its pending deliveries. The row stays so the delivery log keeps
-// its references. Another workspace's endpoint is ErrNotFound.
-func (s *Service) DeleteEndpoint(ctx context.Context, workspaceID, endpointID string) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.clock.Now()
-		res, err := tx.ExecContext(ctx, `UPDATE outbound_endpoints SET active = $1, secret = '', deleted_at = $2
-			WHERE id = $3 AND workspace_id = $4 AND deleted_at IS NULL`, false, now, endpointID, workspaceID)
-		if err != nil {
-			return fmt.Errorf("deleting webhook endpoint %s: %w", endpointID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("deleting webhook endpoint %s: %w", endpointID, err)
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outbound_deliveries
-			SET state = $1, next_attempt_at = NULL, last_error = $2, updated_at = $3
-			WHERE endpoint_id = $4 AND state = $5`, StateFailed, FailEndpointDeleted, now, endpointID, StatePending); err != nil {
-			return fmt.Errorf("cancelling deliveries of webhook endpoint %s: %w", endpointID, err)
-		}
-		return nil
-	})
 }

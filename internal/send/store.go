@@ -596,3 +596,13 @@ func inviteNoteChat(ctx context.Context, tx *sql.Tx, workspaceID, accountID, pro
 	}
 	return invited, messaged, nil
 }
+
+// CountByActionAndState counts ledger rows by action and state, for the
+// metrics collector.
+func CountByActionAndState(ctx context.Context, q db.Querier) ([]db.GroupCount, error) {
+	out, err := db.QueryGroupCounts(ctx, q, 2, `SELECT action, state, count(*) FROM sends GROUP BY action, state`)
+	if err != nil {
+		return nil, fmt.Errorf("counting sends: %w", err)
+	}
+	return out, nil
+}

@@ -53,13 +53,8 @@ func Create(ctx context.Context, q db.Querier, workspaceID, email, password stri
 		return User{}, fmt.Errorf("hashing password: %w", err)
 	}
 	u := User{ID: id.New("usr"), WorkspaceID: workspaceID, Email: email, CreatedAt: now}
-	_, err = q.ExecContext(ctx, `INSERT INTO users (id, workspace_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		u.ID, workspaceID, email, string(hash), now)
-	if db.IsUniqueViolation(err) {
-		return User{}, ErrExists
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("creating user: %w", err)
+	if err := insert(ctx, q, u, string(hash)); err != nil {
+		return User{}, err
 	}
 	return u, nil
 }
@@ -73,8 +68,7 @@ func Authenticate(ctx context.Context, q db.Querier, workspaceID, email, passwor
 	// would error on a NUL), so it takes the wrong-password path.
 	err := sql.ErrNoRows
 	if text.Valid(email) && text.Valid(workspaceID) {
-		err = q.QueryRowContext(ctx, `SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE workspace_id = $1 AND email = $2`,
-			workspaceID, email).Scan(&u.ID, &u.WorkspaceID, &u.Email, &hash, &u.CreatedAt)
+		u, hash, err = byEmail(ctx, q, workspaceID, email)
 	}
 	if db.IsNoRows(err) {
 		// Spend the same time as a wrong password, so timing does not tell

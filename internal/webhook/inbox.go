@@ -1,9 +1,7 @@
 package webhook
 
 import (
-	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -169,73 +167,6 @@ type stored struct {
 	pending bool
 }
 
-// store writes the delivery to the inbox in one transaction, or folds it
-// into the row of the same logical event.
-func (r *Receiver) store(ctx context.Context, it item, body []byte) (stored, error) {
-	now := r.clock.Now()
-	var res stored
-	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
-		key := it.key
-		if it.source == sourceAccountStatus {
-			var (
-				prevID  int64
-				prevMsg string
-				prevAt  time.Time
-			)
-			err := tx.QueryRowContext(ctx, `
-				SELECT id, status_message, last_received_at FROM webhook_inbox
-				 WHERE provider_account_id = $1 AND source = 'account_status'
-				 ORDER BY id DESC LIMIT 1`, it.accountID).Scan(&prevID, &prevMsg, &prevAt)
-			switch {
-			case err == nil && prevMsg == it.statusMessage && now.Sub(prevAt) <= r.window:
-				// A retry (or a repeat with nothing in between): one effect.
-				var state string
-				if err := tx.QueryRowContext(ctx, `
-					UPDATE webhook_inbox
-					   SET deliveries = deliveries + 1,
-					       last_received_at = CASE WHEN $2 > last_received_at THEN $2 ELSE last_received_at END
-					 WHERE id = $1
-					RETURNING state`, prevID, now).Scan(&state); err != nil {
-					return fmt.Errorf("counting repeated delivery %d: %w", prevID, err)
-				}
-				res = stored{id: prevID, duplicate: true, pending: state == StatePending}
-				return nil
-			case err != nil && !db.IsNoRows(err):
-				return fmt.Errorf("reading previous status delivery: %w", err)
-			}
-			key = statusKey(it.accountID, it.statusMessage, prevID)
-		}
-
-		state, note := StatePending, ""
-		var processedAt any
-		if it.source == sourceUnknown {
-			state, note, processedAt = StateIgnored, "unknown event "+strconv.Quote(it.event)+"; nothing consumes it", now
-		}
-		var (
-			id         int64
-			deliveries int
-			rowState   string
-		)
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO webhook_inbox (dedupe_key, source, event, provider_account_id, status_message, payload,
-				state, note, received_at, last_received_at, processed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
-			ON CONFLICT (dedupe_key) DO UPDATE
-			   SET deliveries = webhook_inbox.deliveries + 1,
-			       last_received_at = CASE WHEN excluded.last_received_at > webhook_inbox.last_received_at
-			                               THEN excluded.last_received_at ELSE webhook_inbox.last_received_at END
-			RETURNING id, deliveries, state`,
-			key, it.source, it.event, db.NullIfEmpty(it.accountID), db.NullIfEmpty(it.statusMessage), string(body),
-			state, note, now, processedAt).Scan(&id, &deliveries, &rowState)
-		if err != nil {
-			return fmt.Errorf("storing %s delivery: %w", it.source, err)
-		}
-		res = stored{id: id, duplicate: deliveries > 1, pending: rowState == StatePending}
-		return nil
-	})
-	return res, err
-}
-
 // refusedPayload reports that the database refused the payload itself (its
 // JSON check, or PostgreSQL's data exceptions such as a text encoding it
 // cannot hold): a malformed delivery, not a server fault.
@@ -264,41 +195,4 @@ type Entry struct {
 	LastReceivedAt    time.Time       `json:"last_received_at"`
 	ProcessedAt       *time.Time      `json:"processed_at,omitempty"`
 	Payload           json.RawMessage `json:"payload"`
-}
-
-// Entries returns up to limit inbox rows (0 means 100), oldest first.
-func Entries(ctx context.Context, q db.Querier, limit int) ([]Entry, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := q.QueryContext(ctx, `
-		SELECT id, dedupe_key, source, event, provider_account_id, status_message, state, note, attempts,
-		       deliveries, last_error, received_at, last_received_at, processed_at, payload
-		  FROM webhook_inbox ORDER BY id LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing webhook inbox: %w", err)
-	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		var (
-			e                  Entry
-			acct, msg, lastErr sql.NullString
-			processedAt        sql.NullTime
-			payload            string
-		)
-		if err := rows.Scan(&e.ID, &e.DedupeKey, &e.Source, &e.Event, &acct, &msg, &e.State, &e.Note, &e.Attempts,
-			&e.Deliveries, &lastErr, &e.ReceivedAt, &e.LastReceivedAt, &processedAt, &payload); err != nil {
-			return nil, fmt.Errorf("listing webhook inbox: %w", err)
-		}
-		e.ProviderAccountID, e.StatusMessage, e.LastError = acct.String, msg.String, lastErr.String
-		e.ReceivedAt, e.LastReceivedAt = e.ReceivedAt.UTC(), e.LastReceivedAt.UTC()
-		if processedAt.Valid {
-			t := processedAt.Time.UTC()
-			e.ProcessedAt = &t
-		}
-		e.Payload = json.RawMessage(payload)
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }

@@ -86,52 +86,6 @@ func (r *Receiver) processPendingLocked(ctx context.Context) (int, error) {
 	}
 }
 
-// pendingIDs lists unclaimed pending rows after id, in arrival order.
-func (r *Receiver) pendingIDs(ctx context.Context, after int64) ([]int64, error) {
-	rows, err := r.db.SQL.QueryContext(ctx, `
-		SELECT id FROM webhook_inbox
-		 WHERE state = 'pending' AND id > $1 AND (claimed_until IS NULL OR claimed_until <= $2)
-		 ORDER BY id LIMIT $3`, after, r.clock.Now(), processBatch)
-	if err != nil {
-		return nil, fmt.Errorf("listing pending webhook deliveries: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("listing pending webhook deliveries: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// claim takes a pending row for this processor. Several processes may share
-// a PostgreSQL database; the claim keeps two of them from working on one
-// row at once without holding a transaction open across the disconnect
-// call (which opens its own).
-func (r *Receiver) claim(ctx context.Context, id int64) (row, bool, error) {
-	now := r.clock.Now()
-	var (
-		rw        row
-		acct, msg sql.NullString
-	)
-	err := r.db.SQL.QueryRowContext(ctx, `
-		UPDATE webhook_inbox SET claimed_until = $2, attempts = attempts + 1
-		 WHERE id = $1 AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $3)
-		RETURNING id, source, event, provider_account_id, status_message, payload, attempts`,
-		id, now.Add(r.claimTTL), now).Scan(&rw.id, &rw.source, &rw.event, &acct, &msg, &rw.payload, &rw.attempts)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return row{}, false, nil
-		}
-		return row{}, false, fmt.Errorf("claiming webhook delivery %d: %w", id, err)
-	}
-	rw.accountID, rw.statusMessage = acct.String, msg.String
-	return rw, true, nil
-}
-
 // processOne claims and processes one row. It reports whether the row was
 // finished by this call.
 func (r *Receiver) processOne(ctx context.Context, id int64) (bool, error) {
@@ -161,60 +115,6 @@ func (r *Receiver) countOutcome(rw row, out outcome) {
 	}
 	r.log.Info("webhook delivery processed", "inbox_id", rw.id, "source", rw.source, "event", rw.event,
 		"provider_account_id", rw.accountID, "status_message", rw.statusMessage, "state", out.state, "note", out.note)
-}
-
-// recordFailure releases the claim and records the error; after the last
-// attempt the row is marked failed so it stops being retried.
-func (r *Receiver) recordFailure(ctx context.Context, rw row, cause error) (bool, error) {
-	now := r.clock.Now()
-	text := cause.Error()
-	if len(text) > maxErrorText {
-		text = unipile.Printable(text, maxErrorText)
-	}
-	giveUp := rw.attempts >= r.attempts
-	var err error
-	if giveUp {
-		_, err = r.db.SQL.ExecContext(ctx, `
-			UPDATE webhook_inbox SET state = 'failed', processed_at = $2, claimed_until = NULL, last_error = $3,
-			       note = $4
-			 WHERE id = $1 AND state = 'pending'`,
-			rw.id, now, text, fmt.Sprintf("gave up after %d attempts", rw.attempts))
-	} else {
-		_, err = r.db.SQL.ExecContext(ctx,
-			`UPDATE webhook_inbox SET claimed_until = NULL, last_error = $2 WHERE id = $1 AND state = 'pending'`,
-			rw.id, text)
-	}
-	outcome := "retry"
-	if giveUp {
-		outcome = "failed"
-		r.n.failed.Add(1)
-		r.log.Error("webhook delivery failed for good", "inbox_id", rw.id, "source", rw.source, "attempts", rw.attempts, "error", cause)
-	} else {
-		r.log.Warn("webhook delivery processing failed; will retry", "inbox_id", rw.id, "source", rw.source, "attempts", rw.attempts, "error", cause)
-	}
-	if r.metrics != nil {
-		r.metrics.Processed(rw.source, outcome)
-	}
-	if err != nil {
-		return false, errors.Join(fmt.Errorf("processing webhook delivery %d: %w", rw.id, cause),
-			fmt.Errorf("recording the failure of delivery %d: %w", rw.id, err))
-	}
-	return giveUp, fmt.Errorf("processing webhook delivery %d: %w", rw.id, cause)
-}
-
-// finishTx marks the row done inside tx. If another processor finished it
-// first, it returns errFinished so the caller's effects roll back.
-func (r *Receiver) finishTx(ctx context.Context, tx *sql.Tx, id int64, out outcome) error {
-	res, err := tx.ExecContext(ctx, `
-		UPDATE webhook_inbox SET state = $2, note = $3, processed_at = $4, claimed_until = NULL
-		 WHERE id = $1 AND state = 'pending'`, id, out.state, unipile.Printable(out.note, 1000), r.clock.Now())
-	if err != nil {
-		return fmt.Errorf("marking webhook delivery %d %s: %w", id, out.state, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return errFinished
-	}
-	return nil
 }
 
 // finish marks the row done in its own transaction.

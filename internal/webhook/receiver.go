@@ -34,6 +34,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -237,9 +238,7 @@ func NewReceiver(opts Options) (*Receiver, error) {
 	if r.clock == nil {
 		r.clock = opts.Accounts.Clock()
 	}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
+	r.log = logging.OrDiscard(r.log)
 	if r.disconnect == nil {
 		accounts := opts.Accounts
 		r.disconnect = func(ctx context.Context, req account.FlipRequest) (bool, error) {
