@@ -511,6 +511,9 @@ func violations(t *testing.T, ctx context.Context, d *db.DB) []string {
 			out = append(out, "split state on "+id)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("reading accounts: %v", err)
+	}
 	rows.Close()
 	rows, err = d.SQL.QueryContext(ctx, `SELECT account_id, COALESCE(from_status, ''), to_status FROM linkedin_account_status_audit ORDER BY account_id, id`)
 	if err != nil {
@@ -530,6 +533,9 @@ func violations(t *testing.T, ctx context.Context, d *db.DB) []string {
 			out = append(out, fmt.Sprintf("account %s: broken chain %s then %s -> %s", id, prev, from, to))
 		}
 		last[id] = to
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("reading the audit trail: %v", err)
 	}
 	rows.Close()
 	for id, status := range current {

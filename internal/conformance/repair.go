@@ -110,6 +110,9 @@ func snap(t *testing.T, d *db.DB) snapshot {
 		}
 		fmt.Fprintf(&sb, "%s|%s|%s|%v|%s\n", id, status, le, discNull, by)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("reading accounts: %v", err)
+	}
 	rows.Close()
 	s.accounts = sb.String()
 	_ = d.SQL.QueryRowContext(ctx, `SELECT count(*) FROM linkedin_account_status_audit`).Scan(&s.audit)
