@@ -96,7 +96,7 @@ func (a *App) tasks() map[string]task {
 			_, err := a.Outbound.DeliverDue(ctx)
 			return err
 		}},
-		"campaign_scheduler": {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
+		jobs.TaskCampaignScheduler: {every: a.Config.SchedulerInterval, run: func(ctx context.Context) error {
 			sum, err := a.Sender.RunPass(ctx)
 			a.Metrics.Claims.Add(float64(sum.Claimed))
 			for gate, n := range sum.Deferrals {
@@ -193,8 +193,8 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 // holder may be a pass of a process that just died), if it expires within
 // the task's start-up wait.
 func (w *taskWorker) waitForLease(ctx context.Context, name, owner string, t task) (bool, error) {
-	until, err := jobs.TaskLeaseUntil(ctx, w.db.SQL, name)
-	if err != nil || until.Sub(w.clock.Now()) > t.startupWait() {
+	run, err := jobs.TaskRunOf(ctx, w.db.SQL, name)
+	if err != nil || run == nil || run.LeaseUntil.Sub(w.clock.Now()) > t.startupWait() {
 		return false, err
 	}
 	giveUp := time.NewTimer(t.startupWait() + leasePoll)

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/clock"
@@ -36,57 +37,59 @@ func AcquireTask(ctx context.Context, d *db.DB, task, owner string, timing Perio
 // completed pass, anything else its error. The lease is given back if owner
 // still holds it (it may have expired and gone to another pass).
 func FinishTask(ctx context.Context, d *db.DB, task, owner string, now time.Time, runErr error) error {
-	now = clock.Normalize(now)
-	var err error
-	if runErr == nil {
-		_, err = d.SQL.ExecContext(ctx, `UPDATE periodic_task_runs SET last_finished_at = $3, last_error = NULL,
-				lease_until = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_until END,
-				lease_owner = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_owner END
-			WHERE task = $1`, task, owner, now)
-	} else {
-		msg := runErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		_, err = d.SQL.ExecContext(ctx, `UPDATE periodic_task_runs SET last_error = $3,
-				lease_until = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_until END,
-				lease_owner = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_owner END
-			WHERE task = $1`, task, owner, msg)
+	var finished, msg any = clock.Normalize(now), nil
+	if runErr != nil {
+		// Cut on a character boundary: PostgreSQL refuses invalid UTF-8.
+		finished, msg = nil, strings.ToValidUTF8(truncate(runErr.Error(), maxTaskError), "")
 	}
-	if err != nil {
+	if _, err := d.SQL.ExecContext(ctx, `UPDATE periodic_task_runs
+		SET last_finished_at = COALESCE($3, last_finished_at), last_error = $4,
+			lease_until = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_until END,
+			lease_owner = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_owner END
+		WHERE task = $1`, task, owner, finished, msg); err != nil {
 		return fmt.Errorf("recording the end of periodic task %s: %w", task, err)
 	}
 	return nil
 }
 
-// TaskLeaseUntil is when the lease on task ends (zero when none is held).
-func TaskLeaseUntil(ctx context.Context, q db.Querier, task string) (time.Time, error) {
-	var until db.NullTime
-	err := q.QueryRowContext(ctx, `SELECT lease_until FROM periodic_task_runs WHERE task = $1`, task).Scan(&until)
-	if err != nil && !db.IsNoRows(err) {
-		return time.Time{}, fmt.Errorf("reading the lease of periodic task %s: %w", task, err)
+// maxTaskError bounds the error text a heartbeat keeps.
+const maxTaskError = 500
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
 	}
-	return until.Time, nil
+	return s
+}
+
+// taskRunColumns and scanTaskRun read one heartbeat row.
+const taskRunColumns = `task, every_ms, created_at, last_started_at, last_finished_at, COALESCE(last_error, ''), lease_until`
+
+func scanTaskRun(row interface{ Scan(...any) error }) (TaskRun, error) {
+	var r TaskRun
+	var everyMS int64
+	var created, started, finished, lease db.NullTime
+	if err := row.Scan(&r.Task, &everyMS, &created, &started, &finished, &r.LastError, &lease); err != nil {
+		return TaskRun{}, err
+	}
+	r.Every = time.Duration(everyMS) * time.Millisecond
+	r.CreatedAt, r.LastStartedAt, r.LastFinishedAt, r.LeaseUntil = created.Time, started.Time, finished.Time, lease.Time
+	return r, nil
 }
 
 // TaskRuns reads every task's heartbeat row, by task.
 func TaskRuns(ctx context.Context, q db.Querier) (map[string]TaskRun, error) {
-	rows, err := q.QueryContext(ctx, `SELECT task, every_ms, created_at, last_started_at, last_finished_at,
-		COALESCE(last_error, ''), lease_until FROM periodic_task_runs`)
+	rows, err := q.QueryContext(ctx, `SELECT `+taskRunColumns+` FROM periodic_task_runs`)
 	if err != nil {
 		return nil, fmt.Errorf("reading periodic task heartbeats: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]TaskRun{}
 	for rows.Next() {
-		var r TaskRun
-		var everyMS int64
-		var created, started, finished, lease db.NullTime
-		if err := rows.Scan(&r.Task, &everyMS, &created, &started, &finished, &r.LastError, &lease); err != nil {
+		r, err := scanTaskRun(rows)
+		if err != nil {
 			return nil, fmt.Errorf("reading periodic task heartbeats: %w", err)
 		}
-		r.Every = time.Duration(everyMS) * time.Millisecond
-		r.CreatedAt, r.LastStartedAt, r.LastFinishedAt, r.LeaseUntil = created.Time, started.Time, finished.Time, lease.Time
 		out[r.Task] = r
 	}
 	if err := rows.Err(); err != nil {
@@ -97,20 +100,13 @@ func TaskRuns(ctx context.Context, q db.Querier) (map[string]TaskRun, error) {
 
 // TaskRunOf reads one task's heartbeat row (nil if the task never started).
 func TaskRunOf(ctx context.Context, q db.Querier, task string) (*TaskRun, error) {
-	var r TaskRun
-	var everyMS int64
-	var created, started, finished, lease db.NullTime
-	err := q.QueryRowContext(ctx, `SELECT task, every_ms, created_at, last_started_at, last_finished_at,
-		COALESCE(last_error, ''), lease_until FROM periodic_task_runs WHERE task = $1`, task).
-		Scan(&r.Task, &everyMS, &created, &started, &finished, &r.LastError, &lease)
+	r, err := scanTaskRun(q.QueryRowContext(ctx, `SELECT `+taskRunColumns+` FROM periodic_task_runs WHERE task = $1`, task))
 	if db.IsNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the heartbeat of periodic task %s: %w", task, err)
 	}
-	r.Every = time.Duration(everyMS) * time.Millisecond
-	r.CreatedAt, r.LastStartedAt, r.LastFinishedAt, r.LeaseUntil = created.Time, started.Time, finished.Time, lease.Time
 	return &r, nil
 }
 

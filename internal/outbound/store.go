@@ -31,7 +31,7 @@ func (s *Service) claim(ctx context.Context) ([]claimed, error) {
 			FROM outbound_deliveries d
 			JOIN outbound_events e ON e.id = d.event_id
 			JOIN outbound_endpoints p ON p.id = d.endpoint_id
-			WHERE d.state = $1 AND d.next_attempt_at <= $2
+			WHERE d.state = $1 AND d.next_attempt_at <= $2 AND p.deleted_at IS NULL AND p.disabled_at IS NULL
 			ORDER BY d.next_attempt_at, d.id LIMIT $3`+s.db.LockForUpdateSkipLocked("d"), StatePending, now, s.batch)
 		if err != nil {
 			return fmt.Errorf("finding due webhook deliveries: %w", err)
@@ -344,8 +344,11 @@ func (s *Service) Emit(ctx context.Context, tx *sql.Tx, workspaceID, eventType s
 	if err != nil {
 		return fmt.Errorf("emitting %s event: encoding data: %w", eventType, err)
 	}
+	// The share lock makes a concurrent delete or disable (which fails the
+	// endpoint's pending deliveries) wait for this transaction, so it also
+	// fails the delivery written here instead of missing it.
 	rows, err := tx.QueryContext(ctx, `SELECT id, events FROM outbound_endpoints
-		WHERE workspace_id = $1 AND active = $2 AND deleted_at IS NULL ORDER BY id`, workspaceID, true)
+		WHERE workspace_id = $1 AND active = $2 AND deleted_at IS NULL ORDER BY id`+s.db.LockShare(), workspaceID, true)
 	if err != nil {
 		return fmt.Errorf("emitting %s event: finding endpoints: %w", eventType, err)
 	}
