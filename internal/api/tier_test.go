@@ -109,5 +109,12 @@ func TestTierIsCheckedAgainstTheProvider(t *testing.T) {
 		if n := len(changes()); n != 5 {
 			t.Fatalf("%d changes after the refused edits", n)
 		}
+		// The stored report keeps the form the tier trigger matches against
+		// (",a,b," or "," for none).
+		for _, bad := range []string{",sales_navigator", "premium,", ""} {
+			if _, err := d.SQL.Exec(`UPDATE linkedin_accounts SET provider_features = $1 WHERE id = $2`, bad, b.accountID); !db.ViolatesConstraint(err, "linkedin_accounts_provider_features_chk") {
+				t.Fatalf("provider_features %q: %v", bad, err)
+			}
+		}
 	})
 }

@@ -791,7 +791,7 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_disconnected_by_c
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_no_split_state_chk CHECK (((status <> 'connected'::text) OR (last_error IS NULL) OR (lower(last_error) !~ '(no longer registered|please reconnect|account not found.*reconnect|reconnect needed|reconnect required|must be connected again|credentials expired)'::text)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pkey PRIMARY KEY (id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_account_id_key UNIQUE (provider_account_id);
-ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_features_chk CHECK (((provider_features IS NULL) OR (provider_features ~~ ',%'::text)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_features_chk CHECK (((provider_features IS NULL) OR (provider_features = ','::text) OR (provider_features ~~ ',%,'::text)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_status_chk CHECK ((status = ANY ('{connecting,connected,needs_verification,disconnected,restricted,error}'::text[])));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_strikes_chk CHECK (((strikes >= 0) AND (strikes <= 3)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_tier_chk CHECK ((tier = ANY ('{free,premium,sales_navigator,recruiter}'::text[])));

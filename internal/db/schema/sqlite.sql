@@ -254,7 +254,7 @@ CREATE TABLE linkedin_accounts (
     CONSTRAINT linkedin_accounts_cap_message_daily_chk CHECK (cap_message_daily BETWEEN 0 AND 150), cap_inmail_daily INTEGER NOT NULL DEFAULT 0
     CONSTRAINT linkedin_accounts_cap_inmail_daily_chk CHECK (cap_inmail_daily >= 0 AND cap_inmail_daily <= CASE WHEN tier = 'free' THEN 0 ELSE 50 END), cap_view_profile_daily INTEGER NOT NULL DEFAULT 40
     CONSTRAINT linkedin_accounts_cap_view_profile_daily_chk CHECK (cap_view_profile_daily BETWEEN 0 AND 100), ramp_started_at TIMESTAMP, provider_features TEXT
-    CONSTRAINT linkedin_accounts_provider_features_chk CHECK (provider_features IS NULL OR provider_features LIKE ',%'), provider_features_at TIMESTAMP, tier_changed_by TEXT, tier_changed_at TIMESTAMP,
+    CONSTRAINT linkedin_accounts_provider_features_chk CHECK (provider_features IS NULL OR provider_features = ',' OR provider_features LIKE ',%,'), provider_features_at TIMESTAMP, tier_changed_by TEXT, tier_changed_at TIMESTAMP,
     CONSTRAINT linkedin_accounts_connected_iff_not_disconnected_chk
         CHECK ((status = 'connected') = (disconnected_at IS NULL)),
     CONSTRAINT linkedin_accounts_disconnected_by_chk

@@ -12,7 +12,7 @@
 
 -- +goose Up
 ALTER TABLE linkedin_accounts ADD COLUMN provider_features TEXT
-    CONSTRAINT linkedin_accounts_provider_features_chk CHECK (provider_features IS NULL OR provider_features LIKE ',%');
+    CONSTRAINT linkedin_accounts_provider_features_chk CHECK (provider_features IS NULL OR provider_features = ',' OR provider_features LIKE ',%,');
 ALTER TABLE linkedin_accounts ADD COLUMN provider_features_at TIMESTAMP;
 ALTER TABLE linkedin_accounts ADD COLUMN tier_changed_by TEXT;
 ALTER TABLE linkedin_accounts ADD COLUMN tier_changed_at TIMESTAMP;
