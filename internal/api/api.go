@@ -103,8 +103,13 @@ func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request, p principal)) {
 	s.routes = append(s.routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		// The URL check is cheap and needs no token: it runs first, so a
+		// malformed request costs no token lookup and no rate-limit token.
+		if !checkURLText(w, r) {
+			return
+		}
 		p, ok := s.limitedAuthenticate(w, r)
-		if !ok || !checkURLText(w, r) {
+		if !ok {
 			return
 		}
 		h(w, r, p)
@@ -117,19 +122,16 @@ func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 // then, so it is 404; a query parameter is 400 naming the parameter. On
 // refusal it has answered.
 func checkURLText(w http.ResponseWriter, r *http.Request) bool {
-	if !text.Valid(r.URL.Path) {
+	param, msg := text.URLProblem(r.URL)
+	switch {
+	case msg == "":
+		return true
+	case param == "":
 		Problem(w, http.StatusNotFound, "not found", "no such object")
-		return false
+	default:
+		Problem(w, http.StatusBadRequest, "bad request", "query parameter "+strconv.QuoteToASCII(param)+" "+msg)
 	}
-	for k, vs := range r.URL.Query() {
-		for _, v := range append([]string{k}, vs...) {
-			if msg := text.Problem(v, false); msg != "" {
-				Problem(w, http.StatusBadRequest, "bad request", "query parameter "+strconv.QuoteToASCII(k)+" "+msg)
-				return false
-			}
-		}
-	}
-	return true
+	return false
 }
 
 // ServeHTTP implements http.Handler.

@@ -12,6 +12,7 @@ package text
 
 import (
 	"fmt"
+	"net/url"
 	"unicode/utf8"
 )
 
@@ -79,3 +80,22 @@ func IsControl(r rune) bool {
 // Valid reports whether s is valid UTF-8 without any control character;
 // for identifiers and other values that are never multi-line.
 func Valid(s string) bool { return Problem(s, false) == "" }
+
+// URLProblem checks a request URL by the single-line rule: its path, then
+// each query parameter's name and values. msg is empty when the URL is
+// clean; otherwise param names the bad query parameter (callers answer
+// 400), or is empty when the path is bad (no object's path has control
+// characters, so callers answer 404).
+func URLProblem(u *url.URL) (param, msg string) {
+	if msg := Problem(u.Path, false); msg != "" {
+		return "", msg
+	}
+	for k, vs := range u.Query() {
+		for _, v := range append([]string{k}, vs...) {
+			if msg := Problem(v, false); msg != "" {
+				return k, msg
+			}
+		}
+	}
+	return "", ""
+}

@@ -30,19 +30,16 @@ func (s *Server) Handler() http.Handler {
 			}
 		}
 		setSecurityHeaders(w.Header(), s.csp)
-		if !text.Valid(r.URL.Path) {
+		switch param, msg := text.URLProblem(r.URL); {
+		case msg == "":
+		case param == "":
 			// No page or object has control characters in its path, and
 			// an id with a NUL would make PostgreSQL error.
 			http.NotFound(w, r)
 			return
-		}
-		for k, vs := range r.URL.Query() {
-			for _, v := range append([]string{k}, vs...) {
-				if !text.Valid(v) {
-					http.Error(w, "Bad request: query parameter "+strconv.QuoteToASCII(k)+" holds control characters.", http.StatusBadRequest)
-					return
-				}
-			}
+		default:
+			http.Error(w, "Bad request: query parameter "+strconv.QuoteToASCII(param)+" holds control characters.", http.StatusBadRequest)
+			return
 		}
 		s.mux.ServeHTTP(w, r)
 	})
