@@ -27,6 +27,8 @@ type Account struct {
 	Timezone          string     `json:"timezone"`
 	Window            WindowSpec `json:"window"`
 	Caps              Caps       `json:"caps"`
+	// Pacing is how the account's actions are spaced (docs/sending.md#pacing).
+	Pacing Pacing `json:"pacing"`
 	// RampStartedAt is the account's first day in Keel, where its five-week
 	// ramp begins.
 	RampStartedAt time.Time `json:"ramp_started_at"`
@@ -142,6 +144,7 @@ func (st *accountScan) dest() []any {
 func (st *accountScan) account() Account {
 	a := st.a
 	a.Window = windowSpec(a.windowDays, a.windowStart, a.windowEnd)
+	a.Pacing = DefaultPacing // stored per account from migration 19
 	a.RampStartedAt = a.CreatedAt.UTC()
 	if st.rampAt.Valid {
 		a.RampStartedAt = st.rampAt.Time.UTC()

@@ -38,6 +38,18 @@ func (c Caps) Clamp(t Tier) Caps {
 	}
 }
 
+// Pacing is an account's pacing settings: the gap kept between two of its
+// actions, and whether a day's remaining sends are spread over what is left
+// of the window (docs/sending.md#pacing).
+type Pacing struct {
+	SpreadOverWindow bool `json:"spread_over_window"`
+	MinGapSeconds    int  `json:"min_gap_seconds"`
+	MaxGapSeconds    int  `json:"max_gap_seconds"`
+}
+
+// DefaultPacing is a new account's pacing: spread, 60–180 s gaps.
+var DefaultPacing = Pacing{SpreadOverWindow: true, MinGapSeconds: 60, MaxGapSeconds: 180}
+
 // CapError is a configured cap out of range; it names the ceiling.
 type CapError struct {
 	Field   string `json:"field"`
