@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/alert"
@@ -56,6 +57,9 @@ type Options struct {
 
 	// Campaigns serves the campaign routes; nil answers them with 503.
 	Campaigns *campaign.Service
+	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),
+	// which the diagnosis and the forecast apply as the sender does.
+	MinSpacing time.Duration
 
 	// RateLimit rations requests per authenticated token, and per source
 	// address for requests that fail authentication; nil means no limit.

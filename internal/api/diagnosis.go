@@ -17,7 +17,7 @@ func (s *Server) registerDiagnosisRoutes() {
 }
 
 func (s *Server) deps() diagnose.Deps {
-	return diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns}
+	return diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns, MinSpacing: s.opts.MinSpacing}
 }
 
 func (s *Server) accountLimits(w http.ResponseWriter, r *http.Request, p principal) {

@@ -241,14 +241,14 @@ func (a *App) setupServices() error {
 		return fmt.Errorf("configuring the webhook receiver: %w", err)
 	}
 	a.Sender, err = send.New(send.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Client: a.Provider,
-		Clock: a.Clock, Logger: a.Logger, Spacing: send.Spacing{Min: a.Config.MinSpacing, Max: 3 * a.Config.MinSpacing},
+		Clock: a.Clock, Logger: a.Logger, MinSpacing: a.Config.MinSpacing,
 		Enqueue: a.enqueueDispatch, Emit: a.Outbound.Emit})
 	if err != nil {
 		return fmt.Errorf("configuring the sender: %w", err)
 	}
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
-		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter})
+		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter, MinSpacing: a.Config.MinSpacing})
 	return nil
 }
 

@@ -31,7 +31,7 @@ func (a *App) routes() {
 // not claim.
 func (a *App) mountUI() error {
 	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
-		Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil,
+		Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil, MinSpacing: a.Config.MinSpacing,
 		SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), FormActionOrigins: a.formActionOrigins()})
 	if err != nil {
 		return fmt.Errorf("building the web UI: %w", err)

@@ -28,7 +28,7 @@ func runDiagnose(kind string) command {
 		}
 		defer d.Close()
 		c := clock.Real{}
-		deps := diagnose.Deps{DB: d, Accounts: account.NewService(d, c), Campaigns: campaign.NewService(d, c)}
+		deps := diagnose.Deps{DB: d, Accounts: account.NewService(d, c), Campaigns: campaign.NewService(d, c), MinSpacing: cfg.MinSpacing}
 		var rep diagnose.Report
 		if kind == "campaign" {
 			rep, err = diagnose.Campaign(ctx, deps, "", rest[0], c.Now())

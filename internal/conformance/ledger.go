@@ -13,6 +13,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -272,7 +273,7 @@ func ExerciseLedger(ctx context.Context, t *testing.T, newDB NewDB) {
 		if n := e.appliedInvites(s.provider); n != 1 {
 			t.Fatalf("the invite was applied %d times", n)
 		}
-		if used, err := send.Used(ctx, e.d.SQL, s.account.ID, send.ActionInvite, send.UTCDayStart(fc.Now())); err != nil || used != 1 {
+		if used, err := send.Used(ctx, e.d.SQL, s.account.ID, policy.ActionInvite, policy.UTCDayStart(fc.Now())); err != nil || used != 1 {
 			t.Fatalf("caps must count the reconciled send: %d %v", used, err)
 		}
 	})
@@ -286,7 +287,7 @@ func ExerciseLedger(ctx context.Context, t *testing.T, newDB NewDB) {
 			list = append(list, e.addSender(t, fmt.Sprintf("W%d", i), inviteCap))
 		}
 		e.addInviteCampaign(t, "race", prospects, list...)
-		eng := e.engine(t, send.Options{Spacing: send.Spacing{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond, NoSpread: true}})
+		eng := e.engine(t, send.Options{Pacing: &policy.Pacing{MinGap: 10 * time.Millisecond, MaxGap: 20 * time.Millisecond}})
 		until := time.Now().Add(2 * time.Second)
 		var wg sync.WaitGroup
 		for i := 0; i < workers; i++ {

@@ -15,6 +15,7 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 )
 
@@ -38,7 +39,13 @@ type Finding struct {
 
 // Report is the answer.
 type Report struct {
-	Sending  bool      `json:"sending"`
+	Sending bool `json:"sending"`
+	// NextActionAt is the earliest time the campaign (or account) will act
+	// without anyone doing anything; nil when nothing will.
+	NextActionAt *time.Time `json:"next_action_at"`
+	// Headline is the one line that leads the panel: "Sending — next
+	// invitation from Ada at 14:32 (Europe/Paris)" or "Not sending: …".
+	Headline string    `json:"headline"`
 	Findings []Finding `json:"findings"`
 	// Senders are the campaign's sender accounts as the diagnosis read
 	// them, for callers that show them too (not part of the JSON).
@@ -50,6 +57,17 @@ type Deps struct {
 	DB        *db.DB
 	Accounts  *account.Service
 	Campaigns *campaign.Service
+	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING);
+	// zero means send.DefaultMinSpacing.
+	MinSpacing time.Duration
+}
+
+func (d Deps) pacing(a account.Account) policy.Pacing {
+	floor := d.MinSpacing
+	if floor <= 0 {
+		floor = send.DefaultMinSpacing
+	}
+	return policy.ForAccount(a.Pacing, floor)
 }
 
 func at(t time.Time) *time.Time {
@@ -96,41 +114,27 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	case campaign.StatusArchived:
 		r.add("campaign_archived", Blocking, time.Time{}, "Campaign is archived.")
 	}
-	actions := map[send.Action]bool{}
-	for _, s := range c.Steps {
-		if act, ok := send.StepAction(s.Type); ok {
-			actions[act] = true
+	var actions []policy.Action
+	for _, act := range policy.Actions {
+		for _, st := range c.Steps {
+			if a, ok := send.StepAction(st.Type); ok && a == act {
+				actions = append(actions, act)
+				break
+			}
 		}
 	}
-	connected, free := 0, 0
-	var senderFindings Report
+	var senders []senderVerdicts
 	for _, accID := range c.AccountIDs {
 		a, err := deps.Accounts.Get(ctx, deps.DB.SQL, c.WorkspaceID, accID)
 		if err != nil {
 			return r, err
 		}
 		r.Senders = append(r.Senders, a)
-		if a.Status != account.StatusConnected {
-			msg := fmt.Sprintf("Sender %s is %s.", label(a), a.Status)
-			if a.LastError != "" {
-				msg += " " + a.LastError
-			}
-			senderFindings.add(send.GateNotConnected, Blocking, time.Time{}, "%s", msg)
-			continue
-		}
-		connected++
-		limited, err := accountLimits(ctx, deps, a, c, actions, now, &senderFindings)
+		sv, err := verdicts(ctx, deps, a, &c, actions, now)
 		if err != nil {
 			return r, err
 		}
-		for act := range actions {
-			if !limited[act] {
-				free++
-			}
-		}
-	}
-	if connected == 0 && len(c.AccountIDs) > 0 {
-		r.Findings = append(r.Findings, senderFindings.Findings...)
+		senders = append(senders, sv)
 	}
 	counts, err := deps.Campaigns.EnrollmentStates(ctx, deps.DB.SQL, c.ID)
 	if err != nil {
@@ -144,17 +148,15 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	if live == 0 && c.Status != campaign.StatusCompleted {
 		r.add("no_prospects", Blocking, time.Time{}, "No enrollable prospects left: import prospects to continue.")
 	}
-	if connected > 0 {
-		r.Findings = append(r.Findings, senderFindings.Findings...)
-	}
+	next := addSenderFindings(&r, senders, now)
 	waiting := counts["active"] > 0 && !nextDue.IsZero() && nextDue.After(now)
 	if waiting && c.Status == campaign.StatusRunning {
-		r.add("all_waiting", Info, nextDue, "All %d active prospects are waiting; the next action is due at %s.", counts["active"], nextDue.UTC().Format(time.RFC3339))
+		r.add("all_waiting", Info, nextDue, "%s; the next step is due at %s.", allWaiting(counts["active"]), clockTime(nextDue, now))
 	}
 	if n, err := deps.Campaigns.EndedAtCondition(ctx, deps.DB.SQL, c.ID); err != nil {
 		return r, err
 	} else if n > 0 {
-		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%d prospects ended because a condition timed out (as authored: its else-branch is end).", n)
+		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%s ended because a condition timed out (as authored: its else-branch is end).", prospects(n))
 	}
 	if c.Status == campaign.StatusRunning {
 		if err := schedulerStalled(ctx, deps.DB, now, &r); err != nil {
@@ -162,14 +164,147 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		}
 	}
 	sortFindings(r.Findings)
-	r.Sending = c.Status == campaign.StatusRunning && free > 0 && live > 0 && !waiting && !blockedEverywhere(r.Findings)
+	running := c.Status == campaign.StatusRunning && live > 0 && counts["active"] > 0 && !blockedEverywhere(r.Findings)
+	if running && next.ok {
+		at := next.at
+		if waiting && nextDue.After(at) {
+			at = nextDue
+		}
+		r.NextActionAt = timePtr(at)
+	}
+	r.Sending = running && next.ok && !waiting
+	r.lead(next, "Campaign is sending.", now)
+	return r, nil
+}
+
+// senderVerdicts are one sender's verdicts for the actions asked about.
+type senderVerdicts struct {
+	account  account.Account
+	verdicts map[policy.Action]policy.Verdict
+	order    []policy.Action
+}
+
+// verdicts asks the one policy about each action of a sender, on the
+// snapshot the claim would read (docs/sending.md#one-policy).
+func verdicts(ctx context.Context, deps Deps, a account.Account, c *campaign.Campaign, actions []policy.Action, now time.Time) (senderVerdicts, error) {
+	sv := senderVerdicts{account: a, verdicts: map[policy.Action]policy.Verdict{}, order: actions}
+	for _, act := range actions {
+		snap, err := send.ReadSnapshot(ctx, deps.DB.SQL, send.SnapshotRequest{Account: a, Campaign: c, Action: act,
+			WithNote: act == policy.ActionInvite && c != nil && invitesWithNote(*c), Pacing: deps.pacing(a), Now: now})
+		if err != nil {
+			return sv, err
+		}
+		sv.verdicts[act] = policy.Decide(snap, now, policy.Draw{})
+	}
+	return sv, nil
+}
+
+// nextAction is the earliest action some sender may take, and which.
+type nextAction struct {
+	ok     bool
+	at     time.Time
+	action policy.Action
+	sender account.Account
+}
+
+// addSenderFindings turns the senders' verdicts into findings and returns
+// the earliest action any of them may take: now when one may act, its
+// pacing time when the only wait is pacing. Holds are blocking only when no
+// sender can act at all; otherwise they limit.
+func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextAction {
+	var next nextAction
+	connected := 0
+	for _, sv := range senders {
+		if sv.account.Status == account.StatusConnected {
+			connected++
+		}
+		for _, act := range sv.order {
+			v := sv.verdicts[act]
+			at := now
+			switch {
+			case v.Allowed:
+			case v.Code == policy.CodePacing:
+				at = v.Until
+			default:
+				continue
+			}
+			if !next.ok || at.Before(next.at) {
+				next = nextAction{ok: true, at: at, action: act, sender: sv.account}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, sv := range senders {
+		for _, act := range sv.order {
+			v := sv.verdicts[act]
+			if v.Allowed {
+				continue
+			}
+			// One sentence per sender for holds that do not depend on the action.
+			key := sv.account.ID + "/" + v.Code
+			if v.Code != policy.CodeNotConnected && v.Code != policy.CodeWindow && v.Code != policy.CodePacing {
+				key += "/" + string(act)
+			}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			sev := Limiting
+			switch {
+			case v.Code == policy.CodePacing:
+				sev = Info
+			case next.ok:
+			case v.Code == policy.CodeNotConnected && connected == 0, v.Code == policy.CodeWindow:
+				sev = Blocking
+			}
+			r.Findings = append(r.Findings, Finding{Code: v.Code, Severity: sev, Message: v.Message, ClearsAt: at(v.Until)})
+		}
+	}
+	return next
+}
+
+// lead puts the good news first when sending and writes the headline.
+func (r *Report) lead(next nextAction, good string, now time.Time) {
 	if r.Sending {
-		r.Findings = append([]Finding{{Code: "sending", Severity: Info, Message: "Campaign is sending normally."}}, r.Findings...)
+		_, loc := policy.AccountWindow(next.sender)
+		if next.at.After(now) {
+			good = fmt.Sprintf("%s The next %s, from %s, is due at %s.", good, policy.Noun(next.action), policy.Label(next.sender), policy.When(next.at, loc, now))
+		}
+		r.Findings = append([]Finding{{Code: "sending", Severity: Info, Message: good, ClearsAt: r.NextActionAt}}, r.Findings...)
+		if next.at.After(now) {
+			r.Headline = fmt.Sprintf("Sending — next %s from %s at %s", policy.Noun(next.action), policy.Label(next.sender), policy.When(next.at, loc, now))
+		} else {
+			r.Headline = fmt.Sprintf("Sending — %s can send the next %s now", policy.Label(next.sender), policy.Noun(next.action))
+		}
+	} else if len(r.Findings) > 0 {
+		r.Headline = "Not sending: " + r.Findings[0].Message
+	} else {
+		r.Headline = "Not sending."
 	}
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
-	return r, nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	u := t.UTC()
+	return &u
+}
+
+// allWaiting words "all n active prospects are waiting" for any n.
+func allWaiting(n int) string {
+	if n == 1 {
+		return "The one active prospect is waiting"
+	}
+	return fmt.Sprintf("All %d active prospects are waiting", n)
+}
+
+// prospects words a count of prospects.
+func prospects(n int) string {
+	if n == 1 {
+		return "1 prospect"
+	}
+	return fmt.Sprintf("%d prospects", n)
 }
 
 // schedulerStalled adds a blocking finding when the campaign scheduler has
@@ -213,96 +348,6 @@ func blockedEverywhere(fs []Finding) bool {
 	return false
 }
 
-func label(a account.Account) string {
-	if a.Name != "" {
-		return a.Name
-	}
-	return a.ID
-}
-
-// accountLimits adds the gates that hold an account back now and returns
-// the actions it cannot take at the moment.
-func accountLimits(ctx context.Context, deps Deps, a account.Account, c campaign.Campaign, actions map[send.Action]bool, now time.Time, r *Report) (map[send.Action]bool, error) {
-	limited := map[send.Action]bool{}
-	win, loc := send.AccountWindow(a)
-	if !win.Contains(now, loc) {
-		opens := win.NextOpen(now, loc)
-		for act := range actions {
-			limited[act] = true
-		}
-		r.add(send.GateWindow, Blocking, opens, "Sender %s is outside its sending window (%s %s–%s, %s); it opens at %s.",
-			label(a), strings.Join(a.Window.Days, ","), a.Window.Start, a.Window.End, a.Timezone, opens.In(loc).Format("Mon 15:04 MST"))
-	}
-	day := send.UTCDayStart(now)
-	limits, err := send.Limits(ctx, deps.DB.SQL, a, now)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range limits {
-		if !actions[l.Action] || l.Remaining > 0 {
-			continue
-		}
-		limited[l.Action] = true
-		code := send.GateDailyCap
-		if l.Period == "7d" {
-			code = send.GateWeeklyCap
-		}
-		if l.Binding == send.BindingRamp {
-			r.add("ramp_binding", Limiting, l.ResetsAt, "Sender %s reached its ramped %s cap (%d, week %d of 5 of its ramp); it resets at %s.",
-				label(a), l.Action, l.Cap, send.RampWeek(a.RampStartedAt, now), l.ResetsAt.Format(time.RFC3339))
-			continue
-		}
-		r.add(code, Limiting, l.ResetsAt, "Sender %s reached its %s %s cap (%d, %s); it resets at %s.",
-			label(a), periodWord(l.Period), l.Action, l.Cap, l.Binding, l.ResetsAt.Format(time.RFC3339))
-	}
-	// A Free account sends at most FreeNotesPer30Days invitations with a
-	// note; the engine holds noted invitations back once they are used.
-	if actions[send.ActionInvite] && !limited[send.ActionInvite] && a.Tier == account.TierFree && invitesWithNote(c) {
-		n, oldest, err := send.NotesUsed(ctx, deps.DB.SQL, a.ID, now)
-		if err != nil {
-			return nil, err
-		}
-		if n >= send.FreeNotesPer30Days {
-			limited[send.ActionInvite] = true
-			frees := oldest.Add(30 * 24 * time.Hour)
-			r.add(send.GateNotes, Limiting, frees, "Sender %s (Free) used its %d invitation notes of 30 days; invitations with a note wait until %s.",
-				label(a), send.FreeNotesPer30Days, frees.Format(time.RFC3339))
-		}
-	}
-	for act := range actions {
-		b, err := send.ActiveBlock(ctx, deps.DB.SQL, a.ID, act, now)
-		if err != nil {
-			return nil, err
-		}
-		if b == nil {
-			continue
-		}
-		limited[act] = true
-		if b.Kind == send.BlockCredits {
-			r.add(send.GateCredits, Limiting, b.Until, "Sender %s has no InMail credits; InMails wait until %s. Other actions continue.",
-				label(a), b.Until.Format(time.RFC3339))
-		} else {
-			r.add(send.GateCooldown, Limiting, b.Until, "Sender %s got a LinkedIn limit signal for %s; that action cools down until %s.",
-				label(a), act, b.Until.Format(time.RFC3339))
-		}
-	}
-	if c.ID != "" {
-		for act := range actions {
-			share := send.CampaignDailyCap(c, act)
-			used, err := send.CampaignUsed(ctx, deps.DB.SQL, c.ID, a.ID, act, day)
-			if err != nil {
-				return nil, err
-			}
-			if used >= share {
-				limited[act] = true
-				r.add(send.GateCampaignCap, Limiting, day.Add(24*time.Hour), "Campaign's daily %s share on sender %s is used (%d); it resets at %s.",
-					act, label(a), share, day.Add(24*time.Hour).Format(time.RFC3339))
-			}
-		}
-	}
-	return limited, nil
-}
-
 // invitesWithNote reports whether a campaign has an invitation step with a
 // note (the engine's notes gate applies only to those).
 func invitesWithNote(c campaign.Campaign) bool {
@@ -312,13 +357,6 @@ func invitesWithNote(c campaign.Campaign) bool {
 		}
 	}
 	return false
-}
-
-func periodWord(p string) string {
-	if p == "7d" {
-		return "7-day"
-	}
-	return "daily"
 }
 
 func sortFindings(fs []Finding) {
@@ -333,34 +371,19 @@ func Account(ctx context.Context, deps Deps, workspaceID, accountID string, now 
 	if err != nil {
 		return r, err
 	}
-	if a.Status != account.StatusConnected {
-		msg := fmt.Sprintf("Account is %s.", a.Status)
-		if a.LastError != "" {
-			msg += " " + a.LastError
-		}
-		r.add(send.GateNotConnected, Blocking, time.Time{}, "%s", msg)
-	} else if a.LastError != "" {
+	if a.Status == account.StatusConnected && a.LastError != "" {
 		r.add("account_soft_error", Info, time.Time{}, "%s", a.LastError)
 	}
-	all := map[send.Action]bool{}
-	for _, act := range send.Actions {
-		all[act] = true
+	sv, err := verdicts(ctx, deps, a, nil, policy.Actions, now)
+	if err != nil {
+		return r, err
 	}
-	canSend := false
-	if a.Status == account.StatusConnected {
-		limited, err := accountLimits(ctx, deps, a, campaign.Campaign{}, all, now, &r)
-		if err != nil {
-			return r, err
-		}
-		canSend = len(limited) < len(all)
-	}
+	next := addSenderFindings(&r, []senderVerdicts{sv}, now)
 	sortFindings(r.Findings)
-	r.Sending = canSend && !blockedEverywhere(r.Findings)
-	if r.Sending {
-		r.Findings = append([]Finding{{Code: "sending", Severity: Info, Message: "Account can send now."}}, r.Findings...)
+	if next.ok {
+		r.NextActionAt = timePtr(next.at)
 	}
-	if r.Findings == nil {
-		r.Findings = []Finding{}
-	}
+	r.Sending = next.ok && !blockedEverywhere(r.Findings)
+	r.lead(next, "Account can send.", now)
 	return r, nil
 }

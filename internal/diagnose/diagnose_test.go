@@ -12,6 +12,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
@@ -122,14 +123,14 @@ func TestCampaignDiagnosisNamesTheFirstFinding(t *testing.T) {
 			f.ledger(t, "invite", 5)
 		}, "ramp_binding"},
 		{"cooldown", []campaign.Step{{ID: "s1", Type: campaign.StepInvite}}, func(t *testing.T, f *fixture) {
-			if err := send.SetBlock(f.ctx, f.d.SQL, send.Block{AccountID: f.acc.ID, Action: send.ActionInvite, Kind: send.BlockCooldown,
+			if err := send.SetBlock(f.ctx, f.d.SQL, send.Block{AccountID: f.acc.ID, Action: policy.ActionInvite, Kind: policy.BlockCooldown,
 				Until: f.clock.Now().Add(5 * time.Hour), Reason: "429"}, f.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}, "cooldown"},
 		{"inmail credits", []campaign.Step{{ID: "m1", Type: campaign.StepInMail, Subject: "Hi", Text: "Hello"}}, func(t *testing.T, f *fixture) {
-			if err := send.SetBlock(f.ctx, f.d.SQL, send.Block{AccountID: f.acc.ID, Action: send.ActionInMail, Kind: send.BlockCredits,
-				Until: send.NextMonthStart(f.clock.Now()), Reason: "credits"}, f.clock.Now()); err != nil {
+			if err := send.SetBlock(f.ctx, f.d.SQL, send.Block{AccountID: f.acc.ID, Action: policy.ActionInMail, Kind: policy.BlockCredits,
+				Until: policy.NextMonthStart(f.clock.Now()), Reason: "credits"}, f.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}, "inmail_credits"},
@@ -160,7 +161,7 @@ func TestCampaignDiagnosisNamesTheFirstFinding(t *testing.T) {
 		}, "all_waiting"},
 		{"free notes used", []campaign.Step{{ID: "s1", Type: campaign.StepInvite, Note: "Hi {{first_name}}"}}, func(t *testing.T, f *fixture) {
 			f.exec(t, `UPDATE linkedin_accounts SET tier = 'free', cap_inmail_daily = 0 WHERE id = $1`, f.acc.ID)
-			f.noted(t, send.FreeNotesPer30Days)
+			f.noted(t, policy.FreeNotesPer30Days)
 		}, "invitation_notes"},
 		{"campaign share used", []campaign.Step{{ID: "s1", Type: campaign.StepInvite}}, func(t *testing.T, f *fixture) {
 			f.exec(t, `UPDATE campaigns SET cap_invite = 3 WHERE id = $1`, f.camp.ID)

@@ -14,6 +14,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -66,7 +67,7 @@ func concEngine(t testing.TB, d *db.DB, fakeURL, apiKey string) *send.Engine {
 		t.Fatal(err)
 	}
 	e, err := send.New(send.Options{DB: d, Accounts: accounts, Campaigns: camps, Client: client, Clock: c,
-		Spacing: send.Spacing{Min: 20 * time.Millisecond, Max: 40 * time.Millisecond, NoSpread: true}})
+		Pacing: &policy.Pacing{MinGap: 20 * time.Millisecond, MaxGap: 40 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

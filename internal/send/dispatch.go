@@ -11,13 +11,14 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
 // sendRow is a ledger row with what dispatch needs.
 type sendRow struct {
 	id, workspaceID, accountID, campaignID, enrollmentID, prospectID, stepID string
-	action                                                                   Action
+	action                                                                   policy.Action
 	state                                                                    State
 	claimedAt                                                                time.Time
 	chatID                                                                   string
@@ -167,27 +168,27 @@ func (e *Engine) recipient(ctx context.Context, row sendRow, p payload) (string,
 
 func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, error) {
 	switch row.action {
-	case ActionViewProfile:
+	case policy.ActionViewProfile:
 		ident := p.prospect.ProviderID
 		if ident == "" {
 			ident = p.prospect.PublicSlug
 		}
 		prof, err := e.opts.Client.GetProfile(ctx, p.acc.ProviderAccountID, ident, unipile.ProfileOptions{})
 		return callResult{ref: prof.ProviderID.String()}, err
-	case ActionInvite:
+	case policy.ActionInvite:
 		to, err := e.recipient(ctx, row, p)
 		if err != nil {
 			return callResult{}, err
 		}
 		sent, err := e.opts.Client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: p.acc.ProviderAccountID, ProviderID: to, Message: p.note})
 		return callResult{ref: sent.InvitationID.String()}, err
-	case ActionMessage, ActionInMail:
+	case policy.ActionMessage, policy.ActionInMail:
 		to, err := e.recipient(ctx, row, p)
 		if err != nil {
 			return callResult{}, err
 		}
 		req := unipile.StartChatRequest{AccountID: p.acc.ProviderAccountID, AttendeeIDs: []string{to}, Text: p.text}
-		if row.action == ActionInMail {
+		if row.action == policy.ActionInMail {
 			req.Subject = p.subject
 			req.LinkedIn.InMail = true
 		}
@@ -206,7 +207,7 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			return err
 		}
 		if callErr == nil {
-			if (row.action == ActionMessage || row.action == ActionInMail) && res.chatID == "" {
+			if (row.action == policy.ActionMessage || row.action == policy.ActionInMail) && res.chatID == "" {
 				// Delivered means a chat to show for it; without one the
 				// outcome is unknown and is reconciled, never counted blind.
 				return markUnknown(ctx, tx, row.id, "", "provider answered without a chat id")
@@ -220,7 +221,7 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 		case unipile.KindUnknownOutcome:
 			return markUnknown(ctx, tx, row.id, kind.String(), msg)
 		case unipile.KindAlreadyDone:
-			if row.action == ActionInvite {
+			if row.action == policy.ActionInvite {
 				// "Already connected" is an accept path too.
 				if err := e.confirm(ctx, tx, row, en, callResult{ref: "already"}, now); err != nil {
 					return err
@@ -237,8 +238,8 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			if err := fail(); err != nil {
 				return err
 			}
-			until := now.Add(CooldownAfterLimit)
-			if err := SetBlock(ctx, tx, Block{AccountID: row.accountID, Action: row.action, Kind: BlockCooldown, Until: until,
+			until := now.Add(policy.CooldownAfterLimit)
+			if err := SetBlock(ctx, tx, Block{AccountID: row.accountID, Action: row.action, Kind: policy.BlockCooldown, Until: until,
 				Reason: "LinkedIn limit signal: " + msg}, now); err != nil {
 				return err
 			}
@@ -247,8 +248,8 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			if err := fail(); err != nil {
 				return err
 			}
-			until := NextMonthStart(now)
-			if err := SetBlock(ctx, tx, Block{AccountID: row.accountID, Action: ActionInMail, Kind: BlockCredits, Until: until,
+			until := policy.NextMonthStart(now)
+			if err := SetBlock(ctx, tx, Block{AccountID: row.accountID, Action: policy.ActionInMail, Kind: policy.BlockCredits, Until: until,
 				Reason: "InMail credits exhausted"}, now); err != nil {
 				return err
 			}
@@ -311,7 +312,7 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 	if err := confirmSend(ctx, tx, row.id, res.ref, res.chatID, now); err != nil {
 		return err
 	}
-	if row.action == ActionMessage || row.action == ActionInMail {
+	if row.action == policy.ActionMessage || row.action == policy.ActionInMail {
 		if err := e.emit(ctx, tx, row.workspaceID, "linkedin.message_sent", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
 			EnrollmentID: row.enrollmentID, ProspectID: row.prospectID, Action: string(row.action), ChatID: res.chatID}); err != nil {
 			return err
@@ -422,7 +423,7 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 
 func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, callResult, error) {
 	switch row.action {
-	case ActionInvite:
+	case policy.ActionInvite:
 		page, err := e.opts.Client.ListSentInvitations(ctx, p.acc.ProviderAccountID, unipile.PageOptions{Limit: 100})
 		if err != nil {
 			return false, callResult{}, err
@@ -434,7 +435,7 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 			}
 		}
 		return false, callResult{}, nil
-	case ActionMessage, ActionInMail:
+	case policy.ActionMessage, policy.ActionInMail:
 		if p.prospect.ProviderID == "" {
 			return false, callResult{}, nil
 		}

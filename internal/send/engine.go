@@ -17,6 +17,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -50,8 +51,12 @@ type Options struct {
 	Client    *unipile.Client
 	Clock     clock.Clock
 	Logger    *slog.Logger
-	// Spacing bounds the random gap between two actions of one account.
-	Spacing Spacing
+	// MinSpacing is the installation's least gap between two actions of
+	// one account (KEEL_MIN_SPACING); account settings never go below it.
+	MinSpacing time.Duration
+	// Pacing, when set, replaces every account's pacing settings: tests
+	// and simulations that need many sends in little real time.
+	Pacing *policy.Pacing
 	// BatchSize caps the due enrollments one pass looks at.
 	BatchSize int
 	// Enqueue, when set, hands dispatches to the job queue.
@@ -65,6 +70,10 @@ type Options struct {
 	// through Enqueue (DefaultParallel on PostgreSQL; SQLite has one writer).
 	Parallel int
 }
+
+// DefaultMinSpacing is the installation's least gap between two actions of
+// one account when none is configured (docs/sending.md#pacing).
+const DefaultMinSpacing = 60 * time.Second
 
 // DefaultParallel is the pass concurrency on PostgreSQL.
 const DefaultParallel = 8
@@ -89,11 +98,8 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Spacing.Min <= 0 {
-		opts.Spacing = DefaultSpacing
-	}
-	if opts.Spacing.Max < opts.Spacing.Min {
-		opts.Spacing.Max = opts.Spacing.Min * 3
+	if opts.MinSpacing <= 0 {
+		opts.MinSpacing = DefaultMinSpacing
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -134,10 +140,11 @@ type EventData struct {
 	Source       string `json:"source,omitempty"`
 }
 
-func (e *Engine) random() float64 {
+// draw takes the random numbers one decision uses.
+func (e *Engine) draw() policy.Draw {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.rng.Float64()
+	return policy.Draw{Gap: e.rng.Float64(), Spread: e.rng.Float64()}
 }
 
 // PerAccountPerPass is how many due enrollments of one account a pass
@@ -346,26 +353,26 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			res.kind = resultSkipped
 			return e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now)
 		}
-		g, err := e.gates(ctx, tx, camp, en, step, action, now)
+		v, err := e.decide(ctx, tx, camp, en, step, action, now)
 		if err != nil {
 			return err
 		}
-		if g.code == GatePacing {
-			res = processResult{kind: resultSkipped, code: g.code}
+		if v.Code == policy.CodePacing {
+			res = processResult{kind: resultSkipped, code: v.Code}
 			return nil
 		}
-		if g.code != "" {
+		if !v.Allowed {
 			// Every due enrollment of this account at this step waits on
 			// the same gate: defer them together, so none is looked at
 			// again before the gate can have cleared.
-			res = processResult{kind: resultDeferred, code: g.code}
+			res = processResult{kind: resultDeferred, code: v.Code}
 			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID},
-				g.until, now)
+				recheckAt(v, now), now)
 		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
 		err = e.claim(ctx, tx, claimWrite{sendID: sendID, en: en, action: action, withNote: withNote,
-			nextAllowed: now.Add(g.gap), recheck: now.Add(InFlightRecheck), now: now})
+			nextAllowed: now.Add(v.Gap), recheck: now.Add(InFlightRecheck), now: now})
 		if db.IsUniqueViolation(err) {
 			res.kind = resultSkipped
 			return nil
@@ -389,7 +396,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 type claimWrite struct {
 	sendID       string
 	en           *enrollmentRow
-	action       Action
+	action       policy.Action
 	withNote     bool
 	nextAllowed  time.Time
 	recheck, now time.Time
@@ -411,25 +418,25 @@ func nextAfter(steps []campaign.Step, current string) string {
 	return next
 }
 
-func actionOf(t campaign.StepType) Action {
+func actionOf(t campaign.StepType) policy.Action {
 	a, _ := StepAction(t)
 	return a
 }
 
 // StepAction is the provider action a step type performs; ok is false for
 // waits and conditions.
-func StepAction(t campaign.StepType) (a Action, ok bool) {
+func StepAction(t campaign.StepType) (a policy.Action, ok bool) {
 	switch t {
 	case campaign.StepInvite:
-		return ActionInvite, true
+		return policy.ActionInvite, true
 	case campaign.StepMessage:
-		return ActionMessage, true
+		return policy.ActionMessage, true
 	case campaign.StepInMail:
-		return ActionInMail, true
+		return policy.ActionInMail, true
 	case campaign.StepViewProfile:
-		return ActionViewProfile, true
+		return policy.ActionViewProfile, true
 	}
-	return ActionViewProfile, false
+	return policy.ActionViewProfile, false
 }
 
 // moveTo puts an enrollment on a step (or ends it) and sets when it is due:
@@ -480,119 +487,62 @@ func (e *Engine) endEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentRo
 	return err
 }
 
-// gateResult is the first closed gate (code and when it clears), or, when
-// all are open, the pacing gap to leave after this send.
-type gateResult struct {
-	code  string
-	until time.Time
-	gap   time.Duration
-}
-
-// Gate codes, shared with diagnosis.
+// Verdict codes, as the scheduler's pass summary counts them.
 const (
-	GateNotConnected = "account_not_connected"
-	GateCooldown     = "cooldown"
-	GateCredits      = "inmail_credits"
-	GateWindow       = "window_closed"
-	GateDailyCap     = "daily_cap"
-	GateWeeklyCap    = "weekly_cap"
-	GateCampaignCap  = "campaign_cap"
-	GateNotes        = "invitation_notes"
-	GatePacing       = "pacing"
+	GateNotConnected = policy.CodeNotConnected
+	GatePacing       = policy.CodePacing
 )
 
-// gates checks docs/sending.md#gates in order, inside the claim's transaction. It
-// locks the account's pacing row first, so concurrent claims for one
-// account are serialised and its counts (account and campaign share, both
-// per account) cannot be overtaken.
-func (e *Engine) gates(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action Action, now time.Time) (gateResult, error) {
-	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
-	if err != nil {
-		return gateResult{}, err
+// PacingOf is the pacing the engine applies to an account: its settings
+// raised to the installation's floor, or the engine's override.
+func (e *Engine) PacingOf(a account.Account) policy.Pacing {
+	if e.opts.Pacing != nil {
+		return *e.opts.Pacing
 	}
-	acc := en.account
-	if acc.Status != account.StatusConnected {
-		return gateResult{code: GateNotConnected, until: now.Add(NotConnectedRecheck)}, nil
-	}
-	day := UTCDayStart(now)
-	since := day
-	if action == ActionInvite {
-		since = now.Add(-7 * 24 * time.Hour) // always before the UTC day's start
-	}
-	u, err := usage(ctx, tx, acc.ID, camp.ID, action, day, since, now)
-	if err != nil {
-		return gateResult{}, err
-	}
-	if u.blockKind != "" {
-		code := GateCooldown
-		if u.blockKind == BlockCredits {
-			code = GateCredits
-		}
-		return gateResult{code: code, until: u.blockUntil}, nil
-	}
-	win, loc := AccountWindow(acc)
-	if !win.Contains(now, loc) {
-		return gateResult{code: GateWindow, until: win.NextOpen(now, loc)}, nil
-	}
-	tomorrow := day.Add(24 * time.Hour)
-	eff := EffectiveDaily(acc, action, now)
-	used, cused, wused := u.used, u.campaignUsed, u.weekUsed
-	if used >= eff.Cap {
-		return gateResult{code: GateDailyCap, until: win.NextOpen(tomorrow, loc)}, nil
-	}
-	if action == ActionInvite {
-		weff := EffectiveWeeklyInvites(acc, now)
-		if wused >= weff.Cap {
-			frees, err := weekFrees(ctx, tx, acc.ID, action, now, wused, weff.Cap)
-			if err != nil {
-				return gateResult{}, err
-			}
-			return gateResult{code: GateWeeklyCap, until: win.NextOpen(frees.Add(time.Second), loc)}, nil
-		}
-		if acc.Tier == account.TierFree && strings.TrimSpace(step.Note) != "" {
-			notes, oldest, err := NotesUsed(ctx, tx, acc.ID, now)
-			if err != nil {
-				return gateResult{}, err
-			}
-			if notes >= FreeNotesPer30Days {
-				return gateResult{code: GateNotes, until: win.NextOpen(oldest.Add(30*24*time.Hour+time.Second), loc)}, nil
-			}
-		}
-	}
-	campCap := CampaignDailyCap(camp, action)
-	if cused >= campCap {
-		return gateResult{code: GateCampaignCap, until: win.NextOpen(tomorrow, loc)}, nil
-	}
-	if nextAllowed.After(now) {
-		return gateResult{code: GatePacing, until: nextAllowed}, nil
-	}
-	// Spread the day's remaining sends over what is left of the window,
-	// never closer than the spacing allows.
-	gap := e.opts.Spacing.Gap(e.random())
-	remaining := min(eff.Cap-used, campCap-cused)
-	if left := win.CloseAfter(now, loc).Sub(now); remaining > 1 && left > 0 && !e.opts.Spacing.NoSpread {
-		spread := time.Duration(float64(left/time.Duration(remaining)) * (0.8 + 0.4*e.random()))
-		gap = max(gap, min(spread, left))
-	}
-	return gateResult{gap: gap}, nil
+	return policy.ForAccount(a.Pacing, e.opts.MinSpacing)
 }
 
-// usageRow is what one claim needs to know from the ledger and the blocks.
-type usageRow struct {
-	used, campaignUsed, weekUsed int
-	blockKind                    string
-	blockUntil                   time.Time
+// decide reads the snapshot of a claim inside its transaction and asks the
+// one policy (docs/sending.md#one-policy). It locks the account's pacing row
+// first, so concurrent claims for one account are serialised and its counts
+// (account and campaign share, both per account) cannot be overtaken.
+func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, error) {
+	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
+	if err != nil {
+		return policy.Verdict{}, err
+	}
+	snap, err := readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: &camp, Action: action,
+		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, nextAllowed)
+	if err != nil {
+		return policy.Verdict{}, err
+	}
+	return policy.Decide(snap, now, e.draw()), nil
 }
 
 // CampaignDailyCap is a campaign's daily share of an action per sender.
-func CampaignDailyCap(c campaign.Campaign, a Action) int {
+func CampaignDailyCap(c campaign.Campaign, a policy.Action) int {
 	switch a {
-	case ActionInvite:
+	case policy.ActionInvite:
 		return c.DailyCaps.Invite
-	case ActionMessage:
+	case policy.ActionMessage:
 		return c.DailyCaps.Message
-	case ActionInMail:
+	case policy.ActionInMail:
 		return c.DailyCaps.InMail
 	}
 	return c.DailyCaps.ViewProfile
+}
+
+// recheckAt is when an enrollment held by a verdict is looked at again:
+// when the verdict clears, or, for holds with no known end (an account not
+// connected, a Free account's InMail), after a while — a reconnect or a
+// settings change makes it due sooner (docs/campaigns.md#re-evaluation).
+func recheckAt(v policy.Verdict, now time.Time) time.Time {
+	switch {
+	case v.Until.After(now):
+		return v.Until
+	case v.Code == policy.CodeNotConnected:
+		return now.Add(NotConnectedRecheck)
+	default:
+		return policy.UTCDayStart(now).Add(24 * time.Hour)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -148,7 +149,7 @@ func TestCrashAfterDispatchNeverResends(t *testing.T) {
 		if n := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); n != 1 {
 			t.Fatalf("the invite was sent %d times", n)
 		}
-		used, err := send.Used(s.ctx, d.SQL, sa.acc.ID, send.ActionInvite, send.UTCDayStart(s.clock.Now()))
+		used, err := send.Used(s.ctx, d.SQL, sa.acc.ID, policy.ActionInvite, policy.UTCDayStart(s.clock.Now()))
 		if err != nil || used != 1 {
 			t.Fatalf("caps must count the reconciled send: %d %v", used, err)
 		}
@@ -295,7 +296,8 @@ func TestWeeklyInviteCapZeroDefersWithoutErrors(t *testing.T) {
 			t.Fatalf("limits with a weekly invite cap of 0: %v", err)
 		}
 		for _, l := range limits {
-			if l.Action == send.ActionInvite && l.Period == "7d" && (l.Cap != 0 || l.Remaining != 0 || !l.ResetsAt.After(s.clock.Now())) {
+			if l.Action == policy.ActionInvite && l.Period == "7d" && (l.Cap != 0 || l.Remaining != 0 || l.ResetsAt != nil) {
+				// Nothing used: nothing resets (docs/surfaces.md#json-shapes).
 				t.Fatalf("weekly invite limit with cap 0: %+v", l)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/policy"
 )
 
 // State is a ledger row's state.
@@ -27,25 +28,14 @@ const CountedStates = `('intent', 'dispatched', 'confirmed', 'unknown')`
 
 // Limit is one row of GET /api/v1/accounts/{id}/limits.
 type Limit struct {
-	Action    Action    `json:"action"`
-	Period    string    `json:"period"`
-	Cap       int       `json:"cap"`
-	Binding   Binding   `json:"binding"`
-	Used      int       `json:"used"`
-	Remaining int       `json:"remaining"`
-	ResetsAt  time.Time `json:"resets_at"`
-}
-
-// EffectiveDaily is an account's effective daily cap for an action at now.
-func EffectiveDaily(a account.Account, act Action, now time.Time) Effective {
-	f := RampFactor(a.RampStartedAt, now)
-	return EffectiveCap(DailyCap(Ceilings(a.Tier), act), DailyCap(a.Caps, act), f)
-}
-
-// EffectiveWeeklyInvites is an account's effective rolling 7-day invite cap.
-func EffectiveWeeklyInvites(a account.Account, now time.Time) Effective {
-	f := RampFactor(a.RampStartedAt, now)
-	return EffectiveCap(Ceilings(a.Tier).InviteWeekly, a.Caps.InviteWeekly, f)
+	Action    policy.Action  `json:"action"`
+	Period    string         `json:"period"`
+	Cap       int            `json:"cap"`
+	Binding   policy.Binding `json:"binding"`
+	Used      int            `json:"used"`
+	Remaining int            `json:"remaining"`
+	// ResetsAt is when usage next goes down; nil while nothing is used.
+	ResetsAt *time.Time `json:"resets_at"`
 }
 
 // Limits reads an account's caps, usage and reset times from the ledger.
@@ -62,7 +52,7 @@ func LimitsFor(ctx context.Context, q db.Querier, accs []account.Account, now ti
 	if len(accs) == 0 {
 		return out, nil
 	}
-	day := UTCDayStart(now)
+	day := policy.UTCDayStart(now)
 	since := now.Add(-7 * 24 * time.Hour)
 	ids := make([]string, len(accs))
 	for i, a := range accs {
@@ -74,20 +64,34 @@ func LimitsFor(ctx context.Context, q db.Querier, accs []account.Account, now ti
 	}
 	for _, a := range accs {
 		var ls []Limit
-		for _, act := range Actions {
-			eff := EffectiveDaily(a, act, now)
+		for _, act := range policy.Actions {
+			eff := policy.EffectiveDaily(a, act, now)
 			used := today[usageKey{a.ID, act}]
-			ls = append(ls, Limit{Action: act, Period: "day", Cap: eff.Cap, Binding: eff.Binding, Used: used,
-				Remaining: max(0, eff.Cap-used), ResetsAt: day.Add(24 * time.Hour)})
-			if act == ActionInvite {
-				weff := EffectiveWeeklyInvites(a, now)
+			l := Limit{Action: act, Period: "day", Cap: eff.Cap, Binding: eff.Binding, Used: used, Remaining: max(0, eff.Cap-used)}
+			if used > 0 {
+				l.ResetsAt = timePtr(day.Add(24 * time.Hour))
+			}
+			ls = append(ls, l)
+			if act == policy.ActionInvite {
+				weff := policy.EffectiveWeeklyInvites(a, now)
 				wused := week[usageKey{a.ID, act}]
-				resets, err := weekFrees(ctx, q, a.ID, act, now, wused, weff.Cap)
-				if err != nil {
-					return nil, err
+				l := Limit{Action: act, Period: "7d", Cap: weff.Cap, Binding: weff.Binding, Used: wused, Remaining: max(0, weff.Cap-wused)}
+				if wused > 0 {
+					// The rolling window resets piece by piece: when full, at
+					// the next free slot; otherwise when its oldest send ages out.
+					times, err := claimTimes(ctx, q, a.ID, act, since, false)
+					if err != nil {
+						return nil, err
+					}
+					if len(times) > 0 {
+						resets := times[0].Add(7 * 24 * time.Hour)
+						if len(times) >= weff.Cap {
+							resets = policy.WeekFrees(times, weff.Cap, now)
+						}
+						l.ResetsAt = timePtr(resets)
+					}
 				}
-				ls = append(ls, Limit{Action: act, Period: "7d", Cap: weff.Cap, Binding: weff.Binding, Used: wused,
-					Remaining: max(0, weff.Cap-wused), ResetsAt: resets})
+				ls = append(ls, l)
 			}
 		}
 		out[a.ID] = ls
@@ -97,15 +101,11 @@ func LimitsFor(ctx context.Context, q db.Querier, accs []account.Account, now ti
 
 // Block is an active cooldown or breaker.
 type Block struct {
-	AccountID string    `json:"account_id"`
-	Action    Action    `json:"action"`
-	Kind      string    `json:"kind"`
-	Until     time.Time `json:"until"`
-	Reason    string    `json:"reason"`
+	AccountID string        `json:"account_id"`
+	Action    policy.Action `json:"action"`
+	Kind      string        `json:"kind"`
+	Until     time.Time     `json:"until"`
+	Reason    string        `json:"reason"`
 }
 
-// Block kinds.
-const (
-	BlockCooldown = "cooldown"
-	BlockCredits  = "credits"
-)
+func timePtr(t time.Time) *time.Time { return &t }

@@ -14,6 +14,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
@@ -158,13 +159,13 @@ func (s *sim) acceptSome(t *testing.T, rng *rand.Rand) {
 	}
 }
 
-var sendActions = map[string]send.Action{
-	fake.ActionInvite: send.ActionInvite, fake.ActionStartChat: send.ActionMessage, fake.ActionSendMessage: send.ActionMessage,
-	fake.ActionInMail: send.ActionInMail, fake.ActionViewProfile: send.ActionViewProfile,
+var sendActions = map[string]policy.Action{
+	fake.ActionInvite: policy.ActionInvite, fake.ActionStartChat: policy.ActionMessage, fake.ActionSendMessage: policy.ActionMessage,
+	fake.ActionInMail: policy.ActionInMail, fake.ActionViewProfile: policy.ActionViewProfile,
 }
 
 // check proves the safety rules from the fake's call log alone.
-func (s *sim) check(t *testing.T) map[send.Action]int {
+func (s *sim) check(t *testing.T) map[policy.Action]int {
 	t.Helper()
 	byProvider := map[string]simAccount{}
 	for _, sa := range s.senders {
@@ -173,12 +174,12 @@ func (s *sim) check(t *testing.T) map[send.Action]int {
 	type key struct {
 		acc    string
 		day    time.Time
-		action send.Action
+		action policy.Action
 	}
 	perDay := map[key]int{}
 	lastAt := map[string]time.Time{}
 	invites := map[string][]time.Time{}
-	totals := map[send.Action]int{}
+	totals := map[policy.Action]int{}
 	rampWeeks := map[string]map[int]bool{}
 	for _, c := range s.fake.Calls() {
 		act, ok := sendActions[c.Action]
@@ -191,17 +192,17 @@ func (s *sim) check(t *testing.T) map[send.Action]int {
 		}
 		totals[act]++
 		at := c.Time.UTC()
-		k := key{sa.acc.ID, send.UTCDayStart(at), act}
+		k := key{sa.acc.ID, policy.UTCDayStart(at), act}
 		perDay[k]++
-		eff := send.EffectiveDaily(sa.acc, act, at)
+		eff := policy.EffectiveDaily(sa.acc, act, at)
 		if perDay[k] > eff.Cap {
 			t.Errorf("%s: %d %s on %s, effective cap %d (%s)", sa.acc.Name, perDay[k], act, k.day.Format("2006-01-02"), eff.Cap, eff.Binding)
 		}
 		if rampWeeks[sa.acc.ID] == nil {
 			rampWeeks[sa.acc.ID] = map[int]bool{}
 		}
-		rampWeeks[sa.acc.ID][send.RampWeek(sa.acc.RampStartedAt, at)] = true
-		w, _ := send.ParseWindow(sa.acc.Window.Days, sa.acc.Window.Start, sa.acc.Window.End)
+		rampWeeks[sa.acc.ID][policy.RampWeek(sa.acc.RampStartedAt, at)] = true
+		w, _ := policy.ParseWindow(sa.acc.Window.Days, sa.acc.Window.Start, sa.acc.Window.End)
 		if !w.Contains(at, sa.loc) {
 			t.Errorf("%s: %s at %v, outside its window in %s (%v local)", sa.acc.Name, act, at, sa.loc, at.In(sa.loc))
 		}
@@ -209,7 +210,7 @@ func (s *sim) check(t *testing.T) map[send.Action]int {
 			t.Errorf("%s: two actions %v apart at %v", sa.acc.Name, at.Sub(prev), at)
 		}
 		lastAt[sa.acc.ID] = at
-		if act == send.ActionInvite {
+		if act == policy.ActionInvite {
 			invites[sa.acc.ID] = append(invites[sa.acc.ID], at)
 		}
 	}
@@ -222,7 +223,7 @@ func (s *sim) check(t *testing.T) map[send.Action]int {
 			for j := i; j >= 0 && list[i].Sub(list[j]) < 7*24*time.Hour; j-- {
 				n++
 			}
-			if eff := send.EffectiveWeeklyInvites(sa.acc, list[i]); n > eff.Cap {
+			if eff := policy.EffectiveWeeklyInvites(sa.acc, list[i]); n > eff.Cap {
 				t.Errorf("%s: %d invites in the 7 days ending %v, weekly cap %d", sa.acc.Name, n, list[i], eff.Cap)
 			}
 		}
@@ -264,10 +265,10 @@ func TestSimulatedThreeWeeks(t *testing.T) {
 		}, prospects, ids)
 		s.run(t, days, rand.New(rand.NewPCG(1, 2)))
 		totals := s.check(t)
-		if totals[send.ActionInvite] == 0 || totals[send.ActionViewProfile] == 0 {
+		if totals[policy.ActionInvite] == 0 || totals[policy.ActionViewProfile] == 0 {
 			t.Fatalf("the simulation sent too little to prove anything: %v", totals)
 		}
-		if days >= 21 && totals[send.ActionMessage] == 0 {
+		if days >= 21 && totals[policy.ActionMessage] == 0 {
 			t.Fatalf("no follow-up message after an accept in %d days: %v", days, totals)
 		}
 		// Counters agree with the fake: the ledger's confirmed rows are exactly

@@ -11,6 +11,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/policy"
 )
 
 // This file is the sender's one door to SQL: the ledger (sends), the
@@ -21,7 +22,7 @@ import (
 // --- the ledger, read by caps, diagnosis and the UI ---
 
 // Used counts an account's ledger rows for an action since a moment.
-func Used(ctx context.Context, q db.Querier, accountID string, a Action, since time.Time) (int, error) {
+func Used(ctx context.Context, q db.Querier, accountID string, a policy.Action, since time.Time) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
 		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
@@ -34,7 +35,7 @@ func Used(ctx context.Context, q db.Querier, accountID string, a Action, since t
 
 // CampaignUsed counts a campaign's ledger rows on one sender account for an
 // action since a moment (a campaign's daily caps are per sender).
-func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID string, a Action, since time.Time) (int, error) {
+func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID string, a policy.Action, since time.Time) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
 		WHERE campaign_id = $1 AND account_id = $2 AND action = $3 AND claimed_at >= $4 AND state IN `+CountedStates,
@@ -45,62 +46,39 @@ func CampaignUsed(ctx context.Context, q db.Querier, campaignID, accountID strin
 	return n, nil
 }
 
-// NotesUsed counts invitations with a note in the last 30 days and returns
-// the oldest of them (when the next slot frees).
-func NotesUsed(ctx context.Context, q db.Querier, accountID string, now time.Time) (int, time.Time, error) {
-	since := now.Add(-30 * 24 * time.Hour)
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
-		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		accountID, true, since).Scan(&n)
-	if err != nil || n == 0 {
-		if err != nil {
-			err = fmt.Errorf("counting invitation notes of account %s: %w", accountID, err)
+// claimTimes lists when an account's counted sends of an action since a
+// moment were claimed, oldest first (optionally only invitations with a
+// note): the rolling windows the decision counts.
+func claimTimes(ctx context.Context, q db.Querier, accountID string, a policy.Action, since time.Time, notesOnly bool) ([]time.Time, error) {
+	query := `SELECT claimed_at FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN ` + CountedStates
+	args := []any{accountID, string(a), since}
+	if notesOnly {
+		query += ` AND with_note = $4`
+		args = append(args, true)
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY claimed_at`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s sends of account %s: %w", a, accountID, err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("listing %s sends of account %s: %w", a, accountID, err)
 		}
-		return n, time.Time{}, err
+		out = append(out, t.UTC())
 	}
-	// Selected as a plain column (not min()) so SQLite reports its type.
-	var oldest time.Time
-	err = q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
-		WHERE account_id = $1 AND action = 'invite' AND with_note = $2 AND claimed_at >= $3 AND state IN `+CountedStates+`
-		ORDER BY claimed_at LIMIT 1`, accountID, true, since).Scan(&oldest)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("finding the oldest invitation note of account %s: %w", accountID, err)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing %s sends of account %s: %w", a, accountID, err)
 	}
-	return n, oldest.UTC(), nil
-}
-
-// weekFrees returns when an account's rolling 7-day window of an action
-// has room for one more send: when the (used-cap+1)-th oldest counted send
-// in it ages out. A cap of zero or less never frees by ageing; its window
-// is looked at again at the next UTC day, when ramp or settings may have
-// moved the cap.
-func weekFrees(ctx context.Context, q db.Querier, accountID string, a Action, now time.Time, used, limit int) (time.Time, error) {
-	if limit <= 0 {
-		return UTCDayStart(now).Add(24 * time.Hour), nil
-	}
-	since := now.Add(-7 * 24 * time.Hour)
-	if used < limit {
-		return now, nil
-	}
-	var at time.Time
-	err := q.QueryRowContext(ctx, `SELECT claimed_at FROM sends
-		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates+`
-		ORDER BY claimed_at LIMIT 1 OFFSET $4`, accountID, string(a), since, used-limit).Scan(&at)
-	if db.IsNoRows(err) {
-		// The sends counted a moment ago have aged out or were cancelled.
-		return now, nil
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("finding when the %s window frees: %w", a, err)
-	}
-	return at.UTC().Add(7 * 24 * time.Hour), nil
+	return out, nil
 }
 
 // usageKey is one account's one action in ledgerCounts.
 type usageKey struct {
 	account string
-	action  Action
+	action  policy.Action
 }
 
 // ledgerCounts counts, in one grouped query, the counted ledger rows of
@@ -188,7 +166,7 @@ func CampaignDailySends(ctx context.Context, q db.Querier, campaignID string, fi
 // --- blocks ---
 
 // ActiveBlock returns the block holding an action on an account at now, if any.
-func ActiveBlock(ctx context.Context, q db.Querier, accountID string, a Action, now time.Time) (*Block, error) {
+func ActiveBlock(ctx context.Context, q db.Querier, accountID string, a policy.Action, now time.Time) (*Block, error) {
 	var b Block
 	err := q.QueryRowContext(ctx, `SELECT account_id, action, kind, until, reason FROM send_blocks
 		WHERE account_id = $1 AND action = $2 AND until > $3 ORDER BY until DESC LIMIT 1`,
@@ -338,29 +316,75 @@ func (e *Engine) readCampaign(ctx context.Context, tx *sql.Tx, campaignID string
 	return cs.campaign()
 }
 
-// usage reads, in one round trip, an account's sends of an action today,
-// the campaign's share of them, those of the rolling 7 days (invites), and
-// the latest active cooldown or breaker on that action.
-func usage(ctx context.Context, tx *sql.Tx, accountID, campaignID string, a Action, day, since, now time.Time) (usageRow, error) {
-	var u usageRow
-	var kind sql.NullString
-	var until db.NullTime
-	err := tx.QueryRowContext(ctx, `SELECT
-		COALESCE(SUM(CASE WHEN claimed_at >= $4 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN claimed_at >= $4 AND campaign_id = $5 THEN 1 ELSE 0 END), 0),
+// SnapshotRequest names what a snapshot is read for.
+type SnapshotRequest struct {
+	Account account.Account
+	// Campaign is the campaign whose share applies; nil for none.
+	Campaign *campaign.Campaign
+	Action   policy.Action
+	// WithNote is an invitation with a note.
+	WithNote bool
+	// Pacing is the account's resolved pacing (policy.ForAccount).
+	Pacing policy.Pacing
+	Now    time.Time
+}
+
+// ReadSnapshot reads the decision's snapshot without locks (the diagnosis):
+// the same reads as the claim's, with the pacing row read plainly.
+func ReadSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest) (policy.Snapshot, error) {
+	var next db.NullTime
+	err := q.QueryRowContext(ctx, `SELECT next_allowed_at FROM account_pacing WHERE account_id = $1`, r.Account.ID).Scan(&next)
+	if err != nil && !db.IsNoRows(err) {
+		return policy.Snapshot{}, fmt.Errorf("reading pacing of account %s: %w", r.Account.ID, err)
+	}
+	nextAllowed := r.Now // a missing row is created at now by the first claim
+	if next.Valid {
+		nextAllowed = next.Time.UTC()
+	}
+	return readSnapshot(ctx, q, r, nextAllowed)
+}
+
+// readSnapshot reads what the decision needs from the ledger and the
+// blocks; the caller has read the pacing row (the claim, under its lock).
+func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, nextAllowed time.Time) (policy.Snapshot, error) {
+	s := policy.Snapshot{Account: r.Account, Action: r.Action, WithNote: r.WithNote, NextAllowed: nextAllowed, Pacing: r.Pacing}
+	campaignID := ""
+	if r.Campaign != nil {
+		campaignID = r.Campaign.ID
+	}
+	var (
+		kind  sql.NullString
+		until db.NullTime
+		share int
+	)
+	day := policy.UTCDayStart(r.Now)
+	err := q.QueryRowContext(ctx, `SELECT
 		COUNT(*),
-		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1),
-		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $6 ORDER BY b.until DESC LIMIT 1)
+		COALESCE(SUM(CASE WHEN campaign_id = $4 THEN 1 ELSE 0 END), 0),
+		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
+		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1)
 		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		accountID, string(a), since, day, campaignID, now).Scan(&u.used, &u.campaignUsed, &u.weekUsed, &kind, &until)
+		r.Account.ID, string(r.Action), day, campaignID, r.Now).Scan(&s.UsedToday, &share, &kind, &until)
 	if err != nil {
-		return u, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
+		return s, fmt.Errorf("counting %s sends of account %s: %w", r.Action, r.Account.ID, err)
 	}
-	u.blockKind = kind.String
 	if until.Valid {
-		u.blockUntil = until.Time
+		s.Block = &policy.Block{Kind: kind.String, Until: until.Time.UTC()}
 	}
-	return u, nil
+	if r.Campaign != nil {
+		s.Share = &policy.Share{Cap: CampaignDailyCap(*r.Campaign, r.Action), Used: share}
+	}
+	if r.Action == policy.ActionInvite {
+		if s.Week, err = claimTimes(ctx, q, r.Account.ID, r.Action, r.Now.Add(-7*24*time.Hour), false); err != nil {
+			return s, err
+		}
+		if r.WithNote && r.Account.Tier == account.TierFree {
+			if s.Notes, err = claimTimes(ctx, q, r.Account.ID, r.Action, r.Now.Add(-30*24*time.Hour), true); err != nil {
+				return s, err
+			}
+		}
+	}
+	return s, nil
 }
 
 // claimSQL is the claim's one statement where the engine has writable

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 )
 
@@ -58,7 +59,7 @@ func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]acc
 	}
 	out := make([]accountRow, 0, len(accs))
 	for _, a := range accs {
-		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: send.RampWeek(a.RampStartedAt, now), RampWeeks: len(send.RampWeeks)}
+		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: policy.RampWeek(a.RampStartedAt, now), RampWeeks: len(policy.RampWeeks)}
 		for _, l := range limits[a.ID] {
 			lr := limitRow{Action: string(l.Action), Period: "today", Used: l.Used, Cap: l.Cap, Remaining: l.Remaining,
 				ResetsAt: l.ResetsAt.Format("Jan 2 15:04 UTC"), Binding: string(l.Binding)}

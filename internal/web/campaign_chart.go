@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 )
 
@@ -36,7 +37,7 @@ type chart struct {
 // sendsChart counts the campaign's counted ledger rows per UTC day for the
 // last ChartDays days (one query, in send's store) and lays out the SVG.
 func (s *Server) sendsChart(ctx context.Context, c campaign.Campaign, now time.Time) (chart, error) {
-	first := send.UTCDayStart(now).Add(-time.Duration(ChartDays-1) * 24 * time.Hour)
+	first := policy.UTCDayStart(now).Add(-time.Duration(ChartDays-1) * 24 * time.Hour)
 	counts, err := send.CampaignDailySends(ctx, s.opts.DB.SQL, c.ID, first, ChartDays)
 	if err != nil {
 		return chart{}, err

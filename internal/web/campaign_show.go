@@ -68,7 +68,7 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 	d := campaignData{Campaign: c, Chip: reasonChips[c.PausedReason], States: ledgerStates, Import: imp, ImportError: impErr,
 		CanStart: c.Status == campaign.StatusDraft, CanPause: c.Status == campaign.StatusRunning, CanResume: c.Status == campaign.StatusPaused}
 	var err error
-	if d.Report, err = diagnose.CampaignReport(ctx, diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns},
+	if d.Report, err = diagnose.CampaignReport(ctx, diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns, MinSpacing: s.opts.MinSpacing},
 		c, now); err != nil {
 		s.fail(w, r, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
@@ -22,6 +23,9 @@ type Options struct {
 	Connect   *connect.Service
 	Clock     clock.Clock
 	Logger    *slog.Logger
+	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),
+	// which the diagnosis applies as the sender does.
+	MinSpacing time.Duration
 	// Sandbox shows the sandbox banner on every page.
 	Sandbox bool
 	// SecureCookies marks the session cookie Secure (set it behind HTTPS).

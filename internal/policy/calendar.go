@@ -1,10 +1,7 @@
-// Package send is the only code that sends anything through Unipile. It
-// owns the safety gates of docs/sending.md#gates (caps, ceilings, ramp, window,
-// pacing, cooldowns, breakers), the send ledger, the claim, the dispatch
-// and the reconciliation of sends whose outcome is unknown.
-//
-// This file is the pure policy: numbers and calendars, no I/O.
-package send
+package policy
+
+// This file holds the numbers and calendars the decision reads: caps and
+// ceilings, the ramp, the sending window, UTC days.
 
 import (
 	"math"
@@ -119,6 +116,18 @@ const (
 type Effective struct {
 	Cap     int
 	Binding Binding
+}
+
+// EffectiveDaily is an account's effective daily cap for an action at now.
+func EffectiveDaily(a account.Account, act Action, now time.Time) Effective {
+	f := RampFactor(a.RampStartedAt, now)
+	return EffectiveCap(DailyCap(Ceilings(a.Tier), act), DailyCap(a.Caps, act), f)
+}
+
+// EffectiveWeeklyInvites is an account's effective rolling 7-day invite cap.
+func EffectiveWeeklyInvites(a account.Account, now time.Time) Effective {
+	f := RampFactor(a.RampStartedAt, now)
+	return EffectiveCap(Ceilings(a.Tier).InviteWeekly, a.Caps.InviteWeekly, f)
 }
 
 // EffectiveCap is min(ceiling, ramped configured cap). Weekly invite caps
@@ -264,22 +273,3 @@ func NextMonthStart(t time.Time) time.Time {
 // CooldownAfterLimit is how long a provider limit signal pauses that action
 // on that account.
 const CooldownAfterLimit = 5 * time.Hour
-
-// Spacing bounds the random gap between two actions of one account.
-type Spacing struct {
-	Min, Max time.Duration
-	// NoSpread turns off spreading a day's sends over the window (tests
-	// that need many claims in little real time set it).
-	NoSpread bool
-}
-
-// DefaultSpacing is 60–180 s.
-var DefaultSpacing = Spacing{Min: 60 * time.Second, Max: 180 * time.Second}
-
-// Gap picks a gap from r in [0,1).
-func (s Spacing) Gap(r float64) time.Duration {
-	if s.Max <= s.Min {
-		return s.Min
-	}
-	return s.Min + time.Duration(r*float64(s.Max-s.Min))
-}
