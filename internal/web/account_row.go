@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/policy"
@@ -49,8 +50,8 @@ type accountRow struct {
 }
 
 // accountRows builds the table rows from send.LimitsFor: one grouped ledger
-// query for the page, plus one per account whose rolling weekly invite cap
-// is full (to find when its oldest invite ages out).
+// query for the page, plus one per account that invited in the last 7 days
+// (to find when its rolling window next frees).
 func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]accountRow, error) {
 	now := s.opts.Clock.Now()
 	limits, err := send.LimitsFor(ctx, s.opts.DB.SQL, accs, now)
@@ -62,7 +63,14 @@ func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]acc
 		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: policy.RampWeek(a.RampStartedAt, now), RampWeeks: len(policy.RampWeeks)}
 		for _, l := range limits[a.ID] {
 			lr := limitRow{Action: string(l.Action), Period: "today", Used: l.Used, Cap: l.Cap, Remaining: l.Remaining,
-				ResetsAt: l.ResetsAt.Format("Jan 2 15:04 UTC"), Binding: string(l.Binding)}
+				Binding: string(l.Binding)}
+			switch {
+			case l.ResetsAt != nil:
+				lr.ResetsAt = l.ResetsAt.Format("Jan 2 15:04 UTC")
+			case l.Period == "day":
+				// Daily caps reset at the UTC day's end, used or not.
+				lr.ResetsAt = policy.UTCDayStart(now).Add(24 * time.Hour).Format("Jan 2 15:04 UTC")
+			}
 			if l.Period == "7d" {
 				lr.Period = "7 days"
 				if l.Used < l.Cap {
