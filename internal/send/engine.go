@@ -502,21 +502,27 @@ func (e *Engine) PacingOf(a account.Account) policy.Pacing {
 	return policy.ForAccount(a.Pacing, e.opts.MinSpacing)
 }
 
-// decide reads the snapshot of a claim inside its transaction and asks the
-// one policy (docs/sending.md#one-policy). It locks the account's pacing row
-// first, so concurrent claims for one account are serialised and its counts
-// (account and campaign share, both per account) cannot be overtaken.
+// decide asks the one policy (docs/sending.md#one-policy) about a claim, on
+// the snapshot read inside the claim's transaction.
 func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, error) {
-	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
-	if err != nil {
-		return policy.Verdict{}, err
-	}
-	snap, err := readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: &camp, Action: action,
-		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, nextAllowed)
+	snap, err := e.claimSnapshot(ctx, tx, &camp, en, step, action, now)
 	if err != nil {
 		return policy.Verdict{}, err
 	}
 	return policy.Decide(snap, now, e.draw()), nil
+}
+
+// claimSnapshot reads a claim's snapshot. It locks the account's pacing
+// row first, so concurrent claims for one account are serialised and its
+// counts (account and campaign share, both per account) cannot be
+// overtaken.
+func (e *Engine) claimSnapshot(ctx context.Context, tx *sql.Tx, camp *campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Snapshot, error) {
+	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
+	if err != nil {
+		return policy.Snapshot{}, err
+	}
+	return readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: camp, Action: action,
+		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, nextAllowed)
 }
 
 // CampaignDailyCap is a campaign's daily share of an action per sender.

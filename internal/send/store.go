@@ -260,7 +260,7 @@ func lockPacing(ctx context.Context, tx *sql.Tx, accountID string, now time.Time
 		accountID, now).Scan(&nextAllowed); err != nil {
 		return time.Time{}, fmt.Errorf("locking account pacing: %w", err)
 	}
-	return nextAllowed, nil
+	return nextAllowed.UTC(), nil
 }
 
 // lockDue locks a due enrollment and reads, in the same round trip, its

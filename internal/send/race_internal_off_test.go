@@ -1,0 +1,6 @@
+//go:build !race
+
+package send
+
+// raceDetector shrinks property tests under the race detector.
+const raceDetector = false
