@@ -359,7 +359,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			// the same gate: defer them together, so none is looked at
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: g.code}
-			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID},
+			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID}, g.code,
 				g.until, now)
 		}
 		sendID := id.New("snd")
