@@ -180,10 +180,10 @@ func windowSpec(days string, start, end int) WindowSpec {
 
 // Settings is the part of an account a user may change.
 type SettingsPatch struct {
-	Tier     *Tier       `json:"tier"`
-	Timezone *string     `json:"timezone"`
-	Window   *WindowSpec `json:"window"`
-	Caps     *CapsPatch  `json:"caps"`
+	Tier     *Tier        `json:"tier"`
+	Timezone *string      `json:"timezone"`
+	Window   *WindowSpec  `json:"window"`
+	Caps     *CapsPatch   `json:"caps"`
 	Pacing   *PacingPatch `json:"pacing"`
 	// Actor says who makes the change ("token:…", "user:…"); a tier
 	// change is recorded with it.
