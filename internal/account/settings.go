@@ -76,8 +76,12 @@ func (p Pacing) validate(floor time.Duration, maxSent bool) []*CapError {
 	case p.MaxGapSeconds > MaxGapCeiling:
 		errs = append(errs, &CapError{Field: "pacing.max_gap_seconds", Ceiling: MaxGapCeiling,
 			Msg: fmt.Sprintf("%d s is above the longest gap of %d s", p.MaxGapSeconds, MaxGapCeiling)})
-	case p.MaxGapSeconds < p.MinGapSeconds && len(errs) == 0 && !maxSent:
-		// Only the minimum was sent: it is what went past the stored maximum.
+	case p.MaxGapSeconds < p.MinGapSeconds && !maxSent:
+		// Only the minimum was sent: it is what went past the stored
+		// maximum (unless it is already named for another reason).
+		if len(errs) > 0 {
+			break
+		}
 		errs = append(errs, &CapError{Field: "pacing.min_gap_seconds", Msg: fmt.Sprintf(
 			"%d s is above max_gap_seconds (%d s); raise max_gap_seconds with it", p.MinGapSeconds, p.MaxGapSeconds)})
 	case p.MaxGapSeconds < p.MinGapSeconds:
