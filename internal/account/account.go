@@ -67,18 +67,36 @@ type Service struct {
 	// workspace. Flip locks through the same queries with ForUpdate added.
 	byID, byIDInWorkspace string
 
-	mu           sync.RWMutex
-	consequences []namedConsequence
-	confirmed    []namedConfirmation
+	// minGap is the installation's least gap between two actions of one
+	// account (KEEL_MIN_SPACING): no account's pacing may go below it.
+	minGap time.Duration
+
+	mu              sync.RWMutex
+	consequences    []namedConsequence
+	confirmed       []namedConfirmation
+	settingsChanged []namedSettingsHook
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMinGap sets the installation's floor for an account's pacing gaps
+// (KEEL_MIN_SPACING); settings that go below it are refused. Without it
+// the floor is one second, what the database allows.
+func WithMinGap(d time.Duration) Option {
+	return func(s *Service) { s.minGap = d }
 }
 
 // NewService returns a Service on database d.
-func NewService(d *db.DB, c clock.Clock) *Service {
+func NewService(d *db.DB, c clock.Clock, opts ...Option) *Service {
 	if c == nil {
 		c = clock.Real{}
 	}
 	byID := `SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1`
-	s := &Service{db: d, clock: c, byID: byID, byIDInWorkspace: byID + ` AND workspace_id = $2`}
+	s := &Service{db: d, clock: c, byID: byID, byIDInWorkspace: byID + ` AND workspace_id = $2`, minGap: time.Second}
+	for _, o := range opts {
+		o(s)
+	}
 	// SQLite compiles a statement's triggers when it prepares it, so the
 	// statements of every flip are prepared once here, outside any
 	// transaction. Best effort: a statement that cannot be prepared (a
@@ -97,7 +115,7 @@ const selectColumns = `id, workspace_id, provider_account_id, name, status, last
 	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at,
 	window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily,
 	cap_inmail_daily, cap_view_profile_daily, ramp_started_at, provider_features, provider_features_at,
-	tier_changed_by, tier_changed_at`
+	tier_changed_by, tier_changed_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds`
 
 // Columns is the column list ScanWith reads, each qualified with alias, for
 // queries that read an account in the same row as other tables (the
@@ -138,13 +156,13 @@ func (st *accountScan) dest() []any {
 	return []any{&a.ID, &a.WorkspaceID, &a.ProviderAccountID, &a.Name, &a.Status, &st.lastError,
 		&st.discAt, &st.discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt,
 		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
-		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt, &st.features, &st.featAt, &st.tierBy, &st.tierAt}
+		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt, &st.features, &st.featAt, &st.tierBy, &st.tierAt,
+		&a.Pacing.SpreadOverWindow, &a.Pacing.MinGapSeconds, &a.Pacing.MaxGapSeconds}
 }
 
 func (st *accountScan) account() Account {
 	a := st.a
 	a.Window = windowSpec(a.windowDays, a.windowStart, a.windowEnd)
-	a.Pacing = DefaultPacing // stored per account from migration 19
 	a.RampStartedAt = a.CreatedAt.UTC()
 	if st.rampAt.Valid {
 		a.RampStartedAt = st.rampAt.Time.UTC()

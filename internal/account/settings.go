@@ -1,9 +1,12 @@
 package account
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Caps are an account's configured per-action limits.
@@ -49,6 +52,44 @@ type Pacing struct {
 
 // DefaultPacing is a new account's pacing: spread, 60–180 s gaps.
 var DefaultPacing = Pacing{SpreadOverWindow: true, MinGapSeconds: 60, MaxGapSeconds: 180}
+
+// MaxGapCeiling is the longest gap pacing may keep between two actions
+// (one hour); linkedin_accounts_pacing_max_gap_chk holds the same number.
+const MaxGapCeiling = 3600
+
+// validate checks pacing against the installation's floor (floor, the
+// least gap between two actions of one account) and the ceiling, naming
+// each bad field; maxSent says whether the patch set max_gap_seconds.
+func (p Pacing) validate(floor time.Duration, maxSent bool) []*CapError {
+	var errs []*CapError
+	floorSeconds := int((floor + time.Second - 1) / time.Second)
+	floorSeconds = max(floorSeconds, 1)
+	switch {
+	case p.MinGapSeconds < floorSeconds:
+		errs = append(errs, &CapError{Field: "pacing.min_gap_seconds", Msg: fmt.Sprintf(
+			"%d s is below this installation's least gap of %d s (KEEL_MIN_SPACING)", p.MinGapSeconds, floorSeconds)})
+	case p.MinGapSeconds > MaxGapCeiling:
+		errs = append(errs, &CapError{Field: "pacing.min_gap_seconds", Ceiling: MaxGapCeiling,
+			Msg: fmt.Sprintf("%d s is above the longest gap of %d s", p.MinGapSeconds, MaxGapCeiling)})
+	}
+	switch {
+	case p.MaxGapSeconds > MaxGapCeiling:
+		errs = append(errs, &CapError{Field: "pacing.max_gap_seconds", Ceiling: MaxGapCeiling,
+			Msg: fmt.Sprintf("%d s is above the longest gap of %d s", p.MaxGapSeconds, MaxGapCeiling)})
+	case p.MaxGapSeconds < p.MinGapSeconds && !maxSent:
+		// Only the minimum was sent: it is what went past the stored
+		// maximum (unless it is already named for another reason).
+		if len(errs) > 0 {
+			break
+		}
+		errs = append(errs, &CapError{Field: "pacing.min_gap_seconds", Msg: fmt.Sprintf(
+			"%d s is above max_gap_seconds (%d s); raise max_gap_seconds with it", p.MinGapSeconds, p.MaxGapSeconds)})
+	case p.MaxGapSeconds < p.MinGapSeconds:
+		errs = append(errs, &CapError{Field: "pacing.max_gap_seconds", Msg: fmt.Sprintf(
+			"%d s is below min_gap_seconds (%d s); the longest gap cannot be shorter than the shortest", p.MaxGapSeconds, p.MinGapSeconds)})
+	}
+	return errs
+}
 
 // CapError is a configured cap out of range; it names the ceiling.
 type CapError struct {
@@ -143,10 +184,11 @@ func windowSpec(days string, start, end int) WindowSpec {
 
 // Settings is the part of an account a user may change.
 type SettingsPatch struct {
-	Tier     *Tier       `json:"tier"`
-	Timezone *string     `json:"timezone"`
-	Window   *WindowSpec `json:"window"`
-	Caps     *CapsPatch  `json:"caps"`
+	Tier     *Tier        `json:"tier"`
+	Timezone *string      `json:"timezone"`
+	Window   *WindowSpec  `json:"window"`
+	Caps     *CapsPatch   `json:"caps"`
+	Pacing   *PacingPatch `json:"pacing"`
 	// Actor says who makes the change ("token:…", "user:…"); a tier
 	// change is recorded with it.
 	Actor string `json:"-"`
@@ -159,6 +201,42 @@ type CapsPatch struct {
 	MessageDaily     *int `json:"message_daily"`
 	InMailDaily      *int `json:"inmail_daily"`
 	ViewProfileDaily *int `json:"view_profile_daily"`
+}
+
+// PacingPatch sets some of an account's pacing settings; the others keep
+// their stored values.
+type PacingPatch struct {
+	SpreadOverWindow *bool `json:"spread_over_window"`
+	MinGapSeconds    *int  `json:"min_gap_seconds"`
+	MaxGapSeconds    *int  `json:"max_gap_seconds"`
+}
+
+// SettingsHook runs inside the transaction of a settings change, after the
+// row is written: before and after are the account on either side. It is
+// how other packages act on a change (making parked enrollments due again,
+// docs/sending.md#re-evaluation) without this package knowing them. An
+// error rolls the change back. A hook must use tx only.
+type SettingsHook func(ctx context.Context, tx *sql.Tx, before, after Account) error
+
+type namedSettingsHook struct {
+	name string
+	fn   SettingsHook
+}
+
+// OnSettingsChanged registers a hook run by every successful settings
+// change, in registration order.
+func (s *Service) OnSettingsChanged(name string, fn SettingsHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settingsChanged = append(s.settingsChanged, namedSettingsHook{name: name, fn: fn})
+}
+
+// GatesChanged reports whether a settings change touched anything a
+// sending gate reads: tier, timezone, window, caps or pacing.
+func GatesChanged(before, after Account) bool {
+	return before.Tier != after.Tier || before.Timezone != after.Timezone ||
+		before.windowDays != after.windowDays || before.windowStart != after.windowStart || before.windowEnd != after.windowEnd ||
+		before.Caps != after.Caps || before.Pacing != after.Pacing
 }
 
 // ValidationError lists what is wrong with a settings patch, field by field.

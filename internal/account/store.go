@@ -161,13 +161,55 @@ func TierChanges(ctx context.Context, q db.Querier, accountID string) ([]TierCha
 }
 
 // UpdateSettings applies a patch after validating it whole: the timezone is
-// a real IANA zone, the window is well formed, and every cap fits the
-// (possibly new) tier's ceilings — which the database checks again.
+// a real IANA zone, the window is well formed, every cap fits the
+// (possibly new) tier's ceilings and the pacing gaps fit the
+// installation's floor and each other — which the database checks again.
+// One transaction locks the account, writes it and runs the settings
+// hooks (OnSettingsChanged), so what a change makes due again is decided
+// on the settings it wrote.
 func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID string, p SettingsPatch) (Account, error) {
-	a, err := s.Get(ctx, s.db.SQL, workspaceID, accountID)
+	if !text.Valid(accountID) {
+		return Account{}, ErrNotFound
+	}
+	var out Account
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		before, err := s.lock(ctx, tx, accountID, workspaceID)
+		var te *TransitionError
+		if errors.As(err, &te) && errors.Is(te.Err, ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		a, err := s.applySettings(before, p)
+		if err != nil {
+			return err
+		}
+		if err := s.writeSettings(ctx, tx, a, p.Actor); err != nil {
+			return err
+		}
+		if out, err = ScanWith(s.db.TxQueryRow(ctx, tx, s.byID, accountID)); err != nil {
+			return fmt.Errorf("reading account %s: %w", accountID, err)
+		}
+		s.mu.RLock()
+		hooks := s.settingsChanged
+		s.mu.RUnlock()
+		for _, h := range hooks {
+			if err := h.fn(ctx, tx, before, out); err != nil {
+				return fmt.Errorf("settings hook %s for account %s: %w", h.name, accountID, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return Account{}, err
 	}
+	return out, nil
+}
+
+// applySettings merges a patch into an account and validates the result
+// whole: every bad field is listed in one ValidationError.
+func (s *Service) applySettings(a Account, p SettingsPatch) (Account, error) {
 	var problems []*CapError
 	if p.Tier != nil {
 		if msg := text.Problem(string(*p.Tier), false); msg != "" {
@@ -193,20 +235,17 @@ func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID str
 			a.Timezone = *p.Timezone
 		}
 	}
-	days, start, end := a.windowDays, a.windowStart, a.windowEnd
 	if p.Window != nil {
-		if days, start, end, err = ParseWindowSpec(*p.Window); err != nil {
+		days, start, end, err := ParseWindowSpec(*p.Window)
+		if err != nil {
 			field, msg, _ := strings.Cut(err.Error(), ": ")
 			problems = append(problems, &CapError{Field: field, Msg: msg})
-			days, start, end = a.windowDays, a.windowStart, a.windowEnd
+		} else {
+			a.windowDays, a.windowStart, a.windowEnd = days, start, end
+			a.Window = windowSpec(days, start, end)
 		}
 	}
 	if c := p.Caps; c != nil {
-		set := func(dst *int, v *int) {
-			if v != nil {
-				*dst = *v
-			}
-		}
 		set(&a.Caps.InviteDaily, c.InviteDaily)
 		set(&a.Caps.InviteWeekly, c.InviteWeekly)
 		set(&a.Caps.MessageDaily, c.MessageDaily)
@@ -220,32 +259,54 @@ func (s *Service) UpdateSettings(ctx context.Context, workspaceID, accountID str
 	if p.Tier != nil || p.Caps != nil {
 		problems = append(problems, a.Caps.Validate(a.Tier)...)
 	}
+	if pp := p.Pacing; pp != nil {
+		if pp.SpreadOverWindow != nil {
+			a.Pacing.SpreadOverWindow = *pp.SpreadOverWindow
+		}
+		set(&a.Pacing.MinGapSeconds, pp.MinGapSeconds)
+		set(&a.Pacing.MaxGapSeconds, pp.MaxGapSeconds)
+		// Checked merged with the stored values: a patch of max alone is
+		// still checked against the stored min.
+		problems = append(problems, a.Pacing.validate(s.minGap, pp.MaxGapSeconds != nil)...)
+	}
 	if len(problems) > 0 {
 		return Account{}, &ValidationError{Fields: problems}
 	}
-	actor := p.Actor
+	return a, nil
+}
+
+func set(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// writeSettings stores an account's settings in tx.
+func (s *Service) writeSettings(ctx context.Context, tx *sql.Tx, a Account, actor string) error {
 	if actor == "" {
 		actor = "unknown"
 	}
 	// tier_changed_by/at move only with the tier; a trigger records the
 	// change in account_tier_changes and refuses a tier the provider's
-	// reported features rule out (a concurrent health check may have
-	// stored them since the read above).
-	_, err = s.db.SQL.ExecContext(ctx, `UPDATE linkedin_accounts SET tier = $2, timezone = $3,
+	// reported features rule out (a health check may have stored them
+	// since the account was read).
+	_, err := s.db.TxExec(ctx, tx, `UPDATE linkedin_accounts SET tier = $2, timezone = $3,
 		window_days = $4, window_start = $5, window_end = $6, cap_invite_daily = $7, cap_invite_weekly = $8,
 		cap_message_daily = $9, cap_inmail_daily = $10, cap_view_profile_daily = $11, updated_at = $12,
 		tier_changed_by = CASE WHEN tier <> $2 THEN $13 ELSE tier_changed_by END,
-		tier_changed_at = CASE WHEN tier <> $2 THEN $12 ELSE tier_changed_at END
-		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, days, start, end, a.Caps.InviteDaily, a.Caps.InviteWeekly,
-		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now(), actor)
+		tier_changed_at = CASE WHEN tier <> $2 THEN $12 ELSE tier_changed_at END,
+		pacing_spread = $14, pacing_min_gap_seconds = $15, pacing_max_gap_seconds = $16
+		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, a.windowDays, a.windowStart, a.windowEnd, a.Caps.InviteDaily, a.Caps.InviteWeekly,
+		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now(), actor,
+		a.Pacing.SpreadOverWindow, a.Pacing.MinGapSeconds, a.Pacing.MaxGapSeconds)
 	if db.ViolatesConstraint(err, "linkedin_accounts_tier_reported_chk") {
-		return Account{}, &ValidationError{Fields: []*CapError{{Field: "tier",
+		return &ValidationError{Fields: []*CapError{{Field: "tier",
 			Msg: "the provider reports this account without the features of the " + string(a.Tier) + " tier"}}}
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("updating settings of account %s: %w", a.ID, err)
+		return fmt.Errorf("updating settings of account %s: %w", a.ID, err)
 	}
-	return s.Get(ctx, s.db.SQL, workspaceID, accountID)
+	return nil
 }
 
 // ConfirmConnectedTx records provider evidence that an already connected

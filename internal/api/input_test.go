@@ -37,7 +37,7 @@ func newInputBundle(t *testing.T, d *db.DB) *inputBundle {
 	t.Helper()
 	ctx := context.Background()
 	c := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	accounts := account.NewService(d, c)
+	accounts := account.NewService(d, c, account.WithMinGap(time.Minute))
 	ws, err := workspace.Create(ctx, d.SQL, "alpha", "", c.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -14,12 +14,49 @@ type operation struct {
 	Body []string
 	// Query lists query parameters.
 	Query []string
+	// BodySchema and Response name schemas of components.schemas for the
+	// JSON request body and the 200 answer ("" leaves them open).
+	BodySchema, Response string
+}
+
+// schemas are the documented JSON shapes, by name.
+var schemas = map[string]any{
+	"Pacing": map[string]any{"type": "object",
+		"description": "How an account's actions are spaced (docs/sending.md, Pacing).",
+		"properties": map[string]any{
+			"spread_over_window": map[string]any{"type": "boolean", "default": true,
+				"description": "Spread the day's remaining sends over what is left of the sending window."},
+			"min_gap_seconds": map[string]any{"type": "integer", "default": 60, "maximum": 3600,
+				"description": "Shortest gap between two actions; never below the installation's KEEL_MIN_SPACING."},
+			"max_gap_seconds": map[string]any{"type": "integer", "default": 180, "maximum": 3600,
+				"description": "Longest gap between two actions; at least min_gap_seconds (after merging with the stored values)."},
+		}},
+	"AccountSettings": map[string]any{"type": "object",
+		"description": "Every field is optional; a field left out keeps its value. Out-of-range values: 422 naming each field, nothing changed.",
+		"properties": map[string]any{
+			"tier":     map[string]any{"type": "string", "enum": []any{"free", "premium", "sales_navigator", "recruiter"}},
+			"timezone": map[string]any{"type": "string", "description": "An IANA zone such as Europe/Paris."},
+			"window": map[string]any{"type": "object", "properties": map[string]any{
+				"days":  map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []any{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}},
+				"start": map[string]any{"type": "string", "description": "HH:MM"},
+				"end":   map[string]any{"type": "string", "description": "HH:MM, exclusive; 24:00 is the end of the day"}}},
+			"caps":   map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}},
+			"pacing": map[string]any{"$ref": "#/components/schemas/Pacing"},
+		}},
+	"Account": map[string]any{"type": "object",
+		"properties": map[string]any{
+			"id": map[string]any{"type": "string"}, "status": map[string]any{"type": "string"},
+			"tier": map[string]any{"type": "string"}, "timezone": map[string]any{"type": "string"},
+			"window": map[string]any{"type": "object"}, "caps": map[string]any{"type": "object"},
+			"pacing": map[string]any{"$ref": "#/components/schemas/Pacing"},
+		}},
 }
 
 var operations = map[string]operation{
-	"GET /api/v1/accounts":                   {Summary: "List the workspace's LinkedIn accounts", Query: []string{"limit", "cursor"}},
-	"GET /api/v1/accounts/{id}":              {Summary: "Get one account"},
-	"PATCH /api/v1/accounts/{id}":            {Summary: "Change an account's tier, timezone, sending window or caps", Body: []string{"application/json"}},
+	"GET /api/v1/accounts":      {Summary: "List the workspace's LinkedIn accounts", Query: []string{"limit", "cursor"}},
+	"GET /api/v1/accounts/{id}": {Summary: "Get one account", Response: "Account"},
+	"PATCH /api/v1/accounts/{id}": {Summary: "Change an account's tier, timezone, sending window, caps or pacing",
+		Body: []string{"application/json"}, BodySchema: "AccountSettings", Response: "Account"},
 	"GET /api/v1/accounts/{id}/audit":        {Summary: "The account's status-flip history, newest first"},
 	"POST /api/v1/accounts/connect":          {Summary: "Start connecting a LinkedIn account; returns the hosted-auth link"},
 	"POST /api/v1/accounts/{id}/reconnect":   {Summary: "Start reconnecting an account; returns the hosted-auth link"},
@@ -78,10 +115,17 @@ func (s *Server) OpenAPI() map[string]any {
 				"default": map[string]any{"$ref": "#/components/responses/Problem"},
 			},
 		}
+		if op.Response != "" {
+			o["responses"].(map[string]any)["200"] = map[string]any{"description": "OK", "content": map[string]any{
+				"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + op.Response}}}}
+		}
 		if len(op.Body) > 0 {
 			content := map[string]any{}
 			for _, mt := range op.Body {
 				content[mt] = map[string]any{}
+				if op.BodySchema != "" && mt == "application/json" {
+					content[mt] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + op.BodySchema}}
+				}
 			}
 			o["requestBody"] = map[string]any{"required": true, "content": content}
 		}
@@ -95,6 +139,7 @@ func (s *Server) OpenAPI() map[string]any {
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+			"schemas":         schemas,
 			"responses": map[string]any{"Problem": map[string]any{"description": "An error",
 				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{
 					"type": "object", "required": []any{"type", "title", "status", "detail"},

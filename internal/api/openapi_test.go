@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -197,4 +198,44 @@ func bWorkspace(t *testing.T, d *db.DB) string {
 		t.Fatal(err)
 	}
 	return w.ID
+}
+
+// TestOpenAPIDescribesAccountPacing: the account PATCH body and the
+// account answer carry pacing with the contract's three names, and every
+// schema reference resolves.
+func TestOpenAPIDescribesAccountPacing(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, db.SQLite, dbtest.Options{})
+	raw, err := json.Marshal(New(Options{DB: d, Accounts: account.NewService(d, nil), Campaigns: campaign.NewService(d, nil)}).OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, ref := range regexp.MustCompile(`"#/components/schemas/([A-Za-z]+)"`).FindAllStringSubmatch(string(raw), -1) {
+		if schemas[ref[1]] == nil {
+			t.Errorf("reference to a missing schema %s", ref[1])
+		}
+	}
+	patch := doc["paths"].(map[string]any)["/api/v1/accounts/{id}"].(map[string]any)["patch"].(map[string]any)
+	body := patch["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
+	if body["$ref"] != "#/components/schemas/AccountSettings" {
+		t.Fatalf("PATCH body schema %v", body)
+	}
+	settings := schemas["AccountSettings"].(map[string]any)["properties"].(map[string]any)
+	if settings["pacing"].(map[string]any)["$ref"] != "#/components/schemas/Pacing" {
+		t.Fatalf("settings without pacing: %v", settings)
+	}
+	pacing := schemas["Pacing"].(map[string]any)["properties"].(map[string]any)
+	for _, f := range []string{"spread_over_window", "min_gap_seconds", "max_gap_seconds"} {
+		if pacing[f] == nil {
+			t.Errorf("pacing schema lacks %s", f)
+		}
+	}
+	if acc := schemas["Account"].(map[string]any)["properties"].(map[string]any); acc["pacing"] == nil {
+		t.Error("the account schema lacks pacing")
+	}
 }

@@ -156,13 +156,18 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		a.Logger.Warn("migration", "warning", w)
 		fmt.Fprintln(a.out, "warning:", w)
 	}
-	a.Accounts = account.NewService(d, a.Clock)
+	// No account's pacing may go below the installation's least gap.
+	a.Accounts = account.NewService(d, a.Clock, account.WithMinGap(cfg.MinSpacing))
 	a.Metrics = metrics.New(d, a.Logger)
 	a.limiter = api.NewRateLimiter(api.RateLimiterOptions{PerSecond: APIRatePerSecond, Burst: APIBurst, Clock: a.Clock})
 	a.Campaigns = campaign.NewService(d, a.Clock)
 	// Every status flip pauses or resumes the account's campaigns in the
 	// flip's own transaction.
 	a.Accounts.OnFlip("campaigns", a.Campaigns.OnAccountFlip)
+	// A settings change the gates read makes the account's parked
+	// prospects due again, in the change's own transaction
+	// (docs/sending.md#re-evaluation).
+	a.Accounts.OnSettingsChanged("campaigns", a.Campaigns.OnAccountSettings)
 	// Account events go out only if the flip commits: they are written in
 	// its transaction.
 	a.Outbound = outbound.New(outbound.Options{DB: d, Clock: a.Clock, Logger: a.Logger,

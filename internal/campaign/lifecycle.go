@@ -84,6 +84,13 @@ func (s *Service) run(ctx context.Context, workspaceID, campaignID, op string, f
 		if err := s.activate(ctx, tx, c, now); err != nil {
 			return err
 		}
+		// A resume can lift what parked its prospects (a sender
+		// reconnected meanwhile, settings changed while it was paused):
+		// they are looked at again on the next pass
+		// (docs/sending.md#re-evaluation).
+		if _, err := s.Reevaluate(ctx, tx, Scope{CampaignID: c.ID}, now); err != nil {
+			return err
+		}
 		if err := setRunning(ctx, tx, c.ID, now); err != nil {
 			return fmt.Errorf("starting campaign %s: %w", c.ID, err)
 		}
@@ -344,7 +351,7 @@ func (s *Service) PauseForAccount(ctx context.Context, tx *sql.Tx, accountID str
 // The account must already be connected in tx (else
 // ErrAccountNotConnected). In every running or paused campaign the account
 // sends for, its soft-paused enrollments become active again (due at their
-// kept time, or now). Campaigns paused for an account reason
+// kept time, or now; those a gate parked are due now). Campaigns paused for an account reason
 // (account_disconnected, account_restricted, account_error,
 // needs_verification) run again, their pending prospects starting as Start
 // would start them; campaigns paused by a person or for
@@ -380,7 +387,26 @@ func (s *Service) ResumeAccountCaused(ctx context.Context, tx *sql.Tx, accountID
 		}
 		eff.Resumed = append(eff.Resumed, c.ID)
 	}
+	// A reconnect lifts the not-connected gate, and whatever else parked
+	// the account's prospects may have cleared while it was away
+	// (docs/sending.md#re-evaluation).
+	if _, err := s.Reevaluate(ctx, tx, Scope{AccountID: accountID}, now); err != nil {
+		return eff, err
+	}
 	return eff, nil
+}
+
+// OnAccountSettings is an account.SettingsHook: register it with
+// account.Service.OnSettingsChanged so a change of what the gates read
+// (tier, timezone, window, caps, pacing) makes the account's parked
+// prospects due again in the same transaction
+// (docs/sending.md#re-evaluation).
+func (s *Service) OnAccountSettings(ctx context.Context, tx *sql.Tx, before, after account.Account) error {
+	if !account.GatesChanged(before, after) {
+		return nil
+	}
+	_, err := s.Reevaluate(ctx, tx, Scope{AccountID: after.ID}, s.clock.Now())
+	return err
 }
 
 // OnAccountFlip is an account.Consequence: register it with

@@ -478,7 +478,7 @@ func (s *Service) setSenders(ctx context.Context, tx *sql.Tx, c Campaign, previo
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE enrollments SET state = 'ended', ended_reason = $3, next_action_at = NULL, updated_at = $4
+			UPDATE enrollments SET state = 'ended', ended_reason = $3, next_action_at = NULL, parked_by = NULL, updated_at = $4
 			 WHERE campaign_id = $1 AND account_id = $2 AND state IN ('active', 'soft_paused')`,
 			c.ID, a, EndedSenderRemoved, now); err != nil {
 			return fmt.Errorf("ending enrollments of removed sender %s: %w", a, err)

@@ -128,7 +128,7 @@ func (s *Service) MarkReplied(ctx context.Context, tx *sql.Tx, enrollmentID stri
 // StopOnReply ends the sequence of a prospect who replied (state
 // replied). The caller then asks CompleteIfFinished.
 func (s *Service) StopOnReply(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'replied', next_action_at = NULL, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'replied', next_action_at = NULL, parked_by = NULL, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
 		return fmt.Errorf("stopping %s on reply: %w", enrollmentID, err)
 	}
 	return nil
@@ -137,7 +137,7 @@ func (s *Service) StopOnReply(ctx context.Context, tx *sql.Tx, enrollmentID stri
 // Complete marks a prospect through the whole sequence. The caller then
 // asks CompleteIfFinished.
 func (s *Service) Complete(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'completed', next_action_at = NULL, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'completed', next_action_at = NULL, parked_by = NULL, updated_at = $2 WHERE id = $1`, enrollmentID, now); err != nil {
 		return fmt.Errorf("completing enrollment %s: %w", enrollmentID, err)
 	}
 	return nil
@@ -145,7 +145,7 @@ func (s *Service) Complete(ctx context.Context, tx *sql.Tx, enrollmentID string,
 
 // Advance puts an enrollment on a step, due at due.
 func (s *Service) Advance(ctx context.Context, tx *sql.Tx, enrollmentID, stepID string, due, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET step_id = $2, next_action_at = $3, updated_at = $4 WHERE id = $1`,
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET step_id = $2, next_action_at = $3, parked_by = NULL, updated_at = $4 WHERE id = $1`,
 		enrollmentID, stepID, due, now); err != nil {
 		return fmt.Errorf("moving enrollment %s to step %s: %w", enrollmentID, stepID, err)
 	}
@@ -159,15 +159,18 @@ func (s *Service) Advance(ctx context.Context, tx *sql.Tx, enrollmentID, stepID 
 // claim stays one round trip while its enrollment write is still spelled
 // here.
 func DeferStatement(idParam, untilParam, nowParam int) string {
-	return fmt.Sprintf(`UPDATE enrollments SET next_action_at = $%d, updated_at = $%d WHERE id = $%d AND state = 'active'`,
+	return fmt.Sprintf(`UPDATE enrollments SET next_action_at = $%d, parked_by = NULL, updated_at = $%d WHERE id = $%d AND state = 'active'`,
 		untilParam, nowParam, idParam)
 }
 
 // deferSQL is DeferStatement for Defer's own arguments.
 var deferSQL = DeferStatement(1, 2, 3)
 
-// Defer makes an active enrollment due again at until (a closed gate, a
-// send in flight, a cooldown); an enrollment no longer active is left.
+// Defer makes an active enrollment due again at until (a send in flight,
+// a recheck); an enrollment no longer active is left. The enrollment is
+// then parked by nothing: a change of settings does not bring it forward
+// (docs/sending.md#re-evaluation). A closed gate parks with DeferGroup.
+// The claim's statement on PostgreSQL (DeferStatement) writes the same.
 func (s *Service) Defer(ctx context.Context, tx *sql.Tx, enrollmentID string, until, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, deferSQL, enrollmentID, until, now); err != nil {
 		return fmt.Errorf("deferring enrollment %s: %w", enrollmentID, err)
@@ -181,12 +184,18 @@ type StepGroup struct {
 	AccountID, CampaignID, StepID string
 }
 
-// DeferGroup makes every due active enrollment of the group due again at
-// until, so none is looked at before its gate can have cleared.
-func (s *Service) DeferGroup(ctx context.Context, tx *sql.Tx, g StepGroup, until, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $4, updated_at = $5
+// DeferGroup parks every due active enrollment of the group until the
+// time the gate (its code, e.g. "window") would clear, so none is looked
+// at before then — unless something that can lift the gate changes first:
+// Reevaluate makes enrollments parked here due again
+// (docs/sending.md#re-evaluation).
+func (s *Service) DeferGroup(ctx context.Context, tx *sql.Tx, g StepGroup, gate string, until, now time.Time) error {
+	if gate == "" {
+		return fmt.Errorf("deferring enrollments at step %s: the gate's code is required", g.StepID)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $4, parked_by = $6, updated_at = $5
 		WHERE account_id = $1 AND campaign_id = $2 AND step_id = $3 AND state = 'active' AND next_action_at <= $5`,
-		g.AccountID, g.CampaignID, g.StepID, until, now); err != nil {
+		g.AccountID, g.CampaignID, g.StepID, until, now, gate); err != nil {
 		return fmt.Errorf("deferring enrollments at step %s: %w", g.StepID, err)
 	}
 	return nil
@@ -195,7 +204,7 @@ func (s *Service) DeferGroup(ctx context.Context, tx *sql.Tx, g StepGroup, until
 // End stops a prospect's sequence early for the visible reason. The
 // caller then asks CompleteIfFinished.
 func (s *Service) End(ctx context.Context, tx *sql.Tx, enrollmentID, reason string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3 WHERE id = $1`,
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, parked_by = NULL, updated_at = $3 WHERE id = $1`,
 		enrollmentID, reason, now); err != nil {
 		return fmt.Errorf("ending enrollment %s: %w", enrollmentID, err)
 	}
@@ -206,7 +215,7 @@ func (s *Service) End(ctx context.Context, tx *sql.Tx, enrollmentID, reason stri
 // failed), counting the failure up to MaxFailures. The caller then asks
 // CompleteIfFinished.
 func (s *Service) Fail(ctx context.Context, tx *sql.Tx, enrollmentID, lastError string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'failed', last_error = $2, next_action_at = NULL,
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET state = 'failed', last_error = $2, next_action_at = NULL, parked_by = NULL,
 		failures = CASE WHEN failures < 3 THEN failures + 1 ELSE failures END, updated_at = $3
 		WHERE id = $1 AND state IN ('active', 'soft_paused')`, enrollmentID, lastError, now); err != nil {
 		return fmt.Errorf("failing enrollment %s: %w", enrollmentID, err)
@@ -218,7 +227,7 @@ func (s *Service) Fail(ctx context.Context, tx *sql.Tx, enrollmentID, lastError 
 // failure and makes it due again at retryAt.
 func (s *Service) CountFailure(ctx context.Context, tx *sql.Tx, enrollmentID, lastError string, retryAt, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET failures = failures + 1, last_error = $2,
-		next_action_at = $3, updated_at = $4 WHERE id = $1 AND state = 'active'`,
+		next_action_at = $3, parked_by = NULL, updated_at = $4 WHERE id = $1 AND state = 'active'`,
 		enrollmentID, lastError, retryAt, now); err != nil {
 		return fmt.Errorf("counting failure of enrollment %s: %w", enrollmentID, err)
 	}
@@ -238,7 +247,7 @@ const senderConnected = `(SELECT a.status FROM linkedin_accounts a WHERE a.id = 
 func (s *Service) ResumeLateAcceptTx(ctx context.Context, tx *sql.Tx, campaignID, enrollmentID string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE enrollments
 		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
-		       ended_reason = NULL, next_action_at = $2, updated_at = $2
+		       ended_reason = NULL, next_action_at = $2, parked_by = NULL, updated_at = $2
 		 WHERE id = $1`, enrollmentID, now); err != nil {
 		return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
 	}
@@ -279,7 +288,7 @@ func (s *Service) activate(ctx context.Context, tx *sql.Tx, c Campaign, now time
 // for reason.
 func endLive(ctx context.Context, tx *sql.Tx, campaignID, reason string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
-		UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, updated_at = $3
+		UPDATE enrollments SET state = 'ended', ended_reason = $2, next_action_at = NULL, parked_by = NULL, updated_at = $3
 		 WHERE campaign_id = $1 AND state IN `+liveStates, campaignID, reason, now)
 	return err
 }
@@ -305,6 +314,45 @@ func reactivateSender(ctx context.Context, tx *sql.Tx, campaignID, accountID str
 		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'soft_paused'`, campaignID, accountID, now)
 	if err != nil {
 		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Scope names the enrollments a change can concern: one sender's
+// (AccountID), one campaign's (CampaignID), or, with both, one sender's in
+// one campaign.
+type Scope struct {
+	AccountID, CampaignID string
+}
+
+// Reevaluate makes the active enrollments in scope that a closed gate
+// parked (DeferGroup) due at now, in the caller's transaction, because
+// something that can lift the gate changed: the next scheduler pass asks
+// the gates again instead of waiting for a time computed on the old
+// settings (docs/sending.md#re-evaluation). Waits, condition timeouts and
+// in-flight rechecks are not parked by a gate and keep their times.
+// Soft-paused enrollments keep their parking until they are active again.
+// It returns how many enrollments it made due.
+func (s *Service) Reevaluate(ctx context.Context, tx *sql.Tx, sc Scope, now time.Time) (int, error) {
+	if sc.AccountID == "" && sc.CampaignID == "" {
+		return 0, fmt.Errorf("re-evaluating parked enrollments: an account or a campaign is required")
+	}
+	// Only the scope's columns are named, so the sender or campaign index
+	// finds the rows.
+	query, args := `UPDATE enrollments SET next_action_at = $1, parked_by = NULL, updated_at = $1
+		WHERE state = 'active' AND parked_by IS NOT NULL AND next_action_at > $1`, []any{now}
+	if sc.AccountID != "" {
+		args = append(args, sc.AccountID)
+		query += fmt.Sprintf(` AND account_id = $%d`, len(args))
+	}
+	if sc.CampaignID != "" {
+		args = append(args, sc.CampaignID)
+		query += fmt.Sprintf(` AND campaign_id = $%d`, len(args))
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("re-evaluating parked enrollments: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil

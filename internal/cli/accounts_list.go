@@ -37,11 +37,22 @@ func runAccountsList(ctx context.Context, env Env, args []string) error {
 		return printJSON(env.Stdout, nonNil(list))
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tPACING\tLAST ERROR")
 	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name, a.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name, pacingText(a.Pacing), a.LastError)
 	}
 	return tw.Flush()
+}
+
+// pacingText is an account's pacing in one column: the gap range, and
+// whether the day's sends are spread over the window
+// (docs/sending.md#pacing).
+func pacingText(p account.Pacing) string {
+	s := fmt.Sprintf("%d-%ds", p.MinGapSeconds, p.MaxGapSeconds)
+	if p.SpreadOverWindow {
+		return s + " spread"
+	}
+	return s
 }
 
 // pill is the status as the UI shows it.

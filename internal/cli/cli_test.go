@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/unipile/fake"
 )
 
@@ -100,6 +101,26 @@ func TestWorkspaceAccountsAlertsRepair(t *testing.T) {
 	var accounts []account.Account
 	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &accounts) != nil || len(accounts) != 0 {
 		t.Fatalf("accounts list --json: %+v", r)
+	}
+	// An account's pacing shows in both outputs.
+	d, err := db.Open(context.Background(), env["KEEL_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SQL.Exec(`INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status, tier, timezone,
+		created_at, updated_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds)
+		SELECT 'acc_cli', id, 'p-cli', 'Grace', 'connected', 'free', 'UTC', created_at, created_at, $1, 90, 240 FROM workspaces WHERE slug = 'acme'`, false); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	r = run(t, env, "accounts", "list", "--workspace", "acme", "--json")
+	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &accounts) != nil || len(accounts) != 1 ||
+		accounts[0].Pacing != (account.Pacing{MinGapSeconds: 90, MaxGapSeconds: 240}) {
+		t.Fatalf("accounts list --json with pacing: %+v", r)
+	}
+	if r = run(t, env, "accounts", "list", "--workspace", "acme"); r.code != ExitOK ||
+		!strings.Contains(r.stdout, "PACING") || !strings.Contains(r.stdout, "90-240s") || strings.Contains(r.stdout, "spread") {
+		t.Fatalf("accounts list with pacing: %+v", r)
 	}
 	if r := run(t, env, "accounts", "list", "--workspace", "nope"); r.code != ExitFailure {
 		t.Fatalf("unknown workspace: %+v", r)

@@ -366,7 +366,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			// the same gate: defer them together, so none is looked at
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: v.Code}
-			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID},
+			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID}, v.Code,
 				recheckAt(v, now), now)
 		}
 		sendID := id.New("snd")
@@ -541,7 +541,7 @@ func CampaignDailyCap(c campaign.Campaign, a policy.Action) int {
 // recheckAt is when an enrollment held by a verdict is looked at again:
 // when the verdict clears, or, for holds with no known end (an account not
 // connected, a Free account's InMail), after a while — a reconnect or a
-// settings change makes it due sooner (docs/campaigns.md#re-evaluation).
+// settings change makes it due sooner (docs/sending.md#re-evaluation).
 func recheckAt(v policy.Verdict, now time.Time) time.Time {
 	switch {
 	case v.Until.After(now):

@@ -58,6 +58,9 @@ func newSim(t *testing.T, d *db.DB, seed uint64) *sim {
 	}
 	s := &sim{ctx: ctx, d: d, clock: c, fake: f, client: client, accounts: account.NewService(d, c), camps: campaign.NewService(d, c)}
 	s.accounts.OnFlip("campaigns", s.camps.OnAccountFlip)
+	// As the application wires it: a settings change re-evaluates parked
+	// prospects (docs/sending.md#re-evaluation).
+	s.accounts.OnSettingsChanged("campaigns", s.camps.OnAccountSettings)
 	s.engine, err = send.New(send.Options{DB: d, Accounts: s.accounts, Campaigns: s.camps, Client: client, Clock: c, Seed: seed})
 	if err != nil {
 		t.Fatal(err)

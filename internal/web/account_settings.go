@@ -9,7 +9,8 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 )
 
-// saveAccount saves the settings form (tier, timezone, window, caps); an
+// saveAccount saves the settings form (tier, timezone, window, caps,
+// pacing); an
 // invalid form is shown again with its errors.
 func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r)
@@ -31,12 +32,30 @@ func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 		}
 		*targets[c.Name] = &n
 	}
+	// An unchecked box is not sent: the form always carries all fields,
+	// so absence means off.
+	f.Spread = r.PostFormValue("pacing_spread") != ""
+	f.MinGap = strings.TrimSpace(r.PostFormValue("pacing_min_gap_seconds"))
+	f.MaxGap = strings.TrimSpace(r.PostFormValue("pacing_max_gap_seconds"))
+	pacing := account.PacingPatch{SpreadOverWindow: &f.Spread}
+	for field, v := range map[string]string{"min_gap_seconds": f.MinGap, "max_gap_seconds": f.MaxGap} {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs["pacing."+field] = "enter a whole number of seconds"
+			continue
+		}
+		if field == "min_gap_seconds" {
+			pacing.MinGapSeconds = &n
+		} else {
+			pacing.MaxGapSeconds = &n
+		}
+	}
 	if len(errs) > 0 {
 		s.showAccount(w, r, &f, errs)
 		return
 	}
 	_, err := s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
-		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Actor: "user:" + sess.Email})
+		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Pacing: &pacing, Actor: "user:" + sess.Email})
 	var verr *account.ValidationError
 	switch {
 	case errors.As(err, &verr):

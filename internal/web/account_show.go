@@ -17,6 +17,10 @@ type settingsForm struct {
 	Start    string
 	End      string
 	Caps     map[string]string
+	// Spread, MinGap and MaxGap are the pacing settings
+	// (docs/sending.md#pacing).
+	Spread         bool
+	MinGap, MaxGap string
 }
 
 type accountData struct {
@@ -43,7 +47,8 @@ func formFromAccount(a account.Account) settingsForm {
 			"invite_daily": strconv.Itoa(a.Caps.InviteDaily), "invite_weekly": strconv.Itoa(a.Caps.InviteWeekly),
 			"message_daily": strconv.Itoa(a.Caps.MessageDaily), "inmail_daily": strconv.Itoa(a.Caps.InMailDaily),
 			"view_profile_daily": strconv.Itoa(a.Caps.ViewProfileDaily),
-		}}
+		},
+		Spread: a.Pacing.SpreadOverWindow, MinGap: strconv.Itoa(a.Pacing.MinGapSeconds), MaxGap: strconv.Itoa(a.Pacing.MaxGapSeconds)}
 }
 
 // accountPage shows one account: its limits, settings form and audit trail.

@@ -86,7 +86,11 @@ func mergeSettings(a account.Account, over url.Values) url.Values {
 	f := url.Values{"tier": {string(a.Tier)}, "timezone": {a.Timezone}, "days": a.Window.Days, "start": {a.Window.Start},
 		"end": {a.Window.End}, "cap_invite_daily": {itoa(a.Caps.InviteDaily)}, "cap_invite_weekly": {itoa(a.Caps.InviteWeekly)},
 		"cap_message_daily": {itoa(a.Caps.MessageDaily)}, "cap_inmail_daily": {itoa(a.Caps.InMailDaily)},
-		"cap_view_profile_daily": {itoa(a.Caps.ViewProfileDaily)}}
+		"cap_view_profile_daily": {itoa(a.Caps.ViewProfileDaily)},
+		"pacing_min_gap_seconds": {itoa(a.Pacing.MinGapSeconds)}, "pacing_max_gap_seconds": {itoa(a.Pacing.MaxGapSeconds)}}
+	if a.Pacing.SpreadOverWindow {
+		f["pacing_spread"] = []string{"on"}
+	}
 	for k, v := range over {
 		f[k] = v
 	}
@@ -186,6 +190,30 @@ func TestPagesRender(t *testing.T) {
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "is not an IANA timezone") ||
 			!regexp.MustCompile(`hard ceiling of \d+`).MatchString(body) {
 			t.Fatalf("settings validation: %d\n%s", resp.StatusCode, body)
+		}
+		// Pacing: each bad field shown at the field, nothing saved; a good
+		// form saves all three (an unchecked box turns spreading off).
+		resp, body = post(t, c, k.Base+"/accounts/"+accs[0].ID, mergeSettings(accs[0], url.Values{"csrf_token": {tok},
+			"pacing_min_gap_seconds": {"ninety"}, "pacing_max_gap_seconds": {"4000"}}))
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="pacing_min_gap_seconds-err">enter a whole number of seconds`) {
+			t.Fatalf("pacing validation (number): %d\n%s", resp.StatusCode, body)
+		}
+		resp, body = post(t, c, k.Base+"/accounts/"+accs[0].ID, mergeSettings(accs[0], url.Values{"csrf_token": {tok},
+			"pacing_min_gap_seconds": {"300"}, "pacing_max_gap_seconds": {"4000"}}))
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="pacing_max_gap_seconds-err">4000 s is above the longest gap`) ||
+			!strings.Contains(body, `value="4000"`) {
+			t.Fatalf("pacing validation (range): %d\n%s", resp.StatusCode, body)
+		}
+		if got, _ := k.App.Accounts.Get(context.Background(), k.App.DB.SQL, "", accs[0].ID); got.Pacing != accs[0].Pacing {
+			t.Fatalf("a refused form changed pacing: %+v", got.Pacing)
+		}
+		form := mergeSettings(accs[0], url.Values{"csrf_token": {tok}, "pacing_min_gap_seconds": {"300"}, "pacing_max_gap_seconds": {"600"}})
+		delete(form, "pacing_spread")
+		if resp, body = post(t, c, k.Base+"/accounts/"+accs[0].ID, form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("pacing form: %d\n%s", resp.StatusCode, body)
+		}
+		if got, _ := k.App.Accounts.Get(context.Background(), k.App.DB.SQL, "", accs[0].ID); got.Pacing != (account.Pacing{MinGapSeconds: 300, MaxGapSeconds: 600}) {
+			t.Fatalf("pacing saved as %+v", got.Pacing)
 		}
 		// Signed-out visitors go to the sign-in page.
 		code, _, _ := get(t, newClient(t), k.Base+"/campaigns")

@@ -458,7 +458,8 @@ CREATE TABLE enrollments (
   accepted_at timestamp with time zone,
   replied_at timestamp with time zone,
   created_at timestamp with time zone NOT NULL,
-  updated_at timestamp with time zone NOT NULL
+  updated_at timestamp with time zone NOT NULL,
+  parked_by text
 );
 CREATE TABLE health_disconnects (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
@@ -532,7 +533,10 @@ CREATE TABLE linkedin_accounts (
   provider_features text,
   provider_features_at timestamp with time zone,
   tier_changed_by text,
-  tier_changed_at timestamp with time zone
+  tier_changed_at timestamp with time zone,
+  pacing_spread boolean NOT NULL DEFAULT true,
+  pacing_min_gap_seconds integer NOT NULL DEFAULT 60,
+  pacing_max_gap_seconds integer NOT NULL DEFAULT 180
 );
 CREATE TABLE login_failures (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
@@ -722,6 +726,7 @@ ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_prospect_key UNIQUE 
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_ended_reason_chk CHECK (((state = 'ended'::text) = ((ended_reason IS NOT NULL) AND (length(ended_reason) > 0))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_failed_error_chk CHECK (((state <> 'failed'::text) OR ((last_error IS NOT NULL) AND (length(last_error) > 0))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_failures_chk CHECK (((failures >= 0) AND (failures <= 3)));
+ALTER TABLE enrollments ADD CONSTRAINT enrollments_parked_by_chk CHECK (((parked_by IS NULL) OR ((state = ANY (ARRAY['active'::text, 'soft_paused'::text])) AND (next_action_at IS NOT NULL) AND (length(parked_by) > 0))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_pending_chk CHECK (((state <> 'pending'::text) OR ((step_id IS NULL) AND (next_action_at IS NULL))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_pkey PRIMARY KEY (id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_prospect_fk FOREIGN KEY (prospect_id, workspace_id) REFERENCES prospects(id, workspace_id);
@@ -789,6 +794,8 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_cap_view_profile_
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_connected_iff_not_disconnected_chk CHECK (((status = 'connected'::text) = (disconnected_at IS NULL)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_disconnected_by_chk CHECK (((status <> 'connected'::text) OR (disconnected_by IS NULL)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_no_split_state_chk CHECK (((status <> 'connected'::text) OR (last_error IS NULL) OR (lower(last_error) !~ '(no longer registered|please reconnect|account not found.*reconnect|reconnect needed|reconnect required|must be connected again|credentials expired)'::text)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pacing_max_gap_chk CHECK (((pacing_max_gap_seconds >= pacing_min_gap_seconds) AND (pacing_max_gap_seconds <= 3600)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pacing_min_gap_chk CHECK ((pacing_min_gap_seconds >= 1));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pkey PRIMARY KEY (id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_account_id_key UNIQUE (provider_account_id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_features_chk CHECK (((provider_features IS NULL) OR (provider_features = ','::text) OR (provider_features ~~ ',%,'::text)));

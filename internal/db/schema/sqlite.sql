@@ -139,7 +139,9 @@ CREATE TABLE enrollments (
     accepted_at    TIMESTAMP,
     replied_at     TIMESTAMP,
     created_at     TIMESTAMP NOT NULL,
-    updated_at     TIMESTAMP NOT NULL,
+    updated_at     TIMESTAMP NOT NULL, parked_by TEXT
+    CONSTRAINT enrollments_parked_by_chk
+    CHECK (parked_by IS NULL OR (state IN ('active', 'soft_paused') AND next_action_at IS NOT NULL AND length(parked_by) > 0)),
     CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id),
     CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns (id, workspace_id),
     CONSTRAINT enrollments_prospect_fk FOREIGN KEY (prospect_id, workspace_id) REFERENCES prospects (id, workspace_id),
@@ -254,7 +256,11 @@ CREATE TABLE linkedin_accounts (
     CONSTRAINT linkedin_accounts_cap_message_daily_chk CHECK (cap_message_daily BETWEEN 0 AND 150), cap_inmail_daily INTEGER NOT NULL DEFAULT 0
     CONSTRAINT linkedin_accounts_cap_inmail_daily_chk CHECK (cap_inmail_daily >= 0 AND cap_inmail_daily <= CASE WHEN tier = 'free' THEN 0 ELSE 50 END), cap_view_profile_daily INTEGER NOT NULL DEFAULT 40
     CONSTRAINT linkedin_accounts_cap_view_profile_daily_chk CHECK (cap_view_profile_daily BETWEEN 0 AND 100), ramp_started_at TIMESTAMP, provider_features TEXT
-    CONSTRAINT linkedin_accounts_provider_features_chk CHECK (provider_features IS NULL OR provider_features = ',' OR provider_features LIKE ',%,'), provider_features_at TIMESTAMP, tier_changed_by TEXT, tier_changed_at TIMESTAMP,
+    CONSTRAINT linkedin_accounts_provider_features_chk CHECK (provider_features IS NULL OR provider_features = ',' OR provider_features LIKE ',%,'), provider_features_at TIMESTAMP, tier_changed_by TEXT, tier_changed_at TIMESTAMP, pacing_spread INTEGER NOT NULL DEFAULT 1
+    CONSTRAINT linkedin_accounts_pacing_spread_chk CHECK (pacing_spread IN (0, 1)), pacing_min_gap_seconds INTEGER NOT NULL DEFAULT 60
+    CONSTRAINT linkedin_accounts_pacing_min_gap_chk CHECK (pacing_min_gap_seconds >= 1), pacing_max_gap_seconds INTEGER NOT NULL DEFAULT 180
+    CONSTRAINT linkedin_accounts_pacing_max_gap_chk
+    CHECK (pacing_max_gap_seconds >= pacing_min_gap_seconds AND pacing_max_gap_seconds <= 3600),
     CONSTRAINT linkedin_accounts_connected_iff_not_disconnected_chk
         CHECK ((status = 'connected') = (disconnected_at IS NULL)),
     CONSTRAINT linkedin_accounts_disconnected_by_chk
