@@ -61,8 +61,8 @@ var operations = map[string]operation{
 	"POST /api/v1/accounts/connect":          {Summary: "Start connecting a LinkedIn account; returns the hosted-auth link"},
 	"POST /api/v1/accounts/{id}/reconnect":   {Summary: "Start reconnecting an account; returns the hosted-auth link"},
 	"POST /api/v1/accounts/sync":             {Summary: "Import the accounts Unipile lists"},
-	"GET /api/v1/accounts/{id}/limits":       {Summary: "Per action: effective cap, what binds it, used, remaining, reset time"},
-	"GET /api/v1/accounts/{id}/diagnosis":    {Summary: "Why isn't this account sending?"},
+	"GET /api/v1/accounts/{id}/limits":       {Summary: "Per action: effective cap, what binds it, used, remaining, reset time", Response: "Limits"},
+	"GET /api/v1/accounts/{id}/diagnosis":    {Summary: "Why isn't this account sending?", Response: "Diagnosis"},
 	"GET /api/v1/alerts":                     {Summary: "The workspace's and the installation's admin alerts", Query: []string{"open", "limit", "cursor"}},
 	"POST /api/v1/alerts/{id}/ack":           {Summary: "Acknowledge one of the workspace's alerts (installation-wide alerts answer 403: operators acknowledge them)"},
 	"POST /api/v1/campaigns":                 {Summary: "Create a campaign (draft)", Body: []string{"application/json"}},
@@ -74,7 +74,7 @@ var operations = map[string]operation{
 	"POST /api/v1/campaigns/{id}/resume":     {Summary: "Resume a paused campaign"},
 	"POST /api/v1/campaigns/{id}/prospects":  {Summary: "Import prospects (CSV or JSON); per-row results", Body: []string{"text/csv", "application/json"}},
 	"GET /api/v1/campaigns/{id}/enrollments": {Summary: "List a campaign's enrollments", Query: []string{"limit", "cursor", "state"}},
-	"GET /api/v1/campaigns/{id}/diagnosis":   {Summary: "Why isn't this campaign sending?"},
+	"GET /api/v1/campaigns/{id}/diagnosis":   {Summary: "Why isn't this campaign sending?", Response: "Diagnosis"},
 	"POST /api/v1/webhooks":                  {Summary: "Create an outbound webhook endpoint; the secret is shown once", Body: []string{"application/json"}},
 	"GET /api/v1/webhooks":                   {Summary: "List outbound webhook endpoints"},
 	"DELETE /api/v1/webhooks/{id}":           {Summary: "Delete an outbound webhook endpoint"},
@@ -106,12 +106,13 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, q := range op.Query {
 			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
 		}
+		body := map[string]any{}
 		o := map[string]any{
 			"summary":     op.Summary,
 			"operationId": strings.ToLower(method) + strings.NewReplacer("/api/v1", "", "/", "_", "{", "", "}", "").Replace(path),
 			"parameters":  params,
 			"responses": map[string]any{
-				"200":     map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{}}},
+				"200":     map[string]any{"description": "OK", "content": map[string]any{"application/json": body}},
 				"default": map[string]any{"$ref": "#/components/responses/Problem"},
 			},
 		}
@@ -139,7 +140,7 @@ func (s *Server) OpenAPI() map[string]any {
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas":         schemas,
+			"schemas":         allSchemas(),
 			"responses": map[string]any{"Problem": map[string]any{"description": "An error",
 				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{
 					"type": "object", "required": []any{"type", "title", "status", "detail"},
@@ -157,4 +158,59 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 func Documented(pattern string) bool {
 	_, ok := operations[pattern]
 	return ok
+}
+
+// str, num and boolean are schema fragments.
+var (
+	str     = map[string]any{"type": "string"}
+	num     = map[string]any{"type": "integer"}
+	boolean = map[string]any{"type": "boolean"}
+)
+
+// responseSchemas are more documented response bodies (docs/surfaces.md#why-isnt-it-sending).
+var responseSchemas = map[string]any{
+	"Diagnosis": map[string]any{
+		"type":     "object",
+		"required": []any{"sending", "next_action_at", "findings"},
+		"properties": map[string]any{
+			"sending": boolean,
+			"next_action_at": map[string]any{"type": []any{"string", "null"}, "format": "date-time",
+				"description": "UTC. The earliest time the campaign or account acts without anyone doing anything; null when nothing will."},
+			"headline": map[string]any{"type": "string",
+				"description": "The one line the UI leads with: \"Sending — next invitation from … at 14:32 (Europe/Paris)\" or \"Not sending: …\"; times in the sender's zone."},
+			"findings": map[string]any{"type": "array", "items": map[string]any{
+				"type":     "object",
+				"required": []any{"code", "severity", "message", "clears_at"},
+				"properties": map[string]any{
+					"code":     str,
+					"severity": map[string]any{"type": "string", "enum": []any{"blocking", "limiting", "info"}},
+					"message":  map[string]any{"type": "string", "description": "A sentence for people; times in it are in the sender's zone."},
+					"clears_at": map[string]any{"type": []any{"string", "null"}, "format": "date-time",
+						"description": "UTC. When the finding clears; for pacing, when the sender may act next. Null when unknown."},
+				}}},
+		},
+	},
+	"Limits": map[string]any{
+		"type":     "object",
+		"required": []any{"items"},
+		"properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{
+			"type":     "object",
+			"required": []any{"action", "period", "cap", "binding", "used", "remaining", "resets_at"},
+			"properties": map[string]any{
+				"action": str, "period": str, "cap": num, "binding": str, "used": num, "remaining": num,
+				"resets_at": map[string]any{"type": []any{"string", "null"}, "format": "date-time",
+					"description": "UTC. When usage next goes down; null while nothing of the window is used."},
+			}}}},
+	},
+}
+
+// allSchemas is every documented shape, for components.schemas.
+func allSchemas() map[string]any {
+	out := make(map[string]any, len(schemas)+len(responseSchemas))
+	for _, m := range []map[string]any{schemas, responseSchemas} {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -325,6 +325,28 @@ func TestCampaigns(t *testing.T) {
 			}
 		})
 
+		t.Run("ResumeRefusedWhenTheOneProspectFinished", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, d)
+			c := f.create(t, f.a)
+			f.importCSV(t, c, "linkedin_url\nhttps://www.linkedin.com/in/ada\n")
+			if _, err := f.campaigns.Start(f.ctx, f.ws.ID, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.campaigns.Pause(f.ctx, f.ws.ID, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.db.SQL.Exec(`UPDATE enrollments SET state = 'failed', last_error = 'x', next_action_at = NULL WHERE campaign_id = $1`, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.campaigns.Resume(f.ctx, f.ws.ID, c.ID)
+			errs := fieldErrors(t, err)
+			// One prospect is worded as one, never "all 1 prospects".
+			if !hasField(errs, "prospects", "the campaign's one prospect has finished its sequence") {
+				t.Fatalf("%v", errs)
+			}
+		})
+
 		t.Run("StartActivatesPendingEnrollmentsDueNow", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, d)

@@ -172,7 +172,10 @@ func (s *Service) preflight(ctx context.Context, tx *sql.Tx, c Campaign, senders
 			return nil, err
 		}
 		msg := "the campaign has no prospect to contact: import prospects (CSV or JSON with a linkedin_url or provider_id) first"
-		if done > 0 {
+		switch {
+		case done == 1:
+			msg = "the campaign's one prospect has finished its sequence: import new prospects to run it again"
+		case done > 1:
 			msg = fmt.Sprintf("all %d prospects of the campaign have finished its sequence: import new prospects to run it again", done)
 		}
 		return append(errs, FieldError{Field: "prospects", Message: msg}), nil

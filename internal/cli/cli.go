@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/app"
+	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
 )
@@ -25,6 +26,9 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Clock is what commands that answer "as of now" read; nil is the real
+	// clock (tests pass a fake one).
+	Clock clock.Clock
 }
 
 // Exit statuses.

@@ -22,7 +22,7 @@ func runRepairSplitState(ctx context.Context, env Env, args []string) error {
 	}
 	defer d.Close()
 	progress := func(scanned, total int) {
-		fmt.Fprintf(env.Stderr, "scanned %d/%d accounts\n", scanned, total)
+		fmt.Fprintf(env.Stderr, "scanned %d of %s\n", scanned, count(total, "account", "accounts"))
 	}
 	rep, err := repair.SplitState(ctx, account.NewService(d, clock.Real{}), repair.Options{Apply: *apply, Progress: progress})
 	if err != nil {
@@ -38,7 +38,11 @@ func runRepairSplitState(ctx context.Context, env Env, args []string) error {
 	for _, f := range rep.Findings {
 		fmt.Fprintf(env.Stdout, "%s %s (%s, %s): %s\n", verb, f.AccountID, f.Status, strings.Join(f.Problems, "; "), f.Action)
 	}
-	fmt.Fprintf(env.Stdout, "%d accounts scanned, %d break the invariants", rep.Scanned, len(rep.Findings))
+	breaks := "break"
+	if len(rep.Findings) == 1 {
+		breaks = "breaks"
+	}
+	fmt.Fprintf(env.Stdout, "%s scanned, %d %s the invariants", count(rep.Scanned, "account", "accounts"), len(rep.Findings), breaks)
 	if rep.Applied {
 		fmt.Fprintf(env.Stdout, ", %d repaired (audited, one alert each)\n", rep.Repaired)
 	} else if len(rep.Findings) > 0 {

@@ -37,7 +37,7 @@ func runUserUnlock(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "cleared %d failed sign-in(s) for %s in workspace %s\n",
-		n, strings.ToLower(strings.TrimSpace(*email)), w.Slug)
+	fmt.Fprintf(env.Stdout, "cleared %s for %s in workspace %s\n",
+		count(int(n), "failed sign-in", "failed sign-ins"), strings.ToLower(strings.TrimSpace(*email)), w.Slug)
 	return nil
 }

@@ -35,6 +35,10 @@ type Finding struct {
 	Severity string     `json:"severity"`
 	Message  string     `json:"message"`
 	ClearsAt *time.Time `json:"clears_at"`
+	// Zone is the time zone of the sender the finding is about, for showing
+	// ClearsAt as its sentence does; empty for findings about no one sender
+	// (then Report.Zone). JSON carries UTC only.
+	Zone string `json:"-"`
 }
 
 // Report is the answer.
@@ -50,6 +54,54 @@ type Report struct {
 	// Senders are the campaign's sender accounts as the diagnosis read
 	// them, for callers that show them too (not part of the JSON).
 	Senders []account.Account `json:"-"`
+	// Zone is the time zone the headline and the campaign's own sentences
+	// use: the account's, or for a campaign the zone of the sender of its
+	// next action, else the zone its senders share, else UTC (see
+	// docs/surfaces.md#why-isnt-it-sending). JSON carries UTC only.
+	Zone string `json:"-"`
+}
+
+// Location is Report.Zone loaded (UTC when unknown).
+func (r Report) Location() *time.Location { return zoneLocation(r.Zone) }
+
+// ZoneOf is the zone to show a finding's time in: its sender's, else the
+// report's.
+func (r Report) ZoneOf(f Finding) *time.Location {
+	if f.Zone != "" {
+		return zoneLocation(f.Zone)
+	}
+	return r.Location()
+}
+
+func zoneLocation(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	_, loc := policy.AccountWindow(account.Account{Timezone: name})
+	return loc
+}
+
+// zoneOf is an account's effective time zone name (UTC when its own no
+// longer loads, as the policy does).
+func zoneOf(a account.Account) string {
+	_, loc := policy.AccountWindow(a)
+	return loc.String()
+}
+
+// commonZone is the zone every sender shares, else UTC.
+func commonZone(senders []account.Account) string {
+	zone := ""
+	for _, a := range senders {
+		z := zoneOf(a)
+		if zone != "" && z != zone {
+			return "UTC"
+		}
+		zone = z
+	}
+	if zone == "" {
+		return "UTC"
+	}
+	return zone
 }
 
 // Deps are the services diagnosis reads from.
@@ -144,6 +196,7 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	if err != nil {
 		return r, err
 	}
+	r.Zone = commonZone(r.Senders)
 	live := counts["pending"] + counts["active"] + counts["soft_paused"]
 	if live == 0 && c.Status != campaign.StatusCompleted {
 		r.add("no_prospects", Blocking, time.Time{}, "No enrollable prospects left: import prospects to continue.")
@@ -151,7 +204,7 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	next := addSenderFindings(&r, senders, now)
 	waiting := counts["active"] > 0 && !nextDue.IsZero() && nextDue.After(now)
 	if waiting && c.Status == campaign.StatusRunning {
-		r.add("all_waiting", Info, nextDue, "%s; the next step is due at %s.", allWaiting(counts["active"]), clockTime(nextDue, now))
+		r.add("all_waiting", Info, nextDue, "%s; the next step is due at %s.", allWaiting(counts["active"]), policy.When(nextDue, r.Location(), now))
 	}
 	if n, err := deps.Campaigns.EndedAtCondition(ctx, deps.DB.SQL, c.ID); err != nil {
 		return r, err
@@ -257,7 +310,7 @@ func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextA
 			case v.Code == policy.CodeNotConnected && connected == 0, v.Code == policy.CodeWindow:
 				sev = Blocking
 			}
-			r.Findings = append(r.Findings, Finding{Code: v.Code, Severity: sev, Message: v.Message, ClearsAt: at(v.Until)})
+			r.Findings = append(r.Findings, Finding{Code: v.Code, Severity: sev, Message: v.Message, ClearsAt: at(v.Until), Zone: zoneOf(sv.account)})
 		}
 	}
 	return next
@@ -267,10 +320,11 @@ func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextA
 func (r *Report) lead(next nextAction, good string, now time.Time) {
 	if r.Sending {
 		_, loc := policy.AccountWindow(next.sender)
+		r.Zone = loc.String()
 		if next.at.After(now) {
 			good = fmt.Sprintf("%s The next %s, from %s, is due at %s.", good, policy.Noun(next.action), policy.Label(next.sender), policy.When(next.at, loc, now))
 		}
-		r.Findings = append([]Finding{{Code: "sending", Severity: Info, Message: good, ClearsAt: r.NextActionAt}}, r.Findings...)
+		r.Findings = append([]Finding{{Code: "sending", Severity: Info, Message: good, ClearsAt: r.NextActionAt, Zone: r.Zone}}, r.Findings...)
 		if next.at.After(now) {
 			r.Headline = fmt.Sprintf("Sending — next %s from %s at %s", policy.Noun(next.action), policy.Label(next.sender), policy.When(next.at, loc, now))
 		} else {
@@ -371,6 +425,7 @@ func Account(ctx context.Context, deps Deps, workspaceID, accountID string, now 
 	if err != nil {
 		return r, err
 	}
+	r.Zone = zoneOf(a)
 	if a.Status == account.StatusConnected && a.LastError != "" {
 		r.add("account_soft_error", Info, time.Time{}, "%s", a.LastError)
 	}

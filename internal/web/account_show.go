@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/diagnose"
 )
 
 // settingsForm is the account settings form's values, as typed.
@@ -31,6 +32,8 @@ type accountData struct {
 	Tiers    []account.Tier
 	Weekdays []string
 	CapNames []capField
+	// Panel is the account's "why isn't it sending?" diagnosis.
+	Panel diagnosisPanel
 }
 
 var capFields = []capField{
@@ -79,6 +82,13 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 		s.fail(w, r, err)
 		return
 	}
+	now := s.opts.Clock.Now()
+	rep, err := diagnose.Account(r.Context(), diagnose.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns,
+		MinSpacing: s.opts.MinSpacing}, sess.WorkspaceID, a.ID, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	// Newest first reads better as a timeline.
 	slices.Reverse(audit)
 	f := formFromAccount(a)
@@ -89,5 +99,5 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 	}
 	s.render(w, r, status, "account", page{Title: a.Name, Nav: "accounts", Data: accountData{Row: rows[0], Form: f, Errors: errs,
 		Audit: audit, Tiers: []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
-		Weekdays: weekdayNames, CapNames: capFields}})
+		Weekdays: weekdayNames, CapNames: capFields, Panel: newDiagnosisPanel(rep, now)}})
 }

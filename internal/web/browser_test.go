@@ -220,7 +220,7 @@ func TestBrowser(t *testing.T) {
 		if got := textOf(t, ctx, "#pause-explanation"); !strings.Contains(got, "Resume it to continue") {
 			t.Fatalf("explanation: %q", got)
 		}
-		if got := textOf(t, ctx, "#diagnosis"); !strings.Contains(got, "not sending") || !strings.Contains(strings.ToLower(got), "blocking") {
+		if got := textOf(t, ctx, "#diagnosis"); !strings.HasPrefix(got, "Not sending: Campaign paused by a person") || !strings.Contains(strings.ToLower(got), "blocking") {
 			t.Fatalf("diagnosis panel: %q", got)
 		}
 		screenshot(t, ctx, dir, "07-campaign-paused")

@@ -44,6 +44,7 @@ type campaignData struct {
 	States      []string
 	Chart       chart
 	Report      diagnose.Report
+	Panel       diagnosisPanel
 	Import      *campaign.ImportResult
 	ImportError string
 	CanStart    bool
@@ -73,6 +74,7 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		s.fail(w, r, err)
 		return
 	}
+	d.Panel = newDiagnosisPanel(d.Report, now)
 	if c.Status == campaign.StatusPaused {
 		for _, f := range d.Report.Findings {
 			if f.Code == "campaign_paused_"+string(c.PausedReason) {

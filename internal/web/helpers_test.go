@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/app"
+	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
@@ -53,6 +54,8 @@ type keel struct {
 	Web  *web.Server
 	Base string
 	Logs *syncBuffer
+	// DBURL is the database the process runs on (for the CLI).
+	DBURL string
 }
 
 // appPaths are what the app itself serves; the rest goes to the UI (what
@@ -74,6 +77,12 @@ func compose(appHandler, ui http.Handler) http.Handler {
 // is a second listener whose server puts the UI in front of the app.
 func startKeel(tb testing.TB, engine db.Engine) *keel {
 	tb.Helper()
+	return startKeelWith(tb, engine, nil)
+}
+
+// startKeelWith is startKeel on a given clock (nil: the real one).
+func startKeelWith(tb testing.TB, engine db.Engine, c clock.Clock) *keel {
+	tb.Helper()
 	dbURL := "sqlite:" + filepath.Join(tb.TempDir(), "keel.db")
 	if engine == db.Postgres {
 		dbURL = dbtest.NewPostgresSchema(tb, false)
@@ -91,12 +100,12 @@ func startKeel(tb testing.TB, engine db.Engine) *keel {
 		HealthInterval: time.Minute, SchedulerInterval: time.Minute, MinSpacing: time.Minute, Workers: 2}
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.Open(context.Background(), cfg, app.Options{Out: out, Listener: appLn, Logger: logger})
+	a, err := app.Open(context.Background(), cfg, app.Options{Out: out, Listener: appLn, Logger: logger, Clock: c})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
-		Clock: a.Clock, Logger: logger, Sandbox: a.Sandbox != nil})
+		Clock: a.Clock, Logger: logger, Sandbox: a.Sandbox != nil, MinSpacing: a.Config.MinSpacing})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -138,7 +147,7 @@ func startKeel(tb testing.TB, engine db.Engine) *keel {
 	if _, err := user.Create(context.Background(), a.DB.SQL, ws.ID, testEmail, testPassword, a.Clock.Now()); err != nil {
 		tb.Fatal(err)
 	}
-	return &keel{App: a, Web: ui, Base: public, Logs: logs}
+	return &keel{App: a, Web: ui, Base: public, Logs: logs, DBURL: dbURL}
 }
 
 // client is a cookie-keeping HTTP client that does not follow redirects.

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 var funcs = template.FuncMap{
@@ -44,7 +44,7 @@ var funcs = template.FuncMap{
 }
 
 func (s *Server) parseTemplates() error {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return fmt.Errorf("parsing the layout template: %w", err)
 	}
