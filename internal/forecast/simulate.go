@@ -572,8 +572,8 @@ func (s *sim) reach(from, to int, t int64) {
 		return
 	}
 	for _, b := range s.before[from] {
-		if to >= 0 && (to == b || contains(s.before[to], b)) {
-			continue
+		if to >= 0 && to != b && contains(s.before[to], b) {
+			continue // still before b
 		}
 		s.pending[b]--
 		s.cleared[b] = max(s.cleared[b], t)
