@@ -3,7 +3,7 @@ package forecast
 // The simulation: a discrete-event run per sender. A sender acts at the
 // next time it may (its pacing) when something of it is due; each due
 // prospect is handled as the scheduler's pass handles it
-// (docs/sending.md#the-scheduler-pass): waits and conditions move on, an
+// (docs/surfaces.md#forecast): waits and conditions move on, an
 // action asks policy.Decide on the simulated snapshot, a held action defers
 // every due prospect of that sender at that step until the verdict clears,
 // an allowed one is counted and paces the sender by the verdict's gap.
@@ -637,11 +637,14 @@ func (s *sim) dayIndex(t time.Time) int {
 	return int(t.Sub(s.day0) / (24 * time.Hour))
 }
 
-// hold records code as the limit holding the sender's action from t until
-// until on every day the hold covers.
+// hold records code as the limit holding the sender's action on the day
+// of t (the last such verdict of a day wins) and on the following days the
+// hold covers whole, until until.
 func (s *sim) hold(snd *sender, ai int, code string, t, until time.Time) {
-	for d := s.dayIndex(t); d < s.days; d++ {
-		if d > s.dayIndex(t) && !s.day0.Add(time.Duration(d)*24*time.Hour).Before(until) {
+	first := s.dayIndex(t)
+	s.binding[first][snd.idx][ai] = code
+	for d := first + 1; d < s.days; d++ {
+		if s.day0.Add(time.Duration(d+1) * 24 * time.Hour).After(until) {
 			break
 		}
 		s.binding[d][snd.idx][ai] = code

@@ -535,7 +535,7 @@ func CampaignDailyCap(c campaign.Campaign, a policy.Action) int {
 // RecheckAt is when an enrollment held by a verdict is looked at again:
 // when the verdict clears, or, for holds with no known end (an account not
 // connected, a Free account's InMail), after a while — a reconnect or a
-// settings change makes it due sooner (docs/campaigns.md#re-evaluation).
+// settings change makes it due sooner (docs/sending.md#re-evaluation).
 func RecheckAt(v policy.Verdict, now time.Time) time.Time {
 	switch {
 	case v.Until.After(now):
