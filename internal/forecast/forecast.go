@@ -111,6 +111,9 @@ type Forecast struct {
 	FinishDate *string     `json:"finish_date"`
 	Days       []Day       `json:"days"`
 	Steps      []StepReach `json:"steps"`
+	// Decisions counts the policy decisions the simulation asked for
+	// (benchmarks compare against as many bare decisions).
+	Decisions int `json:"-"`
 }
 
 // Assumptions are the inputs a reader must know to trust the numbers.

@@ -130,6 +130,7 @@ type sim struct {
 	pending     []int                // per step: prospects still before it
 	cleared     []int64              // per step: when the last one got past
 	live        int
+	decisions   int
 	liveStart   int
 	lastFinish  int64
 	mid         policy.Draw
@@ -469,6 +470,7 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 		}
 	}
 	v := policy.Decide(snap, t, s.mid)
+	s.decisions++
 	switch {
 	case v.Allowed:
 		snd.used[ai]++
@@ -655,7 +657,7 @@ func (s *sim) hold(snd *sender, ai int, code string, t, until time.Time) {
 func (s *sim) result() Forecast {
 	in := s.in
 	f := Forecast{CampaignID: in.Campaign.ID, Assumptions: assumptions(in, s.liveStart),
-		Days: make([]Day, s.days), Steps: make([]StepReach, len(s.steps))}
+		Days: make([]Day, s.days), Steps: make([]StepReach, len(s.steps)), Decisions: s.decisions}
 	acts := campaignActions(in.Campaign)
 	accounts := make([]account.Account, len(s.senders))
 	for i, snd := range s.senders {
