@@ -268,27 +268,7 @@ func TestForecastMatchesEngine(t *testing.T) {
 		// more than 5% on some days. The forecast takes the middle of the
 		// range; what this test checks is the rest of the mechanics.
 		pacing := &policy.Pacing{MinGap: 4 * time.Minute, MaxGap: 4 * time.Minute}
-		w := newWorld(t, d, 11, pacing)
-		weekdays := []string{"mon", "tue", "wed", "thu", "fri"}
-		every := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-		n := func(v int) *int { return &v }
-		// Paris: fully ramped, high invite caps (its profile views bind).
-		a := w.addSender(t, "Paris", account.TierPremium, "Europe/Paris", 4, weekdays,
-			account.CapsPatch{InviteDaily: n(40), InviteWeekly: n(150)})
-		// New York: in ramp week 4 for the first week (the ramp binds),
-		// then fully ramped.
-		b := w.addSender(t, "NewYork", account.TierSalesNavigator, "America/New_York", 3, weekdays,
-			account.CapsPatch{InviteDaily: n(40), InviteWeekly: n(150)})
-		// Tokyo: every day of the week, so its 7-day cap binds.
-		c := w.addSender(t, "Tokyo", account.TierPremium, "Asia/Tokyo", 4, every,
-			account.CapsPatch{InviteDaily: n(20), InviteWeekly: n(120)})
-		camp := w.addCampaign(t, []campaign.Step{
-			{ID: "view", Type: campaign.StepViewProfile},
-			{ID: "invite", Type: campaign.StepInvite},
-			{ID: "accepted", Type: campaign.StepIfAccepted, Within: "72h", Then: "thanks", Else: campaign.End},
-			{ID: "thanks", Type: campaign.StepMessage, Text: "Thanks for connecting, {{first_name}}"},
-		}, prospects, []string{a.acc.ID, b.acc.ID, c.acc.ID})
-
+		w, camp := acceptanceWorld(t, d, pacing)
 		deps := forecast.Deps{DB: d, Accounts: w.accounts, Campaigns: w.camps, Pacing: pacing}
 		continuous, err := forecast.Campaign(w.ctx, deps, w.ws.ID, camp.ID, w.clock.Now(), days)
 		if err != nil {
@@ -335,9 +315,82 @@ func TestForecastMatchesEngine(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("finish: engine %s, forecast %s; steps reached (engine): %v", str(finish), str(continuous.FinishDate), stepsReached)
+		t.Logf("finish: engine %s, forecast %s", str(finish), str(continuous.FinishDate))
 		if finish == nil {
 			t.Fatalf("the engine did not finish the campaign in %d days; the test is meant to compare finish dates", days)
+		}
+	})
+}
+
+// acceptanceWorld builds the acceptance test's campaign: three senders in
+// three zones whose different limits bind (profile views, the ramp, the
+// 7-day cap), 500 prospects through a view, an invitation and a follow-up
+// message to those who accept. pacing, when set, replaces every sender's.
+func acceptanceWorld(t *testing.T, d *db.DB, pacing *policy.Pacing) (*world, campaign.Campaign) {
+	t.Helper()
+	const prospects = 500
+	w := newWorld(t, d, 11, pacing)
+	weekdays := []string{"mon", "tue", "wed", "thu", "fri"}
+	every := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	n := func(v int) *int { return &v }
+	// Paris: fully ramped, high invite caps (its profile views bind).
+	a := w.addSender(t, "Paris", account.TierPremium, "Europe/Paris", 4, weekdays,
+		account.CapsPatch{InviteDaily: n(40), InviteWeekly: n(150)})
+	// New York: in ramp week 4 for the first week (the ramp binds),
+	// then fully ramped.
+	b := w.addSender(t, "NewYork", account.TierSalesNavigator, "America/New_York", 3, weekdays,
+		account.CapsPatch{InviteDaily: n(40), InviteWeekly: n(150)})
+	// Tokyo: every day of the week, so its 7-day cap binds.
+	c := w.addSender(t, "Tokyo", account.TierPremium, "Asia/Tokyo", 4, every,
+		account.CapsPatch{InviteDaily: n(20), InviteWeekly: n(120)})
+	camp := w.addCampaign(t, []campaign.Step{
+		{ID: "view", Type: campaign.StepViewProfile},
+		{ID: "invite", Type: campaign.StepInvite},
+		{ID: "accepted", Type: campaign.StepIfAccepted, Within: "72h", Then: "thanks", Else: campaign.End},
+		{ID: "thanks", Type: campaign.StepMessage, Text: "Thanks for connecting, {{first_name}}"},
+	}, prospects, []string{a.acc.ID, b.acc.ID, c.acc.ID})
+	return w, camp
+}
+
+// TestForecastMatchesEngineWithSpread runs the same comparison with the
+// senders' own pacing, spread over the window with random gaps in the
+// engine and the middle of the range in the forecast. Days differ by
+// chance there (see TestForecastMatchesEngine), so it compares what the
+// draws cannot move much: each action's total over the 14 days (within
+// 5%) and the finish date (within a day).
+func TestForecastMatchesEngineWithSpread(t *testing.T) {
+	t.Parallel()
+	const days = 14
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		if testing.Short() {
+			t.Skip("runs the engine for 14 simulated days")
+		}
+		w, camp := acceptanceWorld(t, d, nil)
+		deps := forecast.Deps{DB: d, Accounts: w.accounts, Campaigns: w.camps}
+		f, err := forecast.Campaign(w.ctx, deps, w.ws.ID, camp.ID, w.clock.Now(), days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rates := forecast.Rates{Accept: f.Assumptions.AcceptanceRate,
+			AcceptAfter: time.Duration(f.Assumptions.AcceptAfterHours * float64(time.Hour))}
+		w.run(t, days, rates)
+		actual := w.perDay(days)
+		want, got := map[string]int{}, map[string]int{}
+		for i, day := range f.Days {
+			for act, n := range day.Actions {
+				want[act] += n
+				got[act] += actual[i][""][act]
+			}
+		}
+		for act := range want {
+			if !within(want[act], got[act]) {
+				t.Errorf("%s over %d days: forecast %d, engine %d", act, days, want[act], got[act])
+			}
+		}
+		finish := engineFinish(t, w, camp)
+		t.Logf("totals: forecast %v, engine %v; finish: forecast %s, engine %s", want, got, str(f.FinishDate), str(finish))
+		if finish == nil || !closeDates(f.FinishDate, finish) {
+			t.Errorf("finish date: forecast %s, engine %s", str(f.FinishDate), str(finish))
 		}
 	})
 }
