@@ -362,7 +362,7 @@ func TestForecastMatchesEngineWithSpread(t *testing.T) {
 	t.Parallel()
 	const days = 14
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
-		if testing.Short() {
+		if testing.Short() || raceEnabled {
 			t.Skip("runs the engine for 14 simulated days")
 		}
 		w, camp := acceptanceWorld(t, d, nil)
