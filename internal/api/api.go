@@ -93,6 +93,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()
 	s.registerDiagnosisRoutes()
+	s.registerForecastRoutes()
 	s.registerOutboundRoutes(s.opts.Outbound)
 	s.mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

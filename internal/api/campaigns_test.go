@@ -162,6 +162,7 @@ func TestCampaignAPI(t *testing.T) {
 				{"GET", base, ""}, {"PATCH", base, "application/json"}, {"POST", base + "/start", ""},
 				{"POST", base + "/pause", ""}, {"POST", base + "/resume", ""},
 				{"POST", base + "/prospects", "text/csv"}, {"GET", base + "/enrollments", ""},
+				{"GET", base + "/forecast", ""}, {"GET", base + "/forecast?days=7", ""},
 			} {
 				body := ""
 				if r.ct == "text/csv" {
@@ -271,6 +272,45 @@ func TestCampaignAPI(t *testing.T) {
 			status, c, _ = b.call(t, "GET", "/api/v1/campaigns?status=running", b.a.secret, "", nil)
 			if items := c["items"].([]any); status != 200 || len(items) != 1 || items[0].(map[string]any)["id"] != id {
 				t.Fatalf("list: %d %v", status, c)
+			}
+		})
+
+		t.Run("Forecast", func(t *testing.T) {
+			for _, bad := range []string{"0", "91", "ten", "1.5", "-3"} {
+				status, prob, h := b.call(t, "GET", base+"/forecast?days="+bad, b.a.secret, "", nil)
+				if status != http.StatusUnprocessableEntity || !strings.Contains(h.Get("Content-Type"), "problem+json") ||
+					!strings.Contains(fmt.Sprint(prob["errors"]), "days") {
+					t.Errorf("days=%s: %d %v", bad, status, prob)
+				}
+			}
+			status, f, _ := b.call(t, "GET", base+"/forecast", b.a.secret, "", nil)
+			if status != 200 {
+				t.Fatalf("forecast: %d %v", status, f)
+			}
+			for _, k := range []string{"assumptions", "finish_date", "days", "steps"} {
+				if _, ok := f[k]; !ok {
+					t.Errorf("forecast JSON lacks %q: %v", k, f)
+				}
+			}
+			days := f["days"].([]any)
+			if len(days) != 30 {
+				t.Fatalf("default horizon: %d days", len(days))
+			}
+			day := days[0].(map[string]any)
+			for _, k := range []string{"date", "actions", "binding", "senders"} {
+				if _, ok := day[k]; !ok {
+					t.Errorf("forecast day lacks %q: %v", k, day)
+				}
+			}
+			if steps := f["steps"].([]any); len(steps) != 6 || steps[0].(map[string]any)["step_id"] != "s1" {
+				t.Fatalf("steps: %v", steps)
+			}
+			as := f["assumptions"].(map[string]any)
+			if as["acceptance_source"] != "default" || as["live_prospects"] != float64(2) {
+				t.Fatalf("assumptions: %v", as)
+			}
+			if _, f, _ = b.call(t, "GET", base+"/forecast?days=90", b.a.secret, "", nil); len(f["days"].([]any)) != 90 {
+				t.Fatalf("days=90: %v", f)
 			}
 		})
 	})

@@ -75,6 +75,7 @@ var operations = map[string]operation{
 	"POST /api/v1/campaigns/{id}/prospects":  {Summary: "Import prospects (CSV or JSON); per-row results", Body: []string{"text/csv", "application/json"}},
 	"GET /api/v1/campaigns/{id}/enrollments": {Summary: "List a campaign's enrollments", Query: []string{"limit", "cursor", "state"}},
 	"GET /api/v1/campaigns/{id}/diagnosis":   {Summary: "Why isn't this campaign sending?", Response: "Diagnosis"},
+	"GET /api/v1/campaigns/{id}/forecast":    {Summary: "Expected actions per day, what limits them, and the finish date (days: 1-90, default 30)", Query: []string{"days"}},
 	"POST /api/v1/webhooks":                  {Summary: "Create an outbound webhook endpoint; the secret is shown once", Body: []string{"application/json"}},
 	"GET /api/v1/webhooks":                   {Summary: "List outbound webhook endpoints"},
 	"DELETE /api/v1/webhooks/{id}":           {Summary: "Delete an outbound webhook endpoint"},

@@ -684,3 +684,51 @@ func (s *Service) EndedAtCondition(ctx context.Context, q db.Querier, campaignID
 	}
 	return n, nil
 }
+
+// LiveEnrollment is what the forecast reads of a prospect whose sequence
+// is not over: where it stands and the signals it has had.
+type LiveEnrollment struct {
+	ID, AccountID string
+	State         EnrollmentState
+	StepID        string
+	// NextActionAt is zero when unset (a pending enrollment).
+	NextActionAt          time.Time
+	AcceptedAt, RepliedAt time.Time
+}
+
+// LiveEnrollments lists a campaign's pending, active and soft-paused
+// enrollments in id order (the order the sender breaks ties in).
+func (s *Service) LiveEnrollments(ctx context.Context, q db.Querier, campaignID string) ([]LiveEnrollment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
+		FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+` ORDER BY id`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("listing live enrollments of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []LiveEnrollment
+	for rows.Next() {
+		var (
+			e                  LiveEnrollment
+			step               sql.NullString
+			next, acc, replied db.NullTime
+		)
+		if err := rows.Scan(&e.ID, &e.AccountID, &e.State, &step, &next, &acc, &replied); err != nil {
+			return nil, fmt.Errorf("listing live enrollments of campaign %s: %w", campaignID, err)
+		}
+		e.StepID = step.String
+		if next.Valid {
+			e.NextActionAt = next.Time.UTC()
+		}
+		if acc.Valid {
+			e.AcceptedAt = acc.Time.UTC()
+		}
+		if replied.Valid {
+			e.RepliedAt = replied.Time.UTC()
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing live enrollments of campaign %s: %w", campaignID, err)
+	}
+	return out, nil
+}

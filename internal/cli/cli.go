@@ -65,6 +65,7 @@ commands:
   repair split-state [--apply] [--json]
   diagnose campaign ID [--json]       "why isn't it sending?"
   diagnose account ID [--json]
+  forecast campaign ID [--days N] [--json]   expected actions per day and what binds them
   sandbox [--addr A]                  run the fake Unipile server alone
 `
 
@@ -84,6 +85,7 @@ func commands() map[string]command {
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
 		"sandbox":   runSandbox,
 		"diagnose":  sub(map[string]command{"campaign": runDiagnose("campaign"), "account": runDiagnose("account")}),
+		"forecast":  sub(map[string]command{"campaign": runForecast}),
 	}
 }
 

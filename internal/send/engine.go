@@ -367,7 +367,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: v.Code}
 			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID}, v.Code,
-				recheckAt(v, now), now)
+				RecheckAt(v, now), now)
 		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
@@ -538,11 +538,11 @@ func CampaignDailyCap(c campaign.Campaign, a policy.Action) int {
 	return c.DailyCaps.ViewProfile
 }
 
-// recheckAt is when an enrollment held by a verdict is looked at again:
+// RecheckAt is when an enrollment held by a verdict is looked at again:
 // when the verdict clears, or, for holds with no known end (an account not
 // connected, a Free account's InMail), after a while — a reconnect or a
 // settings change makes it due sooner (docs/sending.md#re-evaluation).
-func recheckAt(v policy.Verdict, now time.Time) time.Time {
+func RecheckAt(v policy.Verdict, now time.Time) time.Time {
 	switch {
 	case v.Until.After(now):
 		return v.Until

@@ -630,3 +630,29 @@ func CountByActionAndState(ctx context.Context, q db.Querier) ([]db.GroupCount, 
 	}
 	return out, nil
 }
+
+// Responses counts how a campaign's prospects answered so far: those with
+// a confirmed invitation and how many of them accepted, those with a
+// confirmed message or InMail and how many of them replied (the
+// forecast's observed rates).
+type Responses struct {
+	Invited, Accepted, Messaged, Replied int
+}
+
+// CampaignResponses reads a campaign's Responses from its ledger and
+// enrollments.
+func CampaignResponses(ctx context.Context, q db.Querier, campaignID string) (Responses, error) {
+	var r Responses
+	err := q.QueryRowContext(ctx, `SELECT
+		COUNT(DISTINCT CASE WHEN s.action = 'invite' THEN en.id END),
+		COUNT(DISTINCT CASE WHEN s.action = 'invite' AND en.accepted_at IS NOT NULL THEN en.id END),
+		COUNT(DISTINCT CASE WHEN s.action IN ('message', 'inmail') THEN en.id END),
+		COUNT(DISTINCT CASE WHEN s.action IN ('message', 'inmail') AND en.replied_at IS NOT NULL THEN en.id END)
+		FROM sends s JOIN enrollments en ON en.id = s.enrollment_id
+		WHERE s.campaign_id = $1 AND s.state = 'confirmed'`, campaignID).
+		Scan(&r.Invited, &r.Accepted, &r.Messaged, &r.Replied)
+	if err != nil {
+		return r, fmt.Errorf("counting responses of campaign %s: %w", campaignID, err)
+	}
+	return r, nil
+}

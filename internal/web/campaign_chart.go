@@ -1,79 +1,135 @@
 package web
 
-// The campaign page's SVG chart of sends per day.
+// The campaign page's SVG chart: actions per day, sent (the last
+// ChartDays days, from the ledger) and expected (the next ChartDays days,
+// from the forecast), with the senders' real daily capacity as a line.
 
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/forecast"
 	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 )
 
-// ChartDays is how many days the sends chart covers.
+// ChartDays is how many days the chart shows on each side of today.
 const ChartDays = 14
 
 type bar struct {
 	X, Y, W, H int
-	Label      string
 	Count      int
 	Title      string
 }
 
-// chart is a server-rendered SVG bar chart of sends per day with the
-// campaign's daily capacity as a line.
+type chartDay struct {
+	Label  string
+	X      int
+	Actual *bar
+	// Expected is the forecast's count (today: what was sent plus what is
+	// expected for the rest of the day).
+	Expected *bar
+}
+
+// chart is a server-rendered SVG bar chart of actions per day: sent
+// before today, expected from today, and each day's capacity.
 type chart struct {
 	Width, Height int
-	Bars          []bar
-	CapY          int
-	Cap           int
-	Max           int
-	Total         int
-	BaseY         int
+	Days          []chartDay
+	// CapPath is the SVG path of the capacity line, one step per day.
+	CapPath string
+	// CapToday is today's capacity.
+	CapToday            int
+	Max                 int
+	Sent, Expected      int
+	BaseY, TodayX       int
+	ExpectedAssumesRuns bool
 }
 
 // sendsChart counts the campaign's counted ledger rows per UTC day for the
-// last ChartDays days (one query, in send's store) and lays out the SVG.
+// last ChartDays days (one query, in send's store), forecasts the next
+// ChartDays days, computes each day's capacity (forecast.Capacity: each
+// sender's effective daily cap — tier, configured cap, ramp on that day —
+// within the campaign's share, on days its window opens) and lays out the
+// SVG.
 func (s *Server) sendsChart(ctx context.Context, c campaign.Campaign, now time.Time) (chart, error) {
-	first := policy.UTCDayStart(now).Add(-time.Duration(ChartDays-1) * 24 * time.Hour)
+	today := policy.UTCDayStart(now)
+	first := today.Add(-time.Duration(ChartDays-1) * 24 * time.Hour)
 	counts, err := send.CampaignDailySends(ctx, s.opts.DB.SQL, c.ID, first, ChartDays)
 	if err != nil {
 		return chart{}, err
 	}
-	// Capacity: the caps of the actions the steps use, per sender.
-	used := map[campaign.StepType]bool{}
-	for _, st := range c.Steps {
-		used[st.Type] = true
+	deps := forecast.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns, MinSpacing: s.opts.MinSpacing}
+	in, err := forecast.Read(ctx, deps, c, now, ChartDays)
+	if err != nil {
+		return chart{}, err
 	}
-	per := 0
-	if used[campaign.StepInvite] {
-		per += c.DailyCaps.Invite
+	fc := forecast.Simulate(in)
+	senders := make([]account.Account, 0, len(in.Senders))
+	for _, sn := range in.Senders {
+		senders = append(senders, sn.Account)
 	}
-	if used[campaign.StepMessage] {
-		per += c.DailyCaps.Message
+
+	n := 2*ChartDays - 1 // the past days, today, the future days
+	actual := make([]int, n)
+	expected := make([]int, n)
+	capacity := make([]int, n)
+	hasActual := make([]bool, n)
+	hasExpected := make([]bool, n)
+	for i := 0; i < ChartDays; i++ {
+		actual[i], hasActual[i] = counts[i], true
 	}
-	if used[campaign.StepInMail] {
-		per += c.DailyCaps.InMail
+	for i, d := range fc.Days {
+		j := ChartDays - 1 + i
+		for _, v := range d.Actions {
+			expected[j] += v
+		}
+		hasExpected[j] = true
 	}
-	if used[campaign.StepViewProfile] {
-		per += c.DailyCaps.ViewProfile
+	expected[ChartDays-1] += actual[ChartDays-1]
+	ch := chart{Width: 720, Height: 210, BaseY: 170, ExpectedAssumesRuns: fc.Assumptions.AssumesRunning}
+	ch.Max = 1
+	for i := 0; i < n; i++ {
+		capacity[i] = forecast.Capacity(c, senders, first.Add(time.Duration(i)*24*time.Hour))
+		ch.Max = max(ch.Max, capacity[i], actual[i], expected[i])
 	}
-	ch := chart{Width: 560, Height: 200, Cap: per * len(c.AccountIDs), BaseY: 170}
-	ch.Max = max(ch.Cap, 1)
-	for _, n := range counts {
-		ch.Max = max(ch.Max, n)
-		ch.Total += n
-	}
-	plot := 150
-	slot := (ch.Width - 40) / ChartDays
-	for i, n := range counts {
-		h := n * plot / ch.Max
+	ch.CapToday = capacity[ChartDays-1]
+	const plot = 150
+	slot := (ch.Width - 40) / n
+	y := func(v int) int { return ch.BaseY - v*plot/ch.Max }
+	var path strings.Builder
+	for i := 0; i < n; i++ {
 		day := first.Add(time.Duration(i) * 24 * time.Hour)
-		ch.Bars = append(ch.Bars, bar{X: 40 + i*slot + 4, Y: ch.BaseY - h, W: slot - 8, H: h, Count: n,
-			Label: day.Format("2"), Title: fmt.Sprintf("%s: %d sends", day.Format("Mon Jan 2"), n)})
+		x := 40 + i*slot
+		cd := chartDay{X: x + 2, Label: day.Format("2")}
+		half := (slot - 4) / 2
+		if hasActual[i] {
+			h := actual[i] * plot / ch.Max
+			cd.Actual = &bar{X: x + 2, Y: ch.BaseY - h, W: half, H: h, Count: actual[i],
+				Title: fmt.Sprintf("%s: %d sent (capacity %d)", day.Format("Mon Jan 2"), actual[i], capacity[i])}
+			ch.Sent += actual[i]
+		}
+		if hasExpected[i] {
+			h := expected[i] * plot / ch.Max
+			cd.Expected = &bar{X: x + 2 + half, Y: ch.BaseY - h, W: half, H: h, Count: expected[i],
+				Title: fmt.Sprintf("%s: %d expected (capacity %d)", day.Format("Mon Jan 2"), expected[i], capacity[i])}
+			ch.Expected += expected[i]
+		}
+		if i == ChartDays-1 {
+			ch.TodayX = x
+		}
+		ch.Days = append(ch.Days, cd)
+		if i == 0 {
+			fmt.Fprintf(&path, "M%d %d", x, y(capacity[i]))
+		} else {
+			fmt.Fprintf(&path, " V%d", y(capacity[i]))
+		}
+		fmt.Fprintf(&path, " H%d", x+slot)
 	}
-	ch.CapY = ch.BaseY - ch.Cap*plot/ch.Max
+	ch.CapPath = path.String()
 	return ch, nil
 }

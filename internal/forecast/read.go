@@ -1,0 +1,111 @@
+package forecast
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/policy"
+	"github.com/keel-outreach/keel/internal/send"
+)
+
+// Deps are the services the forecast reads from.
+type Deps struct {
+	DB        *db.DB
+	Accounts  *account.Service
+	Campaigns *campaign.Service
+	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING);
+	// zero means send.DefaultMinSpacing.
+	MinSpacing time.Duration
+	// Pacing, when set, replaces every account's pacing, as the engine's
+	// option of the same name does.
+	Pacing *policy.Pacing
+	// PassInterval, when set, simulates the scheduler's passes at that
+	// interval (Input.PassInterval).
+	PassInterval time.Duration
+}
+
+// Campaign forecasts a campaign of the workspace for days days from now.
+// It returns campaign.ErrNotFound for a campaign the workspace does not have.
+func Campaign(ctx context.Context, deps Deps, workspaceID, campaignID string, now time.Time, days int) (Forecast, error) {
+	c, err := deps.Campaigns.Get(ctx, deps.DB.SQL, workspaceID, campaignID)
+	if err != nil {
+		return Forecast{}, err
+	}
+	in, err := Read(ctx, deps, c, now, days)
+	if err != nil {
+		return Forecast{}, err
+	}
+	return Simulate(in), nil
+}
+
+// Read builds the simulation's input from the campaign's current state:
+// its live enrollments, its senders with the snapshot the claim would read
+// now for each action the campaign uses, and its observed answer rates.
+func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, days int) (Input, error) {
+	q := deps.DB.SQL
+	in := Input{Campaign: c, Now: now.UTC(), Days: days, PassInterval: deps.PassInterval}
+	var err error
+	if in.Enrollments, err = deps.Campaigns.LiveEnrollments(ctx, q, c.ID); err != nil {
+		return in, err
+	}
+	ids := append([]string(nil), c.AccountIDs...)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, e := range in.Enrollments {
+		if !seen[e.AccountID] {
+			seen[e.AccountID] = true
+			ids = append(ids, e.AccountID)
+		}
+	}
+	withNote := false
+	for _, st := range c.Steps {
+		withNote = withNote || (st.Type == campaign.StepInvite && strings.TrimSpace(st.Note) != "")
+	}
+	floor := deps.MinSpacing
+	if floor <= 0 {
+		floor = send.DefaultMinSpacing
+	}
+	for _, id := range ids {
+		a, err := deps.Accounts.Get(ctx, q, c.WorkspaceID, id)
+		if err != nil {
+			return in, err
+		}
+		sn := Sender{Account: a, Pacing: policy.ForAccount(a.Pacing, floor), NextAllowed: in.Now, Usage: map[policy.Action]Usage{}}
+		if deps.Pacing != nil {
+			sn.Pacing = *deps.Pacing
+		}
+		for _, act := range campaignActions(c) {
+			snap, err := send.ReadSnapshot(ctx, q, send.SnapshotRequest{Account: a, Campaign: &c, Action: act,
+				WithNote: act == policy.ActionInvite && withNote, Pacing: sn.Pacing, Now: in.Now})
+			if err != nil {
+				return in, err
+			}
+			u := Usage{UsedToday: snap.UsedToday, Week: snap.Week, Notes: snap.Notes, Block: snap.Block}
+			if snap.Share != nil {
+				u.ShareUsed = snap.Share.Used
+			}
+			sn.Usage[act] = u
+			sn.NextAllowed = snap.NextAllowed
+		}
+		in.Senders = append(in.Senders, sn)
+	}
+	resp, err := send.CampaignResponses(ctx, q, c.ID)
+	if err != nil {
+		return in, err
+	}
+	in.Rates = Rates{Accept: DefaultAcceptance, AcceptAfter: DefaultAcceptAfter, Reply: DefaultReplyRate, ReplyAfter: DefaultReplyAfter}
+	in.AcceptSamples, in.ReplySamples = resp.Invited, resp.Messaged
+	if resp.Invited >= MinSamples {
+		in.Rates.Accept, in.AcceptObserved = float64(resp.Accepted)/float64(resp.Invited), true
+	}
+	if resp.Messaged >= MinSamples {
+		in.Rates.Reply, in.ReplyObserved = float64(resp.Replied)/float64(resp.Messaged), true
+	}
+	return in, nil
+}
