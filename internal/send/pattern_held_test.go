@@ -295,7 +295,7 @@ func TestPatternP14RampIsExplained(t *testing.T) {
 		sa := s.addAccount(t, "Ramping", account.TierPremium, "Europe/Paris", 0)
 		camp := s.addCampaign(t, "p14", []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, 30, []string{sa.acc.ID})
 		s.clock.Set(simStart.Add(8 * time.Hour)) // 09:00 in Paris
-		s.runFor(t, 8*time.Hour)               // to 17:00 in Paris, inside the window
+		s.runFor(t, 8*time.Hour)                 // to 17:00 in Paris, inside the window
 		if n := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); n != 5 {
 			t.Fatalf("week 1 of the ramp sent %d invitations, want 5 (25%% of 20)", n)
 		}
