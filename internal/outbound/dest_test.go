@@ -288,7 +288,8 @@ func TestTenantVisibleErrorsCarryNoDialText(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		ws := workspaceFor(t, d, c)
-		svc := outbound.New(outbound.Options{DB: d, Clock: c, Timeout: time.Second, Logger: quiet,
+		// A TLS handshake under -race on a loaded machine can take over a second.
+		svc := outbound.New(outbound.Options{DB: d, Clock: c, Timeout: 5 * time.Second, Logger: quiet,
 			Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 
 		// A port nobody listens on.
