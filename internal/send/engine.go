@@ -32,6 +32,10 @@ const (
 	NotConnectedRecheck = 15 * time.Minute
 	// RetryBackoff is the wait after an external failure, per failure.
 	RetryBackoff = 30 * time.Minute
+	// IncidentRetry and IncidentRetryMax bound the backoff of a prospect
+	// deferred by a provider or Keel incident (IncidentBackoff).
+	IncidentRetry    = 5 * time.Minute
+	IncidentRetryMax = 2 * time.Hour
 	// FailureRateWindow and FailureRateThreshold decide high_failure_rate:
 	// at least FailureRateMin of the last FailureRateWindow finished sends
 	// of a campaign failed on provider errors.
@@ -353,16 +357,19 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			res.kind = resultSkipped
 			return e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now)
 		}
-		v, err := e.decide(ctx, tx, camp, en, step, action, now)
+		v, snap, err := e.decide(ctx, tx, camp, en, step, action, now)
 		if err != nil {
 			return err
 		}
-		if v.Code == policy.CodePacing {
+		if v.Code == policy.CodePacing && !snap.SpreadUntil.After(snap.NextAllowed) {
+			// The account's spacing: its next slot comes soon, for any action.
 			res = processResult{kind: resultSkipped, code: v.Code}
 			return nil
 		}
 		if !v.Allowed {
-			// Every due enrollment of this account at this step waits on
+			// The spread holds only this action type: parking the group
+			// keeps it from standing in front of other actions of the
+			// account (docs/sending.md#pacing). Every due enrollment of this account at this step waits on
 			// the same gate: defer them together, so none is looked at
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: v.Code}
@@ -372,7 +379,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
 		err = e.claim(ctx, tx, claimWrite{sendID: sendID, en: en, action: action, withNote: withNote,
-			nextAllowed: now.Add(v.Gap), recheck: now.Add(InFlightRecheck), now: now})
+			nextAllowed: now.Add(v.Gap), spreadUntil: v.SpreadUntil, recheck: now.Add(InFlightRecheck), now: now})
 		if db.IsUniqueViolation(err) {
 			res.kind = resultSkipped
 			return nil
@@ -394,11 +401,13 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 // claimWrite is what a claim writes: the ledger row, the account's next
 // allowed action time, and when the enrollment is looked at again.
 type claimWrite struct {
-	sendID       string
-	en           *enrollmentRow
-	action       policy.Action
-	withNote     bool
-	nextAllowed  time.Time
+	sendID      string
+	en          *enrollmentRow
+	action      policy.Action
+	withNote    bool
+	nextAllowed time.Time
+	// spreadUntil holds the next action of the same type (zero: none).
+	spreadUntil  time.Time
 	recheck, now time.Time
 }
 
@@ -504,12 +513,12 @@ func (e *Engine) PacingOf(a account.Account) policy.Pacing {
 
 // decide asks the one policy (docs/sending.md#one-policy) about a claim, on
 // the snapshot read inside the claim's transaction.
-func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, error) {
+func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, policy.Snapshot, error) {
 	snap, err := e.claimSnapshot(ctx, tx, &camp, en, step, action, now)
 	if err != nil {
-		return policy.Verdict{}, err
+		return policy.Verdict{}, snap, err
 	}
-	return policy.Decide(snap, now, e.draw()), nil
+	return policy.Decide(snap, now, e.draw()), snap, nil
 }
 
 // claimSnapshot reads a claim's snapshot. It locks the account's pacing
@@ -517,12 +526,12 @@ func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign,
 // counts (account and campaign share, both per account) cannot be
 // overtaken.
 func (e *Engine) claimSnapshot(ctx context.Context, tx *sql.Tx, camp *campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Snapshot, error) {
-	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
+	p, err := lockPacing(ctx, tx, en.accountID, action, now)
 	if err != nil {
 		return policy.Snapshot{}, err
 	}
 	return readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: camp, Action: action,
-		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, nextAllowed)
+		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, p)
 }
 
 // CampaignDailyCap is a campaign's daily share of an action per sender.
