@@ -179,9 +179,22 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Waits and condition timeouts advance at their own due time, not at
+	// their account's next pacing slot, and never stand behind its due
+	// actions (docs/sending.md#pacing).
+	timedList, err := e.dueTimedSteps(ctx, now, e.opts.BatchSize)
+	if err != nil {
+		return sum, err
+	}
 	pacing, err := e.pacing(ctx)
 	if err != nil {
 		return sum, err
+	}
+	timed := map[string][]string{}
+	seen := map[string]bool{}
+	for _, d := range timedList {
+		timed[d.account] = append(timed[d.account], d.id)
+		seen[d.id] = true
 	}
 	sum.Due = len(list)
 	// Accounts are independent (each claim locks only its account's
@@ -193,8 +206,17 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		if _, ok := byAccount[d.account]; !ok {
 			order = append(order, d.account)
 		}
-		byAccount[d.account] = append(byAccount[d.account], d.id)
+		if !seen[d.id] {
+			byAccount[d.account] = append(byAccount[d.account], d.id)
+		}
 	}
+	for _, d := range timedList {
+		if _, ok := byAccount[d.account]; !ok {
+			order = append(order, d.account)
+			byAccount[d.account] = nil
+		}
+	}
+	sum.Due += len(timedList)
 	parallel := e.opts.Parallel
 	if e.opts.Enqueue == nil {
 		parallel = 1
@@ -210,7 +232,7 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		go func() {
 			defer wg.Done()
 			for acc := range work {
-				if err := e.passAccount(ctx, acc, byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
+				if err := e.passAccount(ctx, acc, timed[acc], byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -228,13 +250,25 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	return sum, firstErr
 }
 
-// passAccount works one account's due enrollments for this pass, stopping
-// after its first claim: the next one must wait for pacing anyway.
-func (e *Engine) passAccount(ctx context.Context, acc string, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
+// passAccount works one account's due enrollments for this pass: its due
+// waits and conditions first, whatever its pacing, then its due actions,
+// stopping after its first claim: the next one must wait for pacing anyway.
+func (e *Engine) passAccount(ctx context.Context, acc string, timed, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
 	count := func(f func()) {
 		mu.Lock()
 		defer mu.Unlock()
 		f()
+	}
+	for _, id := range timed {
+		res, err := e.process(ctx, id, now)
+		if err != nil {
+			return err
+		}
+		if res.kind == resultAdvanced {
+			count(func() { sum.Advanced++ })
+		} else {
+			count(func() { sum.Skipped++ })
+		}
 	}
 	if nextAllowed.After(now) {
 		count(func() { sum.Skipped += len(ids); sum.Deferrals[GatePacing] += len(ids) })

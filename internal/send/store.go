@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -225,6 +226,77 @@ func (e *Engine) dueEnrollments(ctx context.Context, now time.Time, perAccount, 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("finding due enrollments: %w", err)
+	}
+	return list, nil
+}
+
+// dueTimedSteps lists due active enrollments of running campaigns that sit
+// at a wait or a condition (at most limit): they advance at their own due
+// time, whatever the account's pacing (docs/sending.md#pacing).
+func (e *Engine) dueTimedSteps(ctx context.Context, now time.Time, limit int) ([]dueEnrollment, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT id, steps FROM campaigns WHERE status = 'running'`)
+	if err != nil {
+		return nil, fmt.Errorf("reading running campaigns: %w", err)
+	}
+	var pairs [][2]string
+	for rows.Next() {
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading running campaigns: %w", err)
+		}
+		var steps []campaign.Step
+		if err := json.Unmarshal([]byte(raw), &steps); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading steps of campaign %s: %w", id, err)
+		}
+		for _, st := range steps {
+			if _, action := StepAction(st.Type); !action {
+				pairs = append(pairs, [2]string{id, st.ID})
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading running campaigns: %w", err)
+	}
+	var list []dueEnrollment
+	const chunk = 400 // two parameters each; well under either engine's limit
+	for from := 0; from < len(pairs) && len(list) < limit; from += chunk {
+		part := pairs[from:min(from+chunk, len(pairs))]
+		args := []any{now, limit - len(list)}
+		ph := make([]string, len(part))
+		for i, pr := range part {
+			args = append(args, pr[0], pr[1])
+			ph[i] = fmt.Sprintf("($%d, $%d)", len(args)-1, len(args))
+		}
+		got, err := e.dueIDs(ctx, `SELECT id, account_id FROM enrollments WHERE state = 'active' AND next_action_at <= $1
+			AND (campaign_id, step_id) IN (VALUES `+strings.Join(ph, ", ")+`) ORDER BY next_action_at, id LIMIT $2`, args...)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, got...)
+	}
+	return list, nil
+}
+
+// dueIDs runs a query listing enrollments and their accounts.
+func (e *Engine) dueIDs(ctx context.Context, query string, args ...any) ([]dueEnrollment, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("finding due waits and conditions: %w", err)
+	}
+	defer rows.Close()
+	var list []dueEnrollment
+	for rows.Next() {
+		var d dueEnrollment
+		if err := rows.Scan(&d.id, &d.account); err != nil {
+			return nil, fmt.Errorf("finding due waits and conditions: %w", err)
+		}
+		list = append(list, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("finding due waits and conditions: %w", err)
 	}
 	return list, nil
 }
