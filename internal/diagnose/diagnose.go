@@ -295,7 +295,7 @@ func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextA
 			}
 			// One sentence per sender for holds that do not depend on the action.
 			key := sv.account.ID + "/" + v.Code
-			if v.Code != policy.CodeNotConnected && v.Code != policy.CodeWindow && v.Code != policy.CodePacing {
+			if v.Code != policy.CodeNotConnected && v.Code != policy.CodeWindow && v.Code != policy.CodePacing && v.Code != policy.CodeIncident {
 				key += "/" + string(act)
 			}
 			if seen[key] {
@@ -307,7 +307,7 @@ func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextA
 			case v.Code == policy.CodePacing:
 				sev = Info
 			case next.ok:
-			case v.Code == policy.CodeNotConnected && connected == 0, v.Code == policy.CodeWindow:
+			case v.Code == policy.CodeNotConnected && connected == 0, v.Code == policy.CodeWindow, v.Code == policy.CodeIncident:
 				sev = Blocking
 			}
 			r.Findings = append(r.Findings, Finding{Code: v.Code, Severity: sev, Message: v.Message, ClearsAt: at(v.Until), Zone: zoneOf(sv.account)})

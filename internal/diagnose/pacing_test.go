@@ -82,21 +82,30 @@ func TestPacingFinding(t *testing.T) {
 	})
 }
 
-// The pacing sentence says why: the day's sends spread over the window,
-// or, with one left, the spacing between two actions.
+// The pacing sentence says which wait applies: the spread of the day's
+// invitations over the window (which holds only invitations), or the
+// spacing between two actions (which holds every action).
 func TestPacingSentenceSpreadOrSpacing(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, engine db.Engine) {
 		for _, c := range []struct {
-			name string
-			used int
-			want []string
+			name   string
+			used   int
+			spread bool
+			want   []string
 		}{
-			{"spread", 5, []string{"15 invitations left today are spread over the window until 18:00", "next at 14:32 (Europe/Paris)"}},
-			{"spacing", 19, []string{"Sender Ada keeps ", " between two actions", "next at 14:32 (Europe/Paris)"}},
+			{"spread", 5, true, []string{"15 invitations left today are spread over the window until 18:00", "the next invitation at 14:32 (Europe/Paris)",
+				"other actions only keep the"}},
+			{"spacing", 19, false, []string{"Sender Ada keeps ", " between two actions", "next at 14:32 (Europe/Paris)"}},
 		} {
 			f := newFixture(t, engine, []campaign.Step{{ID: "s1", Type: campaign.StepInvite}})
-			f.paced(t, monday10.Add(3*time.Hour+32*time.Minute))
+			at := monday10.Add(3*time.Hour + 32*time.Minute)
+			if c.spread {
+				f.paced(t, f.clock.Now())
+				f.exec(t, `UPDATE account_pacing SET spread_invite_until = $2 WHERE account_id = $1`, f.acc.ID, at)
+			} else {
+				f.paced(t, at)
+			}
 			f.ledger(t, "invite", c.used)
 			r, err := Campaign(f.ctx, f.deps, f.ws.ID, f.camp.ID, f.clock.Now())
 			if err != nil {

@@ -229,3 +229,22 @@ func GuardOpenGauge(ctx context.Context, q db.Querier) ([]db.GroupCount, error) 
 	}
 	return out, nil
 }
+
+// IncidentUntil is when the burst guard stops holding sends: its reopen
+// time while it is open and its quiet period runs, zero otherwise. The
+// send path reads it (without the guard's lock) so that no send calls
+// Unipile during an incident (docs/sending.md#incidents).
+func IncidentUntil(ctx context.Context, q db.Querier, now time.Time) (time.Time, error) {
+	var g guard
+	err := scanGuard(q.QueryRowContext(ctx, `SELECT `+guardColumns+` FROM health_guard WHERE id = 1`), &g)
+	if db.IsNoRows(err) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the burst guard: %w", err)
+	}
+	if g.stateAt(now) != GuardOpen || g.reopenAt == nil {
+		return time.Time{}, nil
+	}
+	return g.reopenAt.UTC(), nil
+}

@@ -28,6 +28,9 @@ const (
 	CodeNotes        = "invitation_notes"
 	CodeCampaignCap  = "campaign_cap"
 	CodePacing       = "pacing"
+	// CodeIncident is a provider incident (the burst guard is open): no
+	// action calls the provider until it closes (docs/sending.md#incidents).
+	CodeIncident = "provider_incident"
 )
 
 // Block kinds: what holds an action on an account until a time.
@@ -89,8 +92,17 @@ type Snapshot struct {
 	Share *Share
 	// Block is the latest active cooldown or breaker on Action, if any.
 	Block *Block
-	// NextAllowed is the account's pacing row: when it may act next.
+	// NextAllowed is the account's spacing: when it may act next, whatever
+	// the action.
 	NextAllowed time.Time
+	// SpreadUntil is when the next action of the snapshot's type may go
+	// under the spread of the day's sends of that type over the window
+	// (zero: none). Other action types do not wait for it
+	// (docs/sending.md#pacing).
+	SpreadUntil time.Time
+	// IncidentUntil is when the provider incident guard (the burst guard)
+	// stops holding every action (zero: no incident).
+	IncidentUntil time.Time
 	// Pacing is the account's resolved pacing.
 	Pacing Pacing
 }
@@ -101,15 +113,17 @@ type Draw struct {
 	Gap, Spread float64
 }
 
-// Verdict is the answer: Allowed with the Gap to keep after the action, or
-// the Code, a Message for people and when it clears (Until; zero when no
-// time is known).
+// Verdict is the answer: Allowed with the Gap (spacing) to keep after the
+// action before any action, and SpreadUntil (zero: none) before the next
+// action of the same type; or the Code, a Message for people and when it
+// clears (Until; zero when no time is known).
 type Verdict struct {
-	Allowed bool
-	Gap     time.Duration
-	Code    string
-	Message string
-	Until   time.Time
+	Allowed     bool
+	Gap         time.Duration
+	SpreadUntil time.Time
+	Code        string
+	Message     string
+	Until       time.Time
 }
 
 // Decide applies docs/sending.md#gates in order to s at now.
@@ -125,6 +139,11 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 	}
 	win, loc := AccountWindow(a)
 	at := func(t time.Time) string { return When(t, loc, now) }
+	if s.IncidentUntil.After(now) {
+		return Verdict{Code: CodeIncident, Until: s.IncidentUntil, Message: fmt.Sprintf(
+			"Unipile is having an incident (a burst of 404s tripped the guard); sender %s calls nothing until %s, and no prospect uses a try meanwhile.",
+			who, at(s.IncidentUntil))}
+	}
 	if b := s.Block; b != nil && b.Until.After(now) {
 		if b.Kind == BlockCredits {
 			return Verdict{Code: CodeCredits, Until: b.Until, Message: fmt.Sprintf(
@@ -181,27 +200,35 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 		remaining = min(remaining, sh.Cap-sh.Used)
 	}
 	closes := win.CloseAfter(now, loc)
-	if s.NextAllowed.After(now) {
-		var msg string
-		if s.Pacing.Spread && remaining > 1 {
-			msg = fmt.Sprintf("%d %s left today are spread over the window until %s; next at %s.",
-				remaining, Plural(s.Action, remaining), closes.In(loc).Format("15:04"), at(s.NextAllowed))
-		} else {
-			msg = fmt.Sprintf("Sender %s keeps %s between two actions; next at %s.", who, gapText(s.Pacing), at(s.NextAllowed))
+	// Spacing holds every action; the spread holds only the next action of
+	// its type, so a follow-up never waits behind the spread of the day's
+	// invitations (docs/sending.md#pacing).
+	wait := s.NextAllowed
+	if s.SpreadUntil.After(wait) {
+		wait = s.SpreadUntil
+	}
+	if wait.After(now) {
+		msg := fmt.Sprintf("Sender %s keeps %s between two actions; next at %s.", who, gapText(s.Pacing), at(wait))
+		if s.SpreadUntil.After(s.NextAllowed) {
+			msg = fmt.Sprintf("%d %s left today are spread over the window until %s; the next %s at %s (other actions only keep the %s spacing).",
+				remaining, Plural(s.Action, remaining), closes.In(loc).Format("15:04"), Noun(s.Action), at(wait), gapText(s.Pacing))
 		}
-		return Verdict{Code: CodePacing, Until: s.NextAllowed, Message: msg}
+		return Verdict{Code: CodePacing, Until: wait, Message: msg}
 	}
 	gap := s.Pacing.MinGap
 	if s.Pacing.MaxGap > s.Pacing.MinGap {
 		gap += time.Duration(d.Gap * float64(s.Pacing.MaxGap-s.Pacing.MinGap))
 	}
-	// Spread the day's remaining sends over what is left of the window,
-	// never closer than the spacing allows.
+	v := Verdict{Allowed: true, Gap: gap}
+	// Spread the day's remaining sends of this action over what is left of
+	// the window, never closer than the spacing allows.
 	if left := closes.Sub(now); s.Pacing.Spread && remaining > 1 && left > 0 {
 		spread := time.Duration(float64(left/time.Duration(remaining)) * (0.8 + 0.4*d.Spread))
-		gap = max(gap, min(spread, left))
+		if spread = min(spread, left); spread > gap {
+			v.SpreadUntil = now.Add(spread)
+		}
 	}
-	return Verdict{Allowed: true, Gap: gap}
+	return v
 }
 
 // countSince counts the times at or after since in an ascending list.

@@ -11,6 +11,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
@@ -63,10 +64,25 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 			return err
 		}
 		if reason != "" {
-			if err := cancelSend(ctx, tx, row.id, "not sent: "+reason, now); err != nil {
+			if err := cancelSend(ctx, tx, row.id, "", "not sent: "+reason, now); err != nil {
 				return err
 			}
 			return e.deferTo(ctx, tx, row.enrollmentID, now.Add(NotConnectedRecheck), now)
+		}
+		// During a provider incident no send calls Unipile: the row is
+		// cancelled (it frees the step and counts against nothing) and the
+		// prospect waits for the guard, without using a try
+		// (docs/sending.md#incidents).
+		incident, err := health.IncidentUntil(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		if incident.After(now) {
+			if err := cancelSend(ctx, tx, row.id, policy.CodeIncident, "not sent: provider incident (burst guard open until "+
+				incident.Format(time.RFC3339)+")", now); err != nil {
+				return err
+			}
+			return e.deferTo(ctx, tx, row.enrollmentID, incident, now)
 		}
 		if err := markDispatched(ctx, tx, row.id, now); err != nil {
 			return err
@@ -277,21 +293,32 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			}
 			return e.checkFailureRate(ctx, tx, row, now)
 		default:
-			// Transient, invalid, unauthorized, unknown: an external failure
-			// that consumes one of the prospect's three tries.
+			// Transient (5xx, timeouts of reads), not found, invalid,
+			// unauthorized, unknown: an incident at the provider or in Keel,
+			// not a fact about the recipient. The prospect is deferred with
+			// backoff; it uses no try and the failure is left out of the
+			// campaign's failure rate (docs/sending.md#incidents).
 			if err := fail(); err != nil {
 				return err
 			}
-			if en.failures+1 >= campaign.MaxFailures {
-				if err := e.failEnrollment(ctx, tx, en, msg, now); err != nil {
-					return err
-				}
-			} else if err := e.opts.Campaigns.CountFailure(ctx, tx, en.id, msg, now.Add(RetryBackoff*time.Duration(en.failures+1)), now); err != nil {
+			n, err := incidentsOf(ctx, tx, row.enrollmentID, row.stepID)
+			if err != nil {
 				return err
 			}
-			return e.checkFailureRate(ctx, tx, row, now)
+			return e.deferTo(ctx, tx, en.id, now.Add(IncidentBackoff(n)), now)
 		}
 	})
+}
+
+// IncidentBackoff is the wait after the n-th incident (from 1) that
+// deferred one prospect's step: doubling from IncidentRetry, at most
+// IncidentRetryMax.
+func IncidentBackoff(n int) time.Duration {
+	d := IncidentRetry
+	for i := 1; i < n && d < IncidentRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, IncidentRetryMax)
 }
 
 // lockEnrollmentAny locks an enrollment in any state (through the

@@ -32,6 +32,10 @@ const (
 	NotConnectedRecheck = 15 * time.Minute
 	// RetryBackoff is the wait after an external failure, per failure.
 	RetryBackoff = 30 * time.Minute
+	// IncidentRetry and IncidentRetryMax bound the backoff of a prospect
+	// deferred by a provider or Keel incident (IncidentBackoff).
+	IncidentRetry    = 5 * time.Minute
+	IncidentRetryMax = 2 * time.Hour
 	// FailureRateWindow and FailureRateThreshold decide high_failure_rate:
 	// at least FailureRateMin of the last FailureRateWindow finished sends
 	// of a campaign failed on provider errors.
@@ -175,9 +179,22 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Waits and condition timeouts advance at their own due time, not at
+	// their account's next pacing slot, and never stand behind its due
+	// actions (docs/sending.md#pacing).
+	timedList, err := e.dueTimedSteps(ctx, now, e.opts.BatchSize)
+	if err != nil {
+		return sum, err
+	}
 	pacing, err := e.pacing(ctx)
 	if err != nil {
 		return sum, err
+	}
+	timed := map[string][]string{}
+	seen := map[string]bool{}
+	for _, d := range timedList {
+		timed[d.account] = append(timed[d.account], d.id)
+		seen[d.id] = true
 	}
 	sum.Due = len(list)
 	// Accounts are independent (each claim locks only its account's
@@ -189,8 +206,17 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		if _, ok := byAccount[d.account]; !ok {
 			order = append(order, d.account)
 		}
-		byAccount[d.account] = append(byAccount[d.account], d.id)
+		if !seen[d.id] {
+			byAccount[d.account] = append(byAccount[d.account], d.id)
+		}
 	}
+	for _, d := range timedList {
+		if _, ok := byAccount[d.account]; !ok {
+			order = append(order, d.account)
+			byAccount[d.account] = nil
+		}
+	}
+	sum.Due += len(timedList)
 	parallel := e.opts.Parallel
 	if e.opts.Enqueue == nil {
 		parallel = 1
@@ -206,7 +232,7 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		go func() {
 			defer wg.Done()
 			for acc := range work {
-				if err := e.passAccount(ctx, acc, byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
+				if err := e.passAccount(ctx, acc, timed[acc], byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -224,13 +250,25 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	return sum, firstErr
 }
 
-// passAccount works one account's due enrollments for this pass, stopping
-// after its first claim: the next one must wait for pacing anyway.
-func (e *Engine) passAccount(ctx context.Context, acc string, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
+// passAccount works one account's due enrollments for this pass: its due
+// waits and conditions first, whatever its pacing, then its due actions,
+// stopping after its first claim: the next one must wait for pacing anyway.
+func (e *Engine) passAccount(ctx context.Context, acc string, timed, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
 	count := func(f func()) {
 		mu.Lock()
 		defer mu.Unlock()
 		f()
+	}
+	for _, id := range timed {
+		res, err := e.process(ctx, id, now)
+		if err != nil {
+			return err
+		}
+		if res.kind == resultAdvanced {
+			count(func() { sum.Advanced++ })
+		} else {
+			count(func() { sum.Skipped++ })
+		}
 	}
 	if nextAllowed.After(now) {
 		count(func() { sum.Skipped += len(ids); sum.Deferrals[GatePacing] += len(ids) })
@@ -353,16 +391,19 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			res.kind = resultSkipped
 			return e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now)
 		}
-		v, err := e.decide(ctx, tx, camp, en, step, action, now)
+		v, snap, err := e.decide(ctx, tx, camp, en, step, action, now)
 		if err != nil {
 			return err
 		}
-		if v.Code == policy.CodePacing {
+		if v.Code == policy.CodePacing && !snap.SpreadUntil.After(snap.NextAllowed) {
+			// The account's spacing: its next slot comes soon, for any action.
 			res = processResult{kind: resultSkipped, code: v.Code}
 			return nil
 		}
 		if !v.Allowed {
-			// Every due enrollment of this account at this step waits on
+			// The spread holds only this action type: parking the group
+			// keeps it from standing in front of other actions of the
+			// account (docs/sending.md#pacing). Every due enrollment of this account at this step waits on
 			// the same gate: defer them together, so none is looked at
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: v.Code}
@@ -372,7 +413,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
 		err = e.claim(ctx, tx, claimWrite{sendID: sendID, en: en, action: action, withNote: withNote,
-			nextAllowed: now.Add(v.Gap), recheck: now.Add(InFlightRecheck), now: now})
+			nextAllowed: now.Add(v.Gap), spreadUntil: v.SpreadUntil, recheck: now.Add(InFlightRecheck), now: now})
 		if db.IsUniqueViolation(err) {
 			res.kind = resultSkipped
 			return nil
@@ -394,11 +435,13 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 // claimWrite is what a claim writes: the ledger row, the account's next
 // allowed action time, and when the enrollment is looked at again.
 type claimWrite struct {
-	sendID       string
-	en           *enrollmentRow
-	action       policy.Action
-	withNote     bool
-	nextAllowed  time.Time
+	sendID      string
+	en          *enrollmentRow
+	action      policy.Action
+	withNote    bool
+	nextAllowed time.Time
+	// spreadUntil holds the next action of the same type (zero: none).
+	spreadUntil  time.Time
 	recheck, now time.Time
 }
 
@@ -504,12 +547,12 @@ func (e *Engine) PacingOf(a account.Account) policy.Pacing {
 
 // decide asks the one policy (docs/sending.md#one-policy) about a claim, on
 // the snapshot read inside the claim's transaction.
-func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, error) {
+func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, policy.Snapshot, error) {
 	snap, err := e.claimSnapshot(ctx, tx, &camp, en, step, action, now)
 	if err != nil {
-		return policy.Verdict{}, err
+		return policy.Verdict{}, snap, err
 	}
-	return policy.Decide(snap, now, e.draw()), nil
+	return policy.Decide(snap, now, e.draw()), snap, nil
 }
 
 // claimSnapshot reads a claim's snapshot. It locks the account's pacing
@@ -517,12 +560,12 @@ func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign,
 // counts (account and campaign share, both per account) cannot be
 // overtaken.
 func (e *Engine) claimSnapshot(ctx context.Context, tx *sql.Tx, camp *campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Snapshot, error) {
-	nextAllowed, err := lockPacing(ctx, tx, en.accountID, now)
+	p, err := lockPacing(ctx, tx, en.accountID, action, now)
 	if err != nil {
 		return policy.Snapshot{}, err
 	}
 	return readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: camp, Action: action,
-		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, nextAllowed)
+		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, p)
 }
 
 // CampaignDailyCap is a campaign's daily share of an action per sender.

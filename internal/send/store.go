@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/policy"
 )
 
@@ -228,6 +230,77 @@ func (e *Engine) dueEnrollments(ctx context.Context, now time.Time, perAccount, 
 	return list, nil
 }
 
+// dueTimedSteps lists due active enrollments of running campaigns that sit
+// at a wait or a condition (at most limit): they advance at their own due
+// time, whatever the account's pacing (docs/sending.md#pacing).
+func (e *Engine) dueTimedSteps(ctx context.Context, now time.Time, limit int) ([]dueEnrollment, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT id, steps FROM campaigns WHERE status = 'running'`)
+	if err != nil {
+		return nil, fmt.Errorf("reading running campaigns: %w", err)
+	}
+	var pairs [][2]string
+	for rows.Next() {
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading running campaigns: %w", err)
+		}
+		var steps []campaign.Step
+		if err := json.Unmarshal([]byte(raw), &steps); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading steps of campaign %s: %w", id, err)
+		}
+		for _, st := range steps {
+			if _, action := StepAction(st.Type); !action {
+				pairs = append(pairs, [2]string{id, st.ID})
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading running campaigns: %w", err)
+	}
+	var list []dueEnrollment
+	const chunk = 400 // two parameters each; well under either engine's limit
+	for from := 0; from < len(pairs) && len(list) < limit; from += chunk {
+		part := pairs[from:min(from+chunk, len(pairs))]
+		args := []any{now, limit - len(list)}
+		ph := make([]string, len(part))
+		for i, pr := range part {
+			args = append(args, pr[0], pr[1])
+			ph[i] = fmt.Sprintf("($%d, $%d)", len(args)-1, len(args))
+		}
+		got, err := e.dueIDs(ctx, `SELECT id, account_id FROM enrollments WHERE state = 'active' AND next_action_at <= $1
+			AND (campaign_id, step_id) IN (VALUES `+strings.Join(ph, ", ")+`) ORDER BY next_action_at, id LIMIT $2`, args...)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, got...)
+	}
+	return list, nil
+}
+
+// dueIDs runs a query listing enrollments and their accounts.
+func (e *Engine) dueIDs(ctx context.Context, query string, args ...any) ([]dueEnrollment, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("finding due waits and conditions: %w", err)
+	}
+	defer rows.Close()
+	var list []dueEnrollment
+	for rows.Next() {
+		var d dueEnrollment
+		if err := rows.Scan(&d.id, &d.account); err != nil {
+			return nil, fmt.Errorf("finding due waits and conditions: %w", err)
+		}
+		list = append(list, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("finding due waits and conditions: %w", err)
+	}
+	return list, nil
+}
+
 // pacing reads every account's next allowed action time.
 func (e *Engine) pacing(ctx context.Context) (map[string]time.Time, error) {
 	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT account_id, next_allowed_at FROM account_pacing`)
@@ -250,17 +323,40 @@ func (e *Engine) pacing(ctx context.Context) (map[string]time.Time, error) {
 	return out, nil
 }
 
-// lockPacing creates an account's pacing row if needed and locks it,
-// returning its next allowed action time: one statement, since DO UPDATE
-// takes the row lock.
-func lockPacing(ctx context.Context, tx *sql.Tx, accountID string, now time.Time) (time.Time, error) {
-	var nextAllowed time.Time
-	if err := tx.QueryRowContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2)
-		ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING next_allowed_at`,
-		accountID, now).Scan(&nextAllowed); err != nil {
-		return time.Time{}, fmt.Errorf("locking account pacing: %w", err)
+// spreadColumn is the account_pacing column holding an action's spread.
+func spreadColumn(a policy.Action) string {
+	switch a {
+	case policy.ActionInvite:
+		return "spread_invite_until"
+	case policy.ActionMessage:
+		return "spread_message_until"
+	case policy.ActionInMail:
+		return "spread_inmail_until"
 	}
-	return nextAllowed.UTC(), nil
+	return "spread_view_profile_until"
+}
+
+// pacingRow is an account's pacing as a snapshot needs it: the spacing
+// every action keeps and the spread of one action.
+type pacingRow struct {
+	nextAllowed, spreadUntil time.Time
+}
+
+// lockPacing creates an account's pacing row if needed and locks it,
+// returning its spacing and the spread of action: one statement, since DO
+// UPDATE takes the row lock.
+func lockPacing(ctx context.Context, tx *sql.Tx, accountID string, action policy.Action, now time.Time) (pacingRow, error) {
+	var (
+		p      pacingRow
+		spread db.NullTime
+	)
+	if err := tx.QueryRowContext(ctx, `INSERT INTO account_pacing (account_id, next_allowed_at) VALUES ($1, $2)
+		ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING next_allowed_at, `+spreadColumn(action),
+		accountID, now).Scan(&p.nextAllowed, &spread); err != nil {
+		return p, fmt.Errorf("locking account pacing: %w", err)
+	}
+	p.nextAllowed, p.spreadUntil = p.nextAllowed.UTC(), spread.Time
+	return p, nil
 }
 
 // lockDue locks a due enrollment and reads, in the same round trip, its
@@ -332,22 +428,30 @@ type SnapshotRequest struct {
 // ReadSnapshot reads the decision's snapshot without locks (the diagnosis):
 // the same reads as the claim's, with the pacing row read plainly.
 func ReadSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest) (policy.Snapshot, error) {
-	var next db.NullTime
-	err := q.QueryRowContext(ctx, `SELECT next_allowed_at FROM account_pacing WHERE account_id = $1`, r.Account.ID).Scan(&next)
+	var next, spread db.NullTime
+	err := q.QueryRowContext(ctx, `SELECT next_allowed_at, `+spreadColumn(r.Action)+` FROM account_pacing WHERE account_id = $1`,
+		r.Account.ID).Scan(&next, &spread)
 	if err != nil && !db.IsNoRows(err) {
 		return policy.Snapshot{}, fmt.Errorf("reading pacing of account %s: %w", r.Account.ID, err)
 	}
-	nextAllowed := r.Now // a missing row is created at now by the first claim
+	p := pacingRow{nextAllowed: r.Now, spreadUntil: spread.Time} // a missing row is created at now by the first claim
 	if next.Valid {
-		nextAllowed = next.Time.UTC()
+		p.nextAllowed = next.Time.UTC()
 	}
-	return readSnapshot(ctx, q, r, nextAllowed)
+	return readSnapshot(ctx, q, r, p)
 }
 
-// readSnapshot reads what the decision needs from the ledger and the
-// blocks; the caller has read the pacing row (the claim, under its lock).
-func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, nextAllowed time.Time) (policy.Snapshot, error) {
-	s := policy.Snapshot{Account: r.Account, Action: r.Action, WithNote: r.WithNote, NextAllowed: nextAllowed, Pacing: r.Pacing}
+// readSnapshot reads what the decision needs from the ledger, the blocks
+// and the burst guard; the caller has read the pacing row (the claim,
+// under its lock).
+func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacingRow) (policy.Snapshot, error) {
+	s := policy.Snapshot{Account: r.Account, Action: r.Action, WithNote: r.WithNote, NextAllowed: p.nextAllowed,
+		SpreadUntil: p.spreadUntil, Pacing: r.Pacing}
+	incident, err := health.IncidentUntil(ctx, q, r.Now)
+	if err != nil {
+		return s, err
+	}
+	s.IncidentUntil = incident
 	campaignID := ""
 	if r.Campaign != nil {
 		campaignID = r.Campaign.ID
@@ -358,7 +462,7 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, nextAllo
 		share int
 	)
 	day := policy.UTCDayStart(r.Now)
-	err := q.QueryRowContext(ctx, `SELECT
+	err = q.QueryRowContext(ctx, `SELECT
 		COUNT(*),
 		COALESCE(SUM(CASE WHEN campaign_id = $4 THEN 1 ELSE 0 END), 0),
 		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
@@ -397,8 +501,19 @@ var claimSQL = `
 			step_id, action, state, with_note, claimed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', $9, $10)),
 	pacing AS (
-		UPDATE account_pacing SET next_allowed_at = $11 WHERE account_id = $3)
+		UPDATE account_pacing SET next_allowed_at = $11, ` + setSpread("$8", "$13") + ` WHERE account_id = $3)
 	` + campaign.DeferStatement(5, 12, 10)
+
+// setSpread sets the spread of the action named by parameter action to
+// parameter until, leaving the other actions' spreads as they are.
+func setSpread(action, until string) string {
+	var sets []string
+	for _, a := range policy.Actions {
+		col := spreadColumn(a)
+		sets = append(sets, fmt.Sprintf("%s = CASE WHEN %s = '%s' THEN %s ELSE %s END", col, action, a, until, col))
+	}
+	return strings.Join(sets, ", ")
+}
 
 // claim writes a claim. Where the engine has writable CTEs the three
 // writes are one statement, a round trip instead of three on the hottest
@@ -408,7 +523,7 @@ func (e *Engine) claim(ctx context.Context, tx *sql.Tx, w claimWrite) error {
 	if e.opts.DB.HasWritableCTEs() {
 		_, err := tx.ExecContext(ctx, claimSQL,
 			w.sendID, en.workspaceID, en.accountID, en.campaignID, en.id, en.prospectID, en.stepID, string(w.action), w.withNote, w.now,
-			w.nextAllowed, w.recheck)
+			w.nextAllowed, w.recheck, nullTime(w.spreadUntil))
 		if err != nil && !db.IsUniqueViolation(err) {
 			err = fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
 		}
@@ -423,11 +538,19 @@ func (e *Engine) claim(ctx context.Context, tx *sql.Tx, w claimWrite) error {
 	if err != nil {
 		return fmt.Errorf("claiming %s for enrollment %s: %w", w.action, en.id, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE account_pacing SET next_allowed_at = $2 WHERE account_id = $1`,
-		en.accountID, w.nextAllowed); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE account_pacing SET next_allowed_at = $2, `+setSpread("$3", "$4")+` WHERE account_id = $1`,
+		en.accountID, w.nextAllowed, string(w.action), nullTime(w.spreadUntil)); err != nil {
 		return fmt.Errorf("pacing account %s: %w", en.accountID, err)
 	}
 	return e.opts.Campaigns.Defer(ctx, tx, en.id, w.recheck, w.now)
+}
+
+// nullTime is t, or NULL when zero.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }
 
 // --- dispatch and reconcile ---
@@ -470,10 +593,11 @@ func markUnknown(ctx context.Context, tx *sql.Tx, sendID string, kind, msg strin
 	return nil
 }
 
-// cancelSend records that a claimed send was not sent, and why.
-func cancelSend(ctx context.Context, tx *sql.Tx, sendID, reason string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'cancelled', error = $2, finished_at = $3 WHERE id = $1`,
-		sendID, reason, now); err != nil {
+// cancelSend records that a claimed send was not sent, and why (kind,
+// when given, classifies it, e.g. a provider incident).
+func cancelSend(ctx context.Context, tx *sql.Tx, sendID, kind, reason string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = 'cancelled', error_kind = $4, error = $2, finished_at = $3 WHERE id = $1`,
+		sendID, reason, now, db.NullIfEmpty(kind)); err != nil {
 		return fmt.Errorf("cancelling send %s: %w", sendID, err)
 	}
 	return nil
@@ -516,12 +640,18 @@ func parkSend(ctx context.Context, tx *sql.Tx, sendID string, now time.Time) (bo
 	return n > 0, nil
 }
 
+// recipientKinds are the failures that say something about the recipient
+// (unipile's classification): the only ones that use a prospect's tries
+// and count toward a campaign's failure rate (docs/sending.md#incidents).
+const recipientKinds = `('permanent_recipient', 'already_done')`
+
 // recentOutcomes counts a campaign's last FailureRateWindow finished
-// sends and how many of them failed, leaving out failures that say
-// nothing about the campaign (limits, credits, the account's state).
+// sends and how many of them failed, counting only failures about the
+// recipient: incidents, limits, credits and the account's state say
+// nothing about the campaign.
 func recentOutcomes(ctx context.Context, tx *sql.Tx, campaignID string) (total, failed int, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND state IN ('confirmed', 'failed')
-		AND (error_kind IS NULL OR error_kind NOT IN ('rate_limited', 'insufficient_credits', 'reconnect_needed', 'restricted'))
+	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1
+		AND (state = 'confirmed' OR (state = 'failed' AND error_kind IN `+recipientKinds+`))
 		ORDER BY finished_at DESC LIMIT $2`, campaignID, FailureRateWindow)
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading recent outcomes of campaign %s: %w", campaignID, err)
@@ -541,6 +671,18 @@ func recentOutcomes(ctx context.Context, tx *sql.Tx, campaignID string) (total, 
 		return 0, 0, fmt.Errorf("reading recent outcomes of campaign %s: %w", campaignID, err)
 	}
 	return total, failed, nil
+}
+
+// incidentsOf counts the incidents (failed or cancelled sends not about
+// the recipient) that deferred an enrollment's step, for its backoff.
+func incidentsOf(ctx context.Context, tx *sql.Tx, enrollmentID, stepID string) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sends WHERE enrollment_id = $1 AND step_id = $2
+		AND state IN ('failed', 'cancelled') AND error_kind IS NOT NULL AND error_kind NOT IN `+recipientKinds,
+		enrollmentID, stepID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting incidents of enrollment %s: %w", enrollmentID, err)
+	}
+	return n, nil
 }
 
 // unsettledSends lists sends whose outcome is unknown (or that a crash

@@ -383,7 +383,11 @@ CREATE TABLE account_health (
 );
 CREATE TABLE account_pacing (
   account_id text NOT NULL,
-  next_allowed_at timestamp with time zone NOT NULL
+  next_allowed_at timestamp with time zone NOT NULL,
+  spread_invite_until timestamp with time zone,
+  spread_message_until timestamp with time zone,
+  spread_inmail_until timestamp with time zone,
+  spread_view_profile_until timestamp with time zone
 );
 CREATE TABLE account_tier_changes (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,

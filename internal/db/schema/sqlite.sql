@@ -33,7 +33,7 @@ CREATE TABLE account_health (
 CREATE TABLE account_pacing (
     account_id      TEXT PRIMARY KEY REFERENCES linkedin_accounts (id),
     next_allowed_at TIMESTAMP NOT NULL
-);
+, spread_invite_until TIMESTAMP, spread_message_until TIMESTAMP, spread_inmail_until TIMESTAMP, spread_view_profile_until TIMESTAMP);
 
 -- table account_tier_changes (on account_tier_changes)
 CREATE TABLE account_tier_changes (
