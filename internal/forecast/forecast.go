@@ -70,6 +70,9 @@ type Usage struct {
 	UsedToday, ShareUsed int
 	Week, Notes          []time.Time
 	Block                *policy.Block
+	// SpreadUntil is when the spread of the day's sends of the action
+	// lets the next one go.
+	SpreadUntil time.Time
 }
 
 // Sender is one account the simulation runs.
@@ -77,7 +80,9 @@ type Sender struct {
 	Account     account.Account
 	Pacing      policy.Pacing
 	NextAllowed time.Time
-	Usage       map[policy.Action]Usage
+	// IncidentUntil is when a provider incident stops holding the sender.
+	IncidentUntil time.Time
+	Usage         map[policy.Action]Usage
 }
 
 // Input is everything Simulate reads: the forecast does no I/O of its own

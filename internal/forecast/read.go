@@ -86,12 +86,12 @@ func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, da
 			if err != nil {
 				return in, err
 			}
-			u := Usage{UsedToday: snap.UsedToday, Week: snap.Week, Notes: snap.Notes, Block: snap.Block}
+			u := Usage{UsedToday: snap.UsedToday, Week: snap.Week, Notes: snap.Notes, Block: snap.Block, SpreadUntil: snap.SpreadUntil}
 			if snap.Share != nil {
 				u.ShareUsed = snap.Share.Used
 			}
 			sn.Usage[act] = u
-			sn.NextAllowed = snap.NextAllowed
+			sn.NextAllowed, sn.IncidentUntil = snap.NextAllowed, snap.IncidentUntil
 		}
 		in.Senders = append(in.Senders, sn)
 	}

@@ -106,6 +106,8 @@ type sender struct {
 	acc         account.Account
 	pacing      policy.Pacing
 	nextAllowed time.Time
+	incident    time.Time
+	spread      [nActions]time.Time
 	day         time.Time // the UTC day used and shareUsed count
 	used, share [nActions]int
 	shareCap    [nActions]int
@@ -163,11 +165,11 @@ func newSim(in Input) *sim {
 	}
 	byID := map[string]*sender{}
 	for i, sn := range in.Senders {
-		snd := &sender{idx: i, acc: sn.Account, pacing: sn.Pacing, nextAllowed: sn.NextAllowed.UTC(), day: s.day0,
+		snd := &sender{idx: i, acc: sn.Account, pacing: sn.Pacing, nextAllowed: sn.NextAllowed.UTC(), incident: sn.IncidentUntil, day: s.day0,
 			queues: make([]queue, len(s.steps))}
 		for ai, act := range policy.Actions {
 			u := sn.Usage[act]
-			snd.used[ai], snd.share[ai], snd.block[ai] = u.UsedToday, u.ShareUsed, u.Block
+			snd.used[ai], snd.share[ai], snd.block[ai], snd.spread[ai] = u.UsedToday, u.ShareUsed, u.Block, u.SpreadUntil
 			snd.shareCap[ai] = shareCap(in.Campaign, act)
 			if act == policy.ActionInvite {
 				snd.week = append([]time.Time(nil), u.Week...)
@@ -462,7 +464,7 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 	act := policy.Actions[ai]
 	snap := policy.Snapshot{Account: snd.acc, Action: act, WithNote: st.withNote, UsedToday: snd.used[ai],
 		Share: &policy.Share{Cap: snd.shareCap[ai], Used: snd.share[ai]}, Block: snd.block[ai],
-		NextAllowed: snd.nextAllowed, Pacing: snd.pacing}
+		NextAllowed: snd.nextAllowed, SpreadUntil: snd.spread[ai], IncidentUntil: snd.incident, Pacing: snd.pacing}
 	if act == policy.ActionInvite {
 		snap.Week = snd.week
 		if st.withNote && snd.acc.Tier == account.TierFree {
@@ -476,6 +478,7 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 		snd.used[ai]++
 		snd.share[ai]++
 		snd.nextAllowed = t.Add(v.Gap)
+		snd.spread[ai] = v.SpreadUntil
 		if act == policy.ActionInvite {
 			snd.week = append(snd.week, t)
 			if st.withNote {
@@ -495,14 +498,17 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 		s.counts[s.dayIndex(t)][snd.idx][ai]++
 		s.moveTo(snd, x, st.next, tn)
 		return true
-	case v.Code == policy.CodePacing:
-		// Cannot happen (a sender acts only once its pacing allows);
+	case v.Code == policy.CodePacing && !v.ThisActionOnly:
+		// Cannot happen (a sender acts only once its spacing allows);
 		// leave it due for the pacing time.
 		snd.queues[e.step].push(x)
 		return true
 	}
 	until := send.RecheckAt(v, t)
-	s.hold(snd, ai, v.Code, t, until)
+	if v.Code != policy.CodePacing {
+		// The spread paces a day's sends; it is not a limit that binds.
+		s.hold(snd, ai, v.Code, t, until)
+	}
 	s.deferGroup(snd, int(e.step), x, until.UnixNano(), tn, listed)
 	return false
 }

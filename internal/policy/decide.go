@@ -124,6 +124,11 @@ type Verdict struct {
 	Code        string
 	Message     string
 	Until       time.Time
+	// ThisActionOnly marks a hold that concerns only the snapshot's action
+	// type (the spread of its day's sends); other action types of the
+	// account may go meanwhile, so the held prospects are parked rather
+	// than left due in front of them.
+	ThisActionOnly bool
 }
 
 // Decide applies docs/sending.md#gates in order to s at now.
@@ -208,12 +213,14 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 		wait = s.SpreadUntil
 	}
 	if wait.After(now) {
-		msg := fmt.Sprintf("Sender %s keeps %s between two actions; next at %s.", who, gapText(s.Pacing), at(wait))
+		v := Verdict{Code: CodePacing, Until: wait,
+			Message: fmt.Sprintf("Sender %s keeps %s between two actions; next at %s.", who, gapText(s.Pacing), at(wait))}
 		if s.SpreadUntil.After(s.NextAllowed) {
-			msg = fmt.Sprintf("%d %s left today are spread over the window until %s; the next %s at %s (other actions only keep the %s spacing).",
+			v.ThisActionOnly = true
+			v.Message = fmt.Sprintf("%d %s left today are spread over the window until %s; the next %s at %s (other actions only keep the %s spacing).",
 				remaining, Plural(s.Action, remaining), closes.In(loc).Format("15:04"), Noun(s.Action), at(wait), gapText(s.Pacing))
 		}
-		return Verdict{Code: CodePacing, Until: wait, Message: msg}
+		return v
 	}
 	gap := s.Pacing.MinGap
 	if s.Pacing.MaxGap > s.Pacing.MinGap {

@@ -391,11 +391,11 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			res.kind = resultSkipped
 			return e.deferTo(ctx, tx, en.id, now.Add(InFlightRecheck), now)
 		}
-		v, snap, err := e.decide(ctx, tx, camp, en, step, action, now)
+		v, err := e.decide(ctx, tx, camp, en, step, action, now)
 		if err != nil {
 			return err
 		}
-		if v.Code == policy.CodePacing && !snap.SpreadUntil.After(snap.NextAllowed) {
+		if v.Code == policy.CodePacing && !v.ThisActionOnly {
 			// The account's spacing: its next slot comes soon, for any action.
 			res = processResult{kind: resultSkipped, code: v.Code}
 			return nil
@@ -547,12 +547,12 @@ func (e *Engine) PacingOf(a account.Account) policy.Pacing {
 
 // decide asks the one policy (docs/sending.md#one-policy) about a claim, on
 // the snapshot read inside the claim's transaction.
-func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, policy.Snapshot, error) {
+func (e *Engine) decide(ctx context.Context, tx *sql.Tx, camp campaign.Campaign, en *enrollmentRow, step campaign.Step, action policy.Action, now time.Time) (policy.Verdict, error) {
 	snap, err := e.claimSnapshot(ctx, tx, &camp, en, step, action, now)
 	if err != nil {
-		return policy.Verdict{}, snap, err
+		return policy.Verdict{}, err
 	}
-	return policy.Decide(snap, now, e.draw()), snap, nil
+	return policy.Decide(snap, now, e.draw()), nil
 }
 
 // claimSnapshot reads a claim's snapshot. It locks the account's pacing
