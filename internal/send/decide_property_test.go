@@ -88,7 +88,7 @@ func TestClaimAndDiagnosisAgreeOnRandomSnapshots(t *testing.T) {
 		}
 		// The generator must reach every verdict, or agreement proves little.
 		for _, want := range []string{"allowed", policy.CodeNotConnected, policy.CodeCooldown, policy.CodeCredits, policy.CodeFreeInMail,
-			policy.CodeWindow, policy.CodeDailyCap, policy.CodeRamp, policy.CodeWeeklyCap, policy.CodeNotes, policy.CodeCampaignCap, policy.CodePacing} {
+			policy.CodeIncident, policy.CodeWindow, policy.CodeDailyCap, policy.CodeRamp, policy.CodeWeeklyCap, policy.CodeNotes, policy.CodeCampaignCap, policy.CodePacing} {
 			if codes[want] == 0 {
 				t.Errorf("no random state produced %s (got %v)", want, codes)
 			}
@@ -146,6 +146,10 @@ var genZones = []string{"UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo",
 func newStateGen(t *testing.T, ctx context.Context, d *db.DB, base time.Time) *stateGen {
 	g := &stateGen{t: t, ctx: ctx, d: d, base: base}
 	g.exec(`INSERT INTO workspaces (id, slug, name, created_at) VALUES ('ws_prop', 'prop', '', $1)`, base)
+	// A provider incident (the burst guard open) until the eighth hour of
+	// the fourteen days the states' times fall in.
+	g.exec(`UPDATE health_guard SET state = 'open', trips = 1, opened_at = $1, reopen_at = $2, updated_at = $1 WHERE id = 1`,
+		base.Add(-time.Hour), base.Add(8*time.Hour))
 	g.exec(`INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status, tier, timezone, created_at, updated_at)
 		VALUES ('acc_prop_base', 'ws_prop', 'prov_prop_base', 'Base', 'connected', 'premium', 'UTC', $1, $1)`, base)
 	for i, caps := range [][4]int{{20, 20, 5, 20}, {3, 2, 1, 5}, {0, 5, 0, 1}, {100, 150, 50, 100}, {10, 10, 10, 10}} {
@@ -215,7 +219,7 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 	sends := &rows{cols: `id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state, with_note,
 		claimed_at, dispatched_at, finished_at, error, chat_id`}
 	blocks := &rows{cols: `account_id, action, kind, until, reason, created_at`}
-	pacing := &rows{cols: `account_id, next_allowed_at`}
+	pacing := &rows{cols: `account_id, next_allowed_at, spread_invite_until, spread_message_until, spread_inmail_until, spread_view_profile_until`}
 	var out []genState
 	for i := first; i < first+n; i++ {
 		id := fmt.Sprintf("acc_prop_%05d", i)
@@ -316,7 +320,15 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 			blocks.add(id, string(act), kind, until, "generated", now.Add(-time.Hour))
 		}
 		if rng.IntN(2) == 0 {
-			pacing.add(id, now.Add(time.Duration(rng.IntN(4*60*60)-2*60*60)*time.Second))
+			vals := []any{id, now.Add(time.Duration(rng.IntN(4*60*60)-2*60*60) * time.Second)}
+			for range policy.Actions {
+				var spread any
+				if rng.IntN(2) == 0 {
+					spread = now.Add(time.Duration(rng.IntN(4*60*60)-2*60*60) * time.Second)
+				}
+				vals = append(vals, spread)
+			}
+			pacing.add(vals...)
 		}
 		out = append(out, st)
 	}
