@@ -111,7 +111,8 @@ func (a *App) tasks() map[string]task {
 			_, err := a.Sender.ReconcileUnknown(ctx)
 			return err
 		}},
-		"relations_poll": {every: 30 * time.Minute, run: func(ctx context.Context) error {
+		// Every minute, each account in its own minute of ten (send.RelationsPollEvery).
+		"relations_poll": {every: time.Minute, run: func(ctx context.Context) error {
 			_, err := a.Sender.PollRelations(ctx)
 			return err
 		}},

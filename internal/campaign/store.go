@@ -661,6 +661,34 @@ func (s *Service) EnrollmentStates(ctx context.Context, q db.Querier, campaignID
 	return counts, nil
 }
 
+// DueByStep is when the earliest active enrollment of each sender at each
+// step of a campaign is due: sender account id → step id → time.
+func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string) (map[string]map[string]time.Time, error) {
+	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, MIN(next_action_at) FROM enrollments
+		WHERE campaign_id = $1 AND state = 'active' AND step_id IS NOT NULL AND next_action_at IS NOT NULL
+		GROUP BY account_id, step_id`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]time.Time{}
+	for rows.Next() {
+		var acc, step string
+		var at db.NullTime // MIN() loses the column's type on SQLite
+		if err := rows.Scan(&acc, &step, &at); err != nil {
+			return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
+		}
+		if out[acc] == nil {
+			out[acc] = map[string]time.Time{}
+		}
+		out[acc][step] = at.Time
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
+	}
+	return out, nil
+}
+
 // NextDue is when the campaign's earliest active enrollment is due (zero
 // when none is active).
 func (s *Service) NextDue(ctx context.Context, q db.Querier, campaignID string) (time.Time, error) {

@@ -201,9 +201,31 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	if live == 0 && c.Status != campaign.StatusCompleted {
 		r.add("no_prospects", Blocking, time.Time{}, "No enrollable prospects left: import prospects to continue.")
 	}
-	next := addSenderFindings(&r, senders, now)
+	byStep, err := deps.Campaigns.DueByStep(ctx, deps.DB.SQL, c.ID)
+	if err != nil {
+		return r, err
+	}
+	// Which senders have prospects waiting at which action, and since when
+	// they are due: the next action is one of those.
+	due := map[string]map[policy.Action]time.Time{}
+	for acc, steps := range byStep {
+		for stepID, at := range steps {
+			st, ok := campaign.StepByID(c.Steps, stepID)
+			act, isAction := send.StepAction(st.Type)
+			if !ok || !isAction {
+				continue
+			}
+			if due[acc] == nil {
+				due[acc] = map[policy.Action]time.Time{}
+			}
+			if cur, seen := due[acc][act]; !seen || at.Before(cur) {
+				due[acc][act] = at
+			}
+		}
+	}
+	next := addSenderFindings(&r, senders, due, now)
 	waiting := counts["active"] > 0 && !nextDue.IsZero() && nextDue.After(now)
-	if waiting && c.Status == campaign.StatusRunning {
+	if waiting && !next.ok && c.Status == campaign.StatusRunning {
 		r.add("all_waiting", Info, nextDue, "%s; the next step is due at %s.", allWaiting(counts["active"]), policy.When(nextDue, r.Location(), now))
 	}
 	if n, err := deps.Campaigns.EndedAtCondition(ctx, deps.DB.SQL, c.ID); err != nil {
@@ -218,14 +240,15 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	}
 	sortFindings(r.Findings)
 	running := c.Status == campaign.StatusRunning && live > 0 && counts["active"] > 0 && !blockedEverywhere(r.Findings)
-	if running && next.ok {
-		at := next.at
-		if waiting && nextDue.After(at) {
-			at = nextDue
-		}
-		r.NextActionAt = timePtr(at)
+	switch {
+	case running && next.ok:
+		r.NextActionAt = timePtr(next.at)
+	case running && !next.later.IsZero() && (!waiting || next.later.Before(nextDue)):
+		r.NextActionAt = timePtr(next.later)
+	case running && waiting:
+		r.NextActionAt = timePtr(nextDue)
 	}
-	r.Sending = running && next.ok && !waiting
+	r.Sending = running && next.ok
 	r.lead(next, "Campaign is sending.", now)
 	return r, nil
 }
@@ -252,19 +275,24 @@ func verdicts(ctx context.Context, deps Deps, a account.Account, c *campaign.Cam
 	return sv, nil
 }
 
-// nextAction is the earliest action some sender may take, and which.
+// nextAction is the earliest action some sender may take, and which; later
+// is when the earliest held one clears, when nothing may act.
 type nextAction struct {
 	ok     bool
 	at     time.Time
 	action policy.Action
 	sender account.Account
+	later  time.Time
 }
 
 // addSenderFindings turns the senders' verdicts into findings and returns
 // the earliest action any of them may take: now when one may act, its
-// pacing time when the only wait is pacing. Holds are blocking only when no
-// sender can act at all; otherwise they limit.
-func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextAction {
+// pacing time when the only wait is pacing, never before a prospect is due
+// for it. due, when not nil, says which actions each sender has prospects
+// waiting for and since when (a campaign); nil considers every action (an
+// account). Holds are blocking only when no sender can act at all;
+// otherwise they limit.
+func addSenderFindings(r *Report, senders []senderVerdicts, due map[string]map[policy.Action]time.Time, now time.Time) nextAction {
 	var next nextAction
 	connected := 0
 	for _, sv := range senders {
@@ -274,15 +302,27 @@ func addSenderFindings(r *Report, senders []senderVerdicts, now time.Time) nextA
 		for _, act := range sv.order {
 			v := sv.verdicts[act]
 			at := now
+			if due != nil {
+				d, ok := due[sv.account.ID][act]
+				if !ok {
+					continue // nobody waits for this action of this sender
+				}
+				at = later(at, d)
+			}
 			switch {
 			case v.Allowed:
 			case v.Code == policy.CodePacing:
-				at = v.Until
+				at = later(at, v.Until)
 			default:
+				if !v.Until.IsZero() {
+					if held := later(at, v.Until); next.later.IsZero() || held.Before(next.later) {
+						next.later = held
+					}
+				}
 				continue
 			}
 			if !next.ok || at.Before(next.at) {
-				next = nextAction{ok: true, at: at, action: act, sender: sv.account}
+				next = nextAction{ok: true, at: at, action: act, sender: sv.account, later: next.later}
 			}
 		}
 	}
@@ -338,6 +378,14 @@ func (r *Report) lead(next nextAction, good string, now time.Time) {
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -433,7 +481,7 @@ func Account(ctx context.Context, deps Deps, workspaceID, accountID string, now 
 	if err != nil {
 		return r, err
 	}
-	next := addSenderFindings(&r, []senderVerdicts{sv}, now)
+	next := addSenderFindings(&r, []senderVerdicts{sv}, nil, now)
 	sortFindings(r.Findings)
 	if next.ok {
 		r.NextActionAt = timePtr(next.at)

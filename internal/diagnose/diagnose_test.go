@@ -157,7 +157,9 @@ func TestCampaignDiagnosisNamesTheFirstFinding(t *testing.T) {
 			}
 		}, "campaign_paused_high_failure_rate"},
 		{"all waiting", inviteSteps(), func(t *testing.T, f *fixture) {
-			f.exec(t, `UPDATE enrollments SET next_action_at = $2 WHERE campaign_id = $1`, f.camp.ID, f.clock.Now().Add(3*time.Hour))
+			// Every prospect waits at the condition (no action is due).
+			f.exec(t, `UPDATE enrollments SET step_id = 's2', state = 'active', next_action_at = $2 WHERE campaign_id = $1`,
+				f.camp.ID, f.clock.Now().Add(3*time.Hour))
 		}, "all_waiting"},
 		{"free notes used", []campaign.Step{{ID: "s1", Type: campaign.StepInvite, Note: "Hi {{first_name}}"}}, func(t *testing.T, f *fixture) {
 			f.exec(t, `UPDATE linkedin_accounts SET tier = 'free', cap_inmail_daily = 0 WHERE id = $1`, f.acc.ID)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
@@ -164,38 +167,94 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 	return len(ids), nil
 }
 
-// PollRelations reads the first page of each connected account's
-// relations and stamps accepts it finds: the safety net for a missed
-// new_relation webhook, one call per account per run (run it about every
-// 30 minutes).
+// RelationsPollEvery is how often the relations of an account with pending
+// invitations are read (docs/campaigns.md#accept-detection).
+const RelationsPollEvery = 10 * time.Minute
+
+// relationsPollWorkers bounds the provider calls one poll makes at once.
+const relationsPollWorkers = 4
+
+// PollRelations reads the first page of relations of the accounts whose
+// turn it is and stamps the accepts it finds: the safety net for a missed
+// new_relation webhook. Run it every minute: each account with pending
+// invitations has its turn once every RelationsPollEvery, at a minute of its
+// own (pollTurn), so the calls spread over the period instead of bursting.
 func (e *Engine) PollRelations(ctx context.Context) (int, error) {
-	list, err := e.accountsToPoll(ctx)
+	all, err := e.accountsToPoll(ctx)
 	if err != nil {
 		return 0, err
 	}
-	stamped := 0
-	for _, a := range list {
-		page, err := e.opts.Client.ListRelations(ctx, a.provider, unipile.PageOptions{Limit: 100})
-		if err != nil {
-			e.opts.Logger.Warn("polling relations", "account", a.id, "error", err)
-			continue
-		}
-		err = e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
-			for _, r := range page.Items {
-				n, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: a.ws, AccountID: a.id, ProviderID: r.MemberID.String(),
-					Slug: r.PublicIdentifier, Source: "relations_poll"})
-				if err != nil {
-					return err
-				}
-				stamped += n
-			}
-			return nil
-		})
-		if err != nil {
-			return stamped, err
+	now := e.opts.Clock.Now()
+	var list []pollAccount
+	for _, a := range all {
+		if pollTurn(a.id, now) {
+			list = append(list, a)
 		}
 	}
-	return stamped, nil
+	var (
+		mu       sync.Mutex
+		stamped  int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan pollAccount)
+	for w := 0; w < min(relationsPollWorkers, len(list)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for a := range work {
+				n, err := e.pollAccount(ctx, a)
+				mu.Lock()
+				stamped += n
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, a := range list {
+		work <- a
+	}
+	close(work)
+	wg.Wait()
+	return stamped, firstErr
+}
+
+// pollTurn reports whether now's minute is the account's turn: one minute
+// in every RelationsPollEvery, chosen by a hash of the account and the UTC
+// day, so an account's polls move from day to day (jitter) and accounts
+// spread evenly over the period.
+func pollTurn(accountID string, now time.Time) bool {
+	slots := uint32(RelationsPollEvery / time.Minute)
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(accountID + "|" + now.UTC().Format(time.DateOnly)))
+	minute := uint32(now.Unix() / 60)
+	return minute%slots == h.Sum32()%slots
+}
+
+// pollAccount reads one account's first page of relations and stamps the
+// accepts on it.
+func (e *Engine) pollAccount(ctx context.Context, a pollAccount) (int, error) {
+	page, err := e.opts.Client.ListRelations(ctx, a.provider, unipile.PageOptions{Limit: 100})
+	if err != nil {
+		e.opts.Logger.Warn("polling relations", "account", a.id, "error", err)
+		return 0, nil
+	}
+	stamped := 0
+	err = e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+		stamped = 0
+		for _, r := range page.Items {
+			n, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: a.ws, AccountID: a.id, ProviderID: r.MemberID.String(),
+				Slug: r.PublicIdentifier, Source: "relations_poll"})
+			if err != nil {
+				return err
+			}
+			stamped += n
+		}
+		return nil
+	})
+	return stamped, err
 }
 
 // NoteChatSeen handles our own message appearing in a chat with a

@@ -723,12 +723,15 @@ func (e *Engine) sendIDs(ctx context.Context, what, query string) ([]string, err
 // an accept.
 type pollAccount struct{ id, ws, provider string }
 
-// accountsToPoll lists the connected accounts with a live or ended
-// enrollment that has no accept recorded.
+// accountsToPoll lists the connected accounts with pending invitations:
+// an invitation they sent (confirmed) to a prospect whose enrollment has no
+// accept recorded and may still act on one (live, or ended by a condition
+// for a late accept).
 func (e *Engine) accountsToPoll(ctx context.Context) ([]pollAccount, error) {
 	rows, err := e.opts.DB.SQL.QueryContext(ctx, `SELECT DISTINCT a.id, a.workspace_id, a.provider_account_id
-		FROM linkedin_accounts a JOIN enrollments en ON en.account_id = a.id
-		WHERE a.status = 'connected' AND en.state IN ('active', 'soft_paused', 'ended') AND en.accepted_at IS NULL`)
+		FROM linkedin_accounts a JOIN sends s ON s.account_id = a.id JOIN enrollments en ON en.id = s.enrollment_id
+		WHERE a.status = 'connected' AND s.action = 'invite' AND s.state = 'confirmed'
+		AND en.state IN ('active', 'soft_paused', 'ended') AND en.accepted_at IS NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("listing accounts to poll: %w", err)
 	}
