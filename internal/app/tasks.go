@@ -116,10 +116,17 @@ func (a *App) tasks() map[string]task {
 			return err
 		}},
 		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
-			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
+			if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
 				_, err := a.Campaigns.Reconcile(ctx, tx)
 				return err
-			})
+			}); err != nil {
+				return err
+			}
+			// Senders disconnected past the workspace's hand-off delay
+			// give their not-yet-contacted prospects to the campaign's
+			// connected senders (docs/campaigns.md#senders); idempotent.
+			_, err := a.Campaigns.HandOffStale(ctx)
+			return err
 		}},
 	}
 }

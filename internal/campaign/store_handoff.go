@@ -1,0 +1,125 @@
+package campaign
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// reachedStates are the ledger states of a send that reached, or may have
+// reached, LinkedIn: a prospect with one of them in a campaign has been
+// contacted by that sender and its thread is there
+// (docs/campaigns.md#senders).
+const reachedStates = `('intent', 'dispatched', 'confirmed', 'unknown')`
+
+// uncontacted lists, in id order, the live enrollments of one sender in a
+// campaign that no send of theirs reached or may have reached LinkedIn.
+func (s *Service) uncontacted(ctx context.Context, tx *sql.Tx, campaignID, accountID string) ([]string, error) {
+	return s.enrollmentIDs(ctx, tx, `campaign_id = $1 AND account_id = $2 AND state IN `+liveStates+`
+		AND NOT EXISTS (SELECT 1 FROM sends sd WHERE sd.campaign_id = enrollments.campaign_id
+		                AND sd.prospect_id = enrollments.prospect_id AND sd.state IN `+reachedStates+`)`,
+		campaignID, accountID)
+}
+
+// connectedOf returns, in the given order, those of ids whose account is
+// connected now.
+func connectedOf(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error) {
+	var out []string
+	for _, a := range ids {
+		st, err := accountStatus(ctx, tx, a)
+		if err != nil {
+			return nil, err
+		}
+		if st == account.StatusConnected {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// moveEnrollment gives an enrollment to sender to. A pending one stays
+// pending; one under way keeps its step, is due now (the policy decides
+// anew for its new sender, so whatever parked it no longer does), and is
+// active or soft-paused as its new sender's status allows.
+func moveEnrollment(ctx context.Context, tx *sql.Tx, enrollmentID, to string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE enrollments
+		   SET account_id = $2,
+		       state = CASE WHEN state = 'pending' THEN 'pending'
+		                    WHEN (SELECT a.status FROM linkedin_accounts a WHERE a.id = $2) = 'connected' THEN 'active'
+		                    ELSE 'soft_paused' END,
+		       next_action_at = CASE WHEN state = 'pending' THEN NULL ELSE $3 END,
+		       parked_by = NULL, updated_at = $3
+		 WHERE id = $1`, enrollmentID, to, now); err != nil {
+		return fmt.Errorf("moving enrollment %s to sender %s: %w", enrollmentID, to, err)
+	}
+	return nil
+}
+
+// staleSender is a campaign sender that has not been connected since
+// DisconnectedAt, with its workspace's hand-off delay.
+type staleSender struct {
+	CampaignID, AccountID string
+	DisconnectedAt        time.Time
+	HandoffHours          int
+}
+
+// staleSenders lists the current senders of running and paused campaigns
+// that are not connected, with when they stopped being connected and
+// their workspace's sender_handoff_hours; the caller compares the times
+// (no engine-specific interval arithmetic in SQL).
+func (s *Service) staleSenders(ctx context.Context, q db.Querier) ([]staleSender, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT ca.campaign_id, a.id, a.disconnected_at, w.sender_handoff_hours
+		  FROM campaign_accounts ca
+		  JOIN campaigns c ON c.id = ca.campaign_id
+		  JOIN linkedin_accounts a ON a.id = ca.account_id
+		  JOIN workspaces w ON w.id = c.workspace_id
+		 WHERE ca.removed_at IS NULL AND c.status IN ('running', 'paused')
+		   AND a.status <> 'connected' AND a.disconnected_at IS NOT NULL
+		 ORDER BY ca.campaign_id, a.id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing disconnected senders: %w", err)
+	}
+	defer rows.Close()
+	var out []staleSender
+	for rows.Next() {
+		var st staleSender
+		if err := rows.Scan(&st.CampaignID, &st.AccountID, &st.DisconnectedAt, &st.HandoffHours); err != nil {
+			return nil, fmt.Errorf("listing disconnected senders: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// HandoffHours reads a workspace's sender_handoff_hours.
+func (s *Service) HandoffHours(ctx context.Context, workspaceID string) (int, error) {
+	var h int
+	if err := s.db.SQL.QueryRowContext(ctx, `SELECT sender_handoff_hours FROM workspaces WHERE id = $1`, workspaceID).Scan(&h); err != nil {
+		return 0, fmt.Errorf("reading sender hand-off delay of workspace %s: %w", workspaceID, err)
+	}
+	return h, nil
+}
+
+// SetHandoffHours changes a workspace's sender_handoff_hours; a value
+// outside 1–720 is a ValidationError naming the field and changes
+// nothing.
+func (s *Service) SetHandoffHours(ctx context.Context, workspaceID string, hours int) error {
+	if hours < MinHandoffHours || hours > MaxHandoffHours {
+		return &ValidationError{Errors: []FieldError{{Field: "sender_handoff_hours",
+			Message: fmt.Sprintf("must be between %d and %d hours", MinHandoffHours, MaxHandoffHours)}}}
+	}
+	res, err := s.db.SQL.ExecContext(ctx, `UPDATE workspaces SET sender_handoff_hours = $2 WHERE id = $1`, workspaceID, hours)
+	if err != nil {
+		return fmt.Errorf("setting sender hand-off delay of workspace %s: %w", workspaceID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
