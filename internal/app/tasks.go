@@ -115,6 +115,12 @@ func (a *App) tasks() map[string]task {
 			_, err := a.Sender.PollRelations(ctx)
 			return err
 		}},
+		// Where the provider reports an InMail balance, a positive one lifts
+		// the credits breaker (docs/sending.md#inmail-credits).
+		"inmail_balance_check": {every: 24 * time.Hour, run: func(ctx context.Context) error {
+			_, err := a.Sender.CheckInMailBalances(ctx)
+			return err
+		}},
 		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
 			if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
 				_, err := a.Campaigns.Reconcile(ctx, tx)

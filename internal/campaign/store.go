@@ -345,7 +345,7 @@ func (s *Service) GetProspect(ctx context.Context, q db.Querier, prospectID stri
 // senders reads the current senders of a campaign with their statuses.
 func (s *Service) senders(ctx context.Context, tx *sql.Tx, campaignID string) ([]sender, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT a.id, a.workspace_id, a.status, a.last_error
+		SELECT a.id, a.workspace_id, a.status, a.last_error, a.tier, a.name
 		  FROM campaign_accounts ca JOIN linkedin_accounts a ON a.id = ca.account_id
 		 WHERE ca.campaign_id = $1 AND ca.removed_at IS NULL
 		 ORDER BY ca.position, a.id`, campaignID)
@@ -357,7 +357,7 @@ func (s *Service) senders(ctx context.Context, tx *sql.Tx, campaignID string) ([
 	for rows.Next() {
 		var sd sender
 		var lastErr sql.NullString
-		if err := rows.Scan(&sd.AccountID, &sd.WorkspaceID, &sd.Status, &lastErr); err != nil {
+		if err := rows.Scan(&sd.AccountID, &sd.WorkspaceID, &sd.Status, &lastErr, &sd.Tier, &sd.Name); err != nil {
 			return nil, fmt.Errorf("reading senders of campaign %s: %w", campaignID, err)
 		}
 		sd.LastError = lastErr.String

@@ -123,3 +123,61 @@ func (s *Service) SetHandoffHours(ctx context.Context, workspaceID string, hours
 	}
 	return nil
 }
+
+// EndedInMailFreeSender is the ended_reason of a prospect at an InMail
+// step whose sender is a Free account that already wrote to it, or whose
+// campaign has no connected paid sender to take the step
+// (docs/campaigns.md#senders).
+const EndedInMailFreeSender = "inmail_free_sender"
+
+// HandOffInMail is what happens to an enrollment due at an InMail step
+// while its sender is a Free account, which can never send one, in the
+// caller's transaction: when no invitation or message of its sender
+// reached or may have reached the prospect (a profile view starts no
+// conversation), it goes to the least loaded connected paid sender of the
+// campaign and is due now there; otherwise, or when there is no such
+// sender, it ends with EndedInMailFreeSender. It returns the new sender,
+// "" when the enrollment ended.
+func (s *Service) HandOffInMail(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.Time) (string, error) {
+	var campaignID, from string
+	var contacted int
+	if err := tx.QueryRowContext(ctx, `
+		SELECT e.campaign_id, e.account_id,
+		       (SELECT count(*) FROM sends sd WHERE sd.campaign_id = e.campaign_id AND sd.prospect_id = e.prospect_id
+		           AND sd.action <> 'view_profile' AND sd.state IN `+reachedStates+`)
+		  FROM enrollments e WHERE e.id = $1`, enrollmentID).Scan(&campaignID, &from, &contacted); err != nil {
+		return "", fmt.Errorf("reading enrollment %s: %w", enrollmentID, err)
+	}
+	var paid []string
+	if contacted == 0 {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT a.id FROM campaign_accounts ca JOIN linkedin_accounts a ON a.id = ca.account_id
+			 WHERE ca.campaign_id = $1 AND ca.removed_at IS NULL AND a.id <> $2
+			   AND a.status = 'connected' AND a.tier <> 'free'
+			 ORDER BY ca.position, a.id`, campaignID, from)
+		if err != nil {
+			return "", fmt.Errorf("reading paid senders of campaign %s: %w", campaignID, err)
+		}
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return "", fmt.Errorf("reading paid senders of campaign %s: %w", campaignID, err)
+			}
+			paid = append(paid, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", fmt.Errorf("reading paid senders of campaign %s: %w", campaignID, err)
+		}
+	}
+	if len(paid) == 0 {
+		return "", s.End(ctx, tx, enrollmentID, EndedInMailFreeSender, now)
+	}
+	loads, err := s.senderLoads(ctx, tx, campaignID, paid)
+	if err != nil {
+		return "", err
+	}
+	to := leastLoaded(loads, paid)
+	return to, moveEnrollment(ctx, tx, enrollmentID, to, now)
+}
