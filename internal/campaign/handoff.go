@@ -6,15 +6,6 @@ import (
 	"time"
 )
 
-// MinHandoffHours and MaxHandoffHours bound a workspace's
-// sender_handoff_hours; DefaultHandoffHours is what a new workspace gets
-// (docs/campaigns.md#senders).
-const (
-	MinHandoffHours     = 1
-	MaxHandoffHours     = 720
-	DefaultHandoffHours = 72
-)
-
 // handOff gives the not-yet-contacted live enrollments of sender from in
 // a campaign to targets, each to the least loaded one (loads counted
 // across every state and updated as it goes), so they spread evenly.

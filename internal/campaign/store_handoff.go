@@ -97,33 +97,6 @@ func (s *Service) staleSenders(ctx context.Context, q db.Querier) ([]staleSender
 	return out, rows.Err()
 }
 
-// HandoffHours reads a workspace's sender_handoff_hours.
-func (s *Service) HandoffHours(ctx context.Context, workspaceID string) (int, error) {
-	var h int
-	if err := s.db.SQL.QueryRowContext(ctx, `SELECT sender_handoff_hours FROM workspaces WHERE id = $1`, workspaceID).Scan(&h); err != nil {
-		return 0, fmt.Errorf("reading sender hand-off delay of workspace %s: %w", workspaceID, err)
-	}
-	return h, nil
-}
-
-// SetHandoffHours changes a workspace's sender_handoff_hours; a value
-// outside 1–720 is a ValidationError naming the field and changes
-// nothing.
-func (s *Service) SetHandoffHours(ctx context.Context, workspaceID string, hours int) error {
-	if hours < MinHandoffHours || hours > MaxHandoffHours {
-		return &ValidationError{Errors: []FieldError{{Field: "sender_handoff_hours",
-			Message: fmt.Sprintf("must be between %d and %d hours", MinHandoffHours, MaxHandoffHours)}}}
-	}
-	res, err := s.db.SQL.ExecContext(ctx, `UPDATE workspaces SET sender_handoff_hours = $2 WHERE id = $1`, workspaceID, hours)
-	if err != nil {
-		return fmt.Errorf("setting sender hand-off delay of workspace %s: %w", workspaceID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // EndedInMailFreeSender is the ended_reason of a prospect at an InMail
 // step whose sender is a Free account that already wrote to it, or whose
 // campaign has no connected paid sender to take the step
