@@ -52,7 +52,7 @@ func moveEnrollment(ctx context.Context, tx *sql.Tx, enrollmentID, to string, no
 		       state = CASE WHEN state = 'pending' THEN 'pending'
 		                    WHEN (SELECT a.status FROM linkedin_accounts a WHERE a.id = $2) = 'connected' THEN 'active'
 		                    ELSE 'soft_paused' END,
-		       next_action_at = CASE WHEN state = 'pending' THEN NULL ELSE $3 END,
+		       next_action_at = CASE WHEN state = 'pending' THEN next_action_at ELSE $3 END,
 		       parked_by = NULL, updated_at = $3
 		 WHERE id = $1`, enrollmentID, to, now); err != nil {
 		return fmt.Errorf("moving enrollment %s to sender %s: %w", enrollmentID, to, err)
@@ -153,4 +153,26 @@ func (s *Service) HandOffInMail(ctx context.Context, tx *sql.Tx, enrollmentID st
 	}
 	to := leastLoaded(loads, paid)
 	return to, moveEnrollment(ctx, tx, enrollmentID, to, now)
+}
+
+// WaitingBySender counts, per sender, a campaign's prospects whose
+// sequence is not over (pending, active or soft-paused): for a sender
+// that is down, the prospects waiting for it to reconnect.
+func (s *Service) WaitingBySender(ctx context.Context, q db.Querier, campaignID string) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT account_id, count(*) FROM enrollments
+		WHERE campaign_id = $1 AND state IN `+liveStates+` GROUP BY account_id`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("counting waiting prospects of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var a string
+		var n int
+		if err := rows.Scan(&a, &n); err != nil {
+			return nil, fmt.Errorf("counting waiting prospects of campaign %s: %w", campaignID, err)
+		}
+		out[a] = n
+	}
+	return out, rows.Err()
 }
