@@ -718,5 +718,11 @@ func LastTopUp(ctx context.Context, q db.Querier, accountID string) (*TopUp, err
 	return &t, nil
 }
 
-// providerAccountSQL reads an account's Unipile id.
-const providerAccountSQL = `SELECT provider_account_id FROM linkedin_accounts WHERE id = $1`
+// providerAccount reads an account's Unipile id.
+func providerAccount(ctx context.Context, q db.Querier, accountID string) (string, error) {
+	var id string
+	if err := q.QueryRowContext(ctx, `SELECT provider_account_id FROM linkedin_accounts WHERE id = $1`, accountID).Scan(&id); err != nil {
+		return "", fmt.Errorf("reading account %s: %w", accountID, err)
+	}
+	return id, nil
+}

@@ -82,9 +82,9 @@ func CheckInMailBalances(ctx context.Context, d *db.DB, campaigns *campaign.Serv
 	cleared := 0
 	var errs []error
 	for _, id := range ids {
-		var providerID string
-		if err := d.SQL.QueryRowContext(ctx, providerAccountSQL, id).Scan(&providerID); err != nil {
-			errs = append(errs, fmt.Errorf("reading account %s: %w", id, err))
+		providerID, err := providerAccount(ctx, d.SQL, id)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		bal, err := provider.GetInMailBalance(ctx, providerID)
