@@ -89,6 +89,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/accounts/connect", s.connectAccount)
 	s.handle("POST /api/v1/accounts/{id}/reconnect", s.reconnectAccount)
 	s.handle("POST /api/v1/accounts/sync", s.syncAccounts)
+	s.handle("POST /api/v1/accounts/{id}/inmail/top-up", s.withCampaigns(s.inmailTopUp))
 	s.handle("GET /api/v1/alerts", s.listAlerts)
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()

@@ -44,7 +44,10 @@ func newCampaignBundle(t *testing.T, d *db.DB) *campaignBundle {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-" + slug, Status: account.StatusConnected})
+		a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-" + slug, Status: account.StatusConnected,
+			// Paid: the contract campaign has an InMail step, which a Free-only
+			// sender set cannot start with.
+			Tier: account.TierPremium})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -116,11 +116,24 @@ func (a *App) tasks() map[string]task {
 			_, err := a.Sender.PollRelations(ctx)
 			return err
 		}},
+		// Where the provider reports an InMail balance, a positive one lifts
+		// the credits breaker (docs/sending.md#inmail-credits).
+		"inmail_balance_check": {every: 24 * time.Hour, run: func(ctx context.Context) error {
+			_, err := a.Sender.CheckInMailBalances(ctx)
+			return err
+		}},
 		"campaign_sweep": {every: 15 * time.Minute, run: func(ctx context.Context) error {
-			return a.DB.InTx(ctx, func(tx *sql.Tx) error {
+			if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
 				_, err := a.Campaigns.Reconcile(ctx, tx)
 				return err
-			})
+			}); err != nil {
+				return err
+			}
+			// Senders disconnected past the workspace's hand-off delay
+			// give their not-yet-contacted prospects to the campaign's
+			// connected senders (docs/campaigns.md#senders); idempotent.
+			_, err := a.Campaigns.HandOffStale(ctx)
+			return err
 		}},
 	}
 }

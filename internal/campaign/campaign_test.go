@@ -583,7 +583,7 @@ func TestCampaigns(t *testing.T) {
 			}
 		})
 
-		t.Run("RemovingASenderMovesPendingAndEndsStarted", func(t *testing.T) {
+		t.Run("RemovingASenderMovesUncontactedAndEndsContacted", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, d)
 			c := f.create(t, f.a, f.b)
@@ -595,6 +595,18 @@ func TestCampaigns(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.importCSV(t, c, "provider_id\nACoAAthree\nACoAAfour\n")
+			// a's started prospect was invited (its thread is with a); its
+			// pending one was not (docs/campaigns.md#senders).
+			for _, e := range f.enrollments(t, c) {
+				if e.AccountID == f.a.ID && e.State == campaign.EnrollmentActive {
+					if _, err := f.db.SQL.ExecContext(f.ctx, `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id,
+						prospect_id, step_id, action, state, claimed_at, dispatched_at, finished_at)
+						VALUES ('snd_t', $1, $2, $3, $4, $5, $6, 'invite', 'confirmed', $7, $7, $7)`,
+						f.ws.ID, f.a.ID, c.ID, e.ID, e.ProspectID, e.StepID, time.Now()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			got, err := f.campaigns.Update(f.ctx, f.ws.ID, c.ID, campaign.Input{AccountIDs: []string{f.b.ID}})
 			if err != nil || strings.Join(got.AccountIDs, ",") != f.b.ID {
 				t.Fatalf("%+v %v", got, err)

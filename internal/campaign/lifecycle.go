@@ -21,6 +21,8 @@ type sender struct {
 	WorkspaceID string
 	Status      account.Status
 	LastError   string
+	Tier        account.Tier
+	Name        string
 }
 
 // Start moves a draft (or paused) campaign to running. It is refused, with
@@ -73,6 +75,10 @@ func (s *Service) run(ctx context.Context, workspaceID, campaignID, op string, f
 		if len(errs) > 0 {
 			return &ValidationError{Errors: errs}
 		}
+		if free := freeOnlyInMail(c, senders); free != "" {
+			return &StateError{CampaignID: c.ID, Op: op, Status: c.Status, Message: "the campaign has an InMail step but " + free +
+				"; Free accounts cannot send InMails: add a Premium, Sales Navigator or Recruiter sender, or remove the InMail step"}
+		}
 		if !anyConnected(senders) {
 			msg := "none of the campaign's sender accounts is connected (" + describeSenders(senders) + "); reconnect one first"
 			if c.PausedReason.AccountCaused() {
@@ -119,6 +125,33 @@ func pastTense(op string) string {
 		return "archived"
 	}
 	return op + "ed"
+}
+
+// freeOnlyInMail says which senders are Free when the campaign has an
+// InMail step and every sender is Free (nothing could ever send that
+// step), and "" otherwise (docs/campaigns.md#senders).
+func freeOnlyInMail(c Campaign, senders []sender) string {
+	inmail := false
+	for _, st := range c.Steps {
+		inmail = inmail || st.Type == StepInMail
+	}
+	if !inmail || len(senders) == 0 {
+		return ""
+	}
+	names := make([]string, len(senders))
+	for i, sd := range senders {
+		if sd.Tier != account.TierFree {
+			return ""
+		}
+		names[i] = sd.AccountID
+		if sd.Name != "" {
+			names[i] = sd.Name + " (" + sd.AccountID + ")"
+		}
+	}
+	if len(names) == 1 {
+		return "its only sender, " + names[0] + ", is a Free account"
+	}
+	return "all its senders (" + strings.Join(names, ", ") + ") are Free accounts"
 }
 
 func anyConnected(senders []sender) bool {

@@ -212,9 +212,11 @@ func (s *Service) Create(ctx context.Context, workspaceID string, in Input) (Cam
 // fields of in are kept. Template variables may name custom fields that
 // at least one of the campaign's prospects has. A step that active
 // prospects are at cannot be removed. Taking a sender off the campaign
-// moves its not-yet-started (pending) prospects to the remaining senders
-// and ends its prospects already in the sequence with ended_reason
-// "sender_removed": they cannot continue from another account.
+// hands its not-yet-contacted prospects (no send of theirs reached or may
+// have reached LinkedIn) to the remaining connected senders, spread
+// evenly, and ends the prospects it already contacted with ended_reason
+// "sender_removed": their thread is with that account
+// (docs/campaigns.md#senders).
 func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in Input) (Campaign, error) {
 	var out Campaign
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -280,7 +282,7 @@ func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in
 }
 
 // EndedSenderRemoved is the ended_reason of a prospect whose sender was
-// taken off the campaign after its sequence had started.
+// taken off the campaign after contacting it.
 const EndedSenderRemoved = "sender_removed"
 
 // leastLoaded picks the sender with the fewest enrollments, the earlier

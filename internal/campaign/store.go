@@ -345,7 +345,7 @@ func (s *Service) GetProspect(ctx context.Context, q db.Querier, prospectID stri
 // senders reads the current senders of a campaign with their statuses.
 func (s *Service) senders(ctx context.Context, tx *sql.Tx, campaignID string) ([]sender, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT a.id, a.workspace_id, a.status, a.last_error
+		SELECT a.id, a.workspace_id, a.status, a.last_error, a.tier, a.name
 		  FROM campaign_accounts ca JOIN linkedin_accounts a ON a.id = ca.account_id
 		 WHERE ca.campaign_id = $1 AND ca.removed_at IS NULL
 		 ORDER BY ca.position, a.id`, campaignID)
@@ -357,7 +357,7 @@ func (s *Service) senders(ctx context.Context, tx *sql.Tx, campaignID string) ([
 	for rows.Next() {
 		var sd sender
 		var lastErr sql.NullString
-		if err := rows.Scan(&sd.AccountID, &sd.WorkspaceID, &sd.Status, &lastErr); err != nil {
+		if err := rows.Scan(&sd.AccountID, &sd.WorkspaceID, &sd.Status, &lastErr, &sd.Tier, &sd.Name); err != nil {
 			return nil, fmt.Errorf("reading senders of campaign %s: %w", campaignID, err)
 		}
 		sd.LastError = lastErr.String
@@ -433,8 +433,8 @@ func (s *Service) lockSenderCampaigns(ctx context.Context, tx *sql.Tx, accountID
 
 // setSenders makes c.AccountIDs the campaign's current senders: new ones
 // are added (or re-added), positions follow the list, and senders no
-// longer listed are taken off after their live enrollments are moved
-// (pending) or ended (started).
+// longer listed are taken off after their live enrollments are handed to
+// the remaining senders (not yet contacted) or ended (contacted).
 func (s *Service) setSenders(ctx context.Context, tx *sql.Tx, c Campaign, previous []string) error {
 	now := s.clock.Now()
 	keep := map[string]bool{}
@@ -460,23 +460,26 @@ func (s *Service) setSenders(ctx context.Context, tx *sql.Tx, c Campaign, previo
 	if len(removed) == 0 {
 		return nil
 	}
-	loads, err := s.senderLoads(ctx, tx, c.ID, c.AccountIDs)
+	// Not-yet-contacted prospects go to the remaining connected senders;
+	// when none is connected, to the remaining senders, where they wait
+	// soft-paused (docs/campaigns.md#senders).
+	targets, err := connectedOf(ctx, tx, c.AccountIDs)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		targets = c.AccountIDs
+	}
+	loads, err := s.senderLoads(ctx, tx, c.ID, targets)
 	if err != nil {
 		return err
 	}
 	for _, a := range removed {
-		pending, err := s.enrollmentIDs(ctx, tx, `campaign_id = $1 AND account_id = $2 AND state = 'pending'`, c.ID, a)
-		if err != nil {
+		if _, err := s.handOff(ctx, tx, c.ID, a, targets, loads, now); err != nil {
 			return err
 		}
-		for _, eid := range pending {
-			to := leastLoaded(loads, c.AccountIDs)
-			loads[to]++
-			if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET account_id = $2, updated_at = $3 WHERE id = $1`,
-				eid, to, now); err != nil {
-				return fmt.Errorf("moving enrollment %s to sender %s: %w", eid, to, err)
-			}
-		}
+		// What is left was contacted by a: its thread is there, so it
+		// cannot continue from another account.
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE enrollments SET state = 'ended', ended_reason = $3, next_action_at = NULL, parked_by = NULL, updated_at = $4
 			 WHERE campaign_id = $1 AND account_id = $2 AND state IN ('active', 'soft_paused')`,

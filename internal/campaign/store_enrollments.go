@@ -201,6 +201,21 @@ func (s *Service) DeferGroup(ctx context.Context, tx *sql.Tx, g StepGroup, gate 
 	return nil
 }
 
+// Park makes one active enrollment due at until, parked by gate (a
+// policy code), as DeferGroup parks a group: Reevaluate brings it forward
+// when something that can lift the gate changes, e.g. an InMail top-up
+// after the provider answered "no credits" (docs/sending.md#re-evaluation).
+func (s *Service) Park(ctx context.Context, tx *sql.Tx, enrollmentID, gate string, until, now time.Time) error {
+	if gate == "" {
+		return fmt.Errorf("parking enrollment %s: the gate's code is required", enrollmentID)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $2, parked_by = $4, updated_at = $3
+		WHERE id = $1 AND state = 'active'`, enrollmentID, until, now, gate); err != nil {
+		return fmt.Errorf("parking enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
 // End stops a prospect's sequence early for the visible reason. The
 // caller then asks CompleteIfFinished.
 func (s *Service) End(ctx context.Context, tx *sql.Tx, enrollmentID, reason string, now time.Time) error {

@@ -59,6 +59,7 @@ commands:
   user unlock --workspace SLUG --email E   clear failed sign-ins (a lockout)
   accounts list [--workspace SLUG] [--json]
   accounts sync --workspace SLUG      import the LinkedIn accounts Unipile lists
+  accounts inmail-top-up ID [--json]  clear the InMail credits breaker after a top-up
   campaigns list [--workspace SLUG] [--json]
   alerts list [--open] [--json]
   alerts ack ID                       acknowledge an alert as the installation operator
@@ -79,7 +80,7 @@ func commands() map[string]command {
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
 		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
 		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock}),
-		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync}),
+		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),

@@ -224,6 +224,10 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		}
 	}
 	next := addSenderFindings(&r, senders, due, now)
+	if err := sendersDown(ctx, deps, c, &r); err != nil {
+		return r, err
+	}
+	freeInMailOnce(&r, senders)
 	waiting := counts["active"] > 0 && !nextDue.IsZero() && nextDue.After(now)
 	if waiting && !next.ok && c.Status == campaign.StatusRunning {
 		r.add("all_waiting", Info, nextDue, "%s; the next step is due at %s.", allWaiting(counts["active"]), policy.When(nextDue, r.Location(), now))
@@ -354,6 +358,71 @@ func addSenderFindings(r *Report, senders []senderVerdicts, due map[string]map[p
 		}
 	}
 	return next
+}
+
+// CodeSendersDown is the finding of a campaign that sends on some of its
+// senders while others are down (docs/campaigns.md#senders).
+const CodeSendersDown = "senders_down"
+
+// sendersDown says, for a campaign with some senders connected and some
+// not, on how many it sends and how many prospects wait for each one
+// that is down: "Sending on 1 of 2 senders; 3 prospects wait for Acct MB
+// to reconnect."
+func sendersDown(ctx context.Context, deps Deps, c campaign.Campaign, r *Report) error {
+	var up int
+	var down []account.Account
+	for _, a := range r.Senders {
+		if a.Status == account.StatusConnected {
+			up++
+		} else {
+			down = append(down, a)
+		}
+	}
+	if up == 0 || len(down) == 0 {
+		return nil
+	}
+	waiting, err := deps.Campaigns.WaitingBySender(ctx, deps.DB.SQL, c.ID)
+	if err != nil {
+		return err
+	}
+	parts := make([]string, len(down))
+	for i, a := range down {
+		n := waiting[a.ID]
+		verb := "wait"
+		if n == 1 {
+			verb = "waits"
+		}
+		parts[i] = fmt.Sprintf("%s %s for %s to reconnect", prospects(n), verb, policy.Label(a))
+	}
+	r.add(CodeSendersDown, Limiting, time.Time{}, "Sending on %d of %d senders; %s.", up, len(r.Senders), strings.Join(parts, "; "))
+	return nil
+}
+
+// freeInMailOnce replaces the per-sender "Free accounts cannot send
+// InMails" findings of a campaign that also has a paid sender by one
+// sentence: the engine hands those InMail steps to the paid senders
+// (docs/campaigns.md#senders).
+func freeInMailOnce(r *Report, senders []senderVerdicts) {
+	paid := false
+	for _, sv := range senders {
+		paid = paid || sv.account.Tier != account.TierFree
+	}
+	if !paid {
+		return
+	}
+	kept := r.Findings[:0]
+	found := false
+	for _, f := range r.Findings {
+		if f.Code == policy.CodeFreeInMail {
+			found = true
+			continue
+		}
+		kept = append(kept, f)
+	}
+	r.Findings = kept
+	if found {
+		r.add(policy.CodeFreeInMail, Info, time.Time{}, "Free accounts cannot send InMails; InMail steps go through the campaign's other senders.")
+	}
 }
 
 // lead puts the good news first when sending and writes the headline.

@@ -269,7 +269,8 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 				Reason: "InMail credits exhausted"}, now); err != nil {
 				return err
 			}
-			return e.deferTo(ctx, tx, en.id, until, now)
+			// Parked by the breaker, so a top-up brings it forward.
+			return e.opts.Campaigns.Park(ctx, tx, en.id, policy.CodeCredits, until, now)
 		case unipile.KindReconnectNeeded, unipile.KindRestricted:
 			if err := fail(); err != nil {
 				return err

@@ -400,6 +400,19 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			res = processResult{kind: resultSkipped, code: v.Code}
 			return nil
 		}
+		if v.Code == policy.CodeFreeInMail {
+			// A Free sender can never send this step: the step goes
+			// through a paid sender of the campaign, or the prospect ends
+			// with a clear reason, rather than being deferred for ever
+			// (docs/campaigns.md#senders).
+			res = processResult{kind: resultDeferred, code: v.Code}
+			to, err := e.opts.Campaigns.HandOffInMail(ctx, tx, en.id, now)
+			if err != nil || to != "" {
+				return err
+			}
+			_, err = e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID)
+			return err
+		}
 		if !v.Allowed {
 			// The spread holds only this action type: parking the group
 			// keeps it from standing in front of other actions of the

@@ -801,3 +801,73 @@ func CampaignResponses(ctx context.Context, q db.Querier, campaignID string) (Re
 	}
 	return r, nil
 }
+
+// clearCreditsSQL deletes an account's InMail credits breaker.
+const clearCreditsSQL = `DELETE FROM send_blocks WHERE account_id = $1 AND kind = 'credits'`
+
+// ClearCredits lifts an account's InMail credits breaker and records, in
+// inmail_top_ups, who did it (a person, a token or the balance check),
+// from which source and when. It reports whether a breaker was held.
+func ClearCredits(ctx context.Context, q db.Querier, t TopUp) (bool, error) {
+	res, err := q.ExecContext(ctx, clearCreditsSQL, t.AccountID)
+	if err != nil {
+		return false, fmt.Errorf("clearing the InMail credits breaker of account %s: %w", t.AccountID, err)
+	}
+	n, _ := res.RowsAffected()
+	var balance any
+	if t.Balance > 0 {
+		balance = t.Balance
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO inmail_top_ups (account_id, cleared_by, source, balance, cleared_at)
+		VALUES ($1, $2, $3, $4, $5)`, t.AccountID, t.By, t.Source, balance, t.At); err != nil {
+		return false, fmt.Errorf("recording the InMail top-up of account %s: %w", t.AccountID, err)
+	}
+	return n > 0, nil
+}
+
+// CreditBlocked lists the accounts whose InMail credits breaker holds at
+// now, in id order: what the daily balance check looks at.
+func CreditBlocked(ctx context.Context, q db.Querier, now time.Time) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT b.account_id FROM send_blocks b
+		JOIN linkedin_accounts a ON a.id = b.account_id
+		WHERE b.kind = 'credits' AND b.until > $1 AND a.status = 'connected' ORDER BY b.account_id`, now)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts without InMail credits: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("listing accounts without InMail credits: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LastTopUp is the latest recorded top-up of an account, nil when none.
+func LastTopUp(ctx context.Context, q db.Querier, accountID string) (*TopUp, error) {
+	var t TopUp
+	var balance sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT account_id, cleared_by, source, balance, cleared_at FROM inmail_top_ups
+		WHERE account_id = $1 ORDER BY id DESC LIMIT 1`, accountID).Scan(&t.AccountID, &t.By, &t.Source, &balance, &t.At)
+	if db.IsNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the last InMail top-up of account %s: %w", accountID, err)
+	}
+	t.Balance = int(balance.Int64)
+	t.At = t.At.UTC()
+	return &t, nil
+}
+
+// providerAccount reads an account's Unipile id.
+func providerAccount(ctx context.Context, q db.Querier, accountID string) (string, error) {
+	var id string
+	if err := q.QueryRowContext(ctx, `SELECT provider_account_id FROM linkedin_accounts WHERE id = $1`, accountID).Scan(&id); err != nil {
+		return "", fmt.Errorf("reading account %s: %w", accountID, err)
+	}
+	return id, nil
+}

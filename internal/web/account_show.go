@@ -8,6 +8,8 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/diagnose"
+	"github.com/keel-outreach/keel/internal/policy"
+	"github.com/keel-outreach/keel/internal/send"
 )
 
 // settingsForm is the account settings form's values, as typed.
@@ -34,6 +36,12 @@ type accountData struct {
 	CapNames []capField
 	// Panel is the account's "why isn't it sending?" diagnosis.
 	Panel diagnosisPanel
+	// Credits is the InMail credits breaker holding the account, nil when
+	// none: the page then offers the top-up button
+	// (docs/sending.md#inmail-credits). LastTopUp is the latest recorded
+	// top-up, nil when none.
+	Credits   *send.Block
+	LastTopUp *send.TopUp
 }
 
 var capFields = []capField{
@@ -89,6 +97,19 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 		s.fail(w, r, err)
 		return
 	}
+	credits, err := send.ActiveBlock(r.Context(), s.opts.DB.SQL, a.ID, policy.ActionInMail, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if credits != nil && credits.Kind != policy.BlockCredits {
+		credits = nil
+	}
+	topUp, err := send.LastTopUp(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	// Newest first reads better as a timeline.
 	slices.Reverse(audit)
 	f := formFromAccount(a)
@@ -99,5 +120,6 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 	}
 	s.render(w, r, status, "account", page{Title: a.Name, Nav: "accounts", Data: accountData{Row: rows[0], Form: f, Errors: errs,
 		Audit: audit, Tiers: []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
-		Weekdays: weekdayNames, CapNames: capFields, Panel: newDiagnosisPanel(rep, now)}})
+		Weekdays: weekdayNames, CapNames: capFields, Panel: newDiagnosisPanel(rep, now),
+		Credits: credits, LastTopUp: topUp}})
 }

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /accounts/{id}", s.auth(s.accountPage))
 	s.mux.HandleFunc("POST /accounts/{id}", s.auth(s.saveAccount))
 	s.mux.HandleFunc("POST /accounts/{id}/reconnect", s.auth(s.reconnectAccount))
+	s.mux.HandleFunc("POST /accounts/{id}/inmail/top-up", s.auth(s.topUpInMail))
 
 	s.mux.HandleFunc("GET /campaigns", s.auth(s.campaignsPage))
 	s.mux.HandleFunc("GET /campaigns/new", s.auth(s.newCampaignPage))

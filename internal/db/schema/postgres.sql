@@ -105,6 +105,15 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION inmail_top_ups_append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'inmail_top_ups_append_only: top-ups are never edited or deleted';
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION linkedin_account_status_audit_append_only()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -499,6 +508,14 @@ CREATE TABLE hosted_auth_links (
   used_at timestamp with time zone,
   result_status text
 );
+CREATE TABLE inmail_top_ups (
+  id bigint NOT NULL DEFAULT nextval('inmail_top_ups_id_seq'::regclass),
+  account_id text NOT NULL,
+  cleared_by text NOT NULL,
+  source text NOT NULL,
+  balance integer,
+  cleared_at timestamp with time zone NOT NULL
+);
 CREATE TABLE linkedin_account_status_audit (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
   account_id text NOT NULL,
@@ -682,7 +699,8 @@ CREATE TABLE workspaces (
   id text NOT NULL,
   slug text NOT NULL,
   name text NOT NULL DEFAULT ''::text,
-  created_at timestamp with time zone NOT NULL
+  created_at timestamp with time zone NOT NULL,
+  sender_handoff_hours integer NOT NULL DEFAULT 72
 );
 
 -- constraints
@@ -763,6 +781,12 @@ ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_token_hash_key UN
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_type_chk CHECK ((link_type = ANY (ARRAY['create'::text, 'reconnect'::text])));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_used_chk CHECK ((((used_at IS NULL) = (result_status IS NULL)) AND ((used_at IS NULL) OR ((account_id IS NOT NULL) AND (used_at >= created_at) AND (used_at <= expires_at)))));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_chk CHECK (((balance IS NULL) OR (balance > 0)));
+ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_source_chk CHECK (((source = 'manual'::text) OR (balance IS NOT NULL)));
+ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_cleared_by_chk CHECK ((length(cleared_by) > 0));
+ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_pkey PRIMARY KEY (id);
+ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_source_chk CHECK ((source = ANY (ARRAY['manual'::text, 'balance_check'::text])));
 ALTER TABLE linkedin_account_status_audit ADD CONSTRAINT linkedin_account_status_audit_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE linkedin_account_status_audit ADD CONSTRAINT linkedin_account_status_audit_change_chk CHECK ((from_status IS DISTINCT FROM to_status));
 ALTER TABLE linkedin_account_status_audit ADD CONSTRAINT linkedin_account_status_audit_copy_chk CHECK (((from_status IS DISTINCT FROM 'connected'::text) OR (to_status = 'connected'::text) OR (COALESCE(last_error, ''::text) <> ''::text))) NOT VALID;
@@ -902,6 +926,7 @@ ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_source_chk CHECK ((source
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_state_chk CHECK ((state = ANY (ARRAY['pending'::text, 'processed'::text, 'ignored'::text, 'failed'::text])));
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_unknown_ignored_chk CHECK (((source <> 'unknown'::text) OR (state = 'ignored'::text)));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
+ALTER TABLE workspaces ADD CONSTRAINT workspaces_sender_handoff_hours_chk CHECK (((sender_handoff_hours >= 1) AND (sender_handoff_hours <= 720)));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_slug_chk CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_slug_key UNIQUE (slug);
 
@@ -939,6 +964,8 @@ CREATE UNIQUE INDEX health_guard_pkey ON health_guard USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_pkey ON hosted_auth_links USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_token_hash_key ON hosted_auth_links USING btree (token_hash);
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links USING btree (workspace_id, created_at);
+CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups USING btree (account_id, id);
+CREATE UNIQUE INDEX inmail_top_ups_pkey ON inmail_top_ups USING btree (id);
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit USING btree (account_id, id);
 CREATE UNIQUE INDEX linkedin_account_status_audit_pkey ON linkedin_account_status_audit USING btree (id);
 CREATE UNIQUE INDEX linkedin_accounts_id_workspace_uidx ON linkedin_accounts USING btree (id, workspace_id);
@@ -993,6 +1020,7 @@ CREATE TRIGGER campaign_accounts_removal_guard BEFORE UPDATE OF removed_at ON ca
 CREATE TRIGGER enrollments_sender_current BEFORE INSERT OR UPDATE OF state, account_id ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_sender_current();
 CREATE TRIGGER health_disconnects_final BEFORE DELETE OR UPDATE ON health_disconnects FOR EACH ROW EXECUTE FUNCTION health_disconnects_final();
 CREATE TRIGGER hosted_auth_links_guard BEFORE INSERT OR UPDATE ON hosted_auth_links FOR EACH ROW EXECUTE FUNCTION hosted_auth_links_guard();
+CREATE TRIGGER inmail_top_ups_no_change BEFORE DELETE OR UPDATE ON inmail_top_ups FOR EACH ROW EXECUTE FUNCTION inmail_top_ups_append_only();
 CREATE TRIGGER linkedin_account_status_audit_append_only BEFORE DELETE OR UPDATE ON linkedin_account_status_audit FOR EACH ROW EXECUTE FUNCTION linkedin_account_status_audit_append_only();
 CREATE TRIGGER linkedin_account_status_audit_apply BEFORE INSERT ON linkedin_account_status_audit FOR EACH ROW EXECUTE FUNCTION linkedin_account_status_audit_apply();
 CREATE TRIGGER linkedin_account_status_audit_no_truncate BEFORE TRUNCATE ON linkedin_account_status_audit FOR EACH STATEMENT EXECUTE FUNCTION linkedin_account_status_audit_append_only();

@@ -211,6 +211,17 @@ CREATE TABLE hosted_auth_links (
         AND (used_at IS NULL OR (account_id IS NOT NULL AND used_at >= created_at AND used_at <= expires_at)))
 );
 
+-- table inmail_top_ups (on inmail_top_ups)
+CREATE TABLE inmail_top_ups (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    cleared_by TEXT NOT NULL CONSTRAINT inmail_top_ups_cleared_by_chk CHECK (length(cleared_by) > 0),
+    source     TEXT NOT NULL CONSTRAINT inmail_top_ups_source_chk CHECK (source IN ('manual', 'balance_check')),
+    balance    INTEGER CONSTRAINT inmail_top_ups_balance_chk CHECK (balance IS NULL OR balance > 0),
+    cleared_at TIMESTAMP NOT NULL,
+    CONSTRAINT inmail_top_ups_balance_source_chk CHECK (source = 'manual' OR balance IS NOT NULL)
+);
+
 -- table linkedin_account_status_audit (on linkedin_account_status_audit)
 CREATE TABLE "linkedin_account_status_audit" (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -496,7 +507,8 @@ CREATE TABLE workspaces (
                    AND slug NOT GLOB '*[^a-z0-9-]*' AND substr(slug, 1, 1) <> '-'),
     name       TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL
-);
+, sender_handoff_hours INTEGER NOT NULL DEFAULT 72
+    CONSTRAINT workspaces_sender_handoff_hours_chk CHECK (sender_handoff_hours BETWEEN 1 AND 720));
 
 -- index account_health_checked_idx (on account_health)
 CREATE INDEX account_health_checked_idx ON account_health (last_checked_at);
@@ -551,6 +563,9 @@ CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects (accou
 
 -- index hosted_auth_links_workspace_idx (on hosted_auth_links)
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links (workspace_id, created_at);
+
+-- index inmail_top_ups_account_idx (on inmail_top_ups)
+CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups (account_id, id);
 
 -- index linkedin_account_status_audit_account_idx (on linkedin_account_status_audit)
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit (account_id, id);
@@ -754,6 +769,18 @@ BEGIN
     SELECT RAISE(ABORT, 'hosted_auth_links_guard: the account is not in the link''s workspace')
      WHERE NEW.account_id IS NOT NULL
        AND (SELECT workspace_id FROM linkedin_accounts WHERE id = NEW.account_id) IS NOT NEW.workspace_id;
+END;
+
+-- trigger inmail_top_ups_no_delete (on inmail_top_ups)
+CREATE TRIGGER inmail_top_ups_no_delete BEFORE DELETE ON inmail_top_ups
+BEGIN
+    SELECT RAISE(ABORT, 'inmail_top_ups_append_only: top-ups are never edited or deleted');
+END;
+
+-- trigger inmail_top_ups_no_update (on inmail_top_ups)
+CREATE TRIGGER inmail_top_ups_no_update BEFORE UPDATE ON inmail_top_ups
+BEGIN
+    SELECT RAISE(ABORT, 'inmail_top_ups_append_only: top-ups are never edited or deleted');
 END;
 
 -- trigger linkedin_account_status_audit_apply (on linkedin_account_status_audit)
