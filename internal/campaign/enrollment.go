@@ -147,19 +147,21 @@ type EnrollmentListOptions struct {
 }
 
 const prospectColumns = `id, workspace_id, linkedin_url, public_slug, sales_nav_id, provider_id, first_name, last_name,
-	company, custom_fields, created_at, updated_at`
+	company, custom_fields, created_at, updated_at, member_id, public_handle`
 
 func scanProspect(row scanner) (Prospect, error) {
 	var (
 		p                    Prospect
 		link, slug, nav, pid sql.NullString
+		member, handle       sql.NullString
 		custom               string
 	)
 	if err := row.Scan(&p.ID, &p.WorkspaceID, &link, &slug, &nav, &pid, &p.FirstName, &p.LastName,
-		&p.Company, &custom, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&p.Company, &custom, &p.CreatedAt, &p.UpdatedAt, &member, &handle); err != nil {
 		return Prospect{}, err
 	}
 	p.LinkedInURL, p.PublicSlug, p.SalesNavID, p.ProviderID = link.String, slug.String, nav.String, pid.String
+	p.MemberID, p.PublicHandle = member.String, handle.String
 	if err := json.Unmarshal([]byte(custom), &p.Custom); err != nil {
 		return Prospect{}, fmt.Errorf("decoding custom fields of prospect %s: %w", p.ID, err)
 	}
