@@ -338,20 +338,7 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 	if err := confirmSend(ctx, tx, row.id, res.ref, res.chatID, now); err != nil {
 		return err
 	}
-	if row.action == policy.ActionMessage || row.action == policy.ActionInMail {
-		if err := e.emit(ctx, tx, row.workspaceID, "linkedin.message_sent", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
-			EnrollmentID: row.enrollmentID, ProspectID: row.prospectID, Action: string(row.action), ChatID: res.chatID}); err != nil {
-			return err
-		}
-	}
-	if en.state != string(campaign.EnrollmentActive) || en.stepID != row.stepID {
-		return nil
-	}
-	camp, err := e.readCampaign(ctx, tx, row.campaignID)
-	if err != nil {
-		return err
-	}
-	return e.moveTo(ctx, tx, camp, en, nextAfter(camp.Steps, row.stepID), now, 0)
+	return e.advanceConfirmed(ctx, tx, row, en, res.chatID, now)
 }
 
 // firstOf is the first non-empty string.

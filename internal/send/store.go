@@ -521,7 +521,7 @@ func parkSend(ctx context.Context, tx *sql.Tx, sendID string, now time.Time) (bo
 // nothing about the campaign (limits, credits, the account's state).
 func recentOutcomes(ctx context.Context, tx *sql.Tx, campaignID string) (total, failed int, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND state IN ('confirmed', 'failed')
-		AND (error_kind IS NULL OR error_kind NOT IN ('rate_limited', 'insufficient_credits', 'reconnect_needed', 'restricted'))
+		AND (error_kind IS NULL OR error_kind NOT IN ('rate_limited', 'insufficient_credits', 'reconnect_needed', 'restricted', 'not_sent'))
 		ORDER BY finished_at DESC LIMIT $2`, campaignID, FailureRateWindow)
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading recent outcomes of campaign %s: %w", campaignID, err)
