@@ -39,11 +39,11 @@ type Prospect struct {
 	MemberID     string            `json:"member_id"`
 	PublicHandle string            `json:"public_handle"`
 	FirstName    string            `json:"first_name"`
-	LastName   string            `json:"last_name"`
-	Company    string            `json:"company"`
-	Custom     map[string]string `json:"custom_fields"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	LastName     string            `json:"last_name"`
+	Company      string            `json:"company"`
+	Custom       map[string]string `json:"custom_fields"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
 }
 
 // ProfileURL is the best URL to show for the prospect: the /in/ profile

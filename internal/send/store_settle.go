@@ -57,6 +57,19 @@ func readSendInfo(ctx context.Context, q db.Querier, sendID string) (SendInfo, e
 	return s, nil
 }
 
+// Get reads one send of a workspace (ErrSendNotFound when the workspace
+// has no such send).
+func Get(ctx context.Context, q db.Querier, workspaceID, sendID string) (SendInfo, error) {
+	s, err := scanSendInfo(q.QueryRowContext(ctx, `SELECT `+sendInfoColumns+` FROM sends WHERE id = $1 AND workspace_id = $2`, sendID, workspaceID))
+	if db.IsNoRows(err) {
+		return s, ErrSendNotFound
+	}
+	if err != nil {
+		return s, fmt.Errorf("reading send %s: %w", sendID, err)
+	}
+	return s, nil
+}
+
 // settleSend closes an unknown send as a person settled it: confirmed
 // (no chat id needed: the person saw it) or failed as not sent.
 func settleSend(ctx context.Context, tx *sql.Tx, sendID string, to State, by string, now time.Time) error {
