@@ -213,6 +213,9 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 // new_relation webhook, one call per account per run (run it about every
 // 30 minutes).
 func (e *Engine) PollRelations(ctx context.Context) (int, error) {
+	if e.opts.Client == nil {
+		return 0, ErrNoProvider
+	}
 	list, err := e.accountsToPoll(ctx)
 	if err != nil {
 		return 0, err

@@ -40,6 +40,10 @@ type payload struct {
 // or a rescued job) is never sent again: it becomes unknown and is
 // reconciled from provider reads, or parked for a person.
 func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
+	if e.opts.Client == nil {
+		// Never mark a send dispatched without a way to send it.
+		return ErrNoProvider
+	}
 	var (
 		row     sendRow
 		p       payload
@@ -180,6 +184,9 @@ func (e *Engine) recipient(ctx context.Context, row sendRow, p payload) (callRes
 }
 
 func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, error) {
+	if e.opts.Client == nil {
+		return callResult{}, ErrNoProvider
+	}
 	switch row.action {
 	case policy.ActionViewProfile:
 		ident := firstOf(p.prospect.MemberID, p.prospect.ProviderID, p.prospect.PublicSlug, p.prospect.SalesNavID)
@@ -445,6 +452,9 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 }
 
 func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, callResult, error) {
+	if e.opts.Client == nil {
+		return false, callResult{}, ErrNoProvider
+	}
 	member := firstOf(p.prospect.MemberID, p.prospect.ProviderID)
 	switch row.action {
 	case policy.ActionInvite:

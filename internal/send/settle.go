@@ -49,8 +49,10 @@ type SendInfo struct {
 // Settle records a person's verdict on a send whose outcome is unknown:
 // "sent" confirms it (a message needs no chat id then) and moves the
 // prospect on; "not_sent" closes it as not sent and makes the step
-// claimable again. by is who settled it. Any other state is
-// ErrNotSettleable and nothing changes.
+// claimable again. by is who settled it. workspaceID is the workspace
+// acting (its own sends only); empty is the installation operator (the
+// CLI). Any state other than unknown is ErrNotSettleable and nothing
+// changes.
 func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by string) (SendInfo, error) {
 	if outcome != OutcomeSent && outcome != OutcomeNotSent {
 		return SendInfo{}, errors.New(`outcome must be "sent" or "not_sent"`)
@@ -65,7 +67,7 @@ func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by st
 		if err != nil {
 			return err
 		}
-		if ws != workspaceID {
+		if workspaceID != "" && ws != workspaceID {
 			return ErrSendNotFound
 		}
 		row, err := e.lockSend(ctx, tx, sendID)
