@@ -261,12 +261,13 @@ func ledgerFindings(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		return nil
 	}
 	since := now.Add(-UnmatchedWindow)
-	n, err := send.UnmatchedAcceptsSince(ctx, deps.DB.SQL, c.WorkspaceID, append([]string{}, c.AccountIDs...), since)
+	n, oldest, err := send.UnmatchedAccepts(ctx, deps.DB.SQL, c.WorkspaceID, append([]string{}, c.AccountIDs...), since)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		r.add("unmatched_accepts", Info, time.Time{}, "%d accepted invitation(s) on this campaign's senders in the last 7 days matched no prospect: "+
+		// It clears when the oldest of them leaves the window.
+		r.add("unmatched_accepts", Info, oldest.Add(UnmatchedWindow), "%d accepted invitation(s) on this campaign's senders in the last 7 days matched no prospect: "+
 			"a prospect waiting on if_accepted may be among them. Check that each prospect was imported with the profile that was invited.", n)
 	}
 	return nil

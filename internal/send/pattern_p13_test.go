@@ -2,6 +2,7 @@ package send_test
 
 import (
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,12 +39,17 @@ func salesNavCampaign(t *testing.T, s *sim, acc simAccount, lead string) campaig
 }
 
 func hasFinding(r diagnose.Report, code string) bool {
+	_, ok := finding(r, code)
+	return ok
+}
+
+func finding(r diagnose.Report, code string) (diagnose.Finding, bool) {
 	for _, f := range r.Findings {
 		if f.Code == code {
-			return true
+			return f, true
 		}
 	}
-	return false
+	return diagnose.Finding{}, false
 }
 
 // TestPatternP13SalesNavigatorAcceptIsMatched: a prospect imported by a
@@ -153,14 +159,26 @@ func TestPatternP13UnmatchedAcceptIsKept(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !hasFinding(r, "unmatched_accepts") {
-			t.Fatalf("the diagnosis must show the unmatched accept: %+v", r.Findings)
+		f, ok := finding(r, "unmatched_accepts")
+		if want := s.clock.Now().Add(diagnose.UnmatchedWindow); !ok || f.ClearsAt == nil || !f.ClearsAt.Equal(want) || !strings.Contains(f.Message, "1 accepted invitation") {
+			t.Fatalf("the diagnosis must show the unmatched accept, clearing when it ages out (%v): %+v", want, r.Findings)
+		}
+		// A week later it is out of the window.
+		r, err = diagnose.Campaign(s.ctx, deps, s.ws.ID, camp.ID, want(s).Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hasFinding(r, "unmatched_accepts") {
+			t.Fatalf("an unmatched accept older than the window is no longer shown: %+v", r.Findings)
 		}
 		if state, _ := enrollmentState(t, s); state != "active" {
 			t.Fatalf("the prospect must still wait: %s", state)
 		}
 	})
 }
+
+// want is when an unmatched accept seen now leaves the diagnosis.
+func want(s *sim) time.Time { return s.clock.Now().Add(diagnose.UnmatchedWindow) }
 
 // relationOf is the account's one relation as the provider lists it.
 func relationOf(t *testing.T, s *sim, sa simAccount) unipile.Relation {

@@ -3,6 +3,7 @@ package send_test
 import (
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,8 +70,9 @@ func TestPatternP3LostInMailIsReconciledOrSettled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !hasFinding(r, "unknown_outcomes") {
-			t.Fatalf("the diagnosis must name the unknown outcomes: %+v", r.Findings)
+		if f, ok := finding(r, "unknown_outcomes"); !ok || f.ClearsAt != nil || f.Severity != diagnose.Limiting ||
+			!strings.Contains(f.Message, "2 prospects") || !strings.Contains(f.Message, "keel sends settle") {
+			t.Fatalf("the diagnosis must name the unknown outcomes, clearing only when a person acts: %+v", r.Findings)
 		}
 
 		// Keel's own message_received webhook for the delivered InMail.
@@ -109,6 +111,22 @@ func TestPatternP3LostInMailIsReconciledOrSettled(t *testing.T) {
 		list, err := send.ListUnknown(s.ctx, d.SQL, s.ws.ID, "", 10)
 		if err != nil || len(list) != 1 || list[0].ID != boID || list[0].ParkedAt == nil {
 			t.Fatalf("unknown sends listed: %+v %v", list, err)
+		}
+		ens, err := s.camps.ListEnrollments(s.ctx, d.SQL, s.ws.ID, c.ID, campaign.EnrollmentListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		flagged := 0
+		for _, en := range ens {
+			if en.UnknownSendID != "" {
+				flagged++
+				if en.UnknownSendID != boID {
+					t.Fatalf("enrollment list names send %s, want %s", en.UnknownSendID, boID)
+				}
+			}
+		}
+		if flagged != 1 {
+			t.Fatalf("the enrollment list must show the one parked prospect: %d", flagged)
 		}
 		if other, err := send.ListUnknown(s.ctx, d.SQL, "ws_other", "", 10); err != nil || len(other) != 0 {
 			t.Fatalf("another workspace sees %d: %v", len(other), err)

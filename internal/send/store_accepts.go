@@ -49,11 +49,19 @@ func recordUnmatchedAccept(ctx context.Context, tx *sql.Tx, workspaceID, account
 // UnmatchedAcceptsSince counts the workspace's unmatched accepts seen
 // since a moment, on the given accounts only when accountIDs is not nil.
 func UnmatchedAcceptsSince(ctx context.Context, q db.Querier, workspaceID string, accountIDs []string, since time.Time) (int, error) {
-	query := `SELECT COUNT(*) FROM unmatched_accepts WHERE workspace_id = $1 AND seen_at >= $2`
+	n, _, err := UnmatchedAccepts(ctx, q, workspaceID, accountIDs, since)
+	return n, err
+}
+
+// UnmatchedAccepts counts the workspace's unmatched accepts seen since a
+// moment (on the given accounts only when accountIDs is not nil) and
+// reports when the oldest of them was seen.
+func UnmatchedAccepts(ctx context.Context, q db.Querier, workspaceID string, accountIDs []string, since time.Time) (int, time.Time, error) {
+	query := `SELECT COUNT(*), MIN(seen_at) FROM unmatched_accepts WHERE workspace_id = $1 AND seen_at >= $2`
 	args := []any{workspaceID, since}
 	if accountIDs != nil {
 		if len(accountIDs) == 0 {
-			return 0, nil
+			return 0, time.Time{}, nil
 		}
 		ph := make([]string, len(accountIDs))
 		for i, a := range accountIDs {
@@ -62,11 +70,14 @@ func UnmatchedAcceptsSince(ctx context.Context, q db.Querier, workspaceID string
 		}
 		query += ` AND account_id IN (` + strings.Join(ph, ", ") + `)`
 	}
-	var n int
-	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting unmatched accepts: %w", err)
+	var (
+		n      int
+		oldest db.NullTime
+	)
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n, &oldest); err != nil {
+		return 0, time.Time{}, fmt.Errorf("counting unmatched accepts: %w", err)
 	}
-	return n, nil
+	return n, oldest.Time.UTC(), nil
 }
 
 // unknownChatSends lists the account's messages and InMails whose outcome
