@@ -328,7 +328,7 @@ func (e *Engine) reconcileFromChat(ctx context.Context, tx *sql.Tx, workspaceID,
 			if err != nil {
 				return false, err
 			}
-			if row.state != StateUnknown && row.state != StateDispatched {
+			if row.state != StateUnknown {
 				continue
 			}
 			prospect, err := e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID)
@@ -343,11 +343,6 @@ func (e *Engine) reconcileFromChat(ctx context.Context, tx *sql.Tx, workspaceID,
 			text, err := campaign.Render(st.Text, prospect)
 			if err != nil || strings.TrimSpace(text) != strings.TrimSpace(ev.Message) {
 				continue
-			}
-			if row.state == StateDispatched {
-				if err := markUnknown(ctx, tx, row.id, "", "settled from the chat webhook"); err != nil {
-					return false, err
-				}
 			}
 			en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
 			if err != nil {

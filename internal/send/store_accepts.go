@@ -81,11 +81,12 @@ func UnmatchedAccepts(ctx context.Context, q db.Querier, workspaceID string, acc
 }
 
 // unknownChatSends lists the account's messages and InMails whose outcome
-// is not known yet (parked or not) to the workspace's person with the
-// member id, oldest first.
+// is unknown (parked or not) to the workspace's person with the member id,
+// oldest first. A dispatched row is left alone: its call may still be
+// answered, and the sweep turns a crashed one into unknown.
 func unknownChatSends(ctx context.Context, tx *sql.Tx, workspaceID, accountID, memberID string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT s.id FROM sends s JOIN prospects p ON p.id = s.prospect_id
-		WHERE s.account_id = $1 AND s.action IN ('message', 'inmail') AND s.state IN ('unknown', 'dispatched')
+		WHERE s.account_id = $1 AND s.action IN ('message', 'inmail') AND s.state = 'unknown'
 		AND p.workspace_id = $2 AND (p.provider_id = $3 OR p.member_id = $3) ORDER BY s.claimed_at`, accountID, workspaceID, memberID)
 	if err != nil {
 		return nil, fmt.Errorf("finding unknown sends to %s: %w", memberID, err)
