@@ -27,6 +27,13 @@ const (
 	KindStuckConnecting    = "stuck_connecting"
 	KindAmbiguousAccept    = "ambiguous_accept"
 	KindHighFailureRate    = "high_failure_rate"
+	// KindUnmatchedAccepts: accepted invitations matched no prospect of
+	// the workspace today (one alert per workspace per UTC day, its
+	// message carrying the count).
+	KindUnmatchedAccepts = "unmatched_accepts"
+	// KindSendOutcomeUnknown: a send could not be confirmed or refuted
+	// from the provider and waits for a person to settle it.
+	KindSendOutcomeUnknown = "send_outcome_unknown"
 	// KindWebhookEndpointDisabled: an outbound webhook endpoint failed
 	// permanently for a day and Keel stopped delivering to it.
 	KindWebhookEndpointDisabled = "webhook_endpoint_disabled"

@@ -24,6 +24,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/outbound"
+	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/text"
 	"github.com/keel-outreach/keel/internal/token"
 )
@@ -57,6 +58,8 @@ type Options struct {
 
 	// Campaigns serves the campaign routes; nil answers them with 503.
 	Campaigns *campaign.Service
+	// Sender settles unknown sends; nil answers the settle route with 503.
+	Sender *send.Engine
 	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),
 	// which the diagnosis and the forecast apply as the sender does.
 	MinSpacing time.Duration
@@ -95,6 +98,7 @@ func New(opts Options) *Server {
 	s.registerCampaignRoutes()
 	s.registerDiagnosisRoutes()
 	s.registerForecastRoutes()
+	s.registerSendRoutes()
 	s.registerOutboundRoutes(s.opts.Outbound)
 	s.mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

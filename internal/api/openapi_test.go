@@ -151,6 +151,10 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 						id = b.alert
 					case strings.HasPrefix(path, "/api/v1/webhooks/"):
 						id = b.endpointID
+					case strings.HasPrefix(path, "/api/v1/sends/"):
+						// Another workspace's send is covered by
+						// TestSendsListAndSettleAreWorkspaceScoped.
+						id = "snd_of_another_workspace"
 					default:
 						t.Fatalf("no fixture for %s %s: add one", m, path)
 					}

@@ -253,7 +253,8 @@ func (a *App) setupServices() error {
 	}
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
-		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter, MinSpacing: a.Config.MinSpacing})
+		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter, MinSpacing: a.Config.MinSpacing,
+		Sender: a.Sender})
 	return nil
 }
 

@@ -20,7 +20,6 @@ import (
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
-	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -305,32 +304,16 @@ func (a *App) enqueueDispatch(ctx context.Context, tx *sql.Tx, sendID string) er
 	return err
 }
 
-// onRelation feeds the new_relation webhook into the one accept-stamping
-// function, inside the webhook's processing transaction.
+// onRelation feeds the new_relation webhook into the sender's accept
+// detection, inside the webhook's processing transaction.
 func (a *App) onRelation(ctx context.Context, tx *sql.Tx, acct account.Account, ev unipile.NewRelationEvent) error {
-	_, err := a.Sender.StampAccepted(ctx, tx, send.AcceptSignal{WorkspaceID: acct.WorkspaceID, AccountID: acct.ID,
-		ProviderID: ev.UserProviderID.String(), Slug: ev.UserPublicIdentifier, Source: "webhook"})
-	return err
+	return a.Sender.RelationEvent(ctx, tx, acct.WorkspaceID, acct.ID, ev)
 }
 
-// onMessage feeds the messaging webhook: a message from someone else is a
-// reply; our own message in a chat with a prospect we only invited with a
-// note is the chat LinkedIn opens on acceptance.
+// onMessage feeds the messaging webhook into the sender: replies, the
+// reconciliation of unknown sends by chat, and the invite-note chat.
 func (a *App) onMessage(ctx context.Context, tx *sql.Tx, acct account.Account, ev unipile.MessageEvent) error {
-	if !ev.FromSelf() {
-		if ev.Sender == nil {
-			return nil
-		}
-		_, err := a.Sender.StampReplied(ctx, tx, send.ReplySignal{WorkspaceID: acct.WorkspaceID, AccountID: acct.ID,
-			ProviderID: ev.Sender.AttendeeProviderID.String()})
-		return err
-	}
-	var attendees []string
-	for _, at := range ev.Attendees {
-		attendees = append(attendees, at.AttendeeProviderID.String())
-	}
-	_, err := a.Sender.NoteChatSeen(ctx, tx, acct.WorkspaceID, acct.ID, attendees)
-	return err
+	return a.Sender.MessageEvent(ctx, tx, acct.WorkspaceID, acct.ID, ev)
 }
 
 // stalledTasks describes, by name, each periodic task that has gone too

@@ -68,6 +68,10 @@ type Enrollment struct {
 	LinkedInURL string
 	ProviderID  string
 	FirstName   string
+	// UnknownSendID is the send of the current step whose outcome is
+	// unknown, when the prospect waits for a person to settle it
+	// (docs/sending.md#settling-by-hand); empty otherwise.
+	UnknownSendID string
 }
 
 func nullStr(s string) *string {
@@ -98,9 +102,23 @@ func (e Enrollment) MarshalJSON() ([]byte, error) {
 		FirstName    string          `json:"first_name"`
 		CreatedAt    time.Time       `json:"created_at"`
 		UpdatedAt    time.Time       `json:"updated_at"`
+		// UnknownSendID names the send to settle, with the way to do it.
+		UnknownSendID *string `json:"unknown_send_id"`
+		Action        *string `json:"action,omitempty"`
 	}{e.ID, e.CampaignID, e.ProspectID, e.AccountID, e.State, nullStr(e.StepID), e.NextActionAt,
 		nullStr(e.EndedReason), nullStr(e.LastError), e.Failures, e.AcceptedAt, e.RepliedAt,
-		nullStr(e.LinkedInURL), nullStr(e.ProviderID), e.FirstName, e.CreatedAt, e.UpdatedAt})
+		nullStr(e.LinkedInURL), nullStr(e.ProviderID), e.FirstName, e.CreatedAt, e.UpdatedAt,
+		nullStr(e.UnknownSendID), settleAction(e.UnknownSendID)})
+}
+
+// settleAction is what a person does about a send whose outcome is
+// unknown, for the enrollment list.
+func settleAction(sendID string) *string {
+	if sendID == "" {
+		return nil
+	}
+	a := "check LinkedIn, then settle send " + sendID + ": POST /api/v1/sends/" + sendID + `/settle {"outcome": "sent"|"not_sent"}`
+	return &a
 }
 
 const enrollmentColumns = `e.id, e.workspace_id, e.campaign_id, e.prospect_id, e.account_id, e.state, e.step_id,
@@ -119,17 +137,18 @@ func scanEnrollment(row scanner) (Enrollment, error) {
 	var (
 		e                                    Enrollment
 		step, ended, lastErr, link, nav, pid sql.NullString
+		unknown                              sql.NullString
 		next, accepted, replied              sql.NullTime
 	)
 	if err := row.Scan(&e.ID, &e.WorkspaceID, &e.CampaignID, &e.ProspectID, &e.AccountID, &e.State, &step,
 		&next, &ended, &lastErr, &e.Failures, &accepted, &replied, &e.CreatedAt, &e.UpdatedAt,
-		&link, &nav, &pid, &e.FirstName); err != nil {
+		&link, &nav, &pid, &e.FirstName, &unknown); err != nil {
 		return Enrollment{}, err
 	}
 	e.StepID, e.EndedReason, e.LastError, e.ProviderID = step.String, ended.String, lastErr.String, pid.String
 	e.NextActionAt, e.AcceptedAt, e.RepliedAt = timePtr(next), timePtr(accepted), timePtr(replied)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	e.LinkedInURL = link.String
+	e.LinkedInURL, e.UnknownSendID = link.String, unknown.String
 	if e.LinkedInURL == "" && nav.String != "" {
 		e.LinkedInURL = SalesNavURL(nav.String)
 	}
@@ -147,19 +166,21 @@ type EnrollmentListOptions struct {
 }
 
 const prospectColumns = `id, workspace_id, linkedin_url, public_slug, sales_nav_id, provider_id, first_name, last_name,
-	company, custom_fields, created_at, updated_at`
+	company, custom_fields, created_at, updated_at, member_id, public_handle`
 
 func scanProspect(row scanner) (Prospect, error) {
 	var (
 		p                    Prospect
 		link, slug, nav, pid sql.NullString
+		member, handle       sql.NullString
 		custom               string
 	)
 	if err := row.Scan(&p.ID, &p.WorkspaceID, &link, &slug, &nav, &pid, &p.FirstName, &p.LastName,
-		&p.Company, &custom, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&p.Company, &custom, &p.CreatedAt, &p.UpdatedAt, &member, &handle); err != nil {
 		return Prospect{}, err
 	}
 	p.LinkedInURL, p.PublicSlug, p.SalesNavID, p.ProviderID = link.String, slug.String, nav.String, pid.String
+	p.MemberID, p.PublicHandle = member.String, handle.String
 	if err := json.Unmarshal([]byte(custom), &p.Custom); err != nil {
 		return Prospect{}, fmt.Errorf("decoding custom fields of prospect %s: %w", p.ID, err)
 	}

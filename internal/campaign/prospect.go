@@ -32,13 +32,18 @@ type Prospect struct {
 	// SalesNavID is the Sales Navigator lead id (ACw…), case kept.
 	SalesNavID string `json:"sales_nav_id"`
 	// ProviderID is the LinkedIn member id as Unipile names it (ACoAA…).
-	ProviderID string            `json:"provider_id"`
-	FirstName  string            `json:"first_name"`
-	LastName   string            `json:"last_name"`
-	Company    string            `json:"company"`
-	Custom     map[string]string `json:"custom_fields"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	ProviderID string `json:"provider_id"`
+	// MemberID and PublicHandle are the member id and /in/ handle the
+	// provider resolved when Keel first addressed the person (empty until
+	// then); accepts match on them too (docs/campaigns.md#matching-accepts).
+	MemberID     string            `json:"member_id"`
+	PublicHandle string            `json:"public_handle"`
+	FirstName    string            `json:"first_name"`
+	LastName     string            `json:"last_name"`
+	Company      string            `json:"company"`
+	Custom       map[string]string `json:"custom_fields"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
 }
 
 // ProfileURL is the best URL to show for the prospect: the /in/ profile

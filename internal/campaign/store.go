@@ -294,6 +294,10 @@ func (s *Service) someProspectHas(ctx context.Context, tx *sql.Tx, campaignID, f
 	return ok, nil
 }
 
+// unknownSendColumn is the enrollment's send of its current step whose
+// outcome is unknown, if any (read from the sender's ledger, for display).
+const unknownSendColumn = `(SELECT MIN(s.id) FROM sends s WHERE s.enrollment_id = e.id AND s.step_id = e.step_id AND s.state = 'unknown')`
+
 // ListEnrollments returns a campaign's enrollments ordered by id (roughly
 // import order: ids are time-ordered to the millisecond). The campaign must belong to workspaceID (unless it is empty),
 // else ErrNotFound.
@@ -301,7 +305,7 @@ func (s *Service) ListEnrollments(ctx context.Context, q db.Querier, workspaceID
 	if _, err := s.read(ctx, q, workspaceID, campaignID, false); err != nil {
 		return nil, err
 	}
-	query := `SELECT ` + enrollmentColumns + ` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+	query := `SELECT ` + enrollmentColumns + `, ` + unknownSendColumn + ` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
 		WHERE e.campaign_id = $1 AND e.id > $2`
 	args := []any{campaignID, opts.After}
 	if opts.State != "" {

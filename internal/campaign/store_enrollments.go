@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/keel-outreach/keel/internal/db"
 )
 
 // Enrollment state (state, step_id, next_action_at, ended_reason,
@@ -55,11 +58,16 @@ func (s *Service) EnrollmentStep(ctx context.Context, tx *sql.Tx, enrollmentID s
 	return state, step.String, nil
 }
 
-// ProspectsMatching lists the workspace's prospects with the member id or
-// the public handle (either may be empty; empty matches nothing).
+// ProspectsMatching lists the workspace's prospects one of whose ids is
+// the person's: the member id against the imported provider id, the
+// Sales Navigator lead id and the member id resolved at invite time; the
+// handle against the imported /in/ handle and the resolved one (either
+// argument may be empty; empty matches nothing). See
+// docs/campaigns.md#matching-accepts.
 func (s *Service) ProspectsMatching(ctx context.Context, tx *sql.Tx, workspaceID, providerID, slug string) ([]string, error) {
 	return s.ids(ctx, tx, "matching prospect", `SELECT id FROM prospects WHERE workspace_id = $1
-		AND ((provider_id = $2 AND $2 <> '') OR (public_slug = $3 AND $3 <> ''))`, workspaceID, providerID, slug)
+		AND (($2 <> '' AND (provider_id = $2 OR member_id = $2 OR sales_nav_id = $2))
+		  OR ($3 <> '' AND (public_slug = $3 OR public_handle = $3)))`, workspaceID, providerID, slug)
 }
 
 // RecordProviderID remembers a prospect's member id when it has none and
@@ -69,6 +77,21 @@ func (s *Service) RecordProviderID(ctx context.Context, tx *sql.Tx, workspaceID,
 	if _, err := tx.ExecContext(ctx, `UPDATE prospects SET provider_id = $2 WHERE id = $1 AND provider_id IS NULL
 		AND NOT EXISTS (SELECT 1 FROM prospects o WHERE o.workspace_id = $3 AND o.provider_id = $2)`, prospectID, providerID, workspaceID); err != nil {
 		return fmt.Errorf("recording member id: %w", err)
+	}
+	return nil
+}
+
+// RecordResolved keeps the member id and /in/ handle the provider resolved
+// for a prospect when Keel addressed them (either may be empty: kept as
+// it was), so an accept naming the person either way finds them.
+func (s *Service) RecordResolved(ctx context.Context, tx *sql.Tx, prospectID, memberID, handle string, now time.Time) error {
+	if memberID == "" && handle == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE prospects SET member_id = COALESCE($2, member_id),
+		public_handle = COALESCE($3, public_handle), updated_at = $4 WHERE id = $1`,
+		prospectID, db.NullIfEmpty(memberID), db.NullIfEmpty(strings.ToLower(handle)), now); err != nil {
+		return fmt.Errorf("recording the resolved ids of prospect %s: %w", prospectID, err)
 	}
 	return nil
 }
@@ -84,7 +107,7 @@ func (s *Service) NotAccepted(ctx context.Context, tx *sql.Tx, prospectID, accou
 // workspace's prospect with the member id that have no reply recorded yet.
 func (s *Service) NotReplied(ctx context.Context, tx *sql.Tx, workspaceID, providerID, accountID string) ([]string, error) {
 	return s.ids(ctx, tx, "matching reply", `SELECT en.id FROM enrollments en JOIN prospects p ON p.id = en.prospect_id
-		WHERE p.workspace_id = $1 AND p.provider_id = $2 AND en.account_id = $3 AND en.replied_at IS NULL`,
+		WHERE p.workspace_id = $1 AND (p.provider_id = $2 OR p.member_id = $2) AND en.account_id = $3 AND en.replied_at IS NULL`,
 		workspaceID, providerID, accountID)
 }
 

@@ -63,6 +63,7 @@ commands:
   campaigns list [--workspace SLUG] [--json]
   alerts list [--open] [--json]
   alerts ack ID                       acknowledge an alert as the installation operator
+  sends settle ID --outcome sent|not_sent   settle a send whose outcome is unknown
   repair split-state [--apply] [--json]
   diagnose campaign ID [--json]       "why isn't it sending?"
   diagnose account ID [--json]
@@ -83,6 +84,7 @@ func commands() map[string]command {
 		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),
+		"sends":     sub(map[string]command{"settle": runSendsSettle}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
 		"sandbox":   runSandbox,
 		"diagnose":  sub(map[string]command{"campaign": runDiagnose("campaign"), "account": runDiagnose("account")}),

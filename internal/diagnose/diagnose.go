@@ -237,6 +237,9 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	} else if n > 0 {
 		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%s ended because a condition timed out (as authored: its else-branch is end).", prospects(n))
 	}
+	if err := ledgerFindings(ctx, deps, c, now, &r); err != nil {
+		return r, err
+	}
 	if c.Status == campaign.StatusRunning {
 		if err := schedulerStalled(ctx, deps.DB, now, &r); err != nil {
 			return r, err
@@ -255,6 +258,46 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	r.Sending = running && next.ok
 	r.lead(next, "Campaign is sending.", now)
 	return r, nil
+}
+
+// UnmatchedWindow is how far back the diagnosis counts accepts that
+// matched no prospect.
+const UnmatchedWindow = 7 * 24 * time.Hour
+
+// ledgerFindings adds what waits for a person: sends whose outcome is
+// unknown (docs/sending.md#settling-by-hand) and, for a campaign waiting
+// on accepts, accepts on its senders that matched no prospect
+// (docs/campaigns.md#matching-accepts).
+func ledgerFindings(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, r *Report) error {
+	unknown, err := send.CampaignUnknown(ctx, deps.DB.SQL, c.ID)
+	if err != nil {
+		return err
+	}
+	if n := len(unknown); n > 0 {
+		r.add("unknown_outcomes", Limiting, time.Time{}, "%s waiting at a step whose send may or may not have reached LinkedIn (e.g. send %s): "+
+			"check LinkedIn, then settle each as sent or not sent (keel sends settle ID --outcome sent|not_sent, or the Settle buttons below).",
+			prospects(n), unknown[0].ID)
+	}
+	waitsOnAccept := false
+	for _, st := range c.Steps {
+		if st.Type == campaign.StepIfAccepted {
+			waitsOnAccept = true
+		}
+	}
+	if !waitsOnAccept {
+		return nil
+	}
+	since := now.Add(-UnmatchedWindow)
+	n, oldest, err := send.UnmatchedAccepts(ctx, deps.DB.SQL, c.WorkspaceID, append([]string{}, c.AccountIDs...), since)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		// It clears when the oldest of them leaves the window.
+		r.add("unmatched_accepts", Info, oldest.Add(UnmatchedWindow), "%d accepted invitation(s) on this campaign's senders in the last 7 days matched no prospect: "+
+			"a prospect waiting on if_accepted may be among them. Check that each prospect was imported with the profile that was invited.", n)
+	}
+	return nil
 }
 
 // senderVerdicts are one sender's verdicts for the actions asked about.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -26,6 +27,13 @@ type AcceptSignal struct {
 	// keep the slug (field failure P13).
 	ProviderID string
 	Slug       string
+	// ProfileURL is the person's /in/ URL when the signal carries one; its
+	// handle is matched when Slug is empty.
+	ProfileURL string
+	// RelationAt is when the relation was made, when known (the poll): an
+	// older relation than the account's first invitation from Keel is an
+	// ordinary connection, not an unmatched accept.
+	RelationAt time.Time
 	Source     string
 }
 
@@ -38,6 +46,14 @@ type AcceptSignal struct {
 func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal) (int, error) {
 	now := e.opts.Clock.Now()
 	slug := strings.ToLower(strings.TrimSpace(sig.Slug))
+	if slug == "" && sig.ProfileURL != "" {
+		if id, err := campaign.ParseProfileURL(sig.ProfileURL); err == nil {
+			slug = id.PublicSlug
+		}
+	}
+	if n, err := campaign.NormalizeSlug(slug); err == nil {
+		slug = n
+	}
 	if sig.ProviderID == "" && slug == "" {
 		return 0, nil
 	}
@@ -47,7 +63,7 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 	}
 	switch {
 	case len(prospects) == 0:
-		return 0, nil
+		return 0, e.unmatchedAccept(ctx, tx, sig, slug, now)
 	case len(prospects) > 1:
 		_, _, err := alert.Raise(ctx, tx, now, alert.New{WorkspaceID: sig.WorkspaceID, Kind: alert.KindAmbiguousAccept, Severity: alert.Warning,
 			SubjectType: "account", SubjectID: sig.AccountID, DedupeKey: "ambiguous_accept:" + sig.AccountID + ":" + sig.ProviderID + ":" + slug,
@@ -74,6 +90,33 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 		}
 	}
 	return len(ids), nil
+}
+
+// unmatchedAccept keeps an accept that matched no prospect (once per
+// account and person) and raises the workspace's alert of the day with
+// the count, so a missed bridge is never silent
+// (docs/campaigns.md#matching-accepts). A relation older than the
+// account's first invitation from Keel, or on an account Keel never
+// invited from, is an ordinary connection and is not kept.
+func (e *Engine) unmatchedAccept(ctx context.Context, tx *sql.Tx, sig AcceptSignal, slug string, now time.Time) error {
+	first, ok, err := firstInviteAt(ctx, tx, sig.AccountID)
+	if err != nil || !ok || (!sig.RelationAt.IsZero() && sig.RelationAt.Before(first)) {
+		return err
+	}
+	added, err := recordUnmatchedAccept(ctx, tx, sig.WorkspaceID, sig.AccountID, sig.ProviderID, slug, sig.Source, now)
+	if err != nil || !added {
+		return err
+	}
+	day := policy.UTCDayStart(now)
+	n, err := UnmatchedAcceptsSince(ctx, tx, sig.WorkspaceID, nil, day)
+	if err != nil {
+		return err
+	}
+	_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: sig.WorkspaceID, Kind: alert.KindUnmatchedAccepts, Severity: alert.Warning,
+		DedupeKey: "unmatched_accepts:" + sig.WorkspaceID + ":" + day.Format("2006-01-02"),
+		Message: fmt.Sprintf("%d accepted invitation(s) today matched no prospect of the workspace (last: member %q, handle %q). "+
+			"Check that the prospect was imported with the profile that was invited.", n, sig.ProviderID, slug)})
+	return err
 }
 
 func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) error {
@@ -180,6 +223,9 @@ const relationsPollWorkers = 4
 // invitations has its turn once every RelationsPollEvery, at a minute of its
 // own (pollTurn), so the calls spread over the period instead of bursting.
 func (e *Engine) PollRelations(ctx context.Context) (int, error) {
+	if e.opts.Client == nil {
+		return 0, ErrNoProvider
+	}
 	all, err := e.accountsToPoll(ctx)
 	if err != nil {
 		return 0, err
@@ -246,7 +292,7 @@ func (e *Engine) pollAccount(ctx context.Context, a pollAccount) (int, error) {
 		stamped = 0
 		for _, r := range page.Items {
 			n, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: a.ws, AccountID: a.id, ProviderID: r.MemberID.String(),
-				Slug: r.PublicIdentifier, Source: "relations_poll"})
+				Slug: r.PublicIdentifier, ProfileURL: r.PublicProfileURL, RelationAt: r.CreatedAt.Time, Source: "relations_poll"})
 			if err != nil {
 				return err
 			}
@@ -281,4 +327,90 @@ func (e *Engine) NoteChatSeen(ctx context.Context, tx *sql.Tx, workspaceID, acco
 		stamped += n
 	}
 	return stamped, nil
+}
+
+// RelationEvent feeds a new_relation webhook of an account into the one
+// accept-stamping function, inside the webhook's processing transaction.
+func (e *Engine) RelationEvent(ctx context.Context, tx *sql.Tx, workspaceID, accountID string, ev unipile.NewRelationEvent) error {
+	_, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: workspaceID, AccountID: accountID,
+		ProviderID: ev.UserProviderID.String(), Slug: ev.UserPublicIdentifier, ProfileURL: ev.UserProfileURL, Source: "webhook"})
+	return err
+}
+
+// MessageEvent feeds a messaging webhook of an account: a message from
+// someone else is a reply; our own message settles a send of ours whose
+// outcome was unknown when it is that send's text in a chat with its
+// recipient (docs/sending.md#reconciliation), else, in a chat with a
+// prospect we only invited with a note, it is the chat LinkedIn opens on
+// acceptance.
+func (e *Engine) MessageEvent(ctx context.Context, tx *sql.Tx, workspaceID, accountID string, ev unipile.MessageEvent) error {
+	if !ev.FromSelf() {
+		if ev.Sender == nil {
+			return nil
+		}
+		_, err := e.StampReplied(ctx, tx, ReplySignal{WorkspaceID: workspaceID, AccountID: accountID,
+			ProviderID: ev.Sender.AttendeeProviderID.String()})
+		return err
+	}
+	var attendees []string
+	for _, at := range ev.Attendees {
+		if ev.Sender != nil && at.AttendeeProviderID.String() == ev.Sender.AttendeeProviderID.String() {
+			continue
+		}
+		attendees = append(attendees, at.AttendeeProviderID.String())
+	}
+	if ev.ChatID.String() != "" {
+		settled, err := e.reconcileFromChat(ctx, tx, workspaceID, accountID, attendees, ev)
+		if err != nil || settled {
+			return err
+		}
+	}
+	_, err := e.NoteChatSeen(ctx, tx, workspaceID, accountID, attendees)
+	return err
+}
+
+// reconcileFromChat confirms an unknown message or InMail of the account
+// to one of the chat's attendees whose rendered text is the message's.
+func (e *Engine) reconcileFromChat(ctx context.Context, tx *sql.Tx, workspaceID, accountID string, attendees []string, ev unipile.MessageEvent) (bool, error) {
+	now := e.opts.Clock.Now()
+	for _, pid := range attendees {
+		if pid == "" {
+			continue
+		}
+		ids, err := unknownChatSends(ctx, tx, workspaceID, accountID, pid)
+		if err != nil {
+			return false, err
+		}
+		for _, sendID := range ids {
+			row, err := e.lockSend(ctx, tx, sendID)
+			if err != nil {
+				return false, err
+			}
+			if row.state != StateUnknown {
+				continue
+			}
+			prospect, err := e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID)
+			if err != nil {
+				return false, err
+			}
+			camp, err := e.readCampaign(ctx, tx, row.campaignID)
+			if err != nil {
+				return false, err
+			}
+			st, _ := campaign.StepByID(camp.Steps, row.stepID)
+			text, err := campaign.Render(st.Text, prospect)
+			if err != nil || strings.TrimSpace(text) != strings.TrimSpace(ev.Message) {
+				continue
+			}
+			en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
+			if err != nil {
+				return false, err
+			}
+			if err := e.confirm(ctx, tx, row, en, callResult{ref: ev.MessageID.String(), chatID: ev.ChatID.String()}, now); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -41,6 +41,10 @@ type payload struct {
 // or a rescued job) is never sent again: it becomes unknown and is
 // reconciled from provider reads, or parked for a person.
 func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
+	if e.opts.Client == nil {
+		// Never mark a send dispatched without a way to send it.
+		return ErrNoProvider
+	}
 	var (
 		row     sendRow
 		p       payload
@@ -164,52 +168,67 @@ func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payloa
 
 type callResult struct {
 	ref, chatID string
+	// memberID and handle are the recipient as the provider resolved them
+	// (kept on the prospect even when the call itself failed).
+	memberID, handle string
 }
 
-// recipient is the provider id to address: known, or looked up by slug.
-func (e *Engine) recipient(ctx context.Context, row sendRow, p payload) (string, error) {
-	if p.prospect.ProviderID != "" {
-		return p.prospect.ProviderID, nil
+// recipient is the provider id to address, with the member id and handle
+// the provider resolved it to: known from an earlier send, a member id
+// imported as such, or looked up by handle or Sales Navigator lead id
+// (whose URN is not the member id accepts carry: field failure P13, see
+// docs/campaigns.md#matching-accepts).
+func (e *Engine) recipient(ctx context.Context, row sendRow, p payload) (callResult, error) {
+	switch {
+	case p.prospect.MemberID != "":
+		return callResult{memberID: p.prospect.MemberID, handle: p.prospect.PublicHandle}, nil
+	case strings.HasPrefix(p.prospect.ProviderID, "ACoA"):
+		return callResult{memberID: p.prospect.ProviderID}, nil
 	}
 	ident := p.prospect.PublicSlug
 	if ident == "" {
 		ident = p.prospect.SalesNavID
 	}
+	if ident == "" {
+		ident = p.prospect.ProviderID
+	}
 	prof, err := e.opts.Client.GetProfile(ctx, p.acc.ProviderAccountID, ident, unipile.ProfileOptions{})
 	if err != nil {
-		return "", err
+		return callResult{}, err
 	}
-	return prof.ProviderID.String(), nil
+	return callResult{memberID: prof.ProviderID.String(), handle: prof.PublicIdentifier}, nil
 }
 
 func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, error) {
+	if e.opts.Client == nil {
+		return callResult{}, ErrNoProvider
+	}
 	switch row.action {
 	case policy.ActionViewProfile:
-		ident := p.prospect.ProviderID
-		if ident == "" {
-			ident = p.prospect.PublicSlug
-		}
+		ident := firstOf(p.prospect.MemberID, p.prospect.ProviderID, p.prospect.PublicSlug, p.prospect.SalesNavID)
 		prof, err := e.opts.Client.GetProfile(ctx, p.acc.ProviderAccountID, ident, unipile.ProfileOptions{})
-		return callResult{ref: prof.ProviderID.String()}, err
+		return callResult{ref: prof.ProviderID.String(), memberID: prof.ProviderID.String(), handle: prof.PublicIdentifier}, err
 	case policy.ActionInvite:
 		to, err := e.recipient(ctx, row, p)
 		if err != nil {
-			return callResult{}, err
+			return to, err
 		}
-		sent, err := e.opts.Client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: p.acc.ProviderAccountID, ProviderID: to, Message: p.note})
-		return callResult{ref: sent.InvitationID.String()}, err
+		sent, err := e.opts.Client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: p.acc.ProviderAccountID, ProviderID: to.memberID, Message: p.note})
+		to.ref = sent.InvitationID.String()
+		return to, err
 	case policy.ActionMessage, policy.ActionInMail:
 		to, err := e.recipient(ctx, row, p)
 		if err != nil {
-			return callResult{}, err
+			return to, err
 		}
-		req := unipile.StartChatRequest{AccountID: p.acc.ProviderAccountID, AttendeeIDs: []string{to}, Text: p.text}
+		req := unipile.StartChatRequest{AccountID: p.acc.ProviderAccountID, AttendeeIDs: []string{to.memberID}, Text: p.text}
 		if row.action == policy.ActionInMail {
 			req.Subject = p.subject
 			req.LinkedIn.InMail = true
 		}
 		started, err := e.opts.Client.StartChat(ctx, req)
-		return callResult{ref: started.MessageID.String(), chatID: started.ChatID.String()}, err
+		to.ref, to.chatID = started.MessageID.String(), started.ChatID.String()
+		return to, err
 	}
 	return callResult{}, fmt.Errorf("unknown action %q", row.action)
 }
@@ -221,6 +240,19 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 		en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
 		if err != nil {
 			return err
+		}
+		// Whatever the outcome, keep who the provider says the person is:
+		// accepts and reconciliation match on it.
+		if (res.memberID != "" && res.memberID != p.prospect.MemberID) || (res.handle != "" && !strings.EqualFold(res.handle, p.prospect.PublicHandle)) {
+			if err := e.opts.Campaigns.RecordResolved(ctx, tx, row.prospectID, res.memberID, res.handle, now); err != nil {
+				return err
+			}
+			if res.memberID != "" {
+				p.prospect.MemberID = res.memberID
+			}
+			if res.handle != "" {
+				p.prospect.PublicHandle = strings.ToLower(res.handle)
+			}
 		}
 		if callErr == nil {
 			if (row.action == policy.ActionMessage || row.action == policy.ActionInMail) && res.chatID == "" {
@@ -243,7 +275,8 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 					return err
 				}
 				_, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: row.workspaceID, AccountID: row.accountID,
-					ProviderID: p.prospect.ProviderID, Slug: p.prospect.PublicSlug, Source: "already_connected"})
+					ProviderID: firstOf(p.prospect.MemberID, p.prospect.ProviderID), Slug: firstOf(p.prospect.PublicHandle, p.prospect.PublicSlug),
+					Source: "already_connected"})
 				return err
 			}
 			if err := fail(); err != nil {
@@ -340,20 +373,17 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 	if err := confirmSend(ctx, tx, row.id, res.ref, res.chatID, now); err != nil {
 		return err
 	}
-	if row.action == policy.ActionMessage || row.action == policy.ActionInMail {
-		if err := e.emit(ctx, tx, row.workspaceID, "linkedin.message_sent", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
-			EnrollmentID: row.enrollmentID, ProspectID: row.prospectID, Action: string(row.action), ChatID: res.chatID}); err != nil {
-			return err
+	return e.advanceConfirmed(ctx, tx, row, en, res.chatID, now)
+}
+
+// firstOf is the first non-empty string.
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
 		}
 	}
-	if en.state != string(campaign.EnrollmentActive) || en.stepID != row.stepID {
-		return nil
-	}
-	camp, err := e.readCampaign(ctx, tx, row.campaignID)
-	if err != nil {
-		return err
-	}
-	return e.moveTo(ctx, tx, camp, en, nextAfter(camp.Steps, row.stepID), now, 0)
+	return ""
 }
 
 func (e *Engine) failEnrollment(ctx context.Context, tx *sql.Tx, en *enrollmentRow, reason string, now time.Time) error {
@@ -442,29 +472,44 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 		if err != nil || !parked {
 			return err
 		}
-		_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: row.workspaceID, Kind: "send_outcome_unknown", Severity: alert.Warning,
+		_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: row.workspaceID, Kind: alert.KindSendOutcomeUnknown, Severity: alert.Warning,
 			SubjectType: "campaign", SubjectID: row.campaignID, DedupeKey: "send_outcome_unknown:" + row.id,
-			Message: fmt.Sprintf("A %s to prospect %s may or may not have reached LinkedIn and could not be confirmed from Unipile. It will not be sent again; check LinkedIn and settle it by hand.", row.action, row.prospectID)})
+			Message: fmt.Sprintf("A %s to prospect %s may or may not have reached LinkedIn and could not be confirmed from Unipile. It will not be sent again; check LinkedIn, then settle it as sent or not sent (keel sends settle %s --outcome sent|not_sent).", row.action, row.prospectID, row.id)})
 		return err
 	})
 }
 
 func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, callResult, error) {
+	if e.opts.Client == nil {
+		return false, callResult{}, ErrNoProvider
+	}
+	member := firstOf(p.prospect.MemberID, p.prospect.ProviderID)
 	switch row.action {
 	case policy.ActionInvite:
-		page, err := e.opts.Client.ListSentInvitations(ctx, p.acc.ProviderAccountID, unipile.PageOptions{Limit: 100})
-		if err != nil {
-			return false, callResult{}, err
-		}
-		for _, inv := range page.Items {
-			if (p.prospect.ProviderID != "" && inv.InvitedUserID.String() == p.prospect.ProviderID) ||
-				(p.prospect.PublicSlug != "" && strings.EqualFold(inv.InvitedUserPublicID, p.prospect.PublicSlug)) {
-				return true, callResult{ref: inv.ID.String()}, nil
+		// The sent-invitation list, every page of it (bounded): the person
+		// by member id, imported provider id or either handle.
+		opts := unipile.PageOptions{Limit: 100}
+		for range maxInvitePages {
+			page, err := e.opts.Client.ListSentInvitations(ctx, p.acc.ProviderAccountID, opts)
+			if err != nil {
+				return false, callResult{}, err
 			}
+			for _, inv := range page.Items {
+				invited := inv.InvitedUserID.String()
+				if (invited != "" && (invited == p.prospect.MemberID || invited == p.prospect.ProviderID)) ||
+					(inv.InvitedUserPublicID != "" && (strings.EqualFold(inv.InvitedUserPublicID, p.prospect.PublicSlug) ||
+						strings.EqualFold(inv.InvitedUserPublicID, p.prospect.PublicHandle))) {
+					return true, callResult{ref: inv.ID.String()}, nil
+				}
+			}
+			if page.Cursor.String() == "" || len(page.Items) == 0 {
+				break
+			}
+			opts.Cursor = page.Cursor.String()
 		}
 		return false, callResult{}, nil
 	case policy.ActionMessage, policy.ActionInMail:
-		if p.prospect.ProviderID == "" {
+		if member == "" {
 			return false, callResult{}, nil
 		}
 		chats, err := e.opts.Client.ListChats(ctx, p.acc.ProviderAccountID, unipile.PageOptions{Limit: 50})
@@ -472,7 +517,7 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 			return false, callResult{}, err
 		}
 		for _, c := range chats.Items {
-			if c.AttendeeProviderID.String() != p.prospect.ProviderID {
+			if id := c.AttendeeProviderID.String(); id != p.prospect.MemberID && id != p.prospect.ProviderID {
 				continue
 			}
 			msgs, err := e.opts.Client.ListChatMessages(ctx, c.ID.String(), unipile.PageOptions{Limit: 20})
@@ -490,6 +535,10 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 	}
 	return false, callResult{}, nil
 }
+
+// maxInvitePages bounds one reconciliation's walk of the sent-invitation
+// list (100 a page).
+const maxInvitePages = 20
 
 // ReconcileUnknown settles every unparked unknown send (a periodic sweep).
 func (e *Engine) ReconcileUnknown(ctx context.Context) (int, error) {

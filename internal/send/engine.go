@@ -124,6 +124,28 @@ func New(opts Options) (*Engine, error) {
 		lockDueSQL: lockDueQuery(opts.DB)}, nil
 }
 
+// ErrNoProvider is returned by an engine built with NewLedgerOnly when
+// asked for work that needs the provider.
+var ErrNoProvider = errors.New("send: this engine has no provider client")
+
+// NewLedgerOnly builds an Engine for ledger work that calls no provider
+// (settling a send by hand from the CLI, which may run without Unipile
+// credentials). Anything that would call the provider returns
+// ErrNoProvider.
+func NewLedgerOnly(opts Options) (*Engine, error) {
+	opts.Client = nil
+	if opts.DB == nil || opts.Accounts == nil || opts.Campaigns == nil {
+		return nil, errors.New("send: DB, Accounts and Campaigns are required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(1, 2)), lockDueSQL: lockDueQuery(opts.DB)}, nil
+}
+
 // emit records an outbound event when an emitter is configured.
 func (e *Engine) emit(ctx context.Context, tx *sql.Tx, workspaceID, eventType string, data any) error {
 	if e.opts.Emit == nil {

@@ -30,8 +30,8 @@ func (s *sim) diagnosis(t *testing.T, campaignID string) diagnose.Report {
 	return r
 }
 
-// finding returns the report's finding with a code, failing when absent.
-func finding(t *testing.T, r diagnose.Report, code string) diagnose.Finding {
+// mustFinding returns the report's finding with a code, failing when absent.
+func mustFinding(t *testing.T, r diagnose.Report, code string) diagnose.Finding {
 	t.Helper()
 	for _, f := range r.Findings {
 		if f.Code == code {
@@ -94,7 +94,7 @@ func TestPatternP1CountersAreTheLedger(t *testing.T) {
 		}
 		s.clock.Set(simStart.Add(17 * time.Hour))
 		r := s.diagnosis(t, camp.ID)
-		f := finding(t, r, policy.CodeDailyCap)
+		f := mustFinding(t, r, policy.CodeDailyCap)
 		sameInstant(t, "daily cap clears", f.ClearsAt, simStart.Add(24*time.Hour+9*time.Hour))
 		if r.Sending {
 			t.Fatalf("a sender at its cap is not sending: %+v", r)
@@ -130,7 +130,7 @@ func TestPatternP2EveryActionIsCounted(t *testing.T) {
 			}
 		}
 		r := s.diagnosis(t, camp.ID)
-		if r.Sending || finding(t, r, "campaign_completed").Severity != diagnose.Info {
+		if r.Sending || mustFinding(t, r, "campaign_completed").Severity != diagnose.Info {
 			t.Fatalf("every prospect done: %+v", r)
 		}
 	})
@@ -168,7 +168,7 @@ func TestPatternP5NoSplitState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := finding(t, ar, policy.CodeNotConnected); f.ClearsAt != nil || !strings.Contains(f.Message, "disconnected") {
+		if f := mustFinding(t, ar, policy.CodeNotConnected); f.ClearsAt != nil || !strings.Contains(f.Message, "disconnected") {
 			t.Fatalf("account finding: %+v", f)
 		}
 	})
@@ -230,7 +230,7 @@ func TestPatternP9ConditionsNeedAnElseBranch(t *testing.T) {
 		s.clock.Set(simStart.Add(9 * time.Hour))
 		s.runFor(t, 26*time.Hour) // nobody accepts
 		r := s.diagnosis(t, camp.ID)
-		f := finding(t, r, "prospects_ended_by_timeout")
+		f := mustFinding(t, r, "prospects_ended_by_timeout")
 		if f.Severity != diagnose.Info || !strings.HasPrefix(f.Message, "2 prospects ended") {
 			t.Fatalf("timeout finding: %+v", f)
 		}
@@ -282,7 +282,7 @@ func TestPatternP11CapsHoldBeforeTheClaim(t *testing.T) {
 			t.Fatalf("%d prospects wait for the share's reset at %v, want 7", waiting, reset)
 		}
 		r := s.diagnosis(t, c.ID)
-		sameInstant(t, "share clears", finding(t, r, policy.CodeCampaignCap).ClearsAt, reset)
+		sameInstant(t, "share clears", mustFinding(t, r, policy.CodeCampaignCap).ClearsAt, reset)
 	})
 }
 
@@ -300,7 +300,7 @@ func TestPatternP14RampIsExplained(t *testing.T) {
 			t.Fatalf("week 1 of the ramp sent %d invitations, want 5 (25%% of 20)", n)
 		}
 		r := s.diagnosis(t, camp.ID)
-		f := finding(t, r, policy.CodeRamp)
+		f := mustFinding(t, r, policy.CodeRamp)
 		sameInstant(t, "ramp clears", f.ClearsAt, simStart.Add(24*time.Hour+8*time.Hour)) // Tuesday 09:00 Paris
 		if !strings.Contains(f.Message, "week 1 of 5") || !strings.Contains(f.Message, "(Europe/Paris)") {
 			t.Fatalf("ramp sentence: %q", f.Message)

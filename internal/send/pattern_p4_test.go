@@ -38,7 +38,7 @@ func TestPatternP4AcceptWithoutWebhookIsFoundWithinTenMinutes(t *testing.T) {
 		if !r.Sending || r.NextActionAt == nil || !r.NextActionAt.After(s.clock.Now()) {
 			t.Fatalf("sending, with the next invitation later: %+v", r)
 		}
-		f := finding(t, r, "pacing")
+		f := mustFinding(t, r, "pacing")
 		if f.ClearsAt == nil || !strings.Contains(f.Message, "spread over the window") {
 			t.Fatalf("the invitations' spread: %+v", f)
 		}

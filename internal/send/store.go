@@ -758,7 +758,7 @@ func inviteNoteChat(ctx context.Context, tx *sql.Tx, workspaceID, accountID, pro
 		COALESCE(SUM(CASE WHEN s.action = 'invite' AND s.with_note = $4 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN s.action IN ('message', 'inmail') THEN 1 ELSE 0 END), 0)
 		FROM sends s JOIN prospects p ON p.id = s.prospect_id
-		WHERE p.workspace_id = $1 AND p.provider_id = $2 AND s.account_id = $3 AND s.state = 'confirmed'`,
+		WHERE p.workspace_id = $1 AND (p.provider_id = $2 OR p.member_id = $2) AND s.account_id = $3 AND s.state = 'confirmed'`,
 		workspaceID, providerID, accountID, true).Scan(&invited, &messaged)
 	if err != nil {
 		return 0, 0, fmt.Errorf("checking invite-note chat: %w", err)

@@ -45,6 +45,9 @@ type campaignData struct {
 	Chart       chart
 	Report      diagnose.Report
 	Panel       diagnosisPanel
+	// Unknown are the sends whose outcome waits for a person, each with
+	// its Settle buttons (docs/sending.md#settling-by-hand).
+	Unknown     []send.SendInfo
 	Import      *campaign.ImportResult
 	ImportError string
 	CanStart    bool
@@ -87,6 +90,10 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	if d.Chart, err = s.sendsChart(ctx, c, now); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.Unknown, err = send.CampaignUnknown(ctx, s.opts.DB.SQL, c.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /campaigns/{id}/{op}", s.auth(s.campaignAction))
 	s.mux.HandleFunc("POST /campaigns/{id}/import", s.auth(s.importProspects))
 
+	s.mux.HandleFunc("POST /sends/{id}/settle", s.auth(s.settleSend))
 	s.mux.HandleFunc("GET /alerts", s.auth(s.alertsPage))
 	s.mux.HandleFunc("POST /alerts/{id}/ack", s.auth(s.ackAlert))
 

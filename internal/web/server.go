@@ -13,6 +13,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/send"
 )
 
 // Options configures New.
@@ -21,8 +22,11 @@ type Options struct {
 	Accounts  *account.Service
 	Campaigns *campaign.Service
 	Connect   *connect.Service
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	// Sender settles unknown sends (the Settle buttons); nil answers them
+	// with 503.
+	Sender *send.Engine
+	Clock  clock.Clock
+	Logger *slog.Logger
 	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),
 	// which the diagnosis applies as the sender does.
 	MinSpacing time.Duration

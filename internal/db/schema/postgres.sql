@@ -630,7 +630,9 @@ CREATE TABLE prospects (
   company text NOT NULL DEFAULT ''::text,
   custom_fields text NOT NULL DEFAULT '{}'::text,
   created_at timestamp with time zone NOT NULL,
-  updated_at timestamp with time zone NOT NULL
+  updated_at timestamp with time zone NOT NULL,
+  member_id text,
+  public_handle text
 );
 CREATE TABLE send_blocks (
   account_id text NOT NULL,
@@ -658,7 +660,19 @@ CREATE TABLE sends (
   chat_id text,
   error_kind text,
   error text,
-  parked_at timestamp with time zone
+  parked_at timestamp with time zone,
+  settled_by text,
+  settled_at timestamp with time zone
+);
+CREATE TABLE unmatched_accepts (
+  id text NOT NULL,
+  workspace_id text NOT NULL,
+  account_id text NOT NULL,
+  person_key text NOT NULL,
+  provider_id text,
+  public_handle text,
+  source text NOT NULL,
+  seen_at timestamp with time zone NOT NULL
 );
 CREATE TABLE users (
   id text NOT NULL,
@@ -877,8 +891,10 @@ ALTER TABLE prospects ADD CONSTRAINT prospects_custom_fields_chk CHECK ((jsonb_t
 ALTER TABLE prospects ADD CONSTRAINT prospects_id_workspace_key UNIQUE (id, workspace_id);
 ALTER TABLE prospects ADD CONSTRAINT prospects_identifier_chk CHECK (((public_slug IS NOT NULL) OR (sales_nav_id IS NOT NULL) OR (provider_id IS NOT NULL)));
 ALTER TABLE prospects ADD CONSTRAINT prospects_linkedin_url_chk CHECK ((((linkedin_url IS NULL) = (public_slug IS NULL)) AND ((linkedin_url IS NULL) OR (substr(linkedin_url, 1, 28) = 'https://www.linkedin.com/in/'::text))));
+ALTER TABLE prospects ADD CONSTRAINT prospects_member_id_chk CHECK (((length(member_id) >= 1) AND (length(member_id) <= 200)));
 ALTER TABLE prospects ADD CONSTRAINT prospects_pkey PRIMARY KEY (id);
 ALTER TABLE prospects ADD CONSTRAINT prospects_provider_id_chk CHECK (((length(provider_id) >= 1) AND (length(provider_id) <= 200)));
+ALTER TABLE prospects ADD CONSTRAINT prospects_public_handle_chk CHECK ((((length(public_handle) >= 1) AND (length(public_handle) <= 200)) AND (public_handle = lower(public_handle))));
 ALTER TABLE prospects ADD CONSTRAINT prospects_public_slug_chk CHECK (((length(public_slug) >= 1) AND (length(public_slug) <= 200)));
 ALTER TABLE prospects ADD CONSTRAINT prospects_sales_nav_id_chk CHECK (((length(sales_nav_id) >= 1) AND (length(sales_nav_id) <= 200)));
 ALTER TABLE prospects ADD CONSTRAINT prospects_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
@@ -890,7 +906,7 @@ ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_pkey PRIMARY KEY (account_id,
 ALTER TABLE sends ADD CONSTRAINT sends_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns(id);
-ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text])) OR (chat_id IS NOT NULL)));
+ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text])) OR (chat_id IS NOT NULL) OR (settled_by IS NOT NULL)));
 ALTER TABLE sends ADD CONSTRAINT sends_dispatched_at_chk CHECK (((state = ANY (ARRAY['intent'::text, 'cancelled'::text])) OR (dispatched_at IS NOT NULL)));
 ALTER TABLE sends ADD CONSTRAINT sends_enrollment_id_fkey FOREIGN KEY (enrollment_id) REFERENCES enrollments(id);
 ALTER TABLE sends ADD CONSTRAINT sends_failed_error_chk CHECK (((state <> ALL (ARRAY['failed'::text, 'cancelled'::text])) OR ((error IS NOT NULL) AND (length(error) > 0))));
@@ -899,8 +915,18 @@ ALTER TABLE sends ADD CONSTRAINT sends_note_invite_chk CHECK (((NOT with_note) O
 ALTER TABLE sends ADD CONSTRAINT sends_parked_chk CHECK (((parked_at IS NULL) OR (state = 'unknown'::text)));
 ALTER TABLE sends ADD CONSTRAINT sends_pkey PRIMARY KEY (id);
 ALTER TABLE sends ADD CONSTRAINT sends_prospect_id_fkey FOREIGN KEY (prospect_id) REFERENCES prospects(id);
+ALTER TABLE sends ADD CONSTRAINT sends_settled_chk CHECK ((((settled_by IS NULL) = (settled_at IS NULL)) AND ((settled_by IS NULL) OR (((length(settled_by) >= 1) AND (length(settled_by) <= 200)) AND (state = ANY (ARRAY['confirmed'::text, 'failed'::text]))))));
 ALTER TABLE sends ADD CONSTRAINT sends_state_chk CHECK ((state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'confirmed'::text, 'failed'::text, 'unknown'::text, 'cancelled'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_identity_chk CHECK ((((provider_id IS NOT NULL) AND (person_key = provider_id)) OR ((provider_id IS NULL) AND (public_handle IS NOT NULL) AND (person_key = ('handle:'::text || public_handle)))));
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_person_key UNIQUE (account_id, person_key);
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_person_key_chk CHECK (((length(person_key) >= 1) AND (length(person_key) <= 220)));
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_pkey PRIMARY KEY (id);
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_provider_id_chk CHECK (((length(provider_id) >= 1) AND (length(provider_id) <= 200)));
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_public_handle_chk CHECK (((length(public_handle) >= 1) AND (length(public_handle) <= 200)));
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_source_chk CHECK (((length(source) >= 1) AND (length(source) <= 50)));
+ALTER TABLE unmatched_accepts ADD CONSTRAINT unmatched_accepts_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE users ADD CONSTRAINT users_email_chk CHECK (((email = lower(email)) AND ((length(email) >= 3) AND (length(email) <= 254)) AND (email ~~ '%_@_%'::text)));
 ALTER TABLE users ADD CONSTRAINT users_password_hash_chk CHECK ((substr(password_hash, 1, 4) = ANY (ARRAY['$2a$'::text, '$2b$'::text, '$2y$'::text])));
 ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
@@ -990,8 +1016,10 @@ CREATE INDEX outbound_events_workspace_idx ON outbound_events USING btree (works
 CREATE UNIQUE INDEX outbound_events_ws_uniq ON outbound_events USING btree (id, workspace_id);
 CREATE UNIQUE INDEX periodic_task_runs_pkey ON periodic_task_runs USING btree (task);
 CREATE UNIQUE INDEX prospects_id_workspace_key ON prospects USING btree (id, workspace_id);
+CREATE INDEX prospects_member_id_idx ON prospects USING btree (workspace_id, member_id) WHERE (member_id IS NOT NULL);
 CREATE UNIQUE INDEX prospects_pkey ON prospects USING btree (id);
 CREATE UNIQUE INDEX prospects_provider_id_uidx ON prospects USING btree (workspace_id, provider_id) WHERE (provider_id IS NOT NULL);
+CREATE INDEX prospects_public_handle_idx ON prospects USING btree (workspace_id, public_handle) WHERE (public_handle IS NOT NULL);
 CREATE UNIQUE INDEX prospects_public_slug_uidx ON prospects USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
 CREATE UNIQUE INDEX prospects_sales_nav_id_uidx ON prospects USING btree (workspace_id, sales_nav_id) WHERE (sales_nav_id IS NOT NULL);
 CREATE UNIQUE INDEX send_blocks_pkey ON send_blocks USING btree (account_id, action, kind);
@@ -1000,6 +1028,9 @@ CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
 CREATE UNIQUE INDEX sends_pkey ON sends USING btree (id);
+CREATE UNIQUE INDEX unmatched_accepts_person_key ON unmatched_accepts USING btree (account_id, person_key);
+CREATE UNIQUE INDEX unmatched_accepts_pkey ON unmatched_accepts USING btree (id);
+CREATE INDEX unmatched_accepts_workspace_idx ON unmatched_accepts USING btree (workspace_id, seen_at);
 CREATE UNIQUE INDEX users_id_workspace_key ON users USING btree (id, workspace_id);
 CREATE UNIQUE INDEX users_pkey ON users USING btree (id);
 CREATE UNIQUE INDEX users_workspace_email_key ON users USING btree (workspace_id, email);

@@ -396,7 +396,9 @@ CREATE TABLE prospects (
     custom_fields TEXT NOT NULL DEFAULT '{}'
                   CONSTRAINT prospects_custom_fields_chk CHECK (json_valid(custom_fields) AND json_type(custom_fields) = 'object'),
     created_at    TIMESTAMP NOT NULL,
-    updated_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL, member_id TEXT
+    CONSTRAINT prospects_member_id_chk CHECK (length(member_id) BETWEEN 1 AND 200), public_handle TEXT
+    CONSTRAINT prospects_public_handle_chk CHECK (length(public_handle) BETWEEN 1 AND 200 AND public_handle = lower(public_handle)),
     CONSTRAINT prospects_identifier_chk CHECK (public_slug IS NOT NULL OR sales_nav_id IS NOT NULL OR provider_id IS NOT NULL),
     CONSTRAINT prospects_linkedin_url_chk CHECK ((linkedin_url IS NULL) = (public_slug IS NULL)
         AND (linkedin_url IS NULL OR substr(linkedin_url, 1, 28) = 'https://www.linkedin.com/in/')),
@@ -415,7 +417,7 @@ CREATE TABLE send_blocks (
 );
 
 -- table sends (on sends)
-CREATE TABLE sends (
+CREATE TABLE "sends" (
     id            TEXT PRIMARY KEY,
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
     account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
@@ -436,11 +438,32 @@ CREATE TABLE sends (
     error_kind    TEXT,
     error         TEXT,
     parked_at     TIMESTAMP,
-    CONSTRAINT sends_confirmed_chat_chk CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail') OR chat_id IS NOT NULL),
+    settled_by    TEXT,
+    settled_at    TIMESTAMP,
+    CONSTRAINT sends_confirmed_chat_chk
+        CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail') OR chat_id IS NOT NULL OR settled_by IS NOT NULL),
     CONSTRAINT sends_dispatched_at_chk CHECK (state IN ('intent', 'cancelled') OR dispatched_at IS NOT NULL),
     CONSTRAINT sends_failed_error_chk CHECK (state NOT IN ('failed', 'cancelled') OR (error IS NOT NULL AND length(error) > 0)),
     CONSTRAINT sends_finished_chk CHECK ((state IN ('confirmed', 'failed', 'cancelled')) = (finished_at IS NOT NULL)),
-    CONSTRAINT sends_parked_chk CHECK (parked_at IS NULL OR state = 'unknown')
+    CONSTRAINT sends_parked_chk CHECK (parked_at IS NULL OR state = 'unknown'),
+    CONSTRAINT sends_settled_chk CHECK ((settled_by IS NULL) = (settled_at IS NULL)
+        AND (settled_by IS NULL OR (length(settled_by) BETWEEN 1 AND 200 AND state IN ('confirmed', 'failed'))))
+);
+
+-- table unmatched_accepts (on unmatched_accepts)
+CREATE TABLE unmatched_accepts (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+    account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    person_key    TEXT NOT NULL CONSTRAINT unmatched_accepts_person_key_chk CHECK (length(person_key) BETWEEN 1 AND 220),
+    provider_id   TEXT CONSTRAINT unmatched_accepts_provider_id_chk CHECK (length(provider_id) BETWEEN 1 AND 200),
+    public_handle TEXT CONSTRAINT unmatched_accepts_public_handle_chk CHECK (length(public_handle) BETWEEN 1 AND 200),
+    source        TEXT NOT NULL CONSTRAINT unmatched_accepts_source_chk CHECK (length(source) BETWEEN 1 AND 50),
+    seen_at       TIMESTAMP NOT NULL,
+    CONSTRAINT unmatched_accepts_identity_chk CHECK (
+        (provider_id IS NOT NULL AND person_key = provider_id)
+        OR (provider_id IS NULL AND public_handle IS NOT NULL AND person_key = 'handle:' || public_handle)),
+    CONSTRAINT unmatched_accepts_person_key UNIQUE (account_id, person_key)
 );
 
 -- table users (on users)
@@ -600,8 +623,14 @@ CREATE UNIQUE INDEX outbound_endpoints_url_uidx ON outbound_endpoints (workspace
 -- index outbound_events_workspace_idx (on outbound_events)
 CREATE INDEX outbound_events_workspace_idx ON outbound_events (workspace_id, created_at);
 
+-- index prospects_member_id_idx (on prospects)
+CREATE INDEX prospects_member_id_idx ON prospects (workspace_id, member_id) WHERE member_id IS NOT NULL;
+
 -- index prospects_provider_id_uidx (on prospects)
 CREATE UNIQUE INDEX prospects_provider_id_uidx ON prospects (workspace_id, provider_id) WHERE provider_id IS NOT NULL;
+
+-- index prospects_public_handle_idx (on prospects)
+CREATE INDEX prospects_public_handle_idx ON prospects (workspace_id, public_handle) WHERE public_handle IS NOT NULL;
 
 -- index prospects_public_slug_uidx (on prospects)
 CREATE UNIQUE INDEX prospects_public_slug_uidx ON prospects (workspace_id, public_slug) WHERE public_slug IS NOT NULL;
@@ -620,6 +649,9 @@ CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, pros
 
 -- index sends_open_idx (on sends)
 CREATE INDEX sends_open_idx ON sends (state, claimed_at) WHERE state IN ('intent', 'dispatched', 'unknown');
+
+-- index unmatched_accepts_workspace_idx (on unmatched_accepts)
+CREATE INDEX unmatched_accepts_workspace_idx ON unmatched_accepts (workspace_id, seen_at);
 
 -- index users_id_workspace_key (on users)
 CREATE UNIQUE INDEX users_id_workspace_key ON users (id, workspace_id);

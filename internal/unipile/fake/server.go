@@ -97,6 +97,7 @@ type Server struct {
 	acctOrder   []string
 	people      map[string]*person // by provider id
 	slugs       map[string]string  // public identifier → provider id
+	salesNav    map[string]string  // Sales Navigator lead id → provider id
 	invitations map[string]*invitation
 	invOrder    []string
 	relations   map[string][]*relation // by account id, oldest first
@@ -131,6 +132,7 @@ func New(opts Options) *Server {
 		accounts:    map[string]*account{},
 		people:      map[string]*person{},
 		slugs:       map[string]string{},
+		salesNav:    map[string]string{},
 		invitations: map[string]*invitation{},
 		relations:   map[string][]*relation{},
 		chats:       map[string]*chat{},

@@ -102,6 +102,10 @@ type Person struct {
 	Headline         string `json:"headline,omitempty"`
 	// OpenProfile members accept InMails without using credits.
 	OpenProfile bool `json:"open_profile,omitempty"`
+	// SalesNavID is the member's Sales Navigator lead id (ACw…): looking
+	// the member up by it answers their member id, which differs, as on
+	// LinkedIn. Generated when the member is first looked up by one.
+	SalesNavID string `json:"sales_nav_id,omitempty"`
 }
 
 // Invitation states.
@@ -268,8 +272,18 @@ func (s *Server) resolvePerson(identifier string) *person {
 	if id, ok := s.slugs[slug]; ok {
 		return s.people[id]
 	}
+	if id, ok := s.salesNav[identifier]; ok {
+		return s.people[id]
+	}
 	p := &person{}
-	if looksLikeProviderID(identifier) {
+	if strings.HasPrefix(identifier, "ACw") && len(identifier) >= 10 {
+		// A Sales Navigator lead id names a member whose member id is
+		// another string (field failure P13).
+		p.SalesNavID = identifier
+		p.ProviderID = memberIDFor("salesnav:" + identifier)
+		sum := sha256.Sum256([]byte(identifier))
+		p.PublicIdentifier = "lead-" + strconv.FormatUint(binary.BigEndian.Uint64(sum[:8])%1_000_000_000, 36)
+	} else if looksLikeProviderID(identifier) {
 		p.ProviderID = identifier
 		sum := sha256.Sum256([]byte(identifier))
 		p.PublicIdentifier = "member-" + strconv.FormatUint(binary.BigEndian.Uint64(sum[:8])%1_000_000_000, 36)
@@ -287,6 +301,9 @@ func (s *Server) resolvePerson(identifier string) *person {
 func (s *Server) storePerson(p *person) {
 	s.people[p.ProviderID] = p
 	s.slugs[strings.ToLower(p.PublicIdentifier)] = p.ProviderID
+	if p.SalesNavID != "" {
+		s.salesNav[p.SalesNavID] = p.ProviderID
+	}
 }
 
 // AddPerson registers a member with chosen details and returns its provider
