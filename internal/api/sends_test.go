@@ -45,7 +45,7 @@ func TestSendsListAndSettleAreWorkspaceScoped(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-" + slug, Status: account.StatusConnected})
+			a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-" + slug, Status: account.StatusConnected, Tier: account.TierPremium})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,7 +27,7 @@ func TestSendsSettle(t *testing.T) {
 		}
 		accounts := account.NewService(d, c)
 		camps := campaign.NewService(d, c)
-		a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-acme", Status: account.StatusConnected})
+		a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-acme", Status: account.StatusConnected, Tier: account.TierPremium})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,7 @@ func TestCampaignPageSettlesUnknownSends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := k.App.Accounts.Create(ctx, q, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-settle-web", Name: "Settle", Status: account.StatusConnected})
+		a, err := k.App.Accounts.Create(ctx, q, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-settle-web", Name: "Settle", Status: account.StatusConnected, Tier: account.TierPremium})
 		if err != nil {
 			t.Fatal(err)
 		}
