@@ -230,21 +230,33 @@ func GuardOpenGauge(ctx context.Context, q db.Querier) ([]db.GroupCount, error) 
 	return out, nil
 }
 
-// IncidentUntil is when the burst guard stops holding sends: its reopen
-// time while it is open and its quiet period runs, zero otherwise. The
-// send path reads it (without the guard's lock) so that no send calls
-// Unipile during an incident (docs/sending.md#incidents).
-func IncidentUntil(ctx context.Context, q db.Querier, now time.Time) (time.Time, error) {
-	var g guard
-	err := scanGuard(q.QueryRowContext(ctx, `SELECT `+guardColumns+` FROM health_guard WHERE id = 1`), &g)
-	if db.IsNoRows(err) {
-		return time.Time{}, nil
+// IncidentReopenSQL is a scalar subquery giving the burst guard's reopen
+// time while it is open (NULL otherwise). The send path embeds it in the
+// claim's one ledger read, so an incident costs the claim no round trip;
+// IncidentFrom reads its value (docs/sending.md#incidents).
+const IncidentReopenSQL = `(SELECT reopen_at FROM health_guard WHERE id = 1 AND state = 'open')`
+
+// IncidentFrom is when the burst guard stops holding sends, from
+// IncidentReopenSQL's value at now: its reopen time while the guard is open
+// and its quiet period runs, zero otherwise (half-open lets sends probe).
+func IncidentFrom(reopenAt db.NullTime, now time.Time) time.Time {
+	g := guard{open: reopenAt.Valid}
+	if reopenAt.Valid {
+		t := reopenAt.Time.UTC()
+		g.reopenAt = &t
 	}
-	if err != nil {
+	if g.stateAt(now) != GuardOpen {
+		return time.Time{}
+	}
+	return *g.reopenAt
+}
+
+// IncidentUntil reads IncidentFrom on its own: the dispatch's last check
+// before it calls Unipile, for a send claimed before the guard opened.
+func IncidentUntil(ctx context.Context, q db.Querier, now time.Time) (time.Time, error) {
+	var reopen db.NullTime
+	if err := q.QueryRowContext(ctx, `SELECT `+IncidentReopenSQL).Scan(&reopen); err != nil {
 		return time.Time{}, fmt.Errorf("reading the burst guard: %w", err)
 	}
-	if g.stateAt(now) != GuardOpen || g.reopenAt == nil {
-		return time.Time{}, nil
-	}
-	return g.reopenAt.UTC(), nil
+	return IncidentFrom(reopen, now), nil
 }

@@ -447,31 +447,29 @@ func ReadSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest) (policy.
 func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacingRow) (policy.Snapshot, error) {
 	s := policy.Snapshot{Account: r.Account, Action: r.Action, WithNote: r.WithNote, NextAllowed: p.nextAllowed,
 		SpreadUntil: p.spreadUntil, Pacing: r.Pacing}
-	incident, err := health.IncidentUntil(ctx, q, r.Now)
-	if err != nil {
-		return s, err
-	}
-	s.IncidentUntil = incident
 	campaignID := ""
 	if r.Campaign != nil {
 		campaignID = r.Campaign.ID
 	}
 	var (
-		kind  sql.NullString
-		until db.NullTime
-		share int
+		kind     sql.NullString
+		until    db.NullTime
+		share    int
+		incident db.NullTime
 	)
 	day := policy.UTCDayStart(r.Now)
-	err = q.QueryRowContext(ctx, `SELECT
+	err := q.QueryRowContext(ctx, `SELECT
 		COUNT(*),
 		COALESCE(SUM(CASE WHEN campaign_id = $4 THEN 1 ELSE 0 END), 0),
 		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
-		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1)
+		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
+		`+health.IncidentReopenSQL+`
 		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		r.Account.ID, string(r.Action), day, campaignID, r.Now).Scan(&s.UsedToday, &share, &kind, &until)
+		r.Account.ID, string(r.Action), day, campaignID, r.Now).Scan(&s.UsedToday, &share, &kind, &until, &incident)
 	if err != nil {
 		return s, fmt.Errorf("counting %s sends of account %s: %w", r.Action, r.Account.ID, err)
 	}
+	s.IncidentUntil = health.IncidentFrom(incident, r.Now)
 	if until.Valid {
 		s.Block = &policy.Block{Kind: kind.String, Until: until.Time.UTC()}
 	}
