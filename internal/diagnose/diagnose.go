@@ -166,15 +166,7 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	case campaign.StatusArchived:
 		r.add("campaign_archived", Blocking, time.Time{}, "Campaign is archived.")
 	}
-	var actions []policy.Action
-	for _, act := range policy.Actions {
-		for _, st := range c.Steps {
-			if a, ok := send.StepAction(st.Type); ok && a == act {
-				actions = append(actions, act)
-				break
-			}
-		}
-	}
+	actions := policy.CampaignActions(c)
 	var senders []senderVerdicts
 	for _, accID := range c.AccountIDs {
 		a, err := deps.Accounts.Get(ctx, deps.DB.SQL, c.WorkspaceID, accID)
@@ -211,7 +203,7 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	for acc, steps := range byStep {
 		for stepID, at := range steps {
 			st, ok := campaign.StepByID(c.Steps, stepID)
-			act, isAction := send.StepAction(st.Type)
+			act, isAction := policy.StepAction(st.Type)
 			if !ok || !isAction {
 				continue
 			}

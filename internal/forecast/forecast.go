@@ -192,7 +192,7 @@ func Thinned(n int, rate float64) bool {
 // effective daily cap of each action (tier, configured cap, ramp at midday)
 // within the campaign's share.
 func Capacity(c campaign.Campaign, senders []account.Account, day time.Time) int {
-	acts := campaignActions(c)
+	acts := policy.CampaignActions(c)
 	total := 0
 	for _, a := range senders {
 		if a.Status != account.StatusConnected {
@@ -205,50 +205,10 @@ func Capacity(c campaign.Campaign, senders []account.Account, day time.Time) int
 		}
 		for _, act := range acts {
 			eff := policy.EffectiveDaily(a, act, day.Add(12*time.Hour))
-			total += min(eff.Cap, shareCap(c, act))
+			total += min(eff.Cap, policy.ShareCap(c, act))
 		}
 	}
 	return total
-}
-
-// campaignActions lists the actions a campaign's steps use, in display order.
-func campaignActions(c campaign.Campaign) []policy.Action {
-	var out []policy.Action
-	for _, act := range policy.Actions {
-		for _, st := range c.Steps {
-			if a, ok := stepAction(st.Type); ok && a == act {
-				out = append(out, act)
-				break
-			}
-		}
-	}
-	return out
-}
-
-func stepAction(t campaign.StepType) (policy.Action, bool) {
-	switch t {
-	case campaign.StepInvite:
-		return policy.ActionInvite, true
-	case campaign.StepMessage:
-		return policy.ActionMessage, true
-	case campaign.StepInMail:
-		return policy.ActionInMail, true
-	case campaign.StepViewProfile:
-		return policy.ActionViewProfile, true
-	}
-	return "", false
-}
-
-func shareCap(c campaign.Campaign, a policy.Action) int {
-	switch a {
-	case policy.ActionInvite:
-		return c.DailyCaps.Invite
-	case policy.ActionMessage:
-		return c.DailyCaps.Message
-	case policy.ActionInMail:
-		return c.DailyCaps.InMail
-	}
-	return c.DailyCaps.ViewProfile
 }
 
 func dateOf(t time.Time) *string {

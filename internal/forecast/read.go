@@ -80,7 +80,7 @@ func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, da
 		if deps.Pacing != nil {
 			sn.Pacing = *deps.Pacing
 		}
-		for _, act := range campaignActions(c) {
+		for _, act := range policy.CampaignActions(c) {
 			snap, err := send.ReadSnapshot(ctx, q, send.SnapshotRequest{Account: a, Campaign: &c, Action: act,
 				WithNote: act == policy.ActionInvite && withNote, Pacing: sn.Pacing, Now: in.Now})
 			if err != nil {

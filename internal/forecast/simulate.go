@@ -170,7 +170,7 @@ func newSim(in Input) *sim {
 		for ai, act := range policy.Actions {
 			u := sn.Usage[act]
 			snd.used[ai], snd.share[ai], snd.block[ai], snd.spread[ai] = u.UsedToday, u.ShareUsed, u.Block, u.SpreadUntil
-			snd.shareCap[ai] = shareCap(in.Campaign, act)
+			snd.shareCap[ai] = policy.ShareCap(in.Campaign, act)
 			if act == policy.ActionInvite {
 				snd.week = append([]time.Time(nil), u.Week...)
 				snd.notes = append([]time.Time(nil), u.Notes...)
@@ -262,7 +262,7 @@ func (s *sim) compile(steps []campaign.Step) {
 	s.steps = make([]stepInfo, len(steps))
 	for i, st := range steps {
 		si := stepInfo{typ: st.Type, action: -1, next: -1, then: -1, els: -1}
-		if a, ok := stepAction(st.Type); ok {
+		if a, ok := policy.StepAction(st.Type); ok {
 			si.action = actIndex(a)
 		}
 		si.withNote = st.Type == campaign.StepInvite && strings.TrimSpace(st.Note) != ""
@@ -504,7 +504,7 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 		snd.queues[e.step].push(x)
 		return true
 	}
-	until := send.RecheckAt(v, t)
+	until := policy.Recheck(v, t)
 	if v.Code != policy.CodePacing {
 		// The spread paces a day's sends; it is not a limit that binds.
 		s.hold(snd, ai, v.Code, t, until)
@@ -664,7 +664,7 @@ func (s *sim) result() Forecast {
 	in := s.in
 	f := Forecast{CampaignID: in.Campaign.ID, Assumptions: assumptions(in, s.liveStart),
 		Days: make([]Day, s.days), Steps: make([]StepReach, len(s.steps)), Decisions: s.decisions}
-	acts := campaignActions(in.Campaign)
+	acts := policy.CampaignActions(in.Campaign)
 	accounts := make([]account.Account, len(s.senders))
 	for i, snd := range s.senders {
 		accounts[i] = snd.acc

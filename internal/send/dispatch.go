@@ -71,7 +71,7 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 			if err := cancelSend(ctx, tx, row.id, "", "not sent: "+reason, now); err != nil {
 				return err
 			}
-			return e.deferTo(ctx, tx, row.enrollmentID, now.Add(NotConnectedRecheck), now)
+			return e.deferTo(ctx, tx, row.enrollmentID, now.Add(policy.NotConnectedRecheck), now)
 		}
 		// During a provider incident no send calls Unipile: the row is
 		// cancelled (it frees the step and counts against nothing) and the
@@ -317,7 +317,7 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) && !errors.Is(err, account.ErrTransitionNotAllowed) {
 				return err
 			}
-			return e.deferTo(ctx, tx, en.id, now.Add(NotConnectedRecheck), now)
+			return e.deferTo(ctx, tx, en.id, now.Add(policy.NotConnectedRecheck), now)
 		case unipile.KindPermanentRecipient:
 			if err := fail(); err != nil {
 				return err

@@ -27,9 +27,6 @@ const (
 	// InFlightRecheck is when an enrollment whose send is in flight is
 	// looked at again if nothing moved it.
 	InFlightRecheck = 10 * time.Minute
-	// NotConnectedRecheck is when an enrollment of a non-connected account
-	// is looked at again (the flip normally soft-pauses it first).
-	NotConnectedRecheck = 15 * time.Minute
 	// RetryBackoff is the wait after an external failure, per failure.
 	RetryBackoff = 30 * time.Minute
 	// IncidentRetry and IncidentRetryMax bound the backoff of a prospect
@@ -443,7 +440,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			// again before the gate can have cleared.
 			res = processResult{kind: resultDeferred, code: v.Code}
 			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID}, v.Code,
-				RecheckAt(v, now), now)
+				policy.Recheck(v, now), now)
 		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
@@ -497,24 +494,8 @@ func nextAfter(steps []campaign.Step, current string) string {
 }
 
 func actionOf(t campaign.StepType) policy.Action {
-	a, _ := StepAction(t)
+	a, _ := policy.StepAction(t)
 	return a
-}
-
-// StepAction is the provider action a step type performs; ok is false for
-// waits and conditions.
-func StepAction(t campaign.StepType) (a policy.Action, ok bool) {
-	switch t {
-	case campaign.StepInvite:
-		return policy.ActionInvite, true
-	case campaign.StepMessage:
-		return policy.ActionMessage, true
-	case campaign.StepInMail:
-		return policy.ActionInMail, true
-	case campaign.StepViewProfile:
-		return policy.ActionViewProfile, true
-	}
-	return policy.ActionViewProfile, false
 }
 
 // moveTo puts an enrollment on a step (or ends it) and sets when it is due:
@@ -601,32 +582,4 @@ func (e *Engine) claimSnapshot(ctx context.Context, tx *sql.Tx, camp *campaign.C
 	}
 	return readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: camp, Action: action,
 		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, p)
-}
-
-// CampaignDailyCap is a campaign's daily share of an action per sender.
-func CampaignDailyCap(c campaign.Campaign, a policy.Action) int {
-	switch a {
-	case policy.ActionInvite:
-		return c.DailyCaps.Invite
-	case policy.ActionMessage:
-		return c.DailyCaps.Message
-	case policy.ActionInMail:
-		return c.DailyCaps.InMail
-	}
-	return c.DailyCaps.ViewProfile
-}
-
-// RecheckAt is when an enrollment held by a verdict is looked at again:
-// when the verdict clears, or, for holds with no known end (an account not
-// connected, a Free account's InMail), after a while — a reconnect or a
-// settings change makes it due sooner (docs/sending.md#re-evaluation).
-func RecheckAt(v policy.Verdict, now time.Time) time.Time {
-	switch {
-	case v.Until.After(now):
-		return v.Until
-	case v.Code == policy.CodeNotConnected:
-		return now.Add(NotConnectedRecheck)
-	default:
-		return policy.UTCDayStart(now).Add(24 * time.Hour)
-	}
 }

@@ -251,7 +251,7 @@ func (e *Engine) dueTimedSteps(ctx context.Context, now time.Time, limit int) ([
 			return nil, fmt.Errorf("reading steps of campaign %s: %w", id, err)
 		}
 		for _, st := range steps {
-			if _, action := StepAction(st.Type); !action {
+			if _, action := policy.StepAction(st.Type); !action {
 				pairs = append(pairs, [2]string{id, st.ID})
 			}
 		}
@@ -474,7 +474,7 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacing
 		s.Block = &policy.Block{Kind: kind.String, Until: until.Time.UTC()}
 	}
 	if r.Campaign != nil {
-		s.Share = &policy.Share{Cap: CampaignDailyCap(*r.Campaign, r.Action), Used: share}
+		s.Share = &policy.Share{Cap: policy.ShareCap(*r.Campaign, r.Action), Used: share}
 	}
 	if r.Action == policy.ActionInvite {
 		if s.Week, err = claimTimes(ctx, q, r.Account.ID, r.Action, r.Now.Add(-7*24*time.Hour), false); err != nil {
