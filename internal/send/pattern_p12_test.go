@@ -2,6 +2,7 @@ package send_test
 
 import (
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func TestPatternP12FollowUpNotBehindInvitationSpread(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 		s := newSim(t, d, 20)
 		sa := s.addAccount(t, "Spread", account.TierPremium, "UTC", 5)
-		s.addCampaign(t, "p12a", []campaign.Step{{ID: "i1", Type: campaign.StepInvite},
+		camp := s.addCampaign(t, "p12a", []campaign.Step{{ID: "i1", Type: campaign.StepInvite},
 			{ID: "c1", Type: campaign.StepIfAccepted, Within: "168h", Then: "m1", Else: campaign.End},
 			{ID: "m1", Type: campaign.StepMessage, Text: "Thanks {{first_name}}"}}, 20, []string{sa.acc.ID})
 		s.clock.Set(simStart.Add(9 * time.Hour))
@@ -40,6 +41,15 @@ func TestPatternP12FollowUpNotBehindInvitationSpread(t *testing.T) {
 			t.Fatal(err)
 		}
 		accepted := s.clock.Now()
+		// The diagnosis agrees: sending, the next action (the message) no
+		// later than the spacing allows, while invitations wait for their spread.
+		r := s.diagnosis(t, camp.ID)
+		if !r.Sending || r.NextActionAt == nil || r.NextActionAt.After(accepted.Add(3*time.Minute)) {
+			t.Fatalf("the follow-up's time in the diagnosis: %+v", r)
+		}
+		if !strings.Contains(r.Headline, "next message") || mustFinding(t, r, "pacing").ClearsAt.Before(accepted.Add(10*time.Minute)) {
+			t.Fatalf("headline %q does not name the follow-up", r.Headline)
+		}
 		// The spacing gap is at most 3 minutes; one more pass interval.
 		s.runFor(t, 4*time.Minute)
 		if n := countCalls(s.fake, sa.provider, fake.ActionStartChat, accepted); n != 1 {
