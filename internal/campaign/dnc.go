@@ -349,3 +349,15 @@ func readDNCLimited(r io.Reader) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// label names an identity in messages: its profile URL, else its Sales
+// Navigator lead URL, else its provider id.
+func (i Identity) label() string {
+	switch {
+	case i.PublicSlug != "":
+		return ProfileURLFor(i.PublicSlug)
+	case i.SalesNavID != "":
+		return SalesNavURL(i.SalesNavID)
+	}
+	return i.ProviderID
+}

@@ -136,3 +136,33 @@ func TestDNCParse(t *testing.T) {
 		t.Errorf("rows %+v, %v", rows, err)
 	}
 }
+
+func TestDNCImportRefusesListedRows(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		// A prospect known from an earlier campaign, whose member id was
+		// resolved when Keel addressed them.
+		first := f.create(t, f.a)
+		f.importCSV(t, first, "linkedin_url\nhttps://www.linkedin.com/in/known\n")
+		if _, err := d.SQL.ExecContext(f.ctx, `UPDATE prospects SET member_id = 'ACoAAKnownMember1' WHERE workspace_id = $1 AND public_slug = 'known'`, f.ws.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.addDNC(t, campaign.DNCRow{LinkedInURL: "linkedin.com/in/Listed"}, campaign.DNCRow{ProviderID: "ACoAAKnownMember1"},
+			campaign.DNCRow{LinkedInURL: "https://www.linkedin.com/sales/lead/ACwAALeadListed1,NAME"})
+		c := f.create(t, f.a)
+		res := f.importCSV(t, c, "linkedin_url\nhttps://www.linkedin.com/in/listed/\nhttps://linkedin.com/in/known\nhttps://www.linkedin.com/in/free\n\"https://www.linkedin.com/sales/lead/ACwAALeadListed1,x\"\n")
+		want := []string{campaign.RowDoNotContact, campaign.RowDoNotContact, campaign.RowImported, campaign.RowDoNotContact}
+		for i, rr := range res.Rows {
+			if rr.Status != want[i] {
+				t.Errorf("row %d: %s (%s), want %s", rr.Row, rr.Status, rr.Error, want[i])
+			}
+		}
+		if !strings.Contains(res.Rows[0].Error, "https://www.linkedin.com/in/listed is on the do-not-contact list") {
+			t.Errorf("row 1 error: %q", res.Rows[0].Error)
+		}
+		if res.Imported != 1 || len(f.enrollments(t, c)) != 1 {
+			t.Fatalf("imported %d: %+v", res.Imported, res)
+		}
+	})
+}
