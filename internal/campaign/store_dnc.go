@@ -151,7 +151,7 @@ func (s *Service) RemoveDNC(ctx context.Context, workspaceID, entryID string) er
 }
 
 // ProspectListed says whether a prospect is on its workspace's
-// do-not-contact list (the claim's check, docs/sending.md#do-not-contact).
+// do-not-contact list (the claim's check, docs/contacts.md#do-not-contact).
 func (s *Service) ProspectListed(ctx context.Context, q db.Querier, prospectID string) (bool, error) {
 	var listed bool
 	if err := q.QueryRowContext(ctx, `SELECT `+ListedSQL("p")+` FROM prospects p WHERE p.id = $1`, prospectID).Scan(&listed); err != nil {
