@@ -39,8 +39,9 @@ type ImportResult struct {
 // each valid row becomes (or updates) the workspace's prospect and is
 // enrolled once in the campaign; a row naming a prospect already in the
 // campaign, or one an earlier row of the same import named, is a
-// duplicate; a row that cannot be used is invalid with its reason. Bad
-// rows never stop good ones. A prospect the workspace already has is
+// duplicate; a row that cannot be used is invalid with its reason; a row
+// naming a person on the do-not-contact list is do_not_contact
+// (docs/contacts.md#do-not-contact). Bad rows never stop good ones. A prospect the workspace already has is
 // matched by any of its identifiers; the row's names, company and custom
 // fields then update it (empty cells change nothing).
 //
