@@ -81,6 +81,9 @@ var operations = map[string]operation{
 	"POST /api/v1/sends/{id}/settle":           {Summary: "Settle an unknown send by hand: {\"outcome\": \"sent\"|\"not_sent\"}", Body: []string{"application/json"}},
 	"POST /api/v1/webhooks":                    {Summary: "Create an outbound webhook endpoint; the secret is shown once", Body: []string{"application/json"}},
 	"GET /api/v1/webhooks":                     {Summary: "List outbound webhook endpoints"},
+	"GET /api/v1/do-not-contact":               {Summary: "List the workspace's do-not-contact list", Query: []string{"limit", "cursor"}},
+	"POST /api/v1/do-not-contact":              {Summary: "Add do-not-contact entries (JSON {\"entries\": [...]} or CSV); per-row results; ends the listed people's live enrollments", Body: []string{"text/csv", "application/json"}},
+	"DELETE /api/v1/do-not-contact/{id}":       {Summary: "Remove a do-not-contact entry"},
 	"DELETE /api/v1/webhooks/{id}":             {Summary: "Delete an outbound webhook endpoint"},
 	"GET /api/v1/webhooks/deliveries":          {Summary: "Recent outbound webhook deliveries"},
 }

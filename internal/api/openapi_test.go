@@ -64,6 +64,7 @@ type isoTenant struct {
 	secret                       string
 	accountID, campaignID, alert string
 	endpointID, endpointSecret   string
+	dncID                        string
 }
 
 // TestTenantIsolationOverEveryRoute walks the served OpenAPI document: for
@@ -108,7 +109,12 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al, endpointID: ep.ID, endpointSecret: epSecret}
+			dnc, err := camps.AddDNC(ctx, ws.ID, "cli", []campaign.DNCRow{{Row: 1, ProviderID: "ACoAAlisted" + slug}})
+			if err != nil || dnc.Added != 1 {
+				t.Fatalf("listing: %+v %v", dnc, err)
+			}
+			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al, endpointID: ep.ID, endpointSecret: epSecret,
+				dncID: dnc.Rows[0].ID}
 		}
 		a, b := mk("alpha"), mk("beta")
 		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c, Outbound: out})
@@ -151,6 +157,8 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 						id = b.alert
 					case strings.HasPrefix(path, "/api/v1/webhooks/"):
 						id = b.endpointID
+					case strings.HasPrefix(path, "/api/v1/do-not-contact/"):
+						id = b.dncID
 					case strings.HasPrefix(path, "/api/v1/sends/"):
 						// Another workspace's send is covered by
 						// TestSendsListAndSettleAreWorkspaceScoped.
@@ -172,7 +180,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 					if status != 200 {
 						t.Errorf("%s %s: %d %s", m, path, status, out)
 					}
-					for _, foreign := range []string{b.accountID, b.campaignID, b.alert, b.endpointID, b.endpointSecret, a.endpointSecret} {
+					for _, foreign := range []string{b.accountID, b.campaignID, b.alert, b.endpointID, b.endpointSecret, a.endpointSecret, b.dncID, "ACoAAlistedbeta"} {
 						if strings.Contains(out, foreign) {
 							t.Errorf("%s %s shows another workspace's object %s", m, path, foreign)
 						}
@@ -187,6 +195,9 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 		// B's endpoint and campaign are untouched by A's attempts.
 		if eps, err := out.ListEndpoints(ctx, bWorkspace(t, d)); err != nil || len(eps) != 1 || !eps[0].Active {
 			t.Fatalf("B's endpoint after A's attempts: %+v %v", eps, err)
+		}
+		if list, err := camps.ListDNC(ctx, d.SQL, bWorkspace(t, d), "", 0); err != nil || len(list) != 1 {
+			t.Fatalf("B's do-not-contact list after A's attempts: %+v %v", list, err)
 		}
 		cp, err := camps.Get(ctx, d.SQL, "", b.campaignID)
 		if err != nil || cp.Status != campaign.StatusDraft {

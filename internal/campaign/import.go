@@ -16,6 +16,7 @@ const (
 	RowImported  = "imported"
 	RowDuplicate = "duplicate"
 	RowInvalid   = "invalid"
+	// RowDoNotContact (dnc.go): the person is on the do-not-contact list.
 )
 
 // RowResult is what happened to one import row.
@@ -38,8 +39,9 @@ type ImportResult struct {
 // each valid row becomes (or updates) the workspace's prospect and is
 // enrolled once in the campaign; a row naming a prospect already in the
 // campaign, or one an earlier row of the same import named, is a
-// duplicate; a row that cannot be used is invalid with its reason. Bad
-// rows never stop good ones. A prospect the workspace already has is
+// duplicate; a row that cannot be used is invalid with its reason; a row
+// naming a person on the do-not-contact list is do_not_contact
+// (docs/contacts.md#do-not-contact). Bad rows never stop good ones. A prospect the workspace already has is
 // matched by any of its identifiers; the row's names, company and custom
 // fields then update it (empty cells change nothing).
 //
@@ -79,8 +81,12 @@ func (s *Service) Import(ctx context.Context, campaignID, workspaceID string, ro
 		if err != nil {
 			return err
 		}
+		listed, err := listedKeys(ctx, tx, c.WorkspaceID)
+		if err != nil {
+			return err
+		}
 		im := &importer{tx: tx, c: c, now: s.clock.Now(), order: order, connected: connected, loads: loads,
-			byID: map[string]*Prospect{}, byKey: map[string]*Prospect{}}
+			byID: map[string]*Prospect{}, byKey: map[string]*Prospect{}, listed: listed}
 		if res.Rows, err = im.run(ctx, rows); err != nil {
 			return err
 		}
@@ -115,6 +121,24 @@ type importer struct {
 	// stored or new, by id and by identity key ("slug:…", "nav:…", "pid:…").
 	byID  map[string]*Prospect
 	byKey map[string]*Prospect
+	// listed holds the do-not-contact list's person keys ("slug:…",
+	// "pid:…"): rows naming a listed person are refused.
+	listed map[string]bool
+}
+
+// isListed says whether the row's person, or the stored prospect it
+// matched (p, may be nil), is on the do-not-contact list by any id.
+func (im *importer) isListed(ident Identity, p *Prospect) bool {
+	keys := []string{"slug:" + ident.PublicSlug, "pid:" + ident.ProviderID, "pid:" + ident.SalesNavID}
+	if p != nil {
+		keys = append(keys, "slug:"+p.PublicSlug, "slug:"+p.PublicHandle, "pid:"+p.ProviderID, "pid:"+p.SalesNavID, "pid:"+p.MemberID)
+	}
+	for _, k := range keys {
+		if k != "slug:" && k != "pid:" && im.listed[k] {
+			return true
+		}
+	}
+	return false
 }
 
 // importBatch bounds the rows of one multi-row statement. SQLite resolves
@@ -240,6 +264,12 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 				it.res.Status, it.res.Error = RowInvalid, msg
 				continue
 			}
+		}
+		if im.isListed(it.ident, p) {
+			it.res.Status, it.res.Error = RowDoNotContact, it.ident.label()+" is on the do-not-contact list"
+			continue
+		}
+		if p != nil {
 			if row, ok := enrolledBy[p.ID]; ok {
 				it.res.Status, it.res.Error = RowDuplicate, "already in this campaign"
 				if row > 0 {

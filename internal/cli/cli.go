@@ -64,6 +64,9 @@ commands:
   alerts list [--open] [--json]
   alerts ack ID                       acknowledge an alert as the installation operator
   sends settle ID --outcome sent|not_sent   settle a send whose outcome is unknown
+  dnc add --workspace SLUG (URL|PROVIDER_ID)... [--reason R]   do-not-contact
+  dnc list --workspace SLUG [--json]
+  dnc remove --workspace SLUG ID
   repair split-state [--apply] [--json]
   diagnose campaign ID [--json]       "why isn't it sending?"
   diagnose account ID [--json]
@@ -85,6 +88,7 @@ func commands() map[string]command {
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),
 		"sends":     sub(map[string]command{"settle": runSendsSettle}),
+		"dnc":       sub(map[string]command{"add": runDNCAdd, "list": runDNCList, "remove": runDNCRemove}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
 		"sandbox":   runSandbox,
 		"diagnose":  sub(map[string]command{"campaign": runDiagnose("campaign"), "account": runDiagnose("account")}),

@@ -31,6 +31,9 @@ const (
 	// CodeIncident is a provider incident (the burst guard is open): no
 	// action calls the provider until it closes (docs/sending.md#incidents).
 	CodeIncident = "provider_incident"
+	// CodeDoNotContact: the prospect is on the workspace's do-not-contact
+	// list; the claim ends the enrollment (docs/contacts.md#do-not-contact).
+	CodeDoNotContact = "do_not_contact"
 )
 
 // Block kinds: what holds an action on an account until a time.
@@ -105,6 +108,11 @@ type Snapshot struct {
 	IncidentUntil time.Time
 	// Pacing is the account's resolved pacing.
 	Pacing Pacing
+	// Listed says the claim's prospect is on the do-not-contact list; Person
+	// names them. Both are empty when no prospect is involved (an
+	// account's own diagnosis).
+	Listed bool
+	Person string
 }
 
 // Draw holds the random numbers in [0,1) a decision uses for its gap, so
@@ -133,6 +141,9 @@ type Verdict struct {
 
 // Decide applies docs/sending.md#gates in order to s at now.
 func Decide(s Snapshot, now time.Time, d Draw) Verdict {
+	if s.Listed {
+		return Verdict{Code: CodeDoNotContact, Message: fmt.Sprintf("%s is on the do-not-contact list.", s.Person)}
+	}
 	a := s.Account
 	who := Label(a)
 	if a.Status != account.StatusConnected {

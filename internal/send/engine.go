@@ -414,6 +414,13 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		if err != nil {
 			return err
 		}
+		if v.Code == policy.CodeDoNotContact {
+			// Listed after the import, or between the listing and this
+			// claim: never sent to, and never looked at again
+			// (docs/contacts.md#do-not-contact).
+			res = processResult{kind: resultAdvanced, code: v.Code}
+			return e.endEnrollment(ctx, tx, en, campaign.EndedDoNotContact, now)
+		}
 		if v.Code == policy.CodePacing && !v.ThisActionOnly {
 			// The account's spacing: its next slot comes soon, for any action.
 			res = processResult{kind: resultSkipped, code: v.Code}
@@ -581,5 +588,6 @@ func (e *Engine) claimSnapshot(ctx context.Context, tx *sql.Tx, camp *campaign.C
 		return policy.Snapshot{}, err
 	}
 	return readSnapshot(ctx, tx, SnapshotRequest{Account: en.account, Campaign: camp, Action: action,
-		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now}, p)
+		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now,
+		ProspectID: en.prospectID}, p)
 }

@@ -423,6 +423,9 @@ type SnapshotRequest struct {
 	// Pacing is the account's resolved pacing (policy.ForAccount).
 	Pacing policy.Pacing
 	Now    time.Time
+	// ProspectID is the claim's prospect, whose do-not-contact listing is
+	// read; empty for none (the diagnosis).
+	ProspectID string
 }
 
 // ReadSnapshot reads the decision's snapshot without locks (the diagnosis):
@@ -456,6 +459,8 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacing
 		until    db.NullTime
 		share    int
 		incident db.NullTime
+		listed   sql.NullBool
+		person   sql.NullString
 	)
 	day := policy.UTCDayStart(r.Now)
 	err := q.QueryRowContext(ctx, `SELECT
@@ -463,13 +468,16 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacing
 		COALESCE(SUM(CASE WHEN campaign_id = $4 THEN 1 ELSE 0 END), 0),
 		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
 		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
-		`+health.IncidentReopenSQL+`
+		`+health.IncidentReopenSQL+`,
+		(SELECT `+campaign.ListedSQL("p")+` FROM prospects p WHERE p.id = $6),
+		(SELECT COALESCE(p.linkedin_url, p.sales_nav_id, p.provider_id, p.id) FROM prospects p WHERE p.id = $6)
 		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		r.Account.ID, string(r.Action), day, campaignID, r.Now).Scan(&s.UsedToday, &share, &kind, &until, &incident)
+		r.Account.ID, string(r.Action), day, campaignID, r.Now, r.ProspectID).Scan(&s.UsedToday, &share, &kind, &until, &incident, &listed, &person)
 	if err != nil {
 		return s, fmt.Errorf("counting %s sends of account %s: %w", r.Action, r.Account.ID, err)
 	}
 	s.IncidentUntil = health.IncidentFrom(incident, r.Now)
+	s.Listed, s.Person = listed.Valid && listed.Bool, person.String
 	if until.Valid {
 		s.Block = &policy.Block{Kind: kind.String, Until: until.Time.UTC()}
 	}

@@ -9,8 +9,9 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 )
 
-// maxUploadBytes bounds a prospect CSV upload.
-const maxUploadBytes = campaign.MaxImportBytes
+// maxUploadBytes bounds a CSV upload: the larger of the prospect import's
+// and the do-not-contact list's limits (each parser enforces its own).
+const maxUploadBytes = max(campaign.MaxImportBytes, campaign.MaxDNCBytes)
 
 func (s *Server) importProspects(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r)

@@ -36,6 +36,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /alerts", s.auth(s.alertsPage))
 	s.mux.HandleFunc("POST /alerts/{id}/ack", s.auth(s.ackAlert))
 
+	s.mux.HandleFunc("GET /do-not-contact", s.auth(s.dncPage))
+	s.mux.HandleFunc("POST /do-not-contact", s.auth(s.addDNC))
+	s.mux.HandleFunc("POST /do-not-contact/{id}/remove", s.auth(s.removeDNC))
+
 	s.mux.HandleFunc("GET /tokens", s.auth(s.tokensPage))
 	s.mux.HandleFunc("POST /tokens/{id}/revoke", s.auth(s.revokeToken))
 }

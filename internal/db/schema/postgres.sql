@@ -456,6 +456,17 @@ CREATE TABLE campaigns (
   created_at timestamp with time zone NOT NULL,
   updated_at timestamp with time zone NOT NULL
 );
+CREATE TABLE do_not_contact (
+  id text NOT NULL,
+  workspace_id text NOT NULL,
+  linkedin_url text,
+  public_slug text,
+  provider_id text,
+  company_url text,
+  reason text NOT NULL DEFAULT ''::text,
+  created_at timestamp with time zone NOT NULL,
+  created_by text NOT NULL
+);
 CREATE TABLE enrollments (
   id text NOT NULL,
   workspace_id text NOT NULL,
@@ -756,6 +767,28 @@ ALTER TABLE campaigns ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_status_chk CHECK ((status = ANY (ARRAY['draft'::text, 'running'::text, 'paused'::text, 'completed'::text, 'archived'::text])));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_steps_chk CHECK (((jsonb_typeof((steps)::jsonb) = 'array'::text) AND (jsonb_array_length((steps)::jsonb) > 0)));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_company_url_chk CHECK ((substr(company_url, 1, 33) = 'https://www.linkedin.com/company/'::text));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_created_by_chk CHECK ((length(created_by) > 0));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_linkedin_url_chk CHECK ((substr(linkedin_url, 1, 28) = 'https://www.linkedin.com/in/'::text));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_one_key_chk CHECK ((((
+CASE
+    WHEN (linkedin_url IS NULL) THEN 0
+    ELSE 1
+END +
+CASE
+    WHEN (provider_id IS NULL) THEN 0
+    ELSE 1
+END) +
+CASE
+    WHEN (company_url IS NULL) THEN 0
+    ELSE 1
+END) = 1));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_pkey PRIMARY KEY (id);
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_provider_id_chk CHECK (((length(provider_id) >= 1) AND (length(provider_id) <= 200)));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_public_slug_chk CHECK (((length(public_slug) >= 1) AND (length(public_slug) <= 200)));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_reason_chk CHECK ((length(reason) <= 1000));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_slug_chk CHECK (((linkedin_url IS NULL) = (public_slug IS NULL)));
+ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_active_next_action_chk CHECK (((state <> 'active'::text) OR (next_action_at IS NOT NULL)));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns(id, workspace_id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id);
@@ -976,6 +1009,11 @@ CREATE UNIQUE INDEX campaigns_id_workspace_key ON campaigns USING btree (id, wor
 CREATE UNIQUE INDEX campaigns_pkey ON campaigns USING btree (id);
 CREATE INDEX campaigns_status_idx ON campaigns USING btree (status);
 CREATE INDEX campaigns_workspace_idx ON campaigns USING btree (workspace_id, id);
+CREATE UNIQUE INDEX do_not_contact_company_url_uidx ON do_not_contact USING btree (workspace_id, company_url) WHERE (company_url IS NOT NULL);
+CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id, id);
+CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
+CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact USING btree (workspace_id, provider_id) WHERE (provider_id IS NOT NULL);
+CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
 CREATE INDEX enrollments_campaign_idx ON enrollments USING btree (campaign_id, state);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);
 CREATE INDEX enrollments_due_idx ON enrollments USING btree (next_action_at) WHERE (state = 'active'::text);

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/keel-outreach/keel/internal/campaign"
+)
+
+// MaxDNCShown is how many do-not-contact entries the page shows (oldest
+// first); the API pages through all of them.
+const MaxDNCShown = 500
+
+type dncData struct {
+	Entries []campaign.DNCEntry
+	// More says the list has entries beyond MaxDNCShown.
+	More bool
+	// Result is the answer to an addition just made (nil otherwise).
+	Result *campaign.DNCResult
+	// Values and Reason refill the form after a refused addition.
+	Values, Reason string
+	AddError       string
+}
+
+// dncPage lists the workspace's do-not-contact list with forms to add
+// entries (typed or a CSV) and to remove one (docs/contacts.md#do-not-contact).
+func (s *Server) dncPage(w http.ResponseWriter, r *http.Request) {
+	s.showDNC(w, r, http.StatusOK, dncData{})
+}
+
+func (s *Server) showDNC(w http.ResponseWriter, r *http.Request, status int, d dncData) {
+	sess := sessionFrom(r)
+	list, err := s.opts.Campaigns.ListDNC(r.Context(), s.opts.DB.SQL, sess.WorkspaceID, "", MaxDNCShown+1)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(list) > MaxDNCShown {
+		list, d.More = list[:MaxDNCShown], true
+	}
+	d.Entries = list
+	s.render(w, r, status, "dnc", page{Title: "Do-not-contact", Nav: "dnc", Data: d})
+}
