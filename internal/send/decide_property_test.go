@@ -28,7 +28,7 @@ var propertySnapshots = func() int {
 		return v
 	}
 	if raceDetector {
-		return 2_000 // the race detector slows SQLite ~30×; CI runs 10,000 without it too
+		return 500 // the race detector slows SQLite ~30×; CI runs 10,000 without it too
 	}
 	return 10_000
 }()
