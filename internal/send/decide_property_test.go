@@ -224,6 +224,20 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 	for i := first; i < first+n; i++ {
 		id := fmt.Sprintf("acc_prop_%05d", i)
 		now := g.base.Add(time.Duration(rng.IntN(14*24*60)) * time.Minute)
+		if rng.IntN(20) == 0 {
+			// A Free account whose invitation notes of 30 days may be used
+			// up: a gate the fully random states seldom reach.
+			ramp := now.Add(-60 * 24 * time.Hour)
+			accs.add(id, "ws_prop", "prov_"+id, fmt.Sprintf("Sender %d", i), "connected", nil, nil, nil, string(account.TierFree),
+				genZones[rng.IntN(len(genZones))], "mon,tue,wed,thu,fri,sat,sun", 0, 1440, 30, 100, 50, 0, 40, ramp, ramp, ramp)
+			for k, n := 0, 4+rng.IntN(4); k < n; k++ {
+				claimed := now.Add(-time.Duration(1+rng.IntN(28))*24*time.Hour - time.Duration(rng.IntN(3600))*time.Second)
+				sends.add(fmt.Sprintf("snd_%s_%d", id, k), "ws_prop", id, g.campaigns[3].ID, g.enrollments[3], g.prospects[3],
+					fmt.Sprintf("%s_%d", id, k), string(policy.ActionInvite), "confirmed", true, claimed, claimed, claimed, nil, nil)
+			}
+			out = append(out, genState{accountID: id, campaign: &g.campaigns[3], action: policy.ActionInvite, withNote: true, now: now})
+			continue
+		}
 		tier := []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter}[rng.IntN(4)]
 		ceil := policy.Ceilings(tier)
 		caps := [5]int{rng.IntN(ceil.InviteDaily + 1), rng.IntN(ceil.InviteWeekly + 1), rng.IntN(ceil.MessageDaily + 1),
