@@ -81,6 +81,20 @@ func Acknowledge(ctx context.Context, q db.Querier, now time.Time, alertID, work
 	return seenBy(a, workspaceID), nil
 }
 
+// Settle acknowledges a workspace's open alert about a condition that no
+// longer holds (its dedupe key), recording who made it go away; an alert
+// already acknowledged, or none, is left as it is.
+func Settle(ctx context.Context, q db.Querier, now time.Time, workspaceID, dedupeKey, by string) error {
+	if strings.TrimSpace(by) == "" {
+		by = "unknown"
+	}
+	if _, err := q.ExecContext(ctx, `UPDATE admin_alerts SET acknowledged_at = $3, acknowledged_by = $4
+		WHERE workspace_id = $1 AND dedupe_key = $2 AND acknowledged_at IS NULL`, workspaceID, dedupeKey, now, by); err != nil {
+		return fmt.Errorf("settling alert %s: %w", dedupeKey, err)
+	}
+	return nil
+}
+
 // Get reads one alert visible to workspaceID (empty: any).
 func Get(ctx context.Context, q db.Querier, alertID, workspaceID string) (Alert, error) {
 	query := `SELECT ` + columns + ` FROM admin_alerts WHERE id = $1`

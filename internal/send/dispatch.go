@@ -473,7 +473,7 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 			return err
 		}
 		_, _, err = alert.Raise(ctx, tx, now, alert.New{WorkspaceID: row.workspaceID, Kind: alert.KindSendOutcomeUnknown, Severity: alert.Warning,
-			SubjectType: "campaign", SubjectID: row.campaignID, DedupeKey: "send_outcome_unknown:" + row.id,
+			SubjectType: "campaign", SubjectID: row.campaignID, DedupeKey: unknownAlertKey(row.id),
 			Message: fmt.Sprintf("A %s to prospect %s may or may not have reached LinkedIn and could not be confirmed from Unipile. It will not be sent again; check LinkedIn, then settle it as sent or not sent (keel sends settle %s --outcome sent|not_sent).", row.action, row.prospectID, row.id)})
 		return err
 	})
@@ -568,3 +568,7 @@ func (e *Engine) DispatchPending(ctx context.Context) (int, error) {
 	}
 	return len(ids), nil
 }
+
+// unknownAlertKey is the dedupe key of the alert a parked unknown send
+// raises; settling the send by hand acknowledges it.
+func unknownAlertKey(sendID string) string { return alert.KindSendOutcomeUnknown + ":" + sendID }

@@ -137,9 +137,23 @@ func TestPatternP3LostInMailIsReconciledOrSettled(t *testing.T) {
 		if _, err := s.engine.Settle(s.ctx, s.ws.ID, deliveredID, send.OutcomeSent, "ops@example.com"); !errors.Is(err, send.ErrNotSettleable) {
 			t.Fatalf("settling a confirmed send: %v", err)
 		}
+		openAlerts := func() (n int) {
+			t.Helper()
+			if err := d.SQL.QueryRow(`SELECT count(*) FROM admin_alerts WHERE kind = 'send_outcome_unknown' AND acknowledged_at IS NULL`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := openAlerts(); n != 1 {
+			t.Fatalf("a parked send raises one alert: %d open", n)
+		}
 		info, err := s.engine.Settle(s.ctx, s.ws.ID, boID, send.OutcomeNotSent, "ops@example.com")
 		if err != nil || info.State != "failed" || info.SettledBy != "ops@example.com" || info.SettledAt == nil {
 			t.Fatalf("settled: %+v %v", info, err)
+		}
+		// Settling answers the alert that asked for it.
+		if n := openAlerts(); n != 0 {
+			t.Fatalf("%d send_outcome_unknown alerts still open after the settle", n)
 		}
 		mark := s.clock.Now()
 		s.clock.Set(simStart.Add(33 * time.Hour))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/policy"
 )
@@ -97,6 +98,10 @@ func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by st
 					return err
 				}
 			}
+		}
+		// The alert that asked a person to settle it has been answered.
+		if err := alert.Settle(ctx, tx, now, row.workspaceID, unknownAlertKey(row.id), by); err != nil {
+			return err
 		}
 		info, err = readSendInfo(ctx, tx, row.id)
 		return err
