@@ -10,7 +10,6 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/unipile"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runAccountsSync imports the LinkedIn accounts Unipile lists into a
@@ -30,15 +29,11 @@ func runAccountsSync(ctx context.Context, env Env, args []string) error {
 	if cfg.Sandbox() {
 		return errors.New("no Unipile credentials (UNIPILE_DSN, UNIPILE_API_KEY): the sandbox provider lives inside keel serve, which imports its demo accounts itself")
 	}
-	d, err := openDB(ctx, cfg)
+	d, ws, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	ws, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	client, err := unipile.New(unipile.Options{BaseURL: cfg.UnipileDSN, APIKey: cfg.UnipileAPIKey})
 	if err != nil {
 		return fmt.Errorf("configuring Unipile (UNIPILE_DSN): %w", err)

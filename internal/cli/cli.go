@@ -18,6 +18,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // Env is the process environment the CLI runs in; tests supply their own.
@@ -214,6 +215,21 @@ func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// openWorkspace opens the database and finds the workspace a command names
+// by its slug; the caller closes the database.
+func openWorkspace(ctx context.Context, cfg config.Config, slug string) (*db.DB, workspace.Workspace, error) {
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, workspace.Workspace{}, err
+	}
+	w, err := workspace.BySlug(ctx, d.SQL, slug)
+	if err != nil {
+		d.Close()
+		return nil, workspace.Workspace{}, err
+	}
+	return d, w, nil
 }
 
 // printJSON writes v as indented JSON.

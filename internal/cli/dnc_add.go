@@ -7,7 +7,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // ByDNCCLI is who an entry added from the command line is recorded as.
@@ -42,15 +41,11 @@ func runDNCAdd(ctx context.Context, env Env, args []string) error {
 	if len(values) == 0 || *slug == "" {
 		return usagef("usage: keel dnc add --workspace SLUG (URL|PROVIDER_ID)... [--reason R]")
 	}
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	rows := make([]campaign.DNCRow, len(values))
 	for i, v := range values {
 		rows[i] = campaign.DNCRow{Row: i + 1, Reason: *reason}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runDNCList prints a workspace's do-not-contact list, oldest first.
@@ -22,15 +21,11 @@ func runDNCList(ctx context.Context, env Env, args []string) error {
 	if len(rest) > 0 || *slug == "" {
 		return usagef("usage: keel dnc list --workspace SLUG [--json]")
 	}
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	list, err := campaign.NewService(d, clock.Real{}).ListDNC(ctx, d.SQL, w.ID, "", 0)
 	if err != nil {
 		return err

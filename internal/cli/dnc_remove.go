@@ -7,7 +7,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runDNCRemove deletes one entry of a workspace's do-not-contact list.
@@ -22,15 +21,11 @@ func runDNCRemove(ctx context.Context, env Env, args []string) error {
 	if len(rest) != 1 || *slug == "" {
 		return usagef("usage: keel dnc remove --workspace SLUG ID")
 	}
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	err = campaign.NewService(d, clock.Real{}).RemoveDNC(ctx, w.ID, rest[0])
 	if errors.Is(err, campaign.ErrDNCNotFound) {
 		return fmt.Errorf("no do-not-contact entry %q in workspace %s (keel dnc list --workspace %s lists them)", rest[0], *slug, *slug)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/token"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runTokenCreate issues an API token and prints its secret, once.
@@ -31,15 +30,11 @@ func runTokenCreate(ctx context.Context, env Env, args []string) error {
 			return usagef("--expires-in: %v", err)
 		}
 	}
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	now := clock.Real{}.Now()
 	n := token.New{WorkspaceID: w.ID, Name: *name}
 	if lifetime > 0 {

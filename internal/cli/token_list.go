@@ -7,7 +7,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/token"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runTokenList prints a workspace's API tokens, never a secret or hash.
@@ -22,15 +21,11 @@ func runTokenList(ctx context.Context, env Env, args []string) error {
 	if len(rest) > 0 || *slug == "" {
 		return usagef("usage: keel token list --workspace SLUG [--json]")
 	}
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	list, err := token.List(ctx, d.SQL, w.ID)
 	if err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/user"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runUserCreate adds a web UI user; the password is read from standard
@@ -34,15 +33,11 @@ func runUserCreate(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("reading the password: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	u, err := user.Create(ctx, d.SQL, w.ID, *email, password, clock.Real{}.Now())
 	if err != nil {
 		return err

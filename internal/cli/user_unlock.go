@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/signin"
-	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // runUserUnlock clears an account's failed sign-ins, so a user locked out by
@@ -24,15 +23,11 @@ func runUserUnlock(ctx context.Context, env Env, args []string) error {
 	if len(rest) > 0 || *slug == "" || *email == "" {
 		return usagef("usage: keel user unlock --workspace SLUG --email E")
 	}
-	d, err := openDB(ctx, cfg)
+	d, w, err := openWorkspace(ctx, cfg, *slug)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := workspace.BySlug(ctx, d.SQL, *slug)
-	if err != nil {
-		return err
-	}
 	n, err := signin.Unlock(ctx, d.SQL, signin.AccountKey(w.Slug, *email))
 	if err != nil {
 		return err
