@@ -342,6 +342,20 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION sends_withdraw_of_invite()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM sends s WHERE s.campaign_id = NEW.campaign_id AND s.step_id = NEW.step_id
+                   AND s.prospect_id = NEW.prospect_id AND s.account_id = NEW.account_id
+                   AND s.action = 'invite' AND s.state = 'confirmed') THEN
+        RAISE EXCEPTION 'sends_withdraw_of_invite: a withdrawal needs the confirmed invitation it withdraws'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_withdraw_of_invite';
+    END IF;
+    RETURN NEW;
+END $function$;
+
 CREATE OR REPLACE FUNCTION webhook_inbox_guard()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -396,7 +410,8 @@ CREATE TABLE account_pacing (
   spread_invite_until timestamp with time zone,
   spread_message_until timestamp with time zone,
   spread_inmail_until timestamp with time zone,
-  spread_view_profile_until timestamp with time zone
+  spread_view_profile_until timestamp with time zone,
+  spread_withdraw_until timestamp with time zone
 );
 CREATE TABLE account_tier_changes (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
@@ -527,6 +542,28 @@ CREATE TABLE inmail_top_ups (
   balance integer,
   cleared_at timestamp with time zone NOT NULL
 );
+CREATE TABLE invitation_syncs (
+  account_id text NOT NULL,
+  next_at timestamp with time zone NOT NULL,
+  synced_at timestamp with time zone,
+  listed integer,
+  outside integer,
+  last_error text
+);
+CREATE TABLE invitations (
+  id text NOT NULL,
+  workspace_id text NOT NULL,
+  account_id text NOT NULL,
+  send_id text,
+  prospect_id text,
+  provider_invitation_id text,
+  invited_provider_id text,
+  sent_at timestamp with time zone NOT NULL,
+  state text NOT NULL DEFAULT 'pending'::text,
+  closed_at timestamp with time zone,
+  withdraw_at timestamp with time zone,
+  seen_at timestamp with time zone
+);
 CREATE TABLE linkedin_account_status_audit (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
   account_id text NOT NULL,
@@ -568,7 +605,10 @@ CREATE TABLE linkedin_accounts (
   tier_changed_at timestamp with time zone,
   pacing_spread boolean NOT NULL DEFAULT true,
   pacing_min_gap_seconds integer NOT NULL DEFAULT 60,
-  pacing_max_gap_seconds integer NOT NULL DEFAULT 180
+  pacing_max_gap_seconds integer NOT NULL DEFAULT 180,
+  cap_invite_pending integer NOT NULL DEFAULT 400,
+  cap_withdraw_daily integer NOT NULL DEFAULT 50,
+  withdraw_after_days integer NOT NULL DEFAULT 21
 );
 CREATE TABLE login_failures (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
@@ -834,6 +874,23 @@ ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_source_chk CHEC
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_cleared_by_chk CHECK ((length(cleared_by) > 0));
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_pkey PRIMARY KEY (id);
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_source_chk CHECK ((source = ANY (ARRAY['manual'::text, 'balance_check'::text])));
+ALTER TABLE invitation_syncs ADD CONSTRAINT invitation_syncs_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE invitation_syncs ADD CONSTRAINT invitation_syncs_listed_chk CHECK ((listed >= 0));
+ALTER TABLE invitation_syncs ADD CONSTRAINT invitation_syncs_outside_chk CHECK ((outside >= 0));
+ALTER TABLE invitation_syncs ADD CONSTRAINT invitation_syncs_pkey PRIMARY KEY (account_id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_closed_chk CHECK (((state = 'pending'::text) = (closed_at IS NULL)));
+ALTER TABLE invitations ADD CONSTRAINT invitations_invited_provider_id_chk CHECK (((length(invited_provider_id) >= 1) AND (length(invited_provider_id) <= 200)));
+ALTER TABLE invitations ADD CONSTRAINT invitations_origin_chk CHECK ((((send_id IS NULL) = (prospect_id IS NULL)) AND ((send_id IS NOT NULL) OR (provider_invitation_id IS NOT NULL))));
+ALTER TABLE invitations ADD CONSTRAINT invitations_pkey PRIMARY KEY (id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_prospect_id_fkey FOREIGN KEY (prospect_id) REFERENCES prospects(id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_provider_invitation_id_chk CHECK (((length(provider_invitation_id) >= 1) AND (length(provider_invitation_id) <= 200)));
+ALTER TABLE invitations ADD CONSTRAINT invitations_send_id_fkey FOREIGN KEY (send_id) REFERENCES sends(id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_send_id_key UNIQUE (send_id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_state_chk CHECK ((state = ANY (ARRAY['pending'::text, 'accepted'::text, 'withdrawn'::text, 'gone'::text])));
+ALTER TABLE invitations ADD CONSTRAINT invitations_withdraw_at_chk CHECK (((withdraw_at IS NULL) OR ((state = 'pending'::text) AND (send_id IS NOT NULL))));
+ALTER TABLE invitations ADD CONSTRAINT invitations_withdrawn_chk CHECK (((state <> 'withdrawn'::text) OR (send_id IS NOT NULL)));
+ALTER TABLE invitations ADD CONSTRAINT invitations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE linkedin_account_status_audit ADD CONSTRAINT linkedin_account_status_audit_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE linkedin_account_status_audit ADD CONSTRAINT linkedin_account_status_audit_change_chk CHECK ((from_status IS DISTINCT FROM to_status));
 ALTER TABLE linkedin_account_status_audit ADD CONSTRAINT linkedin_account_status_audit_copy_chk CHECK (((from_status IS DISTINCT FROM 'connected'::text) OR (to_status = 'connected'::text) OR (COALESCE(last_error, ''::text) <> ''::text))) NOT VALID;
@@ -859,6 +916,7 @@ CASE
     WHEN (tier = 'free'::text) THEN 30
     ELSE 100
 END)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_cap_invite_pending_chk CHECK (((cap_invite_pending >= 0) AND (cap_invite_pending <= 700)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_cap_invite_weekly_chk CHECK (((cap_invite_weekly >= 0) AND (cap_invite_weekly <=
 CASE
     WHEN (tier = 'free'::text) THEN 100
@@ -866,6 +924,7 @@ CASE
 END)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_cap_message_daily_chk CHECK (((cap_message_daily >= 0) AND (cap_message_daily <= 150)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_cap_view_profile_daily_chk CHECK (((cap_view_profile_daily >= 0) AND (cap_view_profile_daily <= 100)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_cap_withdraw_daily_chk CHECK (((cap_withdraw_daily >= 0) AND (cap_withdraw_daily <= 100)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_connected_iff_not_disconnected_chk CHECK (((status = 'connected'::text) = (disconnected_at IS NULL)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_disconnected_by_chk CHECK (((status <> 'connected'::text) OR (disconnected_by IS NULL)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_no_split_state_chk CHECK (((status <> 'connected'::text) OR (last_error IS NULL) OR (lower(last_error) !~ '(no longer registered|please reconnect|account not found.*reconnect|reconnect needed|reconnect required|must be connected again|credentials expired)'::text)));
@@ -879,6 +938,7 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_strikes_chk CHECK
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_tier_chk CHECK ((tier = ANY ('{free,premium,sales_navigator,recruiter}'::text[])));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_window_chk CHECK ((((window_end >= 1) AND (window_end <= 1440)) AND (window_end > window_start)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_window_start_chk CHECK (((window_start >= 0) AND (window_start <= 1439)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_withdraw_after_days_chk CHECK (((withdraw_after_days = 0) OR ((withdraw_after_days >= 7) AND (withdraw_after_days <= 180))));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_account_key_chk CHECK ((length(account_key) = 64));
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
@@ -937,7 +997,7 @@ ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_credits_inmail_chk CHECK (((k
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_kind_chk CHECK ((kind = ANY (ARRAY['cooldown'::text, 'credits'::text])));
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_pkey PRIMARY KEY (account_id, action, kind);
 ALTER TABLE sends ADD CONSTRAINT sends_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
-ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text])));
+ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text, 'withdraw'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns(id);
 ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text])) OR (chat_id IS NOT NULL) OR (settled_by IS NOT NULL)));
 ALTER TABLE sends ADD CONSTRAINT sends_dispatched_at_chk CHECK (((state = ANY (ARRAY['intent'::text, 'cancelled'::text])) OR (dispatched_at IS NOT NULL)));
@@ -1030,6 +1090,13 @@ CREATE UNIQUE INDEX hosted_auth_links_token_hash_key ON hosted_auth_links USING 
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links USING btree (workspace_id, created_at);
 CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups USING btree (account_id, id);
 CREATE UNIQUE INDEX inmail_top_ups_pkey ON inmail_top_ups USING btree (id);
+CREATE UNIQUE INDEX invitation_syncs_pkey ON invitation_syncs USING btree (account_id);
+CREATE INDEX invitations_pending_idx ON invitations USING btree (account_id, sent_at) WHERE (state = 'pending'::text);
+CREATE UNIQUE INDEX invitations_pkey ON invitations USING btree (id);
+CREATE INDEX invitations_prospect_idx ON invitations USING btree (prospect_id, state) WHERE (prospect_id IS NOT NULL);
+CREATE UNIQUE INDEX invitations_provider_uidx ON invitations USING btree (account_id, provider_invitation_id) WHERE (provider_invitation_id IS NOT NULL);
+CREATE UNIQUE INDEX invitations_send_id_key ON invitations USING btree (send_id);
+CREATE INDEX invitations_withdraw_due_idx ON invitations USING btree (withdraw_at) WHERE (withdraw_at IS NOT NULL);
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit USING btree (account_id, id);
 CREATE UNIQUE INDEX linkedin_account_status_audit_pkey ON linkedin_account_status_audit USING btree (id);
 CREATE UNIQUE INDEX linkedin_accounts_id_workspace_uidx ON linkedin_accounts USING btree (id, workspace_id);
@@ -1063,7 +1130,7 @@ CREATE UNIQUE INDEX prospects_sales_nav_id_uidx ON prospects USING btree (worksp
 CREATE UNIQUE INDEX send_blocks_pkey ON send_blocks USING btree (account_id, action, kind);
 CREATE INDEX sends_account_action_idx ON sends USING btree (account_id, action, claimed_at);
 CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action, claimed_at);
-CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
+CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id, action) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
 CREATE UNIQUE INDEX sends_pkey ON sends USING btree (id);
 CREATE UNIQUE INDEX unmatched_accepts_person_key ON unmatched_accepts USING btree (account_id, person_key);
@@ -1099,6 +1166,7 @@ CREATE TRIGGER linkedin_accounts_tier_guard BEFORE UPDATE OF tier ON linkedin_ac
 CREATE TRIGGER linkedin_accounts_tier_record AFTER UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_record();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();
 CREATE TRIGGER sends_state_machine BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.state IS DISTINCT FROM new.state) OR ((((((((((old.id IS DISTINCT FROM new.id) OR (old.workspace_id IS DISTINCT FROM new.workspace_id)) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.campaign_id IS DISTINCT FROM new.campaign_id)) OR (old.enrollment_id IS DISTINCT FROM new.enrollment_id)) OR (old.prospect_id IS DISTINCT FROM new.prospect_id)) OR (old.step_id IS DISTINCT FROM new.step_id)) OR (old.action IS DISTINCT FROM new.action)) OR (old.with_note IS DISTINCT FROM new.with_note)) OR (old.claimed_at IS DISTINCT FROM new.claimed_at)))) EXECUTE FUNCTION sends_state_machine();
+CREATE TRIGGER sends_withdraw_of_invite BEFORE INSERT ON sends FOR EACH ROW WHEN ((new.action = 'withdraw'::text)) EXECUTE FUNCTION sends_withdraw_of_invite();
 CREATE TRIGGER webhook_inbox_guard BEFORE DELETE OR UPDATE ON webhook_inbox FOR EACH ROW EXECUTE FUNCTION webhook_inbox_guard();
 
 -- views

@@ -33,7 +33,7 @@ CREATE TABLE account_health (
 CREATE TABLE account_pacing (
     account_id      TEXT PRIMARY KEY REFERENCES linkedin_accounts (id),
     next_allowed_at TIMESTAMP NOT NULL
-, spread_invite_until TIMESTAMP, spread_message_until TIMESTAMP, spread_inmail_until TIMESTAMP, spread_view_profile_until TIMESTAMP);
+, spread_invite_until TIMESTAMP, spread_message_until TIMESTAMP, spread_inmail_until TIMESTAMP, spread_view_profile_until TIMESTAMP, spread_withdraw_until TIMESTAMP);
 
 -- table account_tier_changes (on account_tier_changes)
 CREATE TABLE account_tier_changes (
@@ -241,6 +241,40 @@ CREATE TABLE inmail_top_ups (
     CONSTRAINT inmail_top_ups_balance_source_chk CHECK (source = 'manual' OR balance IS NOT NULL)
 );
 
+-- table invitation_syncs (on invitation_syncs)
+CREATE TABLE invitation_syncs (
+    account_id TEXT PRIMARY KEY REFERENCES linkedin_accounts (id),
+    next_at    TIMESTAMP NOT NULL,
+    synced_at  TIMESTAMP,
+    listed     INTEGER CONSTRAINT invitation_syncs_listed_chk CHECK (listed >= 0),
+    outside    INTEGER CONSTRAINT invitation_syncs_outside_chk CHECK (outside >= 0),
+    last_error TEXT
+);
+
+-- table invitations (on invitations)
+CREATE TABLE invitations (
+    id                     TEXT PRIMARY KEY,
+    workspace_id           TEXT NOT NULL REFERENCES workspaces (id),
+    account_id             TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    send_id                TEXT UNIQUE REFERENCES sends (id),
+    prospect_id            TEXT REFERENCES prospects (id),
+    provider_invitation_id TEXT CONSTRAINT invitations_provider_invitation_id_chk
+                           CHECK (length(provider_invitation_id) BETWEEN 1 AND 200),
+    invited_provider_id    TEXT CONSTRAINT invitations_invited_provider_id_chk
+                           CHECK (length(invited_provider_id) BETWEEN 1 AND 200),
+    sent_at                TIMESTAMP NOT NULL,
+    state                  TEXT NOT NULL DEFAULT 'pending'
+                           CONSTRAINT invitations_state_chk CHECK (state IN ('pending', 'accepted', 'withdrawn', 'gone')),
+    closed_at              TIMESTAMP,
+    withdraw_at            TIMESTAMP,
+    seen_at                TIMESTAMP,
+    CONSTRAINT invitations_closed_chk CHECK ((state = 'pending') = (closed_at IS NULL)),
+    CONSTRAINT invitations_origin_chk CHECK ((send_id IS NULL) = (prospect_id IS NULL)
+        AND (send_id IS NOT NULL OR provider_invitation_id IS NOT NULL)),
+    CONSTRAINT invitations_withdrawn_chk CHECK (state <> 'withdrawn' OR send_id IS NOT NULL),
+    CONSTRAINT invitations_withdraw_at_chk CHECK (withdraw_at IS NULL OR (state = 'pending' AND send_id IS NOT NULL))
+);
+
 -- table linkedin_account_status_audit (on linkedin_account_status_audit)
 CREATE TABLE "linkedin_account_status_audit" (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -290,7 +324,10 @@ CREATE TABLE linkedin_accounts (
     CONSTRAINT linkedin_accounts_pacing_spread_chk CHECK (pacing_spread IN (0, 1)), pacing_min_gap_seconds INTEGER NOT NULL DEFAULT 60
     CONSTRAINT linkedin_accounts_pacing_min_gap_chk CHECK (pacing_min_gap_seconds >= 1), pacing_max_gap_seconds INTEGER NOT NULL DEFAULT 180
     CONSTRAINT linkedin_accounts_pacing_max_gap_chk
-    CHECK (pacing_max_gap_seconds >= pacing_min_gap_seconds AND pacing_max_gap_seconds <= 3600),
+    CHECK (pacing_max_gap_seconds >= pacing_min_gap_seconds AND pacing_max_gap_seconds <= 3600), cap_invite_pending INTEGER NOT NULL DEFAULT 400
+    CONSTRAINT linkedin_accounts_cap_invite_pending_chk CHECK (cap_invite_pending BETWEEN 0 AND 700), cap_withdraw_daily INTEGER NOT NULL DEFAULT 50
+    CONSTRAINT linkedin_accounts_cap_withdraw_daily_chk CHECK (cap_withdraw_daily BETWEEN 0 AND 100), withdraw_after_days INTEGER NOT NULL DEFAULT 21
+    CONSTRAINT linkedin_accounts_withdraw_after_days_chk CHECK (withdraw_after_days = 0 OR withdraw_after_days BETWEEN 7 AND 180),
     CONSTRAINT linkedin_accounts_connected_iff_not_disconnected_chk
         CHECK ((status = 'connected') = (disconnected_at IS NULL)),
     CONSTRAINT linkedin_accounts_disconnected_by_chk
@@ -445,7 +482,7 @@ CREATE TABLE "sends" (
     prospect_id   TEXT NOT NULL REFERENCES prospects (id),
     step_id       TEXT NOT NULL,
     action        TEXT NOT NULL
-                  CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile')),
+                  CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw')),
     state         TEXT NOT NULL DEFAULT 'intent'
                   CONSTRAINT sends_state_chk CHECK (state IN ('intent', 'dispatched', 'confirmed', 'failed', 'unknown', 'cancelled')),
     with_note     INTEGER NOT NULL DEFAULT 0 CONSTRAINT sends_with_note_chk CHECK (with_note IN (0, 1)),
@@ -621,6 +658,19 @@ CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links (workspace_id,
 -- index inmail_top_ups_account_idx (on inmail_top_ups)
 CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups (account_id, id);
 
+-- index invitations_pending_idx (on invitations)
+CREATE INDEX invitations_pending_idx ON invitations (account_id, sent_at) WHERE state = 'pending';
+
+-- index invitations_prospect_idx (on invitations)
+CREATE INDEX invitations_prospect_idx ON invitations (prospect_id, state) WHERE prospect_id IS NOT NULL;
+
+-- index invitations_provider_uidx (on invitations)
+CREATE UNIQUE INDEX invitations_provider_uidx ON invitations (account_id, provider_invitation_id)
+    WHERE provider_invitation_id IS NOT NULL;
+
+-- index invitations_withdraw_due_idx (on invitations)
+CREATE INDEX invitations_withdraw_due_idx ON invitations (withdraw_at) WHERE withdraw_at IS NOT NULL;
+
 -- index linkedin_account_status_audit_account_idx (on linkedin_account_status_audit)
 CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_status_audit (account_id, id);
 
@@ -676,7 +726,7 @@ CREATE INDEX sends_account_action_idx ON sends (account_id, action, claimed_at);
 CREATE INDEX sends_campaign_action_idx ON sends (campaign_id, action, claimed_at);
 
 -- index sends_one_per_step_uidx (on sends)
-CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id) WHERE state NOT IN ('failed', 'cancelled');
+CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id, action) WHERE state NOT IN ('failed', 'cancelled');
 
 -- index sends_open_idx (on sends)
 CREATE INDEX sends_open_idx ON sends (state, claimed_at) WHERE state IN ('intent', 'dispatched', 'unknown');
@@ -1056,6 +1106,16 @@ BEGIN
         OR NEW.campaign_id IS NOT OLD.campaign_id OR NEW.enrollment_id IS NOT OLD.enrollment_id
         OR NEW.prospect_id IS NOT OLD.prospect_id OR NEW.step_id IS NOT OLD.step_id OR NEW.action IS NOT OLD.action
         OR NEW.with_note IS NOT OLD.with_note OR NEW.claimed_at IS NOT OLD.claimed_at;
+END;
+
+-- trigger sends_withdraw_of_invite (on sends)
+CREATE TRIGGER sends_withdraw_of_invite
+    BEFORE INSERT ON sends
+    WHEN NEW.action = 'withdraw' AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.campaign_id = NEW.campaign_id
+        AND s.step_id = NEW.step_id AND s.prospect_id = NEW.prospect_id AND s.account_id = NEW.account_id
+        AND s.action = 'invite' AND s.state = 'confirmed')
+BEGIN
+    SELECT RAISE(ABORT, 'sends_withdraw_of_invite: a withdrawal needs the confirmed invitation it withdraws');
 END;
 
 -- trigger webhook_inbox_guard_delete (on webhook_inbox)
