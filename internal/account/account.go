@@ -29,6 +29,9 @@ type Account struct {
 	Caps              Caps       `json:"caps"`
 	// Pacing is how the account's actions are spaced (docs/sending.md#pacing).
 	Pacing Pacing `json:"pacing"`
+	// WithdrawAfterDays is the age in days after which a pending invitation
+	// is withdrawn; 0 never (docs/sending.md#withdrawals).
+	WithdrawAfterDays int `json:"withdraw_after_days"`
 	// RampStartedAt is the account's first day in Keel, where its five-week
 	// ramp begins.
 	RampStartedAt time.Time `json:"ramp_started_at"`
@@ -115,7 +118,8 @@ const selectColumns = `id, workspace_id, provider_account_id, name, status, last
 	disconnected_at, disconnected_by, strikes, tier, timezone, created_at, updated_at,
 	window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily,
 	cap_inmail_daily, cap_view_profile_daily, ramp_started_at, provider_features, provider_features_at,
-	tier_changed_by, tier_changed_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds`
+	tier_changed_by, tier_changed_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds,
+	cap_invite_pending, cap_withdraw_daily, withdraw_after_days`
 
 // Columns is the column list ScanWith reads, each qualified with alias, for
 // queries that read an account in the same row as other tables (the
@@ -157,7 +161,8 @@ func (st *accountScan) dest() []any {
 		&st.discAt, &st.discBy, &a.Strikes, &a.Tier, &a.Timezone, &a.CreatedAt, &a.UpdatedAt,
 		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
 		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt, &st.features, &st.featAt, &st.tierBy, &st.tierAt,
-		&a.Pacing.SpreadOverWindow, &a.Pacing.MinGapSeconds, &a.Pacing.MaxGapSeconds}
+		&a.Pacing.SpreadOverWindow, &a.Pacing.MinGapSeconds, &a.Pacing.MaxGapSeconds,
+		&a.Caps.InvitePending, &a.Caps.WithdrawDaily, &a.WithdrawAfterDays}
 }
 
 func (st *accountScan) account() Account {

@@ -16,20 +16,49 @@ type Caps struct {
 	MessageDaily     int `json:"message_daily"`
 	InMailDaily      int `json:"inmail_daily"`
 	ViewProfileDaily int `json:"view_profile_daily"`
+	// InvitePending caps the account's pending invitations: sent, not yet
+	// accepted or withdrawn (docs/sending.md#pending-invitations).
+	InvitePending int `json:"invite_pending"`
+	// WithdrawDaily caps the withdrawals of one UTC day
+	// (docs/sending.md#withdrawals).
+	WithdrawDaily int `json:"withdraw_daily"`
 }
 
 // DefaultCaps are a new account's configured caps (docs/sending.md#caps-and-ceilings).
-var DefaultCaps = Caps{InviteDaily: 20, InviteWeekly: 100, MessageDaily: 50, InMailDaily: 10, ViewProfileDaily: 40}
+var DefaultCaps = Caps{InviteDaily: 20, InviteWeekly: 100, MessageDaily: 50, InMailDaily: 10, ViewProfileDaily: 40,
+	InvitePending: 400, WithdrawDaily: 50}
 
 // Ceilings are the hard limits of a tier; configuration can never raise a
 // cap above them. The linkedin_accounts_cap_*_chk constraints hold the same
 // numbers.
 func Ceilings(t Tier) Caps {
 	if t == TierFree || t == "" {
-		return Caps{InviteDaily: 30, InviteWeekly: 100, MessageDaily: 150, InMailDaily: 0, ViewProfileDaily: 100}
+		return Caps{InviteDaily: 30, InviteWeekly: 100, MessageDaily: 150, InMailDaily: 0, ViewProfileDaily: 100,
+			InvitePending: PendingCeiling, WithdrawDaily: WithdrawCeiling}
 	}
-	return Caps{InviteDaily: 100, InviteWeekly: 200, MessageDaily: 150, InMailDaily: 50, ViewProfileDaily: 100}
+	return Caps{InviteDaily: 100, InviteWeekly: 200, MessageDaily: 150, InMailDaily: 50, ViewProfileDaily: 100,
+		InvitePending: PendingCeiling, WithdrawDaily: WithdrawCeiling}
 }
+
+// PendingCeiling is the most pending invitations any account may keep:
+// LinkedIn stops an account near 700 (linkedin_accounts_cap_invite_pending_chk
+// holds the same number).
+const PendingCeiling = 700
+
+// WithdrawCeiling is the most withdrawals of one UTC day
+// (linkedin_accounts_cap_withdraw_daily_chk).
+const WithdrawCeiling = 100
+
+// DefaultWithdrawAfterDays is a new account's withdraw_after_days: pending
+// invitations older than that are withdrawn (0 would mean never).
+const DefaultWithdrawAfterDays = 21
+
+// Withdraw-after bounds: 0 (never) or MinWithdrawAfterDays–MaxWithdrawAfterDays
+// (linkedin_accounts_withdraw_after_days_chk).
+const (
+	MinWithdrawAfterDays = 7
+	MaxWithdrawAfterDays = 180
+)
 
 // Clamp lowers each cap to the tier's ceiling.
 func (c Caps) Clamp(t Tier) Caps {
@@ -38,6 +67,7 @@ func (c Caps) Clamp(t Tier) Caps {
 		InviteDaily: min(c.InviteDaily, ceil.InviteDaily), InviteWeekly: min(c.InviteWeekly, ceil.InviteWeekly),
 		MessageDaily: min(c.MessageDaily, ceil.MessageDaily), InMailDaily: min(c.InMailDaily, ceil.InMailDaily),
 		ViewProfileDaily: min(c.ViewProfileDaily, ceil.ViewProfileDaily),
+		InvitePending:    min(c.InvitePending, ceil.InvitePending), WithdrawDaily: min(c.WithdrawDaily, ceil.WithdrawDaily),
 	}
 }
 
@@ -118,6 +148,8 @@ func (c Caps) Validate(t Tier) []*CapError {
 	check("message_daily", c.MessageDaily, ceil.MessageDaily)
 	check("inmail_daily", c.InMailDaily, ceil.InMailDaily)
 	check("view_profile_daily", c.ViewProfileDaily, ceil.ViewProfileDaily)
+	check("invite_pending", c.InvitePending, ceil.InvitePending)
+	check("withdraw_daily", c.WithdrawDaily, ceil.WithdrawDaily)
 	return errs
 }
 
@@ -189,6 +221,8 @@ type SettingsPatch struct {
 	Window   *WindowSpec  `json:"window"`
 	Caps     *CapsPatch   `json:"caps"`
 	Pacing   *PacingPatch `json:"pacing"`
+	// WithdrawAfterDays: 0 (never) or 7–180.
+	WithdrawAfterDays *int `json:"withdraw_after_days"`
 	// Actor says who makes the change ("token:…", "user:…"); a tier
 	// change is recorded with it.
 	Actor string `json:"-"`
@@ -201,6 +235,8 @@ type CapsPatch struct {
 	MessageDaily     *int `json:"message_daily"`
 	InMailDaily      *int `json:"inmail_daily"`
 	ViewProfileDaily *int `json:"view_profile_daily"`
+	InvitePending    *int `json:"invite_pending"`
+	WithdrawDaily    *int `json:"withdraw_daily"`
 }
 
 // PacingPatch sets some of an account's pacing settings; the others keep
@@ -236,7 +272,7 @@ func (s *Service) OnSettingsChanged(name string, fn SettingsHook) {
 func GatesChanged(before, after Account) bool {
 	return before.Tier != after.Tier || before.Timezone != after.Timezone ||
 		before.windowDays != after.windowDays || before.windowStart != after.windowStart || before.windowEnd != after.windowEnd ||
-		before.Caps != after.Caps || before.Pacing != after.Pacing
+		before.Caps != after.Caps || before.Pacing != after.Pacing || before.WithdrawAfterDays != after.WithdrawAfterDays
 }
 
 // ValidationError lists what is wrong with a settings patch, field by field.

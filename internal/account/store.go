@@ -46,12 +46,13 @@ func (s *Service) Create(ctx context.Context, q db.Querier, n NewAccount) (Accou
 	row := q.QueryRowContext(ctx, `
 		INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status,
 			disconnected_at, tier, timezone, created_at, updated_at, ramp_started_at,
-			cap_invite_daily, cap_invite_weekly, cap_message_daily, cap_inmail_daily, cap_view_profile_daily)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14)
+			cap_invite_daily, cap_invite_weekly, cap_message_daily, cap_inmail_daily, cap_view_profile_daily,
+			cap_invite_pending, cap_withdraw_daily)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING `+selectColumns,
 		id.New("acc"), n.WorkspaceID, n.ProviderAccountID, n.Name, string(n.Status), discAt,
 		string(n.Tier), n.Timezone, now, caps.InviteDaily, caps.InviteWeekly, caps.MessageDaily,
-		caps.InMailDaily, caps.ViewProfileDaily)
+		caps.InMailDaily, caps.ViewProfileDaily, caps.InvitePending, caps.WithdrawDaily)
 	a, err := ScanWith(row)
 	if err != nil {
 		return Account{}, fmt.Errorf("creating account: %w", err)
@@ -251,6 +252,16 @@ func (s *Service) applySettings(a Account, p SettingsPatch) (Account, error) {
 		set(&a.Caps.MessageDaily, c.MessageDaily)
 		set(&a.Caps.InMailDaily, c.InMailDaily)
 		set(&a.Caps.ViewProfileDaily, c.ViewProfileDaily)
+		set(&a.Caps.InvitePending, c.InvitePending)
+		set(&a.Caps.WithdrawDaily, c.WithdrawDaily)
+	}
+	if d := p.WithdrawAfterDays; d != nil {
+		if *d != 0 && (*d < MinWithdrawAfterDays || *d > MaxWithdrawAfterDays) {
+			problems = append(problems, &CapError{Field: "withdraw_after_days", Ceiling: MaxWithdrawAfterDays, Msg: fmt.Sprintf(
+				"%d is not 0 (never) or %d–%d days", *d, MinWithdrawAfterDays, MaxWithdrawAfterDays)})
+		} else {
+			a.WithdrawAfterDays = *d
+		}
 	}
 	if p.Tier != nil && p.Caps == nil {
 		// A lower tier lowers the caps with it: safe, and what the user meant.
@@ -295,10 +306,12 @@ func (s *Service) writeSettings(ctx context.Context, tx *sql.Tx, a Account, acto
 		cap_message_daily = $9, cap_inmail_daily = $10, cap_view_profile_daily = $11, updated_at = $12,
 		tier_changed_by = CASE WHEN tier <> $2 THEN $13 ELSE tier_changed_by END,
 		tier_changed_at = CASE WHEN tier <> $2 THEN $12 ELSE tier_changed_at END,
-		pacing_spread = $14, pacing_min_gap_seconds = $15, pacing_max_gap_seconds = $16
+		pacing_spread = $14, pacing_min_gap_seconds = $15, pacing_max_gap_seconds = $16,
+		cap_invite_pending = $17, cap_withdraw_daily = $18, withdraw_after_days = $19
 		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, a.windowDays, a.windowStart, a.windowEnd, a.Caps.InviteDaily, a.Caps.InviteWeekly,
 		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now(), actor,
-		a.Pacing.SpreadOverWindow, a.Pacing.MinGapSeconds, a.Pacing.MaxGapSeconds)
+		a.Pacing.SpreadOverWindow, a.Pacing.MinGapSeconds, a.Pacing.MaxGapSeconds,
+		a.Caps.InvitePending, a.Caps.WithdrawDaily, a.WithdrawAfterDays)
 	if db.ViolatesConstraint(err, "linkedin_accounts_tier_reported_chk") {
 		return &ValidationError{Fields: []*CapError{{Field: "tier",
 			Msg: "the provider reports this account without the features of the " + string(a.Tier) + " tier"}}}
