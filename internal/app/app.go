@@ -251,6 +251,9 @@ func (a *App) setupServices() error {
 	if err != nil {
 		return fmt.Errorf("configuring the sender: %w", err)
 	}
+	// A changed withdraw_after_days moves every pending invitation's
+	// withdrawal time, in the change's transaction (docs/sending.md#withdrawals).
+	a.Accounts.OnSettingsChanged("invitations", a.Sender.OnAccountSettings)
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
 		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter, MinSpacing: a.Config.MinSpacing,

@@ -115,6 +115,12 @@ func (a *App) tasks() map[string]task {
 			_, err := a.Sender.PollRelations(ctx)
 			return err
 		}},
+		// Each connected account's sent list is read a few times a day,
+		// jittered (docs/sending.md#pending-invitations).
+		"invitation_sync": {every: 5 * time.Minute, run: func(ctx context.Context) error {
+			_, err := a.Sender.SyncInvitations(ctx)
+			return err
+		}},
 		// Where the provider reports an InMail balance, a positive one lifts
 		// the credits breaker (docs/sending.md#inmail-credits).
 		"inmail_balance_check": {every: 24 * time.Hour, run: func(ctx context.Context) error {

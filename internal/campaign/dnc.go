@@ -25,6 +25,10 @@ import (
 // was put on the do-not-contact list (or found listed when claimed).
 const EndedDoNotContact = "do_not_contact"
 
+// EndedInvitationWithdrawn is the ended_reason of an enrollment whose
+// invitation Keel withdrew unanswered (docs/sending.md#withdrawals).
+const EndedInvitationWithdrawn = "invitation_withdrawn"
+
 // RowDoNotContact is the import row status of a listed person.
 const RowDoNotContact = "do_not_contact"
 

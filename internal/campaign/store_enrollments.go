@@ -359,9 +359,11 @@ func reactivateSender(ctx context.Context, tx *sql.Tx, campaignID, accountID str
 
 // Scope names the enrollments a change can concern: one sender's
 // (AccountID), one campaign's (CampaignID), or, with both, one sender's in
-// one campaign.
+// one campaign. ParkedBy, when set, narrows it to the enrollments one gate
+// parked (an acceptance frees only what the pending cap held).
 type Scope struct {
 	AccountID, CampaignID string
+	ParkedBy              string
 }
 
 // Reevaluate makes the active enrollments in scope that a closed gate
@@ -387,6 +389,10 @@ func (s *Service) Reevaluate(ctx context.Context, tx *sql.Tx, sc Scope, now time
 	if sc.CampaignID != "" {
 		args = append(args, sc.CampaignID)
 		query += fmt.Sprintf(` AND campaign_id = $%d`, len(args))
+	}
+	if sc.ParkedBy != "" {
+		args = append(args, sc.ParkedBy)
+		query += fmt.Sprintf(` AND parked_by = $%d`, len(args))
 	}
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {

@@ -45,6 +45,9 @@ const (
 	EventMessageSent         = "linkedin.message_sent"
 	EventAccountDisconnected = "linkedin.account_disconnected"
 	EventAccountConnected    = "linkedin.account_connected"
+	// EventInvitationWithdrawn: Keel withdrew an unanswered invitation
+	// (docs/sending.md#withdrawals).
+	EventInvitationWithdrawn = "linkedin.invitation_withdrawn"
 )
 
 const (
@@ -57,7 +60,8 @@ const (
 )
 
 // EventTypes lists every event type, in a stable order.
-var EventTypes = []string{EventInviteAccepted, EventReplyReceived, EventMessageSent, EventAccountDisconnected, EventAccountConnected}
+var EventTypes = []string{EventInviteAccepted, EventReplyReceived, EventMessageSent, EventAccountDisconnected, EventAccountConnected,
+	EventInvitationWithdrawn}
 
 // Delivery states.
 const (

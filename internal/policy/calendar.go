@@ -21,10 +21,13 @@ const (
 	ActionMessage     Action = "message"
 	ActionInMail      Action = "inmail"
 	ActionViewProfile Action = "view_profile"
+	// ActionWithdraw withdraws a pending invitation Keel sent; it is no
+	// step of a campaign (docs/sending.md#withdrawals).
+	ActionWithdraw Action = "withdraw"
 )
 
 // Actions lists every action in display order.
-var Actions = []Action{ActionInvite, ActionMessage, ActionInMail, ActionViewProfile}
+var Actions = []Action{ActionInvite, ActionMessage, ActionInMail, ActionViewProfile, ActionWithdraw}
 
 // Caps are per-action limits of one account (see account.Caps).
 type Caps = account.Caps
@@ -53,6 +56,8 @@ func DailyCap(c Caps, a Action) int {
 		return c.InMailDaily
 	case ActionViewProfile:
 		return c.ViewProfileDaily
+	case ActionWithdraw:
+		return c.WithdrawDaily
 	}
 	return 0
 }
@@ -121,6 +126,11 @@ type Effective struct {
 // EffectiveDaily is an account's effective daily cap for an action at now.
 func EffectiveDaily(a account.Account, act Action, now time.Time) Effective {
 	f := RampFactor(a.RampStartedAt, now)
+	if act == ActionWithdraw {
+		// Withdrawals lower what the account has outstanding: they do not
+		// ramp.
+		f = 1
+	}
 	return EffectiveCap(DailyCap(Ceilings(a.Tier), act), DailyCap(a.Caps, act), f)
 }
 

@@ -34,7 +34,23 @@ const (
 	// CodeDoNotContact: the prospect is on the workspace's do-not-contact
 	// list; the claim ends the enrollment (docs/contacts.md#do-not-contact).
 	CodeDoNotContact = "do_not_contact"
+	// CodePendingInvitations: the account has as many pending invitations
+	// as its caps.invite_pending; invitations wait for an acceptance or a
+	// withdrawal (docs/sending.md#pending-invitations).
+	CodePendingInvitations = "pending_invitations"
+	// CodeRecentlyWithdrawn: an invitation to the person was withdrawn (or
+	// LinkedIn answered already_invited_recently) less than ReinviteWait
+	// ago; the person is not invited again before (docs/sending.md#withdrawals).
+	CodeRecentlyWithdrawn = "recently_withdrawn"
 )
+
+// ReinviteWait is how long LinkedIn refuses a new invitation to a person
+// after one was withdrawn, and so how long Keel waits.
+const ReinviteWait = 21 * 24 * time.Hour
+
+// PendingRecheck is when invitations held by the pending cap are looked at
+// again when no withdrawal is scheduled to free a slot sooner.
+const PendingRecheck = 30 * time.Minute
 
 // Block kinds: what holds an action on an account until a time.
 const (
@@ -113,6 +129,15 @@ type Snapshot struct {
 	// account's own diagnosis).
 	Listed bool
 	Person string
+	// Pending counts, for invitations, the account's pending invitations
+	// (Keel's and those made outside it) plus Keel's invitations in flight.
+	Pending int
+	// PendingFrees is when the account's oldest withdrawable pending
+	// invitation is due for withdrawal (zero: none is).
+	PendingFrees time.Time
+	// WithdrawnUntil is, for an invitation, when LinkedIn's re-invite wait
+	// for the person ends after a withdrawal (zero: none).
+	WithdrawnUntil time.Time
 }
 
 // Draw holds the random numbers in [0,1) a decision uses for its gap, so
@@ -146,6 +171,12 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 	}
 	a := s.Account
 	who := Label(a)
+	if s.Action == ActionInvite && s.WithdrawnUntil.After(now) {
+		_, loc := AccountWindow(a)
+		return Verdict{Code: CodeRecentlyWithdrawn, Until: s.WithdrawnUntil, Message: fmt.Sprintf(
+			"An invitation to %s was withdrawn less than three weeks ago; LinkedIn refuses a new one before %s.",
+			s.Person, When(s.WithdrawnUntil, loc, now))}
+	}
 	if a.Status != account.StatusConnected {
 		msg := fmt.Sprintf("Sender %s is %s.", who, a.Status)
 		if a.LastError != "" {
@@ -179,6 +210,9 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 	}
 	day := UTCDayStart(now)
 	tomorrow := day.Add(24 * time.Hour)
+	if s.Action == ActionInvite && s.Pending >= a.Caps.InvitePending {
+		return pendingVerdict(s, win, loc, now)
+	}
 	if s.UsedToday >= eff.Cap {
 		until := win.NextOpen(tomorrow, loc)
 		if eff.Binding == BindingRamp {
@@ -247,6 +281,29 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 		}
 	}
 	return v
+}
+
+// pendingVerdict holds invitations at the pending cap until the oldest
+// withdrawable invitation is due (an acceptance or a withdrawal makes the
+// held prospects due at once: docs/sending.md#re-evaluation).
+func pendingVerdict(s Snapshot, win Window, loc *time.Location, now time.Time) Verdict {
+	a := s.Account
+	msg := fmt.Sprintf("Sender %s has %d pending invitations (its cap is %d); invitations wait until one is accepted or withdrawn",
+		Label(a), s.Pending, a.Caps.InvitePending)
+	until := s.PendingFrees
+	switch {
+	case a.WithdrawAfterDays == 0:
+		return Verdict{Code: CodePendingInvitations, Until: now.Add(PendingRecheck),
+			Message: msg + "; withdrawals are off for this sender, so only acceptances free a slot."}
+	case until.IsZero():
+		return Verdict{Code: CodePendingInvitations, Until: now.Add(PendingRecheck),
+			Message: msg + fmt.Sprintf("; none of Keel's is older than %d days yet.", a.WithdrawAfterDays)}
+	case !until.After(now):
+		until = now.Add(PendingRecheck)
+	}
+	until = win.NextOpen(until, loc)
+	return Verdict{Code: CodePendingInvitations, Until: until, Message: msg + fmt.Sprintf(
+		"; the oldest is withdrawn at %s (after %d days).", When(until, loc, now), a.WithdrawAfterDays)}
 }
 
 // countSince counts the times at or after since in an ascending list.
@@ -321,6 +378,8 @@ func Noun(a Action) string {
 		return "InMail"
 	case ActionViewProfile:
 		return "profile view"
+	case ActionWithdraw:
+		return "withdrawal"
 	}
 	return string(a)
 }

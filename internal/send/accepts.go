@@ -61,6 +61,19 @@ func (e *Engine) StampAccepted(ctx context.Context, tx *sql.Tx, sig AcceptSignal
 	if err != nil {
 		return 0, err
 	}
+	// The invitation is no longer pending, whoever made it: the slot it
+	// held frees at once (docs/sending.md#pending-invitations).
+	prospectID := ""
+	if len(prospects) == 1 {
+		prospectID = prospects[0]
+	}
+	if closed, err := closeAccepted(ctx, tx, sig.AccountID, prospectID, sig.ProviderID, now); err != nil {
+		return 0, err
+	} else if closed > 0 {
+		if err := e.freeSlot(ctx, tx, sig.AccountID, now); err != nil {
+			return 0, err
+		}
+	}
 	switch {
 	case len(prospects) == 0:
 		return 0, e.unmatchedAccept(ctx, tx, sig, slug, now)

@@ -88,7 +88,8 @@ func TestClaimAndDiagnosisAgreeOnRandomSnapshots(t *testing.T) {
 		}
 		// The generator must reach every verdict, or agreement proves little.
 		for _, want := range []string{"allowed", policy.CodeNotConnected, policy.CodeCooldown, policy.CodeCredits, policy.CodeFreeInMail,
-			policy.CodeIncident, policy.CodeWindow, policy.CodeDailyCap, policy.CodeRamp, policy.CodeWeeklyCap, policy.CodeNotes, policy.CodeCampaignCap, policy.CodePacing} {
+			policy.CodeIncident, policy.CodeWindow, policy.CodeDailyCap, policy.CodeRamp, policy.CodeWeeklyCap, policy.CodeNotes, policy.CodeCampaignCap, policy.CodePacing,
+			policy.CodePendingInvitations} {
 			if codes[want] == 0 {
 				t.Errorf("no random state produced %s (got %v)", want, codes)
 			}
@@ -215,11 +216,13 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 	g.t.Helper()
 	accs := &rows{cols: `id, workspace_id, provider_account_id, name, status, last_error, disconnected_at, disconnected_by, tier, timezone,
 		window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily, cap_inmail_daily, cap_view_profile_daily,
-		ramp_started_at, created_at, updated_at`}
+		ramp_started_at, created_at, updated_at, cap_invite_pending, withdraw_after_days`}
 	sends := &rows{cols: `id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state, with_note,
 		claimed_at, dispatched_at, finished_at, error, chat_id`}
 	blocks := &rows{cols: `account_id, action, kind, until, reason, created_at`}
-	pacing := &rows{cols: `account_id, next_allowed_at, spread_invite_until, spread_message_until, spread_inmail_until, spread_view_profile_until`}
+	pacing := &rows{cols: `account_id, next_allowed_at, spread_invite_until, spread_message_until, spread_inmail_until, spread_view_profile_until,
+		spread_withdraw_until`}
+	invitations := &rows{cols: `id, workspace_id, account_id, send_id, prospect_id, provider_invitation_id, sent_at, withdraw_at`}
 	var out []genState
 	for i := first; i < first+n; i++ {
 		id := fmt.Sprintf("acc_prop_%05d", i)
@@ -229,7 +232,7 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 			// up: a gate the fully random states seldom reach.
 			ramp := now.Add(-60 * 24 * time.Hour)
 			accs.add(id, "ws_prop", "prov_"+id, fmt.Sprintf("Sender %d", i), "connected", nil, nil, nil, string(account.TierFree),
-				genZones[rng.IntN(len(genZones))], "mon,tue,wed,thu,fri,sat,sun", 0, 1440, 30, 100, 50, 0, 40, ramp, ramp, ramp)
+				genZones[rng.IntN(len(genZones))], "mon,tue,wed,thu,fri,sat,sun", 0, 1440, 30, 100, 50, 0, 40, ramp, ramp, ramp, 400, 21)
 			for k, n := 0, 4+rng.IntN(4); k < n; k++ {
 				claimed := now.Add(-time.Duration(1+rng.IntN(28))*24*time.Hour - time.Duration(rng.IntN(3600))*time.Second)
 				sends.add(fmt.Sprintf("snd_%s_%d", id, k), "ws_prop", id, g.campaigns[3].ID, g.enrollments[3], g.prospects[3],
@@ -268,12 +271,27 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 			days, start, end = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, 0, 1440
 		}
 		ramp := now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour)
+		// The pending cap: mostly the default, sometimes small enough that
+		// the generated invitations reach it; withdrawals sometimes off.
+		pendingCap, withdrawAfter := 400, 21
+		if rng.IntN(3) == 0 {
+			pendingCap = rng.IntN(6)
+		}
+		if rng.IntN(4) == 0 {
+			withdrawAfter = 0
+		}
 		accs.add(id, "ws_prop", "prov_"+id, fmt.Sprintf("Sender %d", i), status, lastErr, discAt, discBy, string(tier),
-			genZones[rng.IntN(len(genZones))], strings.Join(days, ","), start, end, caps[0], caps[1], caps[2], caps[3], caps[4], ramp, ramp, ramp)
+			genZones[rng.IntN(len(genZones))], strings.Join(days, ","), start, end, caps[0], caps[1], caps[2], caps[3], caps[4], ramp, ramp, ramp,
+			pendingCap, withdrawAfter)
+		// Invitations made outside Keel, pending.
+		for k, n := 0, rng.IntN(4); k < n; k++ {
+			invitations.add(fmt.Sprintf("inv_%s_%d", id, k), "ws_prop", id, nil, nil, fmt.Sprintf("pi_%s_%d", id, k),
+				now.Add(-time.Duration(rng.IntN(40*24))*time.Hour), nil)
+		}
 
 		st := genState{accountID: id, action: policy.Actions[rng.IntN(len(policy.Actions))], withNote: rng.IntN(2) == 0, now: now}
 		var ci int
-		if rng.IntN(5) > 0 {
+		if rng.IntN(5) > 0 && st.action != policy.ActionWithdraw { // a withdrawal has no campaign share
 			ci = rng.IntN(len(g.campaigns))
 			st.campaign = &g.campaigns[ci]
 		}
@@ -315,6 +333,19 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 			if rng.IntN(2) == 0 {
 				camp = ci
 			}
+			if act == policy.ActionWithdraw {
+				// A withdrawal withdraws a confirmed invitation of its step.
+				sends.add(fmt.Sprintf("snd_%s_%d_i", id, k), "ws_prop", id, g.campaigns[camp].ID, g.enrollments[camp], g.prospects[camp],
+					fmt.Sprintf("%s_%d", id, k), string(policy.ActionInvite), "confirmed", false, claimed, claimed, claimed, nil, nil)
+			}
+			if act == policy.ActionInvite && state == "confirmed" && rng.IntN(2) == 0 {
+				// Pending, due for withdrawal around now (or never).
+				var due any
+				if withdrawAfter > 0 {
+					due = now.Add(time.Duration(rng.IntN(48*60)-24*60) * time.Minute)
+				}
+				invitations.add(fmt.Sprintf("snd_%s_%d", id, k), "ws_prop", id, fmt.Sprintf("snd_%s_%d", id, k), g.prospects[camp], nil, claimed, due)
+			}
 			sends.add(fmt.Sprintf("snd_%s_%d", id, k), "ws_prop", id, g.campaigns[camp].ID, g.enrollments[camp], g.prospects[camp],
 				fmt.Sprintf("%s_%d", id, k), string(act), state, act == policy.ActionInvite && rng.IntN(2) == 0, claimed, dispatched, finished, errText, chat)
 		}
@@ -350,7 +381,7 @@ func (g *stateGen) write(rng *rand.Rand, first, n int) []genState {
 		for _, w := range []struct {
 			r     *rows
 			table string
-		}{{accs, "linkedin_accounts"}, {sends, "sends"}, {blocks, "send_blocks"}, {pacing, "account_pacing"}} {
+		}{{accs, "linkedin_accounts"}, {sends, "sends"}, {blocks, "send_blocks"}, {pacing, "account_pacing"}, {invitations, "invitations"}} {
 			if err := w.r.exec(g.ctx, tx, w.table); err != nil {
 				return err
 			}

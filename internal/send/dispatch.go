@@ -34,6 +34,8 @@ type payload struct {
 	note     string
 	subject  string
 	text     string
+	// inv is the invitation a withdrawal withdraws.
+	inv invitationRow
 }
 
 // Dispatch performs one claimed send. It is the only function that makes a
@@ -62,6 +64,9 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		case StateIntent:
 		default:
 			return nil
+		}
+		if row.action == policy.ActionWithdraw {
+			return e.prepareWithdrawal(ctx, tx, row, &p, &proceed, now)
 		}
 		reason, err := e.recheck(ctx, tx, row, &p, now)
 		if err != nil {
@@ -103,8 +108,38 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		}
 		return nil
 	}
+	if row.action == policy.ActionWithdraw {
+		res, callErr := e.callWithdraw(ctx, p)
+		return e.recordWithdraw(ctx, row, p, res, callErr)
+	}
 	res, callErr := e.call(ctx, row, p)
 	return e.record(ctx, row, p, res, callErr)
+}
+
+// prepareWithdrawal is Dispatch's transaction for a withdrawal: recheck,
+// hold during an incident, or mark it dispatched.
+func (e *Engine) prepareWithdrawal(ctx context.Context, tx *sql.Tx, row sendRow, p *payload, proceed *bool, now time.Time) error {
+	reason, err := e.recheckWithdrawal(ctx, tx, row, p, now)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		if err := cancelSend(ctx, tx, row.id, "", "not sent: "+reason, now); err != nil {
+			return err
+		}
+		if p.inv.state != "pending" {
+			return nil
+		}
+		return holdWithdrawal(ctx, tx, row, now.Add(policy.NotConnectedRecheck))
+	}
+	if held, err := incidentHoldsWithdrawal(ctx, tx, row, now); err != nil || held {
+		return err
+	}
+	if err := markDispatched(ctx, tx, row.id, now); err != nil {
+		return err
+	}
+	*proceed = true
+	return nil
 }
 
 // recheck re-applies the gates that may have closed since the claim:
@@ -268,10 +303,19 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 		switch kind {
 		case unipile.KindUnknownOutcome:
 			return markUnknown(ctx, tx, row.id, kind.String(), msg)
+		case unipile.KindRecentlyInvited:
+			// LinkedIn refuses a new invitation for weeks after one was
+			// withdrawn: the same wait as recently_withdrawn, read back from
+			// this row by the next claim; no try is used
+			// (docs/sending.md#withdrawals).
+			if err := failSend(ctx, tx, row.id, errorKindRecentlyInvited, msg, now); err != nil {
+				return err
+			}
+			return e.deferTo(ctx, tx, en.id, now.Add(policy.ReinviteWait), now)
 		case unipile.KindAlreadyDone:
 			if row.action == policy.ActionInvite {
 				// "Already connected" is an accept path too.
-				if err := e.confirm(ctx, tx, row, en, callResult{ref: "already"}, now); err != nil {
+				if err := e.confirm(ctx, tx, row, en, callResult{ref: alreadyConnectedRef}, now); err != nil {
 					return err
 				}
 				_, err := e.StampAccepted(ctx, tx, AcceptSignal{WorkspaceID: row.workspaceID, AccountID: row.accountID,
@@ -344,6 +388,10 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 	})
 }
 
+// alreadyConnectedRef is the provider_ref of an invitation LinkedIn
+// answered "already connected": an accept, never a pending invitation.
+const alreadyConnectedRef = "already"
+
 // IncidentBackoff is the wait after the n-th incident (from 1) that
 // deferred one prospect's step: doubling from IncidentRetry, at most
 // IncidentRetryMax.
@@ -373,7 +421,7 @@ func (e *Engine) confirm(ctx context.Context, tx *sql.Tx, row sendRow, en *enrol
 	if err := confirmSend(ctx, tx, row.id, res.ref, res.chatID, now); err != nil {
 		return err
 	}
-	return e.advanceConfirmed(ctx, tx, row, en, res.chatID, now)
+	return e.advanceConfirmed(ctx, tx, row, en, res.ref, res.chatID, now)
 }
 
 // firstOf is the first non-empty string.
@@ -429,7 +477,7 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 		if row, err = e.lockSend(ctx, tx, sendID); err != nil {
 			return err
 		}
-		if row.state != StateUnknown {
+		if row.state != StateUnknown || row.action == policy.ActionWithdraw {
 			return nil
 		}
 		if p.prospect, err = e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID); err != nil {
@@ -448,6 +496,9 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 	})
 	if err != nil || row.state != StateUnknown {
 		return err
+	}
+	if row.action == policy.ActionWithdraw {
+		return e.reconcileWithdrawal(ctx, row)
 	}
 	found, res, err := e.lookup(ctx, row, p)
 	if err != nil {

@@ -205,6 +205,13 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Withdrawals of stale invitations go first on their account: they
+	// free the pending slots invitations wait for
+	// (docs/sending.md#withdrawals).
+	withdrawals, err := e.dueWithdrawals(ctx, now, e.opts.BatchSize)
+	if err != nil {
+		return sum, err
+	}
 	pacing, err := e.pacing(ctx)
 	if err != nil {
 		return sum, err
@@ -235,7 +242,15 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 			byAccount[d.account] = nil
 		}
 	}
-	sum.Due += len(timedList)
+	withdraw := map[string]string{}
+	for _, w := range withdrawals {
+		withdraw[w.account] = w.id
+		if _, ok := byAccount[w.account]; !ok {
+			order = append(order, w.account)
+			byAccount[w.account] = nil
+		}
+	}
+	sum.Due += len(timedList) + len(withdrawals)
 	parallel := e.opts.Parallel
 	if e.opts.Enqueue == nil {
 		parallel = 1
@@ -251,7 +266,7 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 		go func() {
 			defer wg.Done()
 			for acc := range work {
-				if err := e.passAccount(ctx, acc, timed[acc], byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
+				if err := e.passAccount(ctx, acc, timed[acc], withdraw[acc], byAccount[acc], pacing[acc], now, &mu, &sum); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -272,7 +287,7 @@ func (e *Engine) RunPass(ctx context.Context) (PassSummary, error) {
 // passAccount works one account's due enrollments for this pass: its due
 // waits and conditions first, whatever its pacing, then its due actions,
 // stopping after its first claim: the next one must wait for pacing anyway.
-func (e *Engine) passAccount(ctx context.Context, acc string, timed, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
+func (e *Engine) passAccount(ctx context.Context, acc string, timed []string, withdrawal string, ids []string, nextAllowed, now time.Time, mu *sync.Mutex, sum *PassSummary) error {
 	count := func(f func()) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -292,6 +307,27 @@ func (e *Engine) passAccount(ctx context.Context, acc string, timed, ids []strin
 	if nextAllowed.After(now) {
 		count(func() { sum.Skipped += len(ids); sum.Deferrals[GatePacing] += len(ids) })
 		return nil
+	}
+	if withdrawal != "" {
+		res, err := e.processWithdrawal(ctx, withdrawal, now)
+		if err != nil {
+			return err
+		}
+		switch res.kind {
+		case resultClaimed:
+			count(func() { sum.Claimed++; sum.Skipped += len(ids) })
+			if e.opts.Enqueue == nil {
+				return e.Dispatch(ctx, res.sendID)
+			}
+			return nil
+		case resultDeferred:
+			count(func() { sum.Deferred++; sum.Deferrals[res.code]++ })
+		case resultSkipped:
+			if res.code == policy.CodePacing {
+				count(func() { sum.Skipped += len(ids) + 1; sum.Deferrals[GatePacing] += len(ids) })
+				return nil
+			}
+		}
 	}
 	for i, id := range ids {
 		res, err := e.process(ctx, id, now)
@@ -420,6 +456,11 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			// (docs/contacts.md#do-not-contact).
 			res = processResult{kind: resultAdvanced, code: v.Code}
 			return e.endEnrollment(ctx, tx, en, campaign.EndedDoNotContact, now)
+		}
+		if v.Code == policy.CodeRecentlyWithdrawn {
+			// A wait of this person alone: the others at this step go on.
+			res = processResult{kind: resultDeferred, code: v.Code}
+			return e.deferTo(ctx, tx, en.id, v.Until, now)
 		}
 		if v.Code == policy.CodePacing && !v.ThisActionOnly {
 			// The account's spacing: its next slot comes soon, for any action.

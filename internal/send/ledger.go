@@ -62,6 +62,10 @@ func LimitsFor(ctx context.Context, q db.Querier, accs []account.Account, now ti
 	if err != nil {
 		return nil, err
 	}
+	pending, err := PendingCounts(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range accs {
 		var ls []Limit
 		for _, act := range policy.Actions {
@@ -92,6 +96,15 @@ func LimitsFor(ctx context.Context, q db.Querier, accs []account.Account, now ti
 					}
 				}
 				ls = append(ls, l)
+				// Pending invitations: no reset time, an acceptance or a
+				// withdrawal frees a slot (docs/sending.md#pending-invitations).
+				used := pending[a.ID]
+				binding := policy.BindingConfigured
+				if a.Caps.InvitePending >= account.PendingCeiling {
+					binding = policy.BindingCeiling
+				}
+				ls = append(ls, Limit{Action: act, Period: "pending", Cap: a.Caps.InvitePending, Binding: binding, Used: used,
+					Remaining: max(0, a.Caps.InvitePending-used)})
 			}
 		}
 		out[a.ID] = ls

@@ -86,14 +86,19 @@ func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by st
 			if err := settleSend(ctx, tx, row.id, StateConfirmed, by, now); err != nil {
 				return err
 			}
-			if err := e.advanceConfirmed(ctx, tx, row, en, "", now); err != nil {
+			if err := e.advanceConfirmed(ctx, tx, row, en, "", "", now); err != nil {
 				return err
 			}
 		} else {
 			if err := settleSend(ctx, tx, row.id, StateFailed, by, now); err != nil {
 				return err
 			}
-			if en.state == string(campaign.EnrollmentActive) && en.stepID == row.stepID {
+			if row.action == policy.ActionWithdraw {
+				// Not withdrawn: the invitation is looked at again now.
+				if err := holdWithdrawal(ctx, tx, row, now); err != nil {
+					return err
+				}
+			} else if en.state == string(campaign.EnrollmentActive) && en.stepID == row.stepID {
 				if err := e.deferTo(ctx, tx, en.id, now, now); err != nil {
 					return err
 				}
@@ -109,10 +114,21 @@ func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by st
 	return info, err
 }
 
-// advanceConfirmed is what follows a confirmed send: the message event
-// and the prospect's move to the next step, in the confirming
-// transaction.
-func (e *Engine) advanceConfirmed(ctx context.Context, tx *sql.Tx, row sendRow, en *enrollmentRow, chatID string, now time.Time) error {
+// advanceConfirmed is what follows a confirmed send, in the confirming
+// transaction: a withdrawal closes its invitation; an invitation opens as
+// pending (ref is the provider's invitation id, when known); a message
+// emits its event; the prospect moves to the next step.
+func (e *Engine) advanceConfirmed(ctx context.Context, tx *sql.Tx, row sendRow, en *enrollmentRow, ref, chatID string, now time.Time) error {
+	switch row.action {
+	case policy.ActionWithdraw:
+		return e.withdrawn(ctx, tx, row, en, now)
+	case policy.ActionInvite:
+		if ref != alreadyConnectedRef {
+			if err := openInvitation(ctx, tx, row.id, ref); err != nil {
+				return err
+			}
+		}
+	}
 	if row.action == policy.ActionMessage || row.action == policy.ActionInMail {
 		if err := e.emit(ctx, tx, row.workspaceID, "linkedin.message_sent", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
 			EnrollmentID: row.enrollmentID, ProspectID: row.prospectID, Action: string(row.action), ChatID: chatID}); err != nil {

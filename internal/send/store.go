@@ -118,7 +118,7 @@ func ledgerCounts(ctx context.Context, q db.Querier, accountIDs []string, day, s
 // CampaignStepStates counts a campaign's ledger rows by step and state
 // (every state, removed steps included): the campaign page's funnel.
 func CampaignStepStates(ctx context.Context, q db.Querier, campaignID string) (map[string]map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT step_id, state, COUNT(*) FROM sends WHERE campaign_id = $1 GROUP BY step_id, state`, campaignID)
+	rows, err := q.QueryContext(ctx, `SELECT step_id, state, COUNT(*) FROM sends WHERE campaign_id = $1 AND action <> 'withdraw' GROUP BY step_id, state`, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("counting the funnel of campaign %s: %w", campaignID, err)
 	}
@@ -332,6 +332,8 @@ func spreadColumn(a policy.Action) string {
 		return "spread_message_until"
 	case policy.ActionInMail:
 		return "spread_inmail_until"
+	case policy.ActionWithdraw:
+		return "spread_withdraw_until"
 	}
 	return "spread_view_profile_until"
 }
@@ -398,7 +400,7 @@ func lockDueQuery(d *db.DB) string {
 		en.id, en.workspace_id, en.campaign_id, en.prospect_id, en.account_id, en.state, en.step_id,
 		en.next_action_at, en.accepted_at, en.replied_at, en.failures, ` + campaignColumns + `,
 		(SELECT s.state FROM sends s WHERE s.campaign_id = en.campaign_id AND s.step_id = en.step_id AND s.prospect_id = en.prospect_id
-		    AND s.state NOT IN ('failed', 'cancelled') LIMIT 1)
+		    AND s.action <> 'withdraw' AND s.state NOT IN ('failed', 'cancelled') LIMIT 1)
 		FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id JOIN linkedin_accounts a ON a.id = en.account_id
 		WHERE en.id = $1` + d.LockForUpdateOf("en")
 }
@@ -485,6 +487,14 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacing
 		s.Share = &policy.Share{Cap: policy.ShareCap(*r.Campaign, r.Action), Used: share}
 	}
 	if r.Action == policy.ActionInvite {
+		if s.Pending, s.PendingFrees, err = pendingOf(ctx, q, r.Account.ID); err != nil {
+			return s, err
+		}
+		if r.ProspectID != "" {
+			if s.WithdrawnUntil, err = withdrawnUntil(ctx, q, r.ProspectID); err != nil {
+				return s, err
+			}
+		}
 		if s.Week, err = claimTimes(ctx, q, r.Account.ID, r.Action, r.Now.Add(-7*24*time.Hour), false); err != nil {
 			return s, err
 		}
@@ -656,7 +666,7 @@ const recipientKinds = `('permanent_recipient', 'already_done')`
 // recipient: incidents, limits, credits and the account's state say
 // nothing about the campaign.
 func recentOutcomes(ctx context.Context, tx *sql.Tx, campaignID string) (total, failed int, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1
+	rows, err := tx.QueryContext(ctx, `SELECT state FROM sends WHERE campaign_id = $1 AND action <> 'withdraw'
 		AND (state = 'confirmed' OR (state = 'failed' AND error_kind IN `+recipientKinds+`))
 		ORDER BY finished_at DESC LIMIT $2`, campaignID, FailureRateWindow)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 //	KindRateLimited          cool down this action type on this account.
 //	KindInsufficientCredits  stop InMails on this account until a top-up.
 //	KindAlreadyDone          record the outcome as reached; do not resend.
+//	KindRecentlyInvited      an invitation to this person is pending or was
+//	                         withdrawn lately; wait weeks before inviting.
 //	KindPermanentRecipient   fail this action for this recipient only.
 //	KindReconnectNeeded      pause the account; start the reconnect flow.
 //	KindRestricted           pause the account; the provider restricted it.
@@ -58,9 +60,8 @@ const (
 	// InMail, InMail refused). Fail the step for this prospect only; the
 	// account is fine.
 	KindPermanentRecipient
-	// KindAlreadyDone means the outcome already exists (already invited
-	// recently, already connected, action already performed). Record it as
-	// reached and do not send again.
+	// KindAlreadyDone means the outcome already exists (already connected,
+	// action already performed). Record it as reached and do not send again.
 	KindAlreadyDone
 	// KindReconnectNeeded means the account's LinkedIn session is unusable
 	// (401 errors/disconnected_account, expired credentials, checkpoint…).
@@ -81,6 +82,11 @@ const (
 	// (401 errors/missing_credentials). It concerns the whole installation,
 	// not one account: stop calling and alert the operator.
 	KindUnauthorized
+	// KindRecentlyInvited is errors/already_invited_recently: LinkedIn
+	// refuses an invitation to this person for now (one is pending, or was
+	// withdrawn in the last weeks). Not a failure of the recipient: wait
+	// about three weeks before inviting them again.
+	KindRecentlyInvited
 )
 
 var kindNames = [...]string{
@@ -96,6 +102,7 @@ var kindNames = [...]string{
 	KindNotFound:            "not_found",
 	KindInvalid:             "invalid",
 	KindUnauthorized:        "unauthorized",
+	KindRecentlyInvited:     "recently_invited",
 }
 
 // String returns a stable snake_case name, suitable for logs and metrics
@@ -247,7 +254,7 @@ var slugKinds = map[string]Kind{
 	"not_allowed_inmail": KindPermanentRecipient,
 	// 422: outcome already reached.
 	"action_already_performed": KindAlreadyDone,
-	"already_invited_recently": KindAlreadyDone,
+	"already_invited_recently": KindRecentlyInvited,
 	"already_connected":        KindAlreadyDone,
 	"already_invited":          KindAlreadyDone, // third-party only
 	// 422: credits and provider limits.

@@ -81,7 +81,7 @@ var documentedSlugs = []slugCase{
 	{422, "cannot_resend_yet", KindRateLimited, KindRateLimited, false},
 	{422, "cannot_resend_within_24hrs", KindRateLimited, KindRateLimited, false},
 	{422, "limit_exceeded", KindRateLimited, KindRateLimited, false},
-	{422, "already_invited_recently", KindAlreadyDone, KindAlreadyDone, false},
+	{422, "already_invited_recently", KindRecentlyInvited, KindRecentlyInvited, false},
 	{422, "cannot_invite_attendee", KindPermanentRecipient, KindPermanentRecipient, false},
 	{422, "parent_mail_not_found", KindInvalid, KindInvalid, false},
 	{422, "invalid_reply_subject", KindInvalid, KindInvalid, false},
@@ -216,7 +216,7 @@ func TestStatusFallbacks(t *testing.T) {
 		{409, "", false, KindInvalid},
 		{302, "", true, KindUnknown},
 		// Slug matching ignores case, spaces and a missing prefix.
-		{422, " Errors/Already_Invited_Recently ", false, KindAlreadyDone},
+		{422, " Errors/Already_Invited_Recently ", false, KindRecentlyInvited},
 		{422, "limit_exceeded", false, KindRateLimited},
 	}
 	for _, tc := range cases {
@@ -229,7 +229,7 @@ func TestStatusFallbacks(t *testing.T) {
 func TestKindNamesAndKindOf(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
-	for k := KindUnknown; k <= KindUnauthorized; k++ {
+	for k := KindUnknown; k <= KindRecentlyInvited; k++ {
 		name := k.String()
 		if name == "" || strings.HasPrefix(name, "kind(") || seen[name] {
 			t.Errorf("kind %d has bad or duplicate name %q", int(k), name)

@@ -992,7 +992,7 @@ ALTER TABLE prospects ADD CONSTRAINT prospects_public_slug_chk CHECK (((length(p
 ALTER TABLE prospects ADD CONSTRAINT prospects_sales_nav_id_chk CHECK (((length(sales_nav_id) >= 1) AND (length(sales_nav_id) <= 200)));
 ALTER TABLE prospects ADD CONSTRAINT prospects_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
-ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text])));
+ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text, 'withdraw'::text])));
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_credits_inmail_chk CHECK (((kind <> 'credits'::text) OR (action = 'inmail'::text)));
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_kind_chk CHECK ((kind = ANY (ARRAY['cooldown'::text, 'credits'::text])));
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_pkey PRIMARY KEY (account_id, action, kind);

@@ -462,9 +462,9 @@ CREATE TABLE prospects (
 );
 
 -- table send_blocks (on send_blocks)
-CREATE TABLE send_blocks (
+CREATE TABLE "send_blocks" (
     account_id TEXT NOT NULL REFERENCES linkedin_accounts (id),
-    action     TEXT NOT NULL CONSTRAINT send_blocks_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile')),
+    action     TEXT NOT NULL CONSTRAINT send_blocks_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw')),
     kind       TEXT NOT NULL CONSTRAINT send_blocks_kind_chk CHECK (kind IN ('cooldown', 'credits')),
     until      TIMESTAMP NOT NULL,
     reason     TEXT NOT NULL,

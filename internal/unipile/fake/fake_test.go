@@ -517,7 +517,7 @@ func TestAppliedButLostLeavesInvitationInSentList(t *testing.T) {
 		}
 		// Resending reveals the truth instead of duplicating.
 		_, err = e.client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: acc, ProviderID: "grace-hopper"})
-		if unipile.KindOf(err) != unipile.KindAlreadyDone {
+		if unipile.KindOf(err) != unipile.KindRecentlyInvited {
 			t.Errorf("resend: %v", err)
 		}
 	}
@@ -660,7 +660,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		t.Errorf("profile invitation = %+v", p.Invitation)
 	}
 	_, err = e.client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: acc, ProviderID: string(p.ProviderID)})
-	if unipile.KindOf(err) != unipile.KindAlreadyDone {
+	if unipile.KindOf(err) != unipile.KindRecentlyInvited {
 		t.Errorf("second invite: %v", err)
 	}
 	list, _ := e.client.ListSentInvitations(ctx, acc, unipile.PageOptions{})
@@ -715,7 +715,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		t.Errorf("double cancel: %v", err)
 	}
 	_, err = e.client.SendInvitation(ctx, unipile.InvitationRequest{AccountID: acc, ProviderID: "bob-smith"})
-	if unipile.KindOf(err) != unipile.KindAlreadyDone {
+	if unipile.KindOf(err) != unipile.KindRecentlyInvited {
 		t.Errorf("re-invite after withdraw: %v", err)
 	}
 

@@ -26,6 +26,9 @@ ALTER TABLE account_pacing ADD COLUMN spread_withdraw_until timestamptz;
 
 ALTER TABLE sends DROP CONSTRAINT sends_action_chk;
 ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw'));
+-- A limit signal on a withdrawal cools withdrawals down.
+ALTER TABLE send_blocks DROP CONSTRAINT send_blocks_action_chk;
+ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw'));
 DROP INDEX sends_one_per_step_uidx;
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id, action) WHERE state NOT IN ('failed', 'cancelled');
 
@@ -99,5 +102,7 @@ DROP INDEX sends_one_per_step_uidx;
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id) WHERE state NOT IN ('failed', 'cancelled');
 ALTER TABLE sends DROP CONSTRAINT sends_action_chk;
 ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile'));
+ALTER TABLE send_blocks DROP CONSTRAINT send_blocks_action_chk;
+ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile'));
 ALTER TABLE account_pacing DROP COLUMN spread_withdraw_until;
 ALTER TABLE linkedin_accounts DROP COLUMN withdraw_after_days, DROP COLUMN cap_withdraw_daily, DROP COLUMN cap_invite_pending;

@@ -13,6 +13,38 @@ ALTER TABLE linkedin_accounts ADD COLUMN withdraw_after_days INTEGER NOT NULL DE
 
 ALTER TABLE account_pacing ADD COLUMN spread_withdraw_until TIMESTAMP;
 
+-- A limit signal on a withdrawal cools withdrawals down: send_blocks is
+-- rebuilt with 'withdraw' among its actions, with its triggers.
+CREATE TABLE send_blocks_new (
+    account_id TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    action     TEXT NOT NULL CONSTRAINT send_blocks_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw')),
+    kind       TEXT NOT NULL CONSTRAINT send_blocks_kind_chk CHECK (kind IN ('cooldown', 'credits')),
+    until      TIMESTAMP NOT NULL,
+    reason     TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_id, action, kind)
+);
+INSERT INTO send_blocks_new (account_id, action, kind, until, reason, created_at)
+SELECT account_id, action, kind, until, reason, created_at FROM send_blocks;
+DROP TABLE send_blocks;
+ALTER TABLE send_blocks_new RENAME TO send_blocks;
+-- +goose StatementBegin
+CREATE TRIGGER send_blocks_credits_inmail_chk_insert
+    BEFORE INSERT ON send_blocks
+    WHEN NEW.kind = 'credits' AND NEW.action <> 'inmail'
+BEGIN
+    SELECT RAISE(ABORT, 'send_blocks_credits_inmail_chk: a credits breaker holds only InMail');
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER send_blocks_credits_inmail_chk_update
+    BEFORE UPDATE ON send_blocks
+    WHEN NEW.kind = 'credits' AND NEW.action <> 'inmail'
+BEGIN
+    SELECT RAISE(ABORT, 'send_blocks_credits_inmail_chk: a credits breaker holds only InMail');
+END;
+-- +goose StatementEnd
+
 CREATE TABLE sends_new (
     id            TEXT PRIMARY KEY,
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
