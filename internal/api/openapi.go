@@ -1,9 +1,12 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/keel-outreach/keel/internal/account"
 )
 
 // operation documents one route. The OpenAPI document is built from this
@@ -31,6 +34,7 @@ var schemas = map[string]any{
 			"max_gap_seconds": map[string]any{"type": "integer", "default": 180, "maximum": 3600,
 				"description": "Longest gap between two actions; at least min_gap_seconds (after merging with the stored values)."},
 		}},
+	"Caps": capsSchema(),
 	"AccountSettings": map[string]any{"type": "object",
 		"description": "Every field is optional; a field left out keeps its value. Out-of-range values: 422 naming each field, nothing changed.",
 		"properties": map[string]any{
@@ -40,22 +44,62 @@ var schemas = map[string]any{
 				"days":  map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []any{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}},
 				"start": map[string]any{"type": "string", "description": "HH:MM"},
 				"end":   map[string]any{"type": "string", "description": "HH:MM, exclusive; 24:00 is the end of the day"}}},
-			"caps":   map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer"}},
-			"pacing": map[string]any{"$ref": "#/components/schemas/Pacing"},
+			"caps":                map[string]any{"$ref": "#/components/schemas/Caps"},
+			"pacing":              map[string]any{"$ref": "#/components/schemas/Pacing"},
+			"withdraw_after_days": withdrawAfterDays,
 		}},
 	"Account": map[string]any{"type": "object",
 		"properties": map[string]any{
 			"id": map[string]any{"type": "string"}, "status": map[string]any{"type": "string"},
 			"tier": map[string]any{"type": "string"}, "timezone": map[string]any{"type": "string"},
-			"window": map[string]any{"type": "object"}, "caps": map[string]any{"type": "object"},
-			"pacing": map[string]any{"$ref": "#/components/schemas/Pacing"},
+			"window": map[string]any{"type": "object"}, "caps": map[string]any{"$ref": "#/components/schemas/Caps"},
+			"pacing":              map[string]any{"$ref": "#/components/schemas/Pacing"},
+			"withdraw_after_days": withdrawAfterDays,
 		}},
 }
+
+// capsSchema documents an account's caps with the account package's own
+// defaults and ceilings, so the document cannot drift from what the
+// settings code enforces (docs/sending.md#caps-and-ceilings).
+func capsSchema() map[string]any {
+	def, free, paid := account.DefaultCaps, account.Ceilings(account.TierFree), account.Ceilings(account.TierPremium)
+	flat := func(d, ceiling int, what string) map[string]any {
+		return map[string]any{"type": "integer", "minimum": 0, "default": d, "maximum": ceiling,
+			"description": fmt.Sprintf("%s (hard ceiling on every tier: %d).", what, ceiling)}
+	}
+	tiered := func(d, freeMax, paidMax int, what string) map[string]any {
+		if freeMax == paidMax {
+			return flat(d, freeMax, what)
+		}
+		return map[string]any{"type": "integer", "minimum": 0, "default": d, "maximum": max(freeMax, paidMax),
+			"description": fmt.Sprintf("%s (hard ceiling: %d on free, %d on paid tiers).", what, freeMax, paidMax)}
+	}
+	return map[string]any{"type": "object",
+		"description": "An account's configured caps (docs/sending.md, Caps and ceilings); a cap above its ceiling is refused naming the ceiling.",
+		"properties": map[string]any{
+			"invite_daily":       tiered(def.InviteDaily, free.InviteDaily, paid.InviteDaily, "Invitations per UTC day"),
+			"invite_weekly":      tiered(def.InviteWeekly, free.InviteWeekly, paid.InviteWeekly, "Invitations per rolling 7 days"),
+			"message_daily":      tiered(def.MessageDaily, free.MessageDaily, paid.MessageDaily, "Messages per UTC day"),
+			"inmail_daily":       tiered(def.InMailDaily, free.InMailDaily, paid.InMailDaily, "InMails per UTC day"),
+			"view_profile_daily": tiered(def.ViewProfileDaily, free.ViewProfileDaily, paid.ViewProfileDaily, "Profile views per UTC day"),
+			"invite_pending": flat(def.InvitePending, account.PendingCeiling,
+				"The most pending invitations (sent, neither accepted nor withdrawn) the account may have; further invitations wait (docs/sending.md, Pending invitations)"),
+			"withdraw_daily": flat(def.WithdrawDaily, account.WithdrawCeiling,
+				"Withdrawals of stale invitations per UTC day (docs/sending.md, Withdrawals)"),
+		}}
+}
+
+// withdrawAfterDays documents the account setting of that name, in the
+// PATCH body and in the account (docs/sending.md#withdrawals).
+var withdrawAfterDays = map[string]any{"type": "integer", "minimum": 0, "maximum": account.MaxWithdrawAfterDays,
+	"default": account.DefaultWithdrawAfterDays, "description": fmt.Sprintf(
+		"Pending invitations older than this many days are withdrawn; 0 = never, otherwise %d–%d.",
+		account.MinWithdrawAfterDays, account.MaxWithdrawAfterDays)}
 
 var operations = map[string]operation{
 	"GET /api/v1/accounts":      {Summary: "List the workspace's LinkedIn accounts", Query: []string{"limit", "cursor"}},
 	"GET /api/v1/accounts/{id}": {Summary: "Get one account", Response: "Account"},
-	"PATCH /api/v1/accounts/{id}": {Summary: "Change an account's tier, timezone, sending window, caps or pacing",
+	"PATCH /api/v1/accounts/{id}": {Summary: "Change an account's tier, timezone, sending window, caps (including pending invitations and withdrawals per day), pacing or withdraw-after days",
 		Body: []string{"application/json"}, BodySchema: "AccountSettings", Response: "Account"},
 	"GET /api/v1/accounts/{id}/audit":          {Summary: "The account's status-flip history, newest first"},
 	"POST /api/v1/accounts/connect":            {Summary: "Start connecting a LinkedIn account; returns the hosted-auth link"},

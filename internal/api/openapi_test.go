@@ -254,3 +254,52 @@ func TestOpenAPIDescribesAccountPacing(t *testing.T) {
 		t.Error("the account schema lacks pacing")
 	}
 }
+
+// TestOpenAPIDescribesPendingAndWithdrawSettings: the PATCH body and the
+// account carry caps.invite_pending, caps.withdraw_daily and
+// withdraw_after_days with the settings code's defaults and bounds
+// (docs/sending.md#pending-invitations, docs/sending.md#withdrawals).
+func TestOpenAPIDescribesPendingAndWithdrawSettings(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, db.SQLite, dbtest.Options{})
+	raw, err := json.Marshal(New(Options{DB: d, Accounts: account.NewService(d, nil), Campaigns: campaign.NewService(d, nil)}).OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	props := func(name string) map[string]any {
+		t.Helper()
+		s, _ := schemas[name].(map[string]any)
+		p, ok := s["properties"].(map[string]any)
+		if !ok {
+			t.Fatalf("schema %s has no properties: %v", name, s)
+		}
+		return p
+	}
+	for _, name := range []string{"AccountSettings", "Account"} {
+		p := props(name)
+		if ref, _ := p["caps"].(map[string]any); ref["$ref"] != "#/components/schemas/Caps" {
+			t.Errorf("%s.caps is %v, want the Caps schema", name, p["caps"])
+		}
+		w, _ := p["withdraw_after_days"].(map[string]any)
+		if w["default"] != 21.0 || w["maximum"] != 180.0 || !strings.Contains(w["description"].(string), "0 = never") {
+			t.Errorf("%s.withdraw_after_days: %v", name, w)
+		}
+	}
+	caps := props("Caps")
+	for field, want := range map[string][2]float64{"invite_pending": {400, 700}, "withdraw_daily": {50, 100}} {
+		c, _ := caps[field].(map[string]any)
+		if c["default"] != want[0] || c["maximum"] != want[1] {
+			t.Errorf("caps.%s: %v, want default %v, maximum %v", field, c, want[0], want[1])
+		}
+	}
+	for _, field := range []string{"invite_daily", "invite_weekly", "message_daily", "inmail_daily", "view_profile_daily"} {
+		if caps[field] == nil {
+			t.Errorf("the Caps schema lacks %s", field)
+		}
+	}
+}

@@ -37,11 +37,22 @@ func runAccountsList(ctx context.Context, env Env, args []string) error {
 		return printJSON(env.Stdout, nonNil(list))
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tPACING\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tPACING\tPENDING CAP\tWITHDRAW AFTER\tLAST ERROR")
 	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name, pacingText(a.Pacing), a.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name,
+			pacingText(a.Pacing), a.Caps.InvitePending, withdrawText(a), a.LastError)
 	}
 	return tw.Flush()
+}
+
+// withdrawText is when the account's pending invitations are withdrawn
+// and at most how many a day, in one column
+// (docs/sending.md#withdrawals).
+func withdrawText(a account.Account) string {
+	if a.WithdrawAfterDays == 0 {
+		return "never"
+	}
+	return fmt.Sprintf("%dd (%d/day)", a.WithdrawAfterDays, a.Caps.WithdrawDaily)
 }
 
 // pacingText is an account's pacing in one column: the gap range, and

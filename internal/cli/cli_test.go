@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -102,25 +103,43 @@ func TestWorkspaceAccountsAlertsRepair(t *testing.T) {
 	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &accounts) != nil || len(accounts) != 0 {
 		t.Fatalf("accounts list --json: %+v", r)
 	}
-	// An account's pacing shows in both outputs.
+	// An account's pacing, pending cap and withdrawals show in both
+	// outputs (docs/sending.md#pending-invitations).
 	d, err := db.Open(context.Background(), env["KEEL_DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.SQL.Exec(`INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status, tier, timezone,
-		created_at, updated_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds)
-		SELECT 'acc_cli', id, 'p-cli', 'Grace', 'connected', 'free', 'UTC', created_at, created_at, $1, 90, 240 FROM workspaces WHERE slug = 'acme'`, false); err != nil {
+		created_at, updated_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds,
+		cap_invite_pending, cap_withdraw_daily, withdraw_after_days)
+		SELECT 'acc_cli', id, 'p-cli', 'Grace', 'connected', 'free', 'UTC', created_at, created_at, $1, 90, 240, 650, 30, 28
+		FROM workspaces WHERE slug = 'acme'`, false); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
 	r = run(t, env, "accounts", "list", "--workspace", "acme", "--json")
 	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &accounts) != nil || len(accounts) != 1 ||
-		accounts[0].Pacing != (account.Pacing{MinGapSeconds: 90, MaxGapSeconds: 240}) {
-		t.Fatalf("accounts list --json with pacing: %+v", r)
+		accounts[0].Pacing != (account.Pacing{MinGapSeconds: 90, MaxGapSeconds: 240}) ||
+		accounts[0].Caps.InvitePending != 650 || accounts[0].Caps.WithdrawDaily != 30 || accounts[0].WithdrawAfterDays != 28 ||
+		!strings.Contains(r.stdout, `"invite_pending": 650`) || !strings.Contains(r.stdout, `"withdraw_after_days": 28`) {
+		t.Fatalf("accounts list --json with pacing and pending settings: %+v", r)
 	}
 	if r = run(t, env, "accounts", "list", "--workspace", "acme"); r.code != ExitOK ||
-		!strings.Contains(r.stdout, "PACING") || !strings.Contains(r.stdout, "90-240s") || strings.Contains(r.stdout, "spread") {
-		t.Fatalf("accounts list with pacing: %+v", r)
+		!strings.Contains(r.stdout, "PACING") || !strings.Contains(r.stdout, "90-240s") || strings.Contains(r.stdout, "spread") ||
+		!strings.Contains(r.stdout, "PENDING CAP") || !strings.Contains(r.stdout, "WITHDRAW AFTER") ||
+		!regexp.MustCompile(`90-240s\s+650\s+28d \(30/day\)`).MatchString(r.stdout) {
+		t.Fatalf("accounts list with pacing and pending settings: %+v", r)
+	}
+	if d, err = db.Open(context.Background(), env["KEEL_DATABASE_URL"]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SQL.Exec(`UPDATE linkedin_accounts SET withdraw_after_days = 0 WHERE id = 'acc_cli'`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if r = run(t, env, "accounts", "list", "--workspace", "acme"); r.code != ExitOK ||
+		!regexp.MustCompile(`650\s+never`).MatchString(r.stdout) {
+		t.Fatalf("accounts list, never withdrawing: %+v", r)
 	}
 	if r := run(t, env, "accounts", "list", "--workspace", "nope"); r.code != ExitFailure {
 		t.Fatalf("unknown workspace: %+v", r)

@@ -82,6 +82,59 @@ func ExerciseAccounts(ctx context.Context, t *testing.T, newDB NewDB) {
 		mustFail(t, err, "linkedin_accounts_connected_iff_not_disconnected_chk")
 	})
 
+	t.Run("RawPendingAndWithdrawSettingsOutOfRangeFail", func(t *testing.T) {
+		t.Parallel()
+		// docs/sending.md#pending-invitations, docs/sending.md#withdrawals:
+		// the database holds the same bounds as the settings code.
+		b := setup(ctx, t, newDB)
+		a := b.newAccount(t, account.StatusConnected)
+		set := func(column string, v int) error {
+			_, err := b.db.SQL.ExecContext(b.ctx, `UPDATE linkedin_accounts SET `+column+` = $2 WHERE id = $1`, a.ID, v)
+			return err
+		}
+		for _, c := range []struct {
+			column     string
+			value      int
+			constraint string
+		}{
+			{"cap_invite_pending", account.PendingCeiling + 1, "linkedin_accounts_cap_invite_pending_chk"},
+			{"cap_invite_pending", -1, "linkedin_accounts_cap_invite_pending_chk"},
+			{"cap_withdraw_daily", account.WithdrawCeiling + 1, "linkedin_accounts_cap_withdraw_daily_chk"},
+			{"cap_withdraw_daily", -1, "linkedin_accounts_cap_withdraw_daily_chk"},
+			{"withdraw_after_days", 3, "linkedin_accounts_withdraw_after_days_chk"},
+			{"withdraw_after_days", account.MinWithdrawAfterDays - 1, "linkedin_accounts_withdraw_after_days_chk"},
+			{"withdraw_after_days", account.MaxWithdrawAfterDays + 1, "linkedin_accounts_withdraw_after_days_chk"},
+			{"withdraw_after_days", -1, "linkedin_accounts_withdraw_after_days_chk"},
+		} {
+			if err := set(c.column, c.value); !db.ViolatesConstraint(err, c.constraint) {
+				t.Errorf("%s = %d: expected a refusal naming %s, got %v", c.column, c.value, c.constraint, err)
+			}
+		}
+		_, err := b.db.SQL.ExecContext(b.ctx, `
+			INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, status, created_at, updated_at, cap_invite_pending)
+			VALUES ('acc_raw_pending', $1, 'raw-pending', 'connected', $2, $2, 701)`, b.ws.ID, b.clock.Now())
+		mustFail(t, err, "linkedin_accounts_cap_invite_pending_chk")
+		got, err := b.accounts.Get(b.ctx, b.db.SQL, "", a.ID)
+		if err != nil || got.Caps.InvitePending != account.DefaultCaps.InvitePending || got.Caps.WithdrawDaily != account.DefaultCaps.WithdrawDaily ||
+			got.WithdrawAfterDays != account.DefaultWithdrawAfterDays {
+			t.Fatalf("after the refusals: %v %+v, want the defaults", err, got)
+		}
+		// The bounds themselves are allowed.
+		for _, c := range []struct {
+			column string
+			value  int
+		}{
+			{"cap_invite_pending", account.PendingCeiling}, {"cap_invite_pending", 0},
+			{"cap_withdraw_daily", account.WithdrawCeiling}, {"cap_withdraw_daily", 0},
+			{"withdraw_after_days", 0}, {"withdraw_after_days", account.MinWithdrawAfterDays},
+			{"withdraw_after_days", account.MaxWithdrawAfterDays},
+		} {
+			if err := set(c.column, c.value); err != nil {
+				t.Errorf("%s = %d refused: %v", c.column, c.value, err)
+			}
+		}
+	})
+
 	t.Run("CopyVocabularyAgreesWithCheckBothWays", func(t *testing.T) { t.Parallel(); testCopyVocabulary(ctx, t, newDB) })
 	t.Run("FlipWritesAuditAndColumnsTogether", func(t *testing.T) { t.Parallel(); testFlip(ctx, t, newDB) })
 	t.Run("FlipRefusalsAreTyped", func(t *testing.T) { t.Parallel(); testFlipRefusals(ctx, t, newDB) })

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,8 +11,8 @@ import (
 )
 
 // saveAccount saves the settings form (tier, timezone, window, caps,
-// pacing); an
-// invalid form is shown again with its errors.
+// pacing, pending invitations and withdrawals); an invalid form is shown
+// again with its errors.
 func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r)
 	f := settingsForm{Tier: r.PostFormValue("tier"), Timezone: strings.TrimSpace(r.PostFormValue("timezone")),
@@ -21,8 +22,9 @@ func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 	win := account.WindowSpec{Days: f.Days, Start: f.Start, End: f.End}
 	caps := account.CapsPatch{}
 	targets := map[string]**int{"invite_daily": &caps.InviteDaily, "invite_weekly": &caps.InviteWeekly,
-		"message_daily": &caps.MessageDaily, "inmail_daily": &caps.InMailDaily, "view_profile_daily": &caps.ViewProfileDaily}
-	for _, c := range capFields {
+		"message_daily": &caps.MessageDaily, "inmail_daily": &caps.InMailDaily, "view_profile_daily": &caps.ViewProfileDaily,
+		"invite_pending": &caps.InvitePending, "withdraw_daily": &caps.WithdrawDaily}
+	for _, c := range slices.Concat(capFields, pendingCapFields) {
 		v := strings.TrimSpace(r.PostFormValue("cap_" + c.Name))
 		f.Caps[c.Name] = v
 		n, err := strconv.Atoi(v)
@@ -50,12 +52,18 @@ func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 			pacing.MaxGapSeconds = &n
 		}
 	}
+	f.WithdrawAfter = strings.TrimSpace(r.PostFormValue("withdraw_after_days"))
+	withdrawAfter, err := strconv.Atoi(f.WithdrawAfter)
+	if err != nil {
+		errs["withdraw_after_days"] = "enter a whole number of days (0 = never)"
+	}
 	if len(errs) > 0 {
 		s.showAccount(w, r, &f, errs)
 		return
 	}
-	_, err := s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
-		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Pacing: &pacing, Actor: "user:" + sess.Email})
+	_, err = s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
+		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Pacing: &pacing,
+			WithdrawAfterDays: &withdrawAfter, Actor: "user:" + sess.Email})
 	var verr *account.ValidationError
 	switch {
 	case errors.As(err, &verr):

@@ -24,6 +24,10 @@ type settingsForm struct {
 	// (docs/sending.md#pacing).
 	Spread         bool
 	MinGap, MaxGap string
+	// WithdrawAfter is withdraw_after_days as typed; the pending cap and
+	// the withdrawals per day are in Caps
+	// (docs/sending.md#pending-invitations, docs/sending.md#withdrawals).
+	WithdrawAfter string
 }
 
 type accountData struct {
@@ -34,6 +38,8 @@ type accountData struct {
 	Tiers    []account.Tier
 	Weekdays []string
 	CapNames []capField
+	// PendingNames are the caps of the pending-invitations fieldset.
+	PendingNames []capField
 	// Panel is the account's "why isn't it sending?" diagnosis.
 	Panel diagnosisPanel
 	// Credits is the InMail credits breaker holding the account, nil when
@@ -50,6 +56,12 @@ var capFields = []capField{
 	{"view_profile_daily", "Profile views per day"},
 }
 
+// pendingCapFields are the caps shown with withdraw_after_days, under
+// "Pending invitations" (docs/sending.md#pending-invitations).
+var pendingCapFields = []capField{
+	{"invite_pending", "Most pending invitations"}, {"withdraw_daily", "Withdrawals per day"},
+}
+
 var weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 
 func formFromAccount(a account.Account) settingsForm {
@@ -58,8 +70,10 @@ func formFromAccount(a account.Account) settingsForm {
 			"invite_daily": strconv.Itoa(a.Caps.InviteDaily), "invite_weekly": strconv.Itoa(a.Caps.InviteWeekly),
 			"message_daily": strconv.Itoa(a.Caps.MessageDaily), "inmail_daily": strconv.Itoa(a.Caps.InMailDaily),
 			"view_profile_daily": strconv.Itoa(a.Caps.ViewProfileDaily),
+			"invite_pending":     strconv.Itoa(a.Caps.InvitePending), "withdraw_daily": strconv.Itoa(a.Caps.WithdrawDaily),
 		},
-		Spread: a.Pacing.SpreadOverWindow, MinGap: strconv.Itoa(a.Pacing.MinGapSeconds), MaxGap: strconv.Itoa(a.Pacing.MaxGapSeconds)}
+		Spread: a.Pacing.SpreadOverWindow, MinGap: strconv.Itoa(a.Pacing.MinGapSeconds), MaxGap: strconv.Itoa(a.Pacing.MaxGapSeconds),
+		WithdrawAfter: strconv.Itoa(a.WithdrawAfterDays)}
 }
 
 // accountPage shows one account: its limits, settings form and audit trail.
@@ -120,6 +134,6 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 	}
 	s.render(w, r, status, "account", page{Title: a.Name, Nav: "accounts", Data: accountData{Row: rows[0], Form: f, Errors: errs,
 		Audit: audit, Tiers: []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
-		Weekdays: weekdayNames, CapNames: capFields, Panel: newDiagnosisPanel(rep, now),
+		Weekdays: weekdayNames, CapNames: capFields, PendingNames: pendingCapFields, Panel: newDiagnosisPanel(rep, now),
 		Credits: credits, LastTopUp: topUp}})
 }

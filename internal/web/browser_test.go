@@ -225,4 +225,37 @@ func TestBrowser(t *testing.T) {
 		}
 		screenshot(t, ctx, dir, "07-campaign-paused")
 	})
+
+	// docs/sending.md#pending-invitations, docs/sending.md#withdrawals.
+	t.Run("PendingInvitationSettings", func(t *testing.T) {
+		acc := demoAccounts(t, k)[0]
+		save := chromedp.CSS(`form[action="/accounts/` + acc.ID + `"] button[type="submit"]`)
+		run(t, ctx, "typing out-of-range settings",
+			chromedp.Navigate(k.Base+"/accounts/"+acc.ID),
+			chromedp.WaitVisible(chromedp.CSS("#withdraw_after_days")),
+			chromedp.SetValue(chromedp.CSS("#cap_invite_pending"), "701"),
+			chromedp.SetValue(chromedp.CSS("#cap_withdraw_daily"), "101"),
+			chromedp.SetValue(chromedp.CSS("#withdraw_after_days"), "5"),
+			chromedp.Click(save),
+			chromedp.WaitVisible(chromedp.CSS("#withdraw_after_days-err")),
+		)
+		for sel, want := range map[string]string{"#cap_invite_pending-err": "hard ceiling of 700",
+			"#cap_withdraw_daily-err": "hard ceiling of 100", "#withdraw_after_days-err": "0 (never) or 7–180 days"} {
+			if got := textOf(t, ctx, sel); !strings.Contains(got, want) {
+				t.Errorf("%s: %q, want it to say %q", sel, got, want)
+			}
+		}
+		screenshot(t, ctx, dir, "08-pending-settings-errors")
+		run(t, ctx, "saving settings in range",
+			chromedp.SetValue(chromedp.CSS("#cap_invite_pending"), "500"),
+			chromedp.SetValue(chromedp.CSS("#cap_withdraw_daily"), "40"),
+			chromedp.SetValue(chromedp.CSS("#withdraw_after_days"), "0"),
+			chromedp.Click(save),
+			chromedp.WaitVisible(chromedp.CSS(".flash")),
+		)
+		got, err := k.App.Accounts.Get(context.Background(), k.App.DB.SQL, "", acc.ID)
+		if err != nil || got.Caps.InvitePending != 500 || got.Caps.WithdrawDaily != 40 || got.WithdrawAfterDays != 0 {
+			t.Fatalf("saved: %v %+v, withdraw after %d", err, got.Caps, got.WithdrawAfterDays)
+		}
+	})
 }

@@ -87,7 +87,9 @@ func mergeSettings(a account.Account, over url.Values) url.Values {
 		"end": {a.Window.End}, "cap_invite_daily": {itoa(a.Caps.InviteDaily)}, "cap_invite_weekly": {itoa(a.Caps.InviteWeekly)},
 		"cap_message_daily": {itoa(a.Caps.MessageDaily)}, "cap_inmail_daily": {itoa(a.Caps.InMailDaily)},
 		"cap_view_profile_daily": {itoa(a.Caps.ViewProfileDaily)},
-		"pacing_min_gap_seconds": {itoa(a.Pacing.MinGapSeconds)}, "pacing_max_gap_seconds": {itoa(a.Pacing.MaxGapSeconds)}}
+		"pacing_min_gap_seconds": {itoa(a.Pacing.MinGapSeconds)}, "pacing_max_gap_seconds": {itoa(a.Pacing.MaxGapSeconds)},
+		"cap_invite_pending": {itoa(a.Caps.InvitePending)}, "cap_withdraw_daily": {itoa(a.Caps.WithdrawDaily)},
+		"withdraw_after_days": {itoa(a.WithdrawAfterDays)}}
 	if a.Pacing.SpreadOverWindow {
 		f["pacing_spread"] = []string{"on"}
 	}
