@@ -176,3 +176,17 @@ func (s *Service) WaitingBySender(ctx context.Context, q db.Querier, campaignID 
 	}
 	return out, rows.Err()
 }
+
+// ParkedBy counts a campaign's live enrollments one gate parked, and when
+// the first of them is due (the diagnosis names per-person holds this way).
+func (s *Service) ParkedBy(ctx context.Context, q db.Querier, campaignID, gate string) (int, time.Time, error) {
+	var (
+		n     int
+		first db.NullTime
+	)
+	if err := q.QueryRowContext(ctx, `SELECT count(*), min(next_action_at) FROM enrollments
+		WHERE campaign_id = $1 AND state = 'active' AND parked_by = $2`, campaignID, gate).Scan(&n, &first); err != nil {
+		return 0, time.Time{}, fmt.Errorf("counting prospects of campaign %s parked by %s: %w", campaignID, gate, err)
+	}
+	return n, first.Time, nil
+}

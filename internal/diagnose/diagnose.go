@@ -229,6 +229,12 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	} else if n > 0 {
 		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%s ended because a condition timed out (as authored: its else-branch is end).", prospects(n))
 	}
+	if n, first, err := deps.Campaigns.ParkedBy(ctx, deps.DB.SQL, c.ID, policy.CodeRecentlyWithdrawn); err != nil {
+		return r, err
+	} else if n > 0 {
+		r.add(policy.CodeRecentlyWithdrawn, Info, first, "%s wait for LinkedIn's three-week re-invite wait after a withdrawn invitation; the first may be invited at %s.",
+			prospects(n), policy.When(first, r.Location(), now))
+	}
 	if err := ledgerFindings(ctx, deps, c, now, &r); err != nil {
 		return r, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/policy"
+	"github.com/keel-outreach/keel/internal/send"
 )
 
 // Horizon limits, in days.
@@ -83,6 +84,9 @@ type Sender struct {
 	// IncidentUntil is when a provider incident stops holding the sender.
 	IncidentUntil time.Time
 	Usage         map[policy.Action]Usage
+	// Pending is what the sender has outstanding at the start
+	// (docs/sending.md#pending-invitations).
+	Pending send.PendingAt
 }
 
 // Input is everything Simulate reads: the forecast does no I/O of its own

@@ -93,6 +93,9 @@ func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, da
 			sn.Usage[act] = u
 			sn.NextAllowed, sn.IncidentUntil = snap.NextAllowed, snap.IncidentUntil
 		}
+		if sn.Pending, err = send.PendingOutstanding(ctx, q, a.ID); err != nil {
+			return in, err
+		}
 		in.Senders = append(in.Senders, sn)
 	}
 	resp, err := send.CampaignResponses(ctx, q, c.ID)

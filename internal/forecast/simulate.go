@@ -20,7 +20,7 @@ import (
 	"github.com/keel-outreach/keel/internal/send"
 )
 
-const nActions = 4 // len(policy.Actions)
+const nActions = 5 // len(policy.Actions)
 
 // actIndex is an action's index in policy.Actions.
 func actIndex(a policy.Action) int {
@@ -116,6 +116,57 @@ type sender struct {
 	queues      []queue // one per step
 	// invites and messages count what the sender sent, for Thinned.
 	invites, messages int
+	// stuck and frees are the pending invitations: those that stay, and
+	// a min-heap of when each other one stops being pending (accepted or
+	// withdrawn), in unix nanoseconds.
+	stuck int
+	frees []int64
+}
+
+// pendingAt is the sender's pending count at t, after dropping what
+// freed by then, and when the next one frees (0: none will).
+func (snd *sender) pendingAt(t int64) (int, int64) {
+	for len(snd.frees) > 0 && snd.frees[0] <= t {
+		heapPop(&snd.frees)
+	}
+	next := int64(0)
+	if len(snd.frees) > 0 {
+		next = snd.frees[0]
+	}
+	return snd.stuck + len(snd.frees), next
+}
+
+func heapPush(h *[]int64, v int64) {
+	*h = append(*h, v)
+	i := len(*h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if (*h)[p] <= (*h)[i] {
+			break
+		}
+		(*h)[p], (*h)[i] = (*h)[i], (*h)[p]
+		i = p
+	}
+}
+
+func heapPop(h *[]int64) {
+	n := len(*h) - 1
+	(*h)[0] = (*h)[n]
+	*h = (*h)[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && (*h)[l] < (*h)[m] {
+			m = l
+		}
+		if r < n && (*h)[r] < (*h)[m] {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		(*h)[i], (*h)[m] = (*h)[m], (*h)[i]
+		i = m
+	}
 }
 
 type sim struct {
@@ -175,6 +226,10 @@ func newSim(in Input) *sim {
 				snd.week = append([]time.Time(nil), u.Week...)
 				snd.notes = append([]time.Time(nil), u.Notes...)
 			}
+		}
+		snd.stuck = sn.Pending.Stuck
+		for _, f := range sn.Pending.Frees {
+			heapPush(&snd.frees, f.UnixNano())
 		}
 		s.senders = append(s.senders, snd)
 		byID[sn.Account.ID] = snd
@@ -470,6 +525,12 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 		if st.withNote && snd.acc.Tier == account.TierFree {
 			snap.Notes = snd.notes
 		}
+		// The next slot frees at the next accept or withdrawal.
+		n, next := snd.pendingAt(tn)
+		snap.Pending = n
+		if next > 0 {
+			snap.PendingFrees = time.Unix(0, next).UTC()
+		}
 	}
 	v := policy.Decide(snap, t, s.mid)
 	s.decisions++
@@ -487,6 +548,19 @@ func (s *sim) handle(snd *sender, x int32, t time.Time, tn int64, listed []int32
 			snd.invites++
 			if e.accepted == 0 && Thinned(snd.invites, s.in.Rates.Accept) {
 				e.accepted = tn + int64(s.in.Rates.AcceptAfter)
+			}
+			// Pending until accepted, or withdrawn after withdraw_after_days.
+			frees := int64(0)
+			if days := snd.acc.WithdrawAfterDays; days > 0 {
+				frees = tn + int64(time.Duration(days)*24*time.Hour)
+			}
+			if e.accepted != 0 && (frees == 0 || e.accepted < frees) {
+				frees = max(e.accepted, tn+1)
+			}
+			if frees == 0 {
+				snd.stuck++
+			} else {
+				heapPush(&snd.frees, frees)
 			}
 		}
 		if act == policy.ActionMessage || act == policy.ActionInMail {

@@ -9,6 +9,7 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/forecast"
 	"github.com/keel-outreach/keel/internal/policy"
+	"github.com/keel-outreach/keel/internal/send"
 )
 
 // monday is a Monday, 00:00 UTC.
@@ -271,5 +272,40 @@ func TestParseDays(t *testing.T) {
 		if _, err := forecast.ParseDays(in); err == nil {
 			t.Errorf("ParseDays(%q) accepted", in)
 		}
+	}
+}
+
+// The pending cap binds in the forecast as in the engine: a sender with 8
+// of its 10 pending slots taken by invitations that stay (made outside
+// Keel) and 1 by one of Keel's due for withdrawal on day 5 sends 1
+// invitation on day 0, 1 more when the withdrawal frees its slot, and the
+// day's binding limit says why.
+func TestPendingCapBindsTheForecast(t *testing.T) {
+	t.Parallel()
+	c := caps(20, 100)
+	c.InvitePending = 10
+	s := sender("acc_p", everyDay, c, ramped)
+	s.Account.WithdrawAfterDays = 21
+	s.Pending.Stuck = 8
+	s.Pending.Frees = []time.Time{monday.Add(5*24*time.Hour + 10*time.Hour)}
+	in := input(inviteOnly, 50, s)
+	in.Rates.Accept = 0 // nobody accepts: only the withdrawal frees a slot
+	f := forecast.Simulate(in)
+	got := counts(f, "invite")
+	want := make([]int, 14)
+	want[0], want[5] = 1, 1
+	if !equalInts(got, want) {
+		t.Fatalf("invitations per day %v, want %v", got, want)
+	}
+	if b := binding(f, 1, "invite"); b != policy.CodePendingInvitations {
+		t.Fatalf("day 1 binds %q, want %s", b, policy.CodePendingInvitations)
+	}
+	// Without the outside invitations, ten go on day 0 (the daily cap is
+	// 20); then the pending cap holds the rest.
+	s.Pending = send.PendingAt{}
+	in = input(inviteOnly, 50, s)
+	in.Rates.Accept = 0
+	if got := counts(forecast.Simulate(in), "invite"); got[0] != 10 || got[1] != 0 {
+		t.Fatalf("with an empty pending list: %v, want 10 on day 0 then none", got)
 	}
 }

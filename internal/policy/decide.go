@@ -303,7 +303,7 @@ func pendingVerdict(s Snapshot, win Window, loc *time.Location, now time.Time) V
 	}
 	until = win.NextOpen(until, loc)
 	return Verdict{Code: CodePendingInvitations, Until: until, Message: msg + fmt.Sprintf(
-		"; the oldest is withdrawn at %s (after %d days).", When(until, loc, now), a.WithdrawAfterDays)}
+		"; Keel withdraws its oldest at %s (after %d days).", When(until, loc, now), a.WithdrawAfterDays)}
 }
 
 // countSince counts the times at or after since in an ascending list.

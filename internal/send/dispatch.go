@@ -311,7 +311,7 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			if err := failSend(ctx, tx, row.id, errorKindRecentlyInvited, msg, now); err != nil {
 				return err
 			}
-			return e.deferTo(ctx, tx, en.id, now.Add(policy.ReinviteWait), now)
+			return e.opts.Campaigns.Park(ctx, tx, en.id, policy.CodeRecentlyWithdrawn, now.Add(policy.ReinviteWait), now)
 		case unipile.KindAlreadyDone:
 			if row.action == policy.ActionInvite {
 				// "Already connected" is an accept path too.

@@ -460,7 +460,7 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		if v.Code == policy.CodeRecentlyWithdrawn {
 			// A wait of this person alone: the others at this step go on.
 			res = processResult{kind: resultDeferred, code: v.Code}
-			return e.deferTo(ctx, tx, en.id, v.Until, now)
+			return e.opts.Campaigns.Park(ctx, tx, en.id, v.Code, v.Until, now)
 		}
 		if v.Code == policy.CodePacing && !v.ThisActionOnly {
 			// The account's spacing: its next slot comes soon, for any action.

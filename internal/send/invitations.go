@@ -221,7 +221,10 @@ func (e *Engine) recordWithdraw(ctx context.Context, row sendRow, p payload, res
 		}
 		fail := func() error { return failSend(ctx, tx, row.id, kind.String(), msg, now) }
 		switch kind {
-		case unipile.KindUnknownOutcome:
+		case unipile.KindUnknownOutcome, unipile.KindTransient:
+			// Whether it took effect is read from the sent list
+			// (reconcileWithdrawal), so the ledger says withdrawn exactly
+			// when it was.
 			return markUnknown(ctx, tx, row.id, kind.String(), msg)
 		case unipile.KindNotFound:
 			// Nothing to withdraw: the invitation left the list (accepted,
@@ -354,7 +357,11 @@ func (e *Engine) reconcileWithdrawal(ctx context.Context, row sendRow) error {
 		if err := failSend(ctx, tx, row.id, unipile.KindUnknownOutcome.String(), "not withdrawn: the invitation is still in the sent list", now); err != nil {
 			return err
 		}
-		return setWithdrawAt(ctx, tx, p.inv.id, now)
+		n, err := failedWithdrawals(ctx, tx, p.inv)
+		if err != nil {
+			return err
+		}
+		return setWithdrawAt(ctx, tx, p.inv.id, now.Add(IncidentBackoff(n)))
 	})
 }
 

@@ -414,3 +414,38 @@ func recordSync(ctx context.Context, q db.Querier, accountID string, listed, out
 	}
 	return nil
 }
+
+// PendingAt is an account's outstanding invitations as the forecast
+// needs them: how many stay pending whatever happens (made outside Keel,
+// in flight, or never withdrawn), and when each of Keel's others is due
+// for withdrawal.
+type PendingAt struct {
+	Stuck int
+	Frees []time.Time
+}
+
+// PendingOutstanding reads an account's PendingAt.
+func PendingOutstanding(ctx context.Context, q db.Querier, accountID string) (PendingAt, error) {
+	var p PendingAt
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends WHERE account_id = $1 AND action = 'invite'
+		AND state IN ('intent', 'dispatched', 'unknown')`, accountID).Scan(&p.Stuck); err != nil {
+		return p, fmt.Errorf("counting invitations in flight of account %s: %w", accountID, err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT withdraw_at FROM invitations WHERE account_id = $1 AND state = 'pending' ORDER BY withdraw_at`, accountID)
+	if err != nil {
+		return p, fmt.Errorf("reading pending invitations of account %s: %w", accountID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at db.NullTime
+		if err := rows.Scan(&at); err != nil {
+			return p, fmt.Errorf("reading pending invitations of account %s: %w", accountID, err)
+		}
+		if at.Valid {
+			p.Frees = append(p.Frees, at.Time.UTC())
+		} else {
+			p.Stuck++
+		}
+	}
+	return p, rows.Err()
+}
