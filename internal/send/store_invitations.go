@@ -146,7 +146,7 @@ func closeWithdrawn(ctx context.Context, tx *sql.Tx, withdrawalID string, now ti
 	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET state = 'withdrawn', closed_at = $2, withdraw_at = NULL
 		WHERE state IN ('pending', 'gone') AND send_id = (SELECT i.id FROM sends w JOIN sends i ON i.campaign_id = w.campaign_id
 			AND i.step_id = w.step_id AND i.prospect_id = w.prospect_id AND i.account_id = w.account_id
-			AND i.action = 'invite' AND i.state = 'confirmed' WHERE w.id = $1)`, withdrawalID, now); err != nil {
+			AND i.action = 'invite' AND i.state = 'confirmed' AND i.state NOT IN ('failed', 'cancelled') WHERE w.id = $1)`, withdrawalID, now); err != nil {
 		return fmt.Errorf("recording withdrawal %s: %w", withdrawalID, err)
 	}
 	return nil
@@ -211,7 +211,7 @@ func (e *Engine) lockInvitation(ctx context.Context, tx *sql.Tx, invitationID st
 func invitationOfWithdrawal(ctx context.Context, q db.Querier, withdrawalID string) (invitationRow, error) {
 	r, err := scanInvitation(q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+`
 		JOIN sends w ON w.campaign_id = s.campaign_id AND w.step_id = s.step_id AND w.prospect_id = s.prospect_id AND w.account_id = s.account_id
-		WHERE w.id = $1 AND s.action = 'invite' AND s.state = 'confirmed'`, withdrawalID))
+		WHERE w.id = $1 AND s.action = 'invite' AND s.state = 'confirmed' AND s.state NOT IN ('failed', 'cancelled')`, withdrawalID))
 	if err != nil {
 		return r, fmt.Errorf("reading the invitation of withdrawal %s: %w", withdrawalID, err)
 	}

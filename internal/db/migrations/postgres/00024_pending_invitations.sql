@@ -37,7 +37,8 @@ CREATE FUNCTION sends_withdraw_of_invite() RETURNS trigger LANGUAGE plpgsql AS $
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM sends s WHERE s.campaign_id = NEW.campaign_id AND s.step_id = NEW.step_id
                    AND s.prospect_id = NEW.prospect_id AND s.account_id = NEW.account_id
-                   AND s.action = 'invite' AND s.state = 'confirmed') THEN
+                   AND s.action = 'invite' AND s.state = 'confirmed'
+                   AND s.state NOT IN ('failed', 'cancelled')) THEN
         RAISE EXCEPTION 'sends_withdraw_of_invite: a withdrawal needs the confirmed invitation it withdraws'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_withdraw_of_invite';
     END IF;

@@ -124,7 +124,8 @@ CREATE TRIGGER sends_withdraw_of_invite
     BEFORE INSERT ON sends
     WHEN NEW.action = 'withdraw' AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.campaign_id = NEW.campaign_id
         AND s.step_id = NEW.step_id AND s.prospect_id = NEW.prospect_id AND s.account_id = NEW.account_id
-        AND s.action = 'invite' AND s.state = 'confirmed')
+        AND s.action = 'invite' AND s.state = 'confirmed'
+        AND s.state NOT IN ('failed', 'cancelled'))
 BEGIN
     SELECT RAISE(ABORT, 'sends_withdraw_of_invite: a withdrawal needs the confirmed invitation it withdraws');
 END;
