@@ -262,6 +262,13 @@ func TestMigrationEndsExtraLiveSequences(t *testing.T) {
 					VALUES ($1, $2, $3, 'prs_dup', $4, $5, $6, $6)`, row.id, ws.ID, camps[i], a.ID, row.state, row.created); err != nil {
 					t.Fatal(err)
 				}
+				if row.id == "enr_a" {
+					// One of the extra ones is under way and parked by a gate.
+					if _, err := d.SQL.ExecContext(ctx, `UPDATE enrollments SET state = 'active', step_id = 's1', next_action_at = $2,
+						parked_by = 'window' WHERE id = $1`, row.id, start); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			if _, err := d.Migrate(ctx); err != nil {
 				t.Fatal(err)

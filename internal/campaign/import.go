@@ -203,18 +203,17 @@ func prospectIdentity(p *Prospect) Identity {
 
 // index remembers a prospect under every key a row may name it by: its
 // imported ids and the member id and handle resolved when Keel first
-// addressed the person.
+// addressed the person. An imported id wins over a resolved one when two
+// stored prospects carry the same value.
 func (im *importer) index(p *Prospect) {
 	im.byID[p.ID] = p
-	keys := identityKeys(prospectIdentity(p))
-	if p.MemberID != "" {
-		keys = append(keys, "pid:"+p.MemberID)
-	}
-	if p.PublicHandle != "" {
-		keys = append(keys, "slug:"+p.PublicHandle)
-	}
-	for _, k := range keys {
+	for _, k := range identityKeys(prospectIdentity(p)) {
 		im.byKey[k] = p
+	}
+	for _, k := range []string{"pid:" + p.MemberID, "slug:" + p.PublicHandle} {
+		if k != "pid:" && k != "slug:" && im.byKey[k] == nil {
+			im.byKey[k] = p
+		}
 	}
 }
 
