@@ -120,3 +120,59 @@ func TestReplyToAnySenderStopsEverything(t *testing.T) {
 		}
 	})
 }
+
+// TestLateAcceptNeverRevivesAPersonLiveElsewhere: a late accept with
+// follow_up brings a sequence back only while its person is live in no
+// other sequence of the workspace (docs/contacts.md#one-live-sequence):
+// here the person was enrolled in another campaign meanwhile, so the
+// accept is recorded and the old sequence stays ended.
+func TestLateAcceptNeverRevivesAPersonLiveElsewhere(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		s := newSim(t, d, 12)
+		x := s.addAccount(t, "X", account.TierPremium, "UTC", 5)
+		y := s.addAccount(t, "Y", account.TierPremium, "UTC", 5)
+		first := s.addCampaign(t, "late", []campaign.Step{{ID: "i1", Type: campaign.StepInvite, Note: "Hi {{first_name}}"},
+			{ID: "c1", Type: campaign.StepIfAccepted, Within: "1h", Then: "m1", Else: campaign.End},
+			{ID: "m1", Type: campaign.StepMessage, Text: "Thanks"}}, 1, []string{x.acc.ID})
+		s.clock.Set(simStart.Add(9 * time.Hour))
+		s.runFor(t, 2*time.Hour)
+		if err := workspace.SetRecontact(s.ctx, d.SQL, s.ws.ID, workspace.Recontact{CooloffDays: 0}); err != nil {
+			t.Fatal(err)
+		}
+		var pid string
+		if err := d.SQL.QueryRow(`SELECT provider_id FROM prospects`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		name := "meanwhile"
+		second, err := s.camps.Create(s.ctx, s.ws.ID, campaign.Input{Name: &name, AccountIDs: []string{y.acc.ID},
+			Steps: []campaign.Step{{ID: "v1", Type: campaign.StepViewProfile}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := s.camps.Import(s.ctx, second.ID, s.ws.ID, []campaign.ProspectRow{{Row: 1, ProviderID: pid}}); err != nil || res.Imported != 1 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		invs := s.fake.Invitations(x.provider)
+		if len(invs) != 1 {
+			t.Fatalf("invitations: %+v", invs)
+		}
+		if err := s.fake.Accept(invs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.pollUntilStamped(t); n != 1 {
+			t.Fatalf("polling stamped %d", n)
+		}
+		mark := s.clock.Now()
+		s.runFor(t, 10*time.Minute)
+		if n := countCalls(s.fake, x.provider, fake.ActionStartChat, mark); n != 0 {
+			t.Fatalf("%d follow-ups from X to a person live in another campaign", n)
+		}
+		for c, want := range map[string]campaign.EnrollmentState{first.ID: campaign.EnrollmentEnded, second.ID: campaign.EnrollmentPending} {
+			list, err := s.camps.ListEnrollments(s.ctx, d.SQL, s.ws.ID, c, campaign.EnrollmentListOptions{})
+			if err != nil || len(list) != 1 || list[0].State != want {
+				t.Fatalf("campaign %s: %+v %v, want %s", c, list, err, want)
+			}
+		}
+	})
+}
