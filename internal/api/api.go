@@ -100,6 +100,7 @@ func New(opts Options) *Server {
 	s.registerForecastRoutes()
 	s.registerSendRoutes()
 	s.registerDNCRoutes()
+	s.registerWorkspaceRoutes()
 	s.registerOutboundRoutes(s.opts.Outbound)
 	s.mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -284,6 +284,15 @@ func TestCampaigns(t *testing.T) {
 			f := newFixture(t, d)
 			c1, c2 := f.create(t, f.a), f.create(t, f.a)
 			f.importCSV(t, c1, "linkedin_url,first_name,team\nhttps://www.linkedin.com/in/ada,Ada,R&D\n")
+			// The person's sequence in c1 ends and the workspace's cool-off
+			// is none, so c2 may take the same prospect
+			// (docs/contacts.md#recontact-cooloff).
+			if _, err := f.campaigns.Archive(f.ctx, f.ws.ID, c1.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := workspace.SetRecontact(f.ctx, f.db.SQL, f.ws.ID, workspace.Recontact{CooloffDays: 0}); err != nil {
+				t.Fatal(err)
+			}
 			res := f.importCSV(t, c2, "linkedin_url,provider_id,company\nhttps://www.linkedin.com/in/ada,ACoAAB999999999999,Analytical\n")
 			if res.Imported != 1 {
 				t.Fatalf("%+v", res)
@@ -510,8 +519,10 @@ func TestCampaigns(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, d)
 			manual, failing := f.create(t, f.a), f.create(t, f.a)
-			for _, c := range []campaign.Campaign{manual, failing} {
-				f.importCSV(t, c, "provider_id\nACoAAsolo\n")
+			// One person per campaign: a person is live in one sequence of
+			// the workspace at a time (docs/contacts.md#one-live-sequence).
+			for i, c := range []campaign.Campaign{manual, failing} {
+				f.importCSV(t, c, fmt.Sprintf("provider_id\nACoAAsolo%d\n", i))
 				if _, err := f.campaigns.Start(f.ctx, f.ws.ID, c.ID); err != nil {
 					t.Fatal(err)
 				}

@@ -30,7 +30,14 @@ const (
 	EnrollmentFailed EnrollmentState = "failed"
 )
 
-// Valid reports whether s is a known state.
+// Live reports whether the state is one of a sequence not over (pending,
+// active, soft-paused): a person has at most one such enrollment per
+// workspace (docs/contacts.md#one-live-sequence).
+func (s EnrollmentState) Live() bool {
+	return s == EnrollmentPending || s == EnrollmentActive || s == EnrollmentSoftPaused
+}
+
+// Valid reports whether s is a known enrollment state.
 func (s EnrollmentState) Valid() bool {
 	switch s {
 	case EnrollmentPending, EnrollmentActive, EnrollmentSoftPaused, EnrollmentCompleted,

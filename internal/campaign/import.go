@@ -9,6 +9,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // Row statuses of an import.
@@ -17,7 +18,24 @@ const (
 	RowDuplicate = "duplicate"
 	RowInvalid   = "invalid"
 	// RowDoNotContact (dnc.go): the person is on the do-not-contact list.
+
+	// RowInOtherCampaign: the person has a live enrollment in another
+	// campaign of the workspace (named by the row's campaign_id);
+	// docs/contacts.md#one-live-sequence.
+	RowInOtherCampaign = "in_other_campaign"
+	// RowRecentlyContacted: the person's last sequence ended without a
+	// reply less than the workspace's re-contact cool-off ago (or the
+	// cool-off is never); docs/contacts.md#recontact-cooloff.
+	RowRecentlyContacted = "recently_contacted"
+	// RowReplied: the person replied in a campaign of the workspace and is
+	// never enrolled again by an import; docs/contacts.md#recontact-cooloff.
+	RowReplied = "replied"
 )
+
+// EndedInOtherCampaign is the ended_reason of an enrollment ended because
+// its person was live in another campaign of the workspace (migration 25
+// kept the oldest of several; docs/contacts.md#one-live-sequence).
+const EndedInOtherCampaign = "in_other_campaign"
 
 // RowResult is what happened to one import row.
 type RowResult struct {
@@ -26,6 +44,8 @@ type RowResult struct {
 	Error  string `json:"error,omitempty"`
 	// ProspectID is set for imported rows.
 	ProspectID string `json:"prospect_id,omitempty"`
+	// CampaignID names the other campaign of an in_other_campaign row.
+	CampaignID string `json:"campaign_id,omitempty"`
 }
 
 // ImportResult is the per-row report of docs/surfaces.md#json-shapes.
@@ -41,7 +61,11 @@ type ImportResult struct {
 // campaign, or one an earlier row of the same import named, is a
 // duplicate; a row that cannot be used is invalid with its reason; a row
 // naming a person on the do-not-contact list is do_not_contact
-// (docs/contacts.md#do-not-contact). Bad rows never stop good ones. A prospect the workspace already has is
+// (docs/contacts.md#do-not-contact). A person live in another campaign of
+// the workspace is in_other_campaign (docs/contacts.md#one-live-sequence);
+// one who replied in any campaign is replied, and one whose last sequence
+// ended within the workspace's re-contact cool-off is recently_contacted
+// (docs/contacts.md#recontact-cooloff). Bad rows never stop good ones. A prospect the workspace already has is
 // matched by any of its identifiers; the row's names, company and custom
 // fields then update it (empty cells change nothing).
 //
@@ -85,8 +109,12 @@ func (s *Service) Import(ctx context.Context, campaignID, workspaceID string, ro
 		if err != nil {
 			return err
 		}
+		recontact, err := workspace.ReadRecontact(ctx, tx, c.WorkspaceID)
+		if err != nil {
+			return err
+		}
 		im := &importer{tx: tx, c: c, now: s.clock.Now(), order: order, connected: connected, loads: loads,
-			byID: map[string]*Prospect{}, byKey: map[string]*Prospect{}, listed: listed}
+			byID: map[string]*Prospect{}, byKey: map[string]*Prospect{}, listed: listed, recontact: recontact}
 		if res.Rows, err = im.run(ctx, rows); err != nil {
 			return err
 		}
@@ -124,6 +152,8 @@ type importer struct {
 	// listed holds the do-not-contact list's person keys ("slug:…",
 	// "pid:…"): rows naming a listed person are refused.
 	listed map[string]bool
+	// recontact is the workspace's re-contact cool-off.
+	recontact workspace.Recontact
 }
 
 // isListed says whether the row's person, or the stored prospect it
@@ -171,10 +201,19 @@ func prospectIdentity(p *Prospect) Identity {
 	return Identity{PublicSlug: p.PublicSlug, SalesNavID: p.SalesNavID, ProviderID: p.ProviderID}
 }
 
+// index remembers a prospect under every key a row may name it by: its
+// imported ids and the member id and handle resolved when Keel first
+// addressed the person. An imported id wins over a resolved one when two
+// stored prospects carry the same value.
 func (im *importer) index(p *Prospect) {
 	im.byID[p.ID] = p
 	for _, k := range identityKeys(prospectIdentity(p)) {
 		im.byKey[k] = p
+	}
+	for _, k := range []string{"pid:" + p.MemberID, "slug:" + p.PublicHandle} {
+		if k != "pid:" && k != "slug:" && im.byKey[k] == nil {
+			im.byKey[k] = p
+		}
 	}
 }
 
@@ -231,7 +270,7 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 	for _, q := range []struct {
 		col    string
 		values []string
-	}{{"public_slug", slugs}, {"sales_nav_id", navs}, {"provider_id", pids}} {
+	}{{"public_slug", slugs}, {"public_handle", slugs}, {"sales_nav_id", navs}, {"provider_id", pids}, {"member_id", pids}} {
 		if err := im.fetch(ctx, q.col, q.values); err != nil {
 			return nil, err
 		}
@@ -241,10 +280,16 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 	if err != nil {
 		return nil, err
 	}
+	// past: what the workspace's other campaigns did with these people.
+	past, err := im.history(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	var fresh, changed []*Prospect
 	isFresh := map[string]bool{}
 	var enroll []string
+	byProspect := map[string]*importItem{}
 	for _, it := range candidates {
 		var matches []*Prospect
 		for _, k := range identityKeys(it.ident) {
@@ -277,6 +322,15 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 				}
 				continue
 			}
+			if h, ok := past[p.ID]; ok {
+				if status, msg := im.refusal(it.ident, h); status != "" {
+					it.res.Status, it.res.Error = status, msg
+					if status == RowInOtherCampaign {
+						it.res.CampaignID = h.liveCampaign
+					}
+					continue
+				}
+			}
 			merge(p, it.ident, it.row)
 			im.index(p)
 			if !isFresh[p.ID] {
@@ -292,6 +346,7 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 		}
 		enrolledBy[p.ID] = it.row.Row
 		enroll = append(enroll, p.ID)
+		byProspect[p.ID] = it
 		it.res.Status, it.res.ProspectID = RowImported, p.ID
 	}
 
@@ -303,8 +358,29 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 			return nil, err
 		}
 	}
-	if err := im.insertEnrollments(ctx, enroll); err != nil {
+	refused, err := im.insertEnrollments(ctx, enroll)
+	if err != nil {
 		return nil, err
+	}
+	if len(refused) > 0 {
+		// A concurrent transaction made these people live first (the
+		// one-live-sequence index refused ours): report where they are.
+		live, err := im.liveCampaigns(ctx, refused)
+		if err != nil {
+			return nil, err
+		}
+		for _, pid := range refused {
+			it := byProspect[pid]
+			switch cid := live[pid]; {
+			case cid == "":
+				return nil, errConcurrentImport(im.c)
+			case cid == im.c.ID:
+				it.res = RowResult{Row: it.res.Row, Status: RowDuplicate, Error: "already in this campaign"}
+			default:
+				it.res = RowResult{Row: it.res.Row, Status: RowInOtherCampaign, CampaignID: cid,
+					Error: fmt.Sprintf("%s is in campaign %s", it.ident.label(), cid)}
+			}
+		}
 	}
 	out := make([]RowResult, len(items))
 	for i, it := range items {
@@ -313,15 +389,53 @@ func (im *importer) run(ctx context.Context, rows []ProspectRow) ([]RowResult, e
 	return out, nil
 }
 
+// personHistory is what the workspace's campaigns did with one person
+// (docs/contacts.md#one-live-sequence, #recontact-cooloff).
+type personHistory struct {
+	// liveCampaign is the campaign of the person's live enrollment in
+	// another campaign, if any.
+	liveCampaign string
+	// replied: the person replied in some campaign.
+	replied bool
+	// lastEnded is when the person's latest sequence that ended without a
+	// reply left live (zero: none).
+	lastEnded time.Time
+}
+
+// refusal says whether the person of h may be enrolled now, and if not
+// the row status and its sentence.
+func (im *importer) refusal(ident Identity, h personHistory) (status, msg string) {
+	who := ident.label()
+	switch {
+	case h.replied:
+		return RowReplied, who + " replied in a campaign of this workspace; the conversation is a person's now, not a sequence's"
+	case h.liveCampaign != "":
+		return RowInOtherCampaign, fmt.Sprintf("%s is in campaign %s", who, h.liveCampaign)
+	case h.lastEnded.IsZero():
+		return "", ""
+	}
+	until, ok := im.recontact.Until(h.lastEnded)
+	if !ok {
+		return RowRecentlyContacted, fmt.Sprintf("%s was contacted before (sequence ended %s) and this workspace's re-contact cool-off is never",
+			who, h.lastEnded.UTC().Format(time.RFC3339))
+	}
+	if im.now.Before(until) {
+		return RowRecentlyContacted, fmt.Sprintf("%s was contacted recently (sequence ended %s); the re-contact cool-off of %d days lasts until %s",
+			who, h.lastEnded.UTC().Format(time.RFC3339), im.recontact.CooloffDays, until.UTC().Format(time.RFC3339))
+	}
+	return "", ""
+}
+
 // conflict says why a row cannot be the stored prospect it matched: an
-// identifier both have, with different values.
+// identifier both have, with different values (the handle and member id
+// the provider resolved count as the prospect's too).
 func conflict(p Prospect, ident Identity) string {
 	switch {
-	case ident.PublicSlug != "" && p.PublicSlug != "" && ident.PublicSlug != p.PublicSlug:
+	case ident.PublicSlug != "" && p.PublicSlug != "" && ident.PublicSlug != p.PublicSlug && ident.PublicSlug != p.PublicHandle:
 		return fmt.Sprintf("matches a stored prospect whose profile is %s, not %s", p.LinkedInURL, ProfileURLFor(ident.PublicSlug))
 	case ident.SalesNavID != "" && p.SalesNavID != "" && ident.SalesNavID != p.SalesNavID:
 		return fmt.Sprintf("matches a stored prospect whose Sales Navigator lead is %s, not %s", p.SalesNavID, ident.SalesNavID)
-	case ident.ProviderID != "" && p.ProviderID != "" && ident.ProviderID != p.ProviderID:
+	case ident.ProviderID != "" && p.ProviderID != "" && ident.ProviderID != p.ProviderID && ident.ProviderID != p.MemberID:
 		return fmt.Sprintf("matches a stored prospect whose provider_id is %s, not %s", p.ProviderID, ident.ProviderID)
 	}
 	return ""

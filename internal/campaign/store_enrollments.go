@@ -111,6 +111,17 @@ func (s *Service) NotReplied(ctx context.Context, tx *sql.Tx, workspaceID, provi
 		workspaceID, providerID, accountID)
 }
 
+// LiveOfPersonElsewhere lists the live enrollments in the workspace of the
+// prospect(s) with the member id on senders other than accountID: a
+// message from the person to any sender stops them
+// (docs/contacts.md#reply-stops-everything).
+func (s *Service) LiveOfPersonElsewhere(ctx context.Context, tx *sql.Tx, workspaceID, providerID, accountID string) ([]string, error) {
+	return s.ids(ctx, tx, "matching reply in the workspace", `SELECT en.id FROM enrollments en JOIN prospects p ON p.id = en.prospect_id
+		WHERE p.workspace_id = $1 AND (p.provider_id = $2 OR p.member_id = $2) AND en.workspace_id = $1
+		  AND en.account_id <> $3 AND en.state IN `+liveStates+` ORDER BY en.id`,
+		workspaceID, providerID, accountID)
+}
+
 // ids runs a query of one text column and collects it.
 func (s *Service) ids(ctx context.Context, tx *sql.Tx, what, query string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
@@ -281,19 +292,29 @@ const senderConnected = `(SELECT a.status FROM linkedin_accounts a WHERE a.id = 
 // follow_up): active, or soft-paused if its sender is not connected, as
 // activate would leave it; and its campaign, if it completed meanwhile,
 // runs again (Reconcile pauses a running campaign with no connected
-// sender). The caller moves the enrollment to the condition's then-branch.
-func (s *Service) ResumeLateAcceptTx(ctx context.Context, tx *sql.Tx, campaignID, enrollmentID string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE enrollments
+// sender). The caller then moves the enrollment to the condition's
+// then-branch. A person who is live in another enrollment of the
+// workspace, or who replied in one, is not brought back
+// (docs/contacts.md#one-live-sequence): resumed is false then and nothing
+// changed.
+func (s *Service) ResumeLateAcceptTx(ctx context.Context, tx *sql.Tx, campaignID, enrollmentID string, now time.Time) (resumed bool, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE enrollments
 		   SET state = CASE WHEN `+senderConnected+` THEN 'active' ELSE 'soft_paused' END,
-		       ended_reason = NULL, next_action_at = $2, parked_by = NULL, updated_at = $2
-		 WHERE id = $1`, enrollmentID, now); err != nil {
-		return fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
+		       ended_reason = NULL, ended_at = NULL, next_action_at = $2, parked_by = NULL, updated_at = $2
+		 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM enrollments o
+		        WHERE o.workspace_id = enrollments.workspace_id AND o.prospect_id = enrollments.prospect_id
+		          AND o.id <> enrollments.id AND (o.state IN `+liveStates+` OR o.replied_at IS NOT NULL))`, enrollmentID, now)
+	if err != nil {
+		return false, fmt.Errorf("resuming late accept %s: %w", enrollmentID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', updated_at = $2 WHERE id = $1 AND status = 'completed'`,
 		campaignID, now); err != nil {
-		return fmt.Errorf("reopening campaign %s for a late accept: %w", campaignID, err)
+		return false, fmt.Errorf("reopening campaign %s for a late accept: %w", campaignID, err)
 	}
-	return nil
+	return true, nil
 }
 
 // activate puts a campaign's live enrollments in the state their sender

@@ -53,6 +53,7 @@ commands:
   worker                              workers only (scale-out on PostgreSQL)
   migrate                             apply schema migrations and exit
   workspace create SLUG               print the new workspace id
+  workspace settings --workspace SLUG [--recontact-cooloff 30d|never] [--json]
   token create --workspace SLUG [--name N] [--expires-in 90d]   print a new API token once
   token list --workspace SLUG [--json]
   token revoke ID
@@ -82,7 +83,7 @@ func commands() map[string]command {
 		"serve":     runServe,
 		"worker":    runWorker,
 		"migrate":   runMigrate,
-		"workspace": sub(map[string]command{"create": runWorkspaceCreate}),
+		"workspace": sub(map[string]command{"create": runWorkspaceCreate, "settings": runWorkspaceSettings}),
 		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
 		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock}),
 		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp}),

@@ -156,7 +156,11 @@ func (e *Engine) stampOne(ctx context.Context, tx *sql.Tx, enrollmentID string) 
 		strings.HasPrefix(en.endedReason, "condition "+cur.ID+" ") && camp.LateAcceptPolicy == campaign.LateAcceptFollowUp:
 		// A late accept with follow_up: the prospect resumes at the
 		// condition's then-branch, exactly as authored.
-		if err := e.opts.Campaigns.ResumeLateAcceptTx(ctx, tx, camp.ID, enrollmentID, now); err != nil {
+		// A person live in another sequence of the workspace, or who
+		// replied in one, stays where they are
+		// (docs/contacts.md#one-live-sequence).
+		resumed, err := e.opts.Campaigns.ResumeLateAcceptTx(ctx, tx, camp.ID, enrollmentID, now)
+		if err != nil || !resumed {
 			return err
 		}
 		return e.moveTo(ctx, tx, camp, en, cur.Then, now, 0)
@@ -173,7 +177,11 @@ type ReplySignal struct {
 
 // StampReplied records a reply on the matching enrollments of the account
 // (once). With stop-on-reply the sequence stops there (state replied); a
-// prospect waiting on if_replied moves to its then-branch.
+// prospect waiting on if_replied moves to its then-branch. Every live
+// enrollment of the person on the workspace's other senders stops as
+// replied whatever its campaign's stop_on_reply
+// (docs/contacts.md#reply-stops-everything). Each enrollment stamped gets
+// its reply event; the count covers both.
 func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) (int, error) {
 	if sig.ProviderID == "" {
 		return 0, nil
@@ -220,7 +228,34 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 			}
 		}
 	}
-	return len(ids), nil
+	others, err := e.opts.Campaigns.LiveOfPersonElsewhere(ctx, tx, sig.WorkspaceID, sig.ProviderID, sig.AccountID)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range others {
+		en, err := e.lockEnrollmentAny(ctx, tx, id)
+		if err != nil {
+			return 0, err
+		}
+		if en.state != string(campaign.EnrollmentPending) && en.state != string(campaign.EnrollmentActive) &&
+			en.state != string(campaign.EnrollmentSoftPaused) {
+			continue
+		}
+		if err := e.opts.Campaigns.MarkReplied(ctx, tx, id, now); err != nil {
+			return 0, err
+		}
+		if err := e.opts.Campaigns.StopOnReply(ctx, tx, id, now); err != nil {
+			return 0, err
+		}
+		if err := e.emit(ctx, tx, sig.WorkspaceID, "linkedin.reply_received", EventData{AccountID: sig.AccountID, CampaignID: en.campaignID,
+			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID}); err != nil {
+			return 0, err
+		}
+		if _, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids) + len(others), nil
 }
 
 // RelationsPollEvery is how often the relations of an account with pending

@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/workspace"
 )
 
 // MaxDNCShown is how many do-not-contact entries the page shows (oldest
@@ -19,10 +21,16 @@ type dncData struct {
 	// Values and Reason refill the form after a refused addition.
 	Values, Reason string
 	AddError       string
+	// Recontact is the workspace's re-contact cool-off
+	// (docs/contacts.md#recontact-cooloff); CooloffInput and CooloffError
+	// refill its form after a refused change.
+	Recontact                  workspace.Recontact
+	CooloffInput, CooloffError string
 }
 
 // dncPage lists the workspace's do-not-contact list with forms to add
-// entries (typed or a CSV) and to remove one (docs/contacts.md#do-not-contact).
+// entries (typed or a CSV) and to remove one (docs/contacts.md#do-not-contact),
+// and the form of the re-contact cool-off (docs/contacts.md#recontact-cooloff).
 func (s *Server) dncPage(w http.ResponseWriter, r *http.Request) {
 	s.showDNC(w, r, http.StatusOK, dncData{})
 }
@@ -38,5 +46,12 @@ func (s *Server) showDNC(w http.ResponseWriter, r *http.Request, status int, d d
 		list, d.More = list[:MaxDNCShown], true
 	}
 	d.Entries = list
+	if d.Recontact, err = workspace.ReadRecontact(r.Context(), s.opts.DB.SQL, sess.WorkspaceID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.CooloffInput == "" && !d.Recontact.Never {
+		d.CooloffInput = strconv.Itoa(d.Recontact.CooloffDays)
+	}
 	s.render(w, r, status, "dnc", page{Title: "Do-not-contact", Nav: "dnc", Data: d})
 }

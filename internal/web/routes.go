@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /do-not-contact", s.auth(s.dncPage))
 	s.mux.HandleFunc("POST /do-not-contact", s.auth(s.addDNC))
 	s.mux.HandleFunc("POST /do-not-contact/{id}/remove", s.auth(s.removeDNC))
+	s.mux.HandleFunc("POST /do-not-contact/recontact", s.auth(s.saveRecontact))
 
 	s.mux.HandleFunc("GET /tokens", s.auth(s.tokensPage))
 	s.mux.HandleFunc("POST /tokens/{id}/revoke", s.auth(s.revokeToken))

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -61,4 +62,52 @@ func List(ctx context.Context, q db.Querier) ([]Workspace, error) {
 		out = append(out, w)
 	}
 	return out, rows.Err()
+}
+
+// ReadSettings reads a workspace by id with its settings.
+func ReadSettings(ctx context.Context, q db.Querier, wsID string) (Settings, error) {
+	var s Settings
+	err := q.QueryRowContext(ctx, `SELECT id, slug, name, created_at, recontact_cooloff_days, recontact_never
+		FROM workspaces WHERE id = $1`, wsID).
+		Scan(&s.ID, &s.Slug, &s.Name, &s.CreatedAt, &s.Recontact.CooloffDays, &s.Recontact.Never)
+	if db.IsNoRows(err) {
+		return Settings{}, fmt.Errorf("workspace %q: %w", wsID, ErrNotFound)
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("reading the settings of workspace %q: %w", wsID, err)
+	}
+	s.CreatedAt = s.CreatedAt.UTC()
+	return s, nil
+}
+
+// ReadRecontact reads a workspace's re-contact cool-off
+// (docs/contacts.md#recontact-cooloff).
+func ReadRecontact(ctx context.Context, q db.Querier, wsID string) (Recontact, error) {
+	s, err := ReadSettings(ctx, q, wsID)
+	return s.Recontact, err
+}
+
+// SetRecontact stores a workspace's re-contact cool-off. With Never the
+// stored number of days is kept as it was.
+func SetRecontact(ctx context.Context, q db.Querier, wsID string, r Recontact) error {
+	if !r.Never && (r.CooloffDays < 0 || r.CooloffDays > MaxRecontactCooloffDays) {
+		return fmt.Errorf("re-contact cool-off of %d days: use 0 to %d", r.CooloffDays, MaxRecontactCooloffDays)
+	}
+	var (
+		res sql.Result
+		err error
+	)
+	if r.Never {
+		res, err = q.ExecContext(ctx, `UPDATE workspaces SET recontact_never = $2 WHERE id = $1`, wsID, true)
+	} else {
+		res, err = q.ExecContext(ctx, `UPDATE workspaces SET recontact_never = $2, recontact_cooloff_days = $3 WHERE id = $1`,
+			wsID, false, r.CooloffDays)
+	}
+	if err != nil {
+		return fmt.Errorf("setting the re-contact cool-off of workspace %q: %w", wsID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("workspace %q: %w", wsID, ErrNotFound)
+	}
+	return nil
 }

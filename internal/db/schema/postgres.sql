@@ -41,6 +41,22 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION enrollments_ended_at()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF NEW.state IN ('pending', 'active', 'soft_paused') THEN
+        NEW.ended_at := NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        NEW.ended_at := COALESCE(NEW.ended_at, NEW.updated_at);
+    ELSIF OLD.state IN ('pending', 'active', 'soft_paused') THEN
+        NEW.ended_at := NEW.updated_at;
+    END IF;
+    RETURN NEW;
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION enrollments_sender_current()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -499,7 +515,8 @@ CREATE TABLE enrollments (
   replied_at timestamp with time zone,
   created_at timestamp with time zone NOT NULL,
   updated_at timestamp with time zone NOT NULL,
-  parked_by text
+  parked_by text,
+  ended_at timestamp with time zone
 );
 CREATE TABLE health_disconnects (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
@@ -766,7 +783,9 @@ CREATE TABLE workspaces (
   slug text NOT NULL,
   name text NOT NULL DEFAULT ''::text,
   created_at timestamp with time zone NOT NULL,
-  sender_handoff_hours integer NOT NULL DEFAULT 72
+  sender_handoff_hours integer NOT NULL DEFAULT 72,
+  recontact_cooloff_days integer NOT NULL DEFAULT 30,
+  recontact_never boolean NOT NULL DEFAULT false
 );
 
 -- constraints
@@ -833,6 +852,7 @@ ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_workspace_id_fkey FOREI
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_active_next_action_chk CHECK (((state <> 'active'::text) OR (next_action_at IS NOT NULL)));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns(id, workspace_id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id);
+ALTER TABLE enrollments ADD CONSTRAINT enrollments_ended_at_chk CHECK (((ended_at IS NULL) OR (state <> ALL (ARRAY['pending'::text, 'active'::text, 'soft_paused'::text]))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_ended_reason_chk CHECK (((state = 'ended'::text) = ((ended_reason IS NOT NULL) AND (length(ended_reason) > 0))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_failed_error_chk CHECK (((state <> 'failed'::text) OR ((last_error IS NOT NULL) AND (length(last_error) > 0))));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_failures_chk CHECK (((failures >= 0) AND (failures <= 3)));
@@ -1046,6 +1066,7 @@ ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_source_chk CHECK ((source
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_state_chk CHECK ((state = ANY (ARRAY['pending'::text, 'processed'::text, 'ignored'::text, 'failed'::text])));
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_unknown_ignored_chk CHECK (((source <> 'unknown'::text) OR (state = 'ignored'::text)));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
+ALTER TABLE workspaces ADD CONSTRAINT workspaces_recontact_cooloff_days_chk CHECK (((recontact_cooloff_days >= 0) AND (recontact_cooloff_days <= 3650)));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_sender_handoff_hours_chk CHECK (((sender_handoff_hours >= 1) AND (sender_handoff_hours <= 720)));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_slug_chk CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text));
 ALTER TABLE workspaces ADD CONSTRAINT workspaces_slug_key UNIQUE (slug);
@@ -1078,6 +1099,7 @@ CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (work
 CREATE INDEX enrollments_campaign_idx ON enrollments USING btree (campaign_id, state);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);
 CREATE INDEX enrollments_due_idx ON enrollments USING btree (next_action_at) WHERE (state = 'active'::text);
+CREATE UNIQUE INDEX enrollments_one_live_per_person_uidx ON enrollments USING btree (workspace_id, prospect_id) WHERE (state = ANY (ARRAY['pending'::text, 'active'::text, 'soft_paused'::text]));
 CREATE UNIQUE INDEX enrollments_pkey ON enrollments USING btree (id);
 CREATE INDEX enrollments_prospect_idx ON enrollments USING btree (prospect_id);
 CREATE INDEX enrollments_sender_idx ON enrollments USING btree (account_id, state);
@@ -1154,6 +1176,7 @@ CREATE UNIQUE INDEX workspaces_slug_key ON workspaces USING btree (slug);
 CREATE TRIGGER account_tier_changes_append_only BEFORE DELETE OR UPDATE ON account_tier_changes FOR EACH ROW EXECUTE FUNCTION account_tier_changes_append_only();
 CREATE TRIGGER api_tokens_revocation_final BEFORE UPDATE ON api_tokens FOR EACH ROW EXECUTE FUNCTION api_tokens_revocation_final();
 CREATE TRIGGER campaign_accounts_removal_guard BEFORE UPDATE OF removed_at ON campaign_accounts FOR EACH ROW WHEN (((new.removed_at IS NOT NULL) AND (old.removed_at IS NULL))) EXECUTE FUNCTION campaign_accounts_removal_guard();
+CREATE TRIGGER enrollments_ended_at BEFORE INSERT OR UPDATE OF state ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_ended_at();
 CREATE TRIGGER enrollments_sender_current BEFORE INSERT OR UPDATE OF state, account_id ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_sender_current();
 CREATE TRIGGER health_disconnects_final BEFORE DELETE OR UPDATE ON health_disconnects FOR EACH ROW EXECUTE FUNCTION health_disconnects_final();
 CREATE TRIGGER hosted_auth_links_guard BEFORE INSERT OR UPDATE ON hosted_auth_links FOR EACH ROW EXECUTE FUNCTION hosted_auth_links_guard();

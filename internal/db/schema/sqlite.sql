@@ -160,7 +160,8 @@ CREATE TABLE enrollments (
     created_at     TIMESTAMP NOT NULL,
     updated_at     TIMESTAMP NOT NULL, parked_by TEXT
     CONSTRAINT enrollments_parked_by_chk
-    CHECK (parked_by IS NULL OR (state IN ('active', 'soft_paused') AND next_action_at IS NOT NULL AND length(parked_by) > 0)),
+    CHECK (parked_by IS NULL OR (state IN ('active', 'soft_paused') AND next_action_at IS NOT NULL AND length(parked_by) > 0)), ended_at TIMESTAMP
+    CONSTRAINT enrollments_ended_at_chk CHECK (ended_at IS NULL OR state NOT IN ('pending', 'active', 'soft_paused')),
     CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id),
     CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns (id, workspace_id),
     CONSTRAINT enrollments_prospect_fk FOREIGN KEY (prospect_id, workspace_id) REFERENCES prospects (id, workspace_id),
@@ -587,7 +588,9 @@ CREATE TABLE workspaces (
     name       TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL
 , sender_handoff_hours INTEGER NOT NULL DEFAULT 72
-    CONSTRAINT workspaces_sender_handoff_hours_chk CHECK (sender_handoff_hours BETWEEN 1 AND 720));
+    CONSTRAINT workspaces_sender_handoff_hours_chk CHECK (sender_handoff_hours BETWEEN 1 AND 720), recontact_cooloff_days INTEGER NOT NULL DEFAULT 30
+    CONSTRAINT workspaces_recontact_cooloff_days_chk CHECK (recontact_cooloff_days BETWEEN 0 AND 3650), recontact_never INTEGER NOT NULL DEFAULT 0
+    CONSTRAINT workspaces_recontact_never_chk CHECK (recontact_never IN (0, 1)));
 
 -- index account_health_checked_idx (on account_health)
 CREATE INDEX account_health_checked_idx ON account_health (last_checked_at);
@@ -636,6 +639,10 @@ CREATE INDEX enrollments_campaign_idx ON enrollments (campaign_id, state);
 
 -- index enrollments_due_idx (on enrollments)
 CREATE INDEX enrollments_due_idx ON enrollments (next_action_at) WHERE state = 'active';
+
+-- index enrollments_one_live_per_person_uidx (on enrollments)
+CREATE UNIQUE INDEX enrollments_one_live_per_person_uidx ON enrollments (workspace_id, prospect_id)
+    WHERE state IN ('pending', 'active', 'soft_paused');
 
 -- index enrollments_prospect_idx (on enrollments)
 CREATE INDEX enrollments_prospect_idx ON enrollments (prospect_id);
@@ -812,6 +819,20 @@ BEGIN
      WHERE EXISTS (SELECT 1 FROM enrollments
                     WHERE campaign_id = NEW.campaign_id AND account_id = NEW.account_id
                       AND state IN ('pending', 'active', 'soft_paused'));
+END;
+
+-- trigger enrollments_ended_at_insert (on enrollments)
+CREATE TRIGGER enrollments_ended_at_insert AFTER INSERT ON enrollments
+FOR EACH ROW WHEN NEW.state NOT IN ('pending', 'active', 'soft_paused') AND NEW.ended_at IS NULL
+BEGIN
+    UPDATE enrollments SET ended_at = NEW.updated_at WHERE id = NEW.id;
+END;
+
+-- trigger enrollments_ended_at_update (on enrollments)
+CREATE TRIGGER enrollments_ended_at_update AFTER UPDATE OF state ON enrollments
+FOR EACH ROW WHEN OLD.state IN ('pending', 'active', 'soft_paused') AND NEW.state NOT IN ('pending', 'active', 'soft_paused')
+BEGIN
+    UPDATE enrollments SET ended_at = NEW.updated_at WHERE id = NEW.id;
 END;
 
 -- trigger enrollments_sender_current_insert (on enrollments)
