@@ -720,6 +720,38 @@ func (s *Service) EndedAtCondition(ctx context.Context, q db.Querier, campaignID
 	return n, nil
 }
 
+// EndedFor counts a campaign's enrollments ended for each of the reasons
+// given (the diagnosis names who left a campaign and why).
+func (s *Service) EndedFor(ctx context.Context, q db.Querier, campaignID string, reasons ...string) (map[string]int, error) {
+	out := map[string]int{}
+	if len(reasons) == 0 {
+		return out, nil
+	}
+	args := []any{campaignID}
+	marks := make([]string, len(reasons))
+	for i, r := range reasons {
+		args = append(args, r)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT ended_reason, count(*) FROM enrollments WHERE campaign_id = $1 AND state = 'ended'
+		AND ended_reason IN (`+strings.Join(marks, ", ")+`) GROUP BY ended_reason`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting ended prospects of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			reason string
+			n      int
+		)
+		if err := rows.Scan(&reason, &n); err != nil {
+			return nil, fmt.Errorf("counting ended prospects of campaign %s: %w", campaignID, err)
+		}
+		out[reason] = n
+	}
+	return out, rows.Err()
+}
+
 // LiveEnrollment is what the forecast reads of a prospect whose sequence
 // is not over: where it stands and the signals it has had.
 type LiveEnrollment struct {

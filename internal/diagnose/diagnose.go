@@ -229,6 +229,19 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	} else if n > 0 {
 		r.add("prospects_ended_by_timeout", Info, time.Time{}, "%s ended because a condition timed out (as authored: its else-branch is end).", prospects(n))
 	}
+	ended, err := deps.Campaigns.EndedFor(ctx, deps.DB.SQL, c.ID, campaign.EndedDoNotContact, campaign.EndedInvitationWithdrawn, campaign.EndedInOtherCampaign)
+	if err != nil {
+		return r, err
+	}
+	if n := ended[campaign.EndedDoNotContact]; n > 0 {
+		r.add("prospects_do_not_contact", Info, time.Time{}, "%s ended because they are on the do-not-contact list.", prospects(n))
+	}
+	if n := ended[campaign.EndedInvitationWithdrawn]; n > 0 {
+		r.add("prospects_invitation_withdrawn", Info, time.Time{}, "%s ended after their unanswered invitation was withdrawn.", prospects(n))
+	}
+	if n := ended[campaign.EndedInOtherCampaign]; n > 0 {
+		r.add("prospects_in_other_campaign", Info, time.Time{}, "%s ended because another campaign of the workspace holds their sequence.", prospects(n))
+	}
 	if n, first, err := deps.Campaigns.ParkedBy(ctx, deps.DB.SQL, c.ID, policy.CodeRecentlyWithdrawn); err != nil {
 		return r, err
 	} else if n > 0 {

@@ -130,8 +130,8 @@ func TestSafeReachThreeWeeks(t *testing.T) {
 			}
 			return out
 		}
-		startCampaign("alpha", invite, span(0, 180))
-		startCampaign("beta", viewInvite, span(120, 300))
+		alpha := startCampaign("alpha", invite, span(0, 180))
+		beta := startCampaign("beta", viewInvite, span(120, 300))
 
 		replied := map[string]time.Time{}
 		byProvider := map[string]simAccount{}
@@ -291,7 +291,10 @@ func TestSafeReachThreeWeeks(t *testing.T) {
 		if statuses["in_other_campaign"] == 0 || statuses["do_not_contact"] == 0 || len(replied) == 0 {
 			t.Errorf("import rows %v, %d replies: the overlaps, the list or the replies never came into play", statuses, len(replied))
 		}
+		// The diagnosis says who left and why.
+		mustFinding(t, s.diagnosis(t, beta.ID), "prospects_do_not_contact")
 		if days >= 21 {
+			mustFinding(t, s.diagnosis(t, alpha.ID), "prospects_invitation_withdrawn")
 			if totalWithdrawals == 0 || held == 0 {
 				t.Errorf("%d withdrawals, %d held by the re-invite wait: the withdrawal rules never came into play", totalWithdrawals, held)
 			}

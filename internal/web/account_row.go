@@ -71,11 +71,16 @@ func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]acc
 				// Daily caps reset at the UTC day's end, used or not.
 				lr.ResetsAt = policy.UTCDayStart(now).Add(24 * time.Hour).Format("Jan 2 15:04 UTC")
 			}
-			if l.Period == "7d" {
+			switch l.Period {
+			case "7d":
 				lr.Period = "7 days"
 				if l.Used < l.Cap {
 					lr.ResetsAt = "rolling"
 				}
+			case "pending":
+				// Pending invitations free one by one, on an accept or a
+				// withdrawal (docs/sending.md#pending-invitations).
+				lr.Period, lr.ResetsAt = "pending", "as accepted or withdrawn"
 			}
 			row.Limits = append(row.Limits, lr)
 		}
