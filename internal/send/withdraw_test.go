@@ -232,3 +232,62 @@ func TestAlreadyInvitedRecentlyIsTheReinviteWait(t *testing.T) {
 		}
 	})
 }
+
+// The sent list's reconciliation counts invitations made outside Keel and
+// closes Keel's that left the list (withdrawn by hand here), freeing the
+// slots they held: the prospect the pending cap parked is due again.
+func TestSentListReconciliation(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		s := newSim(t, d, 34)
+		sa := s.addAccount(t, "Synced", account.TierPremium, "UTC", 5)
+		one := 1
+		if _, err := s.accounts.UpdateSettings(s.ctx, s.ws.ID, sa.acc.ID, account.SettingsPatch{Actor: "test",
+			Caps: &account.CapsPatch{InvitePending: &one}}); err != nil {
+			t.Fatal(err)
+		}
+		camp := s.addCampaign(t, "sync", []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, 2, []string{sa.acc.ID})
+		s.clock.Set(simStart.Add(9 * time.Hour))
+		if _, err := s.engine.SyncInvitations(s.ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.runFor(t, 10*time.Minute)
+		invs := s.fake.Invitations(sa.provider)
+		if len(invs) != 1 {
+			t.Fatalf("one invitation under a pending cap of 1, got %d", len(invs))
+		}
+		var parked int
+		if err := d.SQL.QueryRow(`SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND parked_by = 'pending_invitations'`, camp.ID).Scan(&parked); err != nil || parked != 1 {
+			t.Fatalf("parked by the pending cap: %d %v", parked, err)
+		}
+		// Someone withdraws it by hand and invites a stranger, in LinkedIn.
+		if err := s.client.CancelInvitation(s.ctx, sa.provider, invs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		s.fake.AddPerson(fake.Person{ProviderID: "ACoAAstranger"})
+		if _, err := s.client.SendInvitation(s.ctx, unipile.InvitationRequest{AccountID: sa.provider, ProviderID: "ACoAAstranger"}); err != nil {
+			t.Fatal(err)
+		}
+		// The next read (hours later) sees both.
+		s.clock.Advance(send.InvitationSyncEvery + send.InvitationSyncJitter)
+		if n, err := s.engine.SyncInvitations(s.ctx); err != nil || n != 1 {
+			t.Fatalf("sync read %d accounts: %v", n, err)
+		}
+		var gone, outside, due int
+		if err := d.SQL.QueryRow(`SELECT
+			(SELECT count(*) FROM invitations WHERE account_id = $1 AND state = 'gone' AND send_id IS NOT NULL),
+			(SELECT count(*) FROM invitations WHERE account_id = $1 AND state = 'pending' AND send_id IS NULL),
+			(SELECT count(*) FROM enrollments WHERE campaign_id = $2 AND parked_by IS NULL AND state = 'active' AND next_action_at <= $3)`,
+			sa.acc.ID, camp.ID, s.clock.Now()).Scan(&gone, &outside, &due); err != nil {
+			t.Fatal(err)
+		}
+		if gone != 1 || outside != 1 || due != 1 {
+			t.Fatalf("gone %d, outside %d, due again %d; want 1, 1, 1", gone, outside, due)
+		}
+		// The stranger's invitation holds the one slot: still no second one.
+		s.runFor(t, 10*time.Minute)
+		if n := countCalls(s.fake, sa.provider, fake.ActionInvite, simStart); n != 2 {
+			t.Fatalf("%d invitation calls (one by Keel, one by hand), want 2", n)
+		}
+	})
+}
