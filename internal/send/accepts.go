@@ -286,33 +286,17 @@ func (e *Engine) PollRelations(ctx context.Context) (int, error) {
 		}
 	}
 	var (
-		mu       sync.Mutex
-		stamped  int
-		firstErr error
-		wg       sync.WaitGroup
+		mu      sync.Mutex
+		stamped int
 	)
-	work := make(chan pollAccount)
-	for w := 0; w < min(relationsPollWorkers, len(list)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for a := range work {
-				n, err := e.pollAccount(ctx, a)
-				mu.Lock()
-				stamped += n
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, a := range list {
-		work <- a
-	}
-	close(work)
-	wg.Wait()
-	return stamped, firstErr
+	err = forEach(relationsPollWorkers, list, func(a pollAccount) error {
+		n, err := e.pollAccount(ctx, a)
+		mu.Lock()
+		stamped += n
+		mu.Unlock()
+		return err
+	})
+	return stamped, err
 }
 
 // pollTurn reports whether now's minute is the account's turn: one minute

@@ -352,13 +352,7 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			if err := fail(); err != nil {
 				return err
 			}
-			to, c := account.StatusDisconnected, account.TerminalCredentials()
-			if kind == unipile.KindRestricted {
-				to, c = account.StatusRestricted, account.TerminalRestricted()
-			}
-			_, err := e.opts.Accounts.FlipTx(ctx, tx, account.FlipRequest{AccountID: row.accountID, To: to, Copy: &c,
-				Reason: "send answered " + kind.String(), Source: account.SourceSendError, Actor: "sender"})
-			if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) && !errors.Is(err, account.ErrTransitionNotAllowed) {
+			if err := e.flipOnSendError(ctx, tx, row.accountID, kind, "send"); err != nil {
 				return err
 			}
 			return e.deferTo(ctx, tx, en.id, now.Add(policy.NotConnectedRecheck), now)
@@ -386,6 +380,22 @@ func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callRes
 			return e.deferTo(ctx, tx, en.id, now.Add(IncidentBackoff(n)), now)
 		}
 	})
+}
+
+// flipOnSendError flips an account whose send (or withdrawal: what)
+// answered that its session is unusable or LinkedIn restricted it, in the
+// recording transaction; a flip already made is not an error.
+func (e *Engine) flipOnSendError(ctx context.Context, tx *sql.Tx, accountID string, kind unipile.Kind, what string) error {
+	to, c := account.StatusDisconnected, account.TerminalCredentials()
+	if kind == unipile.KindRestricted {
+		to, c = account.StatusRestricted, account.TerminalRestricted()
+	}
+	_, err := e.opts.Accounts.FlipTx(ctx, tx, account.FlipRequest{AccountID: accountID, To: to, Copy: &c,
+		Reason: what + " answered " + kind.String(), Source: account.SourceSendError, Actor: "sender"})
+	if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) && !errors.Is(err, account.ErrTransitionNotAllowed) {
+		return err
+	}
+	return nil
 }
 
 // alreadyConnectedRef is the provider_ref of an invitation LinkedIn

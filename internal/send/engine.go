@@ -632,3 +632,35 @@ func (e *Engine) claimSnapshot(ctx context.Context, tx *sql.Tx, camp *campaign.C
 		WithNote: step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != "", Pacing: e.PacingOf(en.account), Now: now,
 		ProspectID: en.prospectID}, p)
 }
+
+// forEach calls fn on every item, at most workers at once, and returns the
+// first error (the other items are still worked: each is independent).
+func forEach[T any](workers int, items []T, fn func(T) error) error {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	work := make(chan T)
+	for range min(workers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				if err := fn(it); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, it := range items {
+		work <- it
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
+}

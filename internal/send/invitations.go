@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
@@ -254,13 +253,7 @@ func (e *Engine) recordWithdraw(ctx context.Context, row sendRow, p payload, res
 			if err := fail(); err != nil {
 				return err
 			}
-			to, c := account.StatusDisconnected, account.TerminalCredentials()
-			if kind == unipile.KindRestricted {
-				to, c = account.StatusRestricted, account.TerminalRestricted()
-			}
-			_, err := e.opts.Accounts.FlipTx(ctx, tx, account.FlipRequest{AccountID: row.accountID, To: to, Copy: &c,
-				Reason: "withdrawal answered " + kind.String(), Source: account.SourceSendError, Actor: "sender"})
-			if err != nil && !errors.Is(err, account.ErrAlreadyInStatus) && !errors.Is(err, account.ErrTransitionNotAllowed) {
+			if err := e.flipOnSendError(ctx, tx, row.accountID, kind, "withdrawal"); err != nil {
 				return err
 			}
 			return setWithdrawAt(ctx, tx, p.inv.id, now.Add(policy.NotConnectedRecheck))
@@ -406,33 +399,7 @@ func (e *Engine) SyncInvitations(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	work := make(chan syncRow)
-	for range min(invitationSyncWorkers, len(list)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for a := range work {
-				if err := e.syncAccount(ctx, a); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, a := range list {
-		work <- a
-	}
-	close(work)
-	wg.Wait()
-	return len(list), firstErr
+	return len(list), forEach(invitationSyncWorkers, list, func(a syncRow) error { return e.syncAccount(ctx, a) })
 }
 
 // syncJitter is an account's own share of InvitationSyncJitter on a day,
