@@ -177,7 +177,7 @@ func TestCampaigns(t *testing.T) {
 				{"name", "required"},
 				{"account_ids[1]", "no LinkedIn account"},
 				{"account_ids[2]", "listed twice"},
-				{"steps[0].note", "at most 300"},
+				{"steps[0].note", "LinkedIn allows 300"},
 				{"steps[1].else", "required"},
 				{"daily_caps.invite", "is 0 but step s1"},
 				{"daily_caps.message", "hard ceiling"},

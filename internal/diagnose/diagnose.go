@@ -248,6 +248,13 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		r.add(policy.CodeRecentlyWithdrawn, Info, first, "%s wait for LinkedIn's three-week re-invite wait after a withdrawn invitation; the first may be invited at %s.",
 			prospects(n), policy.When(first, r.Location(), now))
 	}
+	if n, _, err := deps.Campaigns.ParkedBy(ctx, deps.DB.SQL, c.ID, campaign.HoldCode); err != nil {
+		return r, err
+	} else if n > 0 {
+		// Held, never sent "Hi , …" (docs/campaigns.md#holds).
+		r.add("prospects_held", Info, time.Time{}, "%s held: a variable their next step uses is empty and the template has no fallback; "+
+			"add a fallback such as {{first_name|there}} to the step, or fill the value and re-import them (the prospect list says which variable).", prospects(n))
+	}
 	if err := ledgerFindings(ctx, deps, c, now, &r); err != nil {
 		return r, err
 	}
