@@ -278,11 +278,12 @@ func (s *Service) CampaignVariables(ctx context.Context, q db.Querier, campaignI
 	return append(append([]string{}, BuiltinVariables...), custom...), nil
 }
 
-// PreviewProspects returns up to limit prospects of the campaign, first
-// enrolled first, for the template preview.
+// PreviewProspects returns up to limit prospects of the campaign for the
+// template preview: held ones first (docs/campaigns.md#holds), then in
+// enrollment order.
 func (s *Service) PreviewProspects(ctx context.Context, q db.Querier, campaignID string, limit int) ([]Prospect, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+prefixed("p.", prospectColumns)+` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
-		WHERE e.campaign_id = $1 ORDER BY e.id LIMIT $2`, campaignID, limit)
+		WHERE e.campaign_id = $1 ORDER BY CASE WHEN e.parked_by = $3 THEN 0 ELSE 1 END, e.id LIMIT $2`, campaignID, limit, HoldCode)
 	if err != nil {
 		return nil, fmt.Errorf("reading prospects of campaign %s: %w", campaignID, err)
 	}
@@ -305,6 +306,18 @@ func prefixed(alias, cols string) string {
 		parts[i] = alias + strings.TrimSpace(c)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// HeldExample is the hold sentence of the campaign's first held prospect
+// ("" when none is held), for the diagnosis (docs/campaigns.md#holds).
+func (s *Service) HeldExample(ctx context.Context, q db.Querier, campaignID string) (string, error) {
+	var reason sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT last_error FROM enrollments WHERE campaign_id = $1 AND parked_by = $2 AND state = 'active'
+		ORDER BY id LIMIT 1`, campaignID, HoldCode).Scan(&reason)
+	if err != nil && err != sql.ErrNoRows {
+		return "", fmt.Errorf("reading a held prospect of campaign %s: %w", campaignID, err)
+	}
+	return reason.String, nil
 }
 
 // reachedSteps lists the steps prospects of the campaign are at or ended

@@ -252,8 +252,15 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		return r, err
 	} else if n > 0 {
 		// Held, never sent "Hi , …" (docs/campaigns.md#holds).
-		r.add("prospects_held", Info, time.Time{}, "%s held: a variable their next step uses is empty and the template has no fallback; "+
-			"add a fallback such as {{first_name|there}} to the step, or fill the value and re-import them (the prospect list says which variable).", prospects(n))
+		example, err := deps.Campaigns.HeldExample(ctx, deps.DB.SQL, c.ID)
+		if err != nil {
+			return r, err
+		}
+		lead := "1 prospect held: "
+		if n > 1 {
+			lead = prospects(n) + " held; the first: "
+		}
+		r.add("prospects_held", Info, time.Time{}, "%s%s. The others go on; editing the campaign or re-importing the prospects looks at them again.", lead, example)
 	}
 	if err := ledgerFindings(ctx, deps, c, now, &r); err != nil {
 		return r, err
