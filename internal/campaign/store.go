@@ -771,10 +771,12 @@ func (s *Service) EnrollmentStates(ctx context.Context, q db.Querier, campaignID
 }
 
 // DueByStep is when the earliest active enrollment of each sender at each
-// step of a campaign is due: sender account id → step id → time.
+// step of a campaign is due: sender account id → step id → time. Held
+// prospects are not due (docs/campaigns.md#holds).
 func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string) (map[string]map[string]time.Time, error) {
 	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, MIN(next_action_at) FROM enrollments
 		WHERE campaign_id = $1 AND state = 'active' AND step_id IS NOT NULL AND next_action_at IS NOT NULL
+		  AND (parked_by IS NULL OR parked_by <> '`+HoldCode+`')
 		GROUP BY account_id, step_id`, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
@@ -799,11 +801,12 @@ func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string
 }
 
 // NextDue is when the campaign's earliest active enrollment is due (zero
-// when none is active).
+// when none is active); held prospects are left out
+// (docs/campaigns.md#holds).
 func (s *Service) NextDue(ctx context.Context, q db.Querier, campaignID string) (time.Time, error) {
 	var next time.Time
 	err := q.QueryRowContext(ctx, `SELECT next_action_at FROM enrollments WHERE campaign_id = $1 AND state = 'active'
-		ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
+		AND (parked_by IS NULL OR parked_by <> '`+HoldCode+`') ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
 	if err != nil && !db.IsNoRows(err) {
 		return time.Time{}, fmt.Errorf("finding the next due enrollment: %w", err)
 	}
