@@ -226,7 +226,13 @@ func TestCampaignAPI(t *testing.T) {
 			if status != 200 || c["status"] != "running" {
 				t.Fatalf("start: %d %v", status, c)
 			}
-			if status, prob, _ := b.call(t, "PATCH", base, b.a.secret, "application/json", `{"name": "x"}`); status != http.StatusConflict {
+			// Live: the name; after a pause: whether a reply stops the
+			// sequence (docs/campaigns.md#editing-a-running-campaign).
+			if status, got, _ := b.call(t, "PATCH", base, b.a.secret, "application/json", `{"name": "x"}`); status != 200 || got["name"] != "x" || got["status"] != "running" {
+				t.Fatalf("renaming while running: %d %v", status, got)
+			}
+			if status, prob, _ := b.call(t, "PATCH", base, b.a.secret, "application/json", `{"stop_on_reply": false}`); status != http.StatusConflict ||
+				!strings.Contains(fmt.Sprint(prob["detail"]), "pause it to change whether a reply stops the sequence") {
 				t.Fatalf("edit while running: %d %v", status, prob)
 			}
 

@@ -113,7 +113,7 @@ var operations = map[string]operation{
 	"POST /api/v1/campaigns":                   {Summary: "Create a campaign (draft)", Body: []string{"application/json"}},
 	"GET /api/v1/campaigns":                    {Summary: "List campaigns", Query: []string{"limit", "cursor", "status"}},
 	"GET /api/v1/campaigns/{id}":               {Summary: "Get one campaign"},
-	"PATCH /api/v1/campaigns/{id}":             {Summary: "Change a draft or paused campaign", Body: []string{"application/json"}},
+	"PATCH /api/v1/campaigns/{id}":             {Summary: "Change a draft or paused campaign; of a running one only the name, daily shares, new senders and texts of steps no prospect reached (else 409 naming what needs a pause)", Body: []string{"application/json"}},
 	"POST /api/v1/campaigns/{id}/start":        {Summary: "Start a campaign"},
 	"POST /api/v1/campaigns/{id}/pause":        {Summary: "Pause a campaign (manual)"},
 	"POST /api/v1/campaigns/{id}/resume":       {Summary: "Resume a paused campaign"},

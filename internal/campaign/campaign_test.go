@@ -177,7 +177,7 @@ func TestCampaigns(t *testing.T) {
 				{"name", "required"},
 				{"account_ids[1]", "no LinkedIn account"},
 				{"account_ids[2]", "listed twice"},
-				{"steps[0].note", "at most 300"},
+				{"steps[0].note", "LinkedIn allows 300"},
 				{"steps[1].else", "required"},
 				{"daily_caps.invite", "is 0 but step s1"},
 				{"daily_caps.message", "hard ceiling"},
@@ -422,21 +422,45 @@ func TestCampaigns(t *testing.T) {
 			}
 		})
 
-		t.Run("UpdateOnlyWhenDraftOrPaused", func(t *testing.T) {
+		t.Run("UpdateWhileRunningOnlyWhatIsSafe", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, d)
 			c := f.create(t, f.a)
-			f.importCSV(t, c, "linkedin_url\nhttps://www.linkedin.com/in/ada\n")
+			f.importCSV(t, c, "linkedin_url,first_name\nhttps://www.linkedin.com/in/ada,Ada\n")
 			if _, err := f.campaigns.Start(f.ctx, f.ws.ID, c.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.campaigns.Update(f.ctx, f.ws.ID, c.ID, campaign.Input{Name: ptr("new")}); !errors.Is(err, campaign.ErrConflict) {
-				t.Fatalf("edit while running: %v", err)
+			// Live: the name, the shares, and the text of a step nobody
+			// reached (docs/campaigns.md#editing-a-running-campaign).
+			later := simpleSteps()
+			later[2].Text = "Thanks for connecting, {{first_name|there}}"
+			later[1].Within = "7 days" // the same duration, written in days
+			got, err := f.campaigns.Update(f.ctx, f.ws.ID, c.ID, campaign.Input{Name: ptr("renamed live"), Steps: later,
+				DailyCaps: &campaign.CapsInput{Invite: ptr(5)}})
+			if err != nil || got.Name != "renamed live" || got.Status != campaign.StatusRunning || got.DailyCaps.Invite != 5 || got.Steps[2].Text != later[2].Text {
+				t.Fatalf("live edit: %+v %v", got, err)
+			}
+			reached := simpleSteps()
+			reached[0].Note = "Hello {{first_name}}"
+			for name, in := range map[string]campaign.Input{
+				"stop on reply":      {StopOnReply: ptr(false)},
+				"text of step 1":     {Steps: reached},
+				"number of steps":    {Steps: simpleSteps()[:1]},
+				"timing of a branch": {Steps: append(simpleSteps()[:1], campaign.Step{ID: "s2", Type: campaign.StepIfAccepted, Within: "3d", Then: "s3", Else: "end"}, simpleSteps()[2])},
+			} {
+				_, err := f.campaigns.Update(f.ctx, f.ws.ID, c.ID, in)
+				var serr *campaign.StateError
+				if !errors.As(err, &serr) || !strings.Contains(serr.Message, "pause it to change") {
+					t.Errorf("%s while running: %v", name, err)
+				}
+			}
+			if now, err := f.campaigns.Get(f.ctx, f.db.SQL, "", c.ID); err != nil || now.Steps[0].Note != "Hi {{first_name}}" || !now.StopOnReply {
+				t.Fatalf("a refused live edit changed the campaign: %+v %v", now, err)
 			}
 			if _, err := f.campaigns.Pause(f.ctx, f.ws.ID, c.ID); err != nil {
 				t.Fatal(err)
 			}
-			got, err := f.campaigns.Update(f.ctx, f.ws.ID, c.ID, campaign.Input{Name: ptr("new"), StopOnReply: ptr(false)})
+			got, err = f.campaigns.Update(f.ctx, f.ws.ID, c.ID, campaign.Input{Name: ptr("new"), StopOnReply: ptr(false)})
 			if err != nil || got.Name != "new" || got.StopOnReply || got.Status != campaign.StatusPaused || got.PausedReason != campaign.ReasonManual {
 				t.Fatalf("%+v %v", got, err)
 			}

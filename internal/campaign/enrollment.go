@@ -79,6 +79,18 @@ type Enrollment struct {
 	// unknown, when the prospect waits for a person to settle it
 	// (docs/sending.md#settling-by-hand); empty otherwise.
 	UnknownSendID string
+	// ParkedBy is the gate code that parked the prospect, if any;
+	// HoldCode when it is held for an empty template variable.
+	ParkedBy string
+}
+
+// HeldReason is the sentence saying why the prospect is held
+// (docs/campaigns.md#holds), or "" when it is not held.
+func (e Enrollment) HeldReason() string {
+	if e.ParkedBy != HoldCode {
+		return ""
+	}
+	return e.LastError
 }
 
 func nullStr(s string) *string {
@@ -112,10 +124,12 @@ func (e Enrollment) MarshalJSON() ([]byte, error) {
 		// UnknownSendID names the send to settle, with the way to do it.
 		UnknownSendID *string `json:"unknown_send_id"`
 		Action        *string `json:"action,omitempty"`
+		// HeldReason says why the prospect is held (docs/campaigns.md#holds).
+		HeldReason *string `json:"held_reason"`
 	}{e.ID, e.CampaignID, e.ProspectID, e.AccountID, e.State, nullStr(e.StepID), e.NextActionAt,
 		nullStr(e.EndedReason), nullStr(e.LastError), e.Failures, e.AcceptedAt, e.RepliedAt,
 		nullStr(e.LinkedInURL), nullStr(e.ProviderID), e.FirstName, e.CreatedAt, e.UpdatedAt,
-		nullStr(e.UnknownSendID), settleAction(e.UnknownSendID)})
+		nullStr(e.UnknownSendID), settleAction(e.UnknownSendID), nullStr(e.HeldReason())})
 }
 
 // settleAction is what a person does about a send whose outcome is
@@ -130,7 +144,7 @@ func settleAction(sendID string) *string {
 
 const enrollmentColumns = `e.id, e.workspace_id, e.campaign_id, e.prospect_id, e.account_id, e.state, e.step_id,
 	e.next_action_at, e.ended_reason, e.last_error, e.failures, e.accepted_at, e.replied_at, e.created_at, e.updated_at,
-	p.linkedin_url, p.sales_nav_id, p.provider_id, p.first_name`
+	e.parked_by, p.linkedin_url, p.sales_nav_id, p.provider_id, p.first_name`
 
 func timePtr(t sql.NullTime) *time.Time {
 	if !t.Valid {
@@ -144,18 +158,18 @@ func scanEnrollment(row scanner) (Enrollment, error) {
 	var (
 		e                                    Enrollment
 		step, ended, lastErr, link, nav, pid sql.NullString
-		unknown                              sql.NullString
+		unknown, parked                      sql.NullString
 		next, accepted, replied              sql.NullTime
 	)
 	if err := row.Scan(&e.ID, &e.WorkspaceID, &e.CampaignID, &e.ProspectID, &e.AccountID, &e.State, &step,
 		&next, &ended, &lastErr, &e.Failures, &accepted, &replied, &e.CreatedAt, &e.UpdatedAt,
-		&link, &nav, &pid, &e.FirstName, &unknown); err != nil {
+		&parked, &link, &nav, &pid, &e.FirstName, &unknown); err != nil {
 		return Enrollment{}, err
 	}
 	e.StepID, e.EndedReason, e.LastError, e.ProviderID = step.String, ended.String, lastErr.String, pid.String
 	e.NextActionAt, e.AcceptedAt, e.RepliedAt = timePtr(next), timePtr(accepted), timePtr(replied)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	e.LinkedInURL, e.UnknownSendID = link.String, unknown.String
+	e.LinkedInURL, e.UnknownSendID, e.ParkedBy = link.String, unknown.String, parked.String
 	if e.LinkedInURL == "" && nav.String != "" {
 		e.LinkedInURL = SalesNavURL(nav.String)
 	}

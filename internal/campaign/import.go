@@ -118,6 +118,11 @@ func (s *Service) Import(ctx context.Context, campaignID, workspaceID string, ro
 		if res.Rows, err = im.run(ctx, rows); err != nil {
 			return err
 		}
+		// A re-import may have filled what held prospects lacked: they
+		// are looked at again on the next pass (docs/campaigns.md#holds).
+		if _, err := s.Reevaluate(ctx, tx, Scope{CampaignID: c.ID, ParkedBy: HoldCode}, im.now); err != nil {
+			return err
+		}
 		for _, rr := range res.Rows {
 			if rr.Status == RowImported {
 				res.Imported++

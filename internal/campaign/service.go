@@ -207,8 +207,9 @@ func (s *Service) Create(ctx context.Context, workspaceID string, in Input) (Cam
 	return out, nil
 }
 
-// Update changes a draft or paused campaign (a running one must be paused
-// first, so no prospect is ever between two versions of a sequence). Nil
+// Update changes a draft or paused campaign; of a running one only what
+// LiveEditProblem allows (otherwise a StateError naming what must wait for
+// a pause), so no prospect is ever between two versions of a sequence. Nil
 // fields of in are kept. Template variables may name custom fields that
 // at least one of the campaign's prospects has. A step that active
 // prospects are at cannot be removed. Taking a sender off the campaign
@@ -227,15 +228,26 @@ func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in
 		if err != nil {
 			return err
 		}
-		if old.Status != StatusDraft && old.Status != StatusPaused {
+		if old.Status != StatusDraft && old.Status != StatusPaused && old.Status != StatusRunning {
 			return &StateError{CampaignID: old.ID, Op: "edit", Status: old.Status,
-				Message: fmt.Sprintf("the campaign is %s; only a draft or paused campaign can be edited (pause it first)", old.Status)}
+				Message: fmt.Sprintf("the campaign is %s; only a draft, running or paused campaign can be edited", old.Status)}
 		}
 		if err := s.loadSenders(ctx, tx, []*Campaign{&old}); err != nil {
 			return err
 		}
 		c := old
 		apply(&c, in)
+		if old.Status == StatusRunning {
+			// What may change live is one rule (LiveEditProblem,
+			// docs/campaigns.md#editing-a-running-campaign).
+			reached, err := s.reachedSteps(ctx, tx, c.ID)
+			if err != nil {
+				return err
+			}
+			if msg := LiveEditProblem(old, c, reached); msg != "" {
+				return &StateError{CampaignID: old.ID, Op: "edit", Status: old.Status, Message: msg}
+			}
+		}
 		known := func(name string) bool {
 			if IsBuiltinVariable(name) {
 				return true
@@ -270,6 +282,11 @@ func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in
 		}
 		c.UpdatedAt = now
 		if err := s.setSenders(ctx, tx, c, old.AccountIDs); err != nil {
+			return err
+		}
+		// An edit may have given held prospects a fallback: they are
+		// looked at again on the next pass (docs/campaigns.md#holds).
+		if _, err := s.Reevaluate(ctx, tx, Scope{CampaignID: c.ID, ParkedBy: HoldCode}, now); err != nil {
 			return err
 		}
 		out = c

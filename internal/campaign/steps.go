@@ -51,7 +51,8 @@ const (
 )
 
 // Step is one node of a campaign's step graph, as authored. Which fields
-// apply depends on Type; durations are Go duration strings ("72h").
+// apply depends on Type; durations are whole days ("2 days", "2d"), hours
+// ("48h", "1d12h") or Go duration strings (docs/campaigns.md#durations).
 type Step struct {
 	ID   string   `json:"id"`
 	Type StepType `json:"type"`
@@ -75,13 +76,13 @@ type Step struct {
 // WaitDuration is the parsed Duration of a wait step (0 if unset or bad;
 // stored campaigns are validated, so it is set).
 func (s Step) WaitDuration() time.Duration {
-	d, _ := time.ParseDuration(s.Duration)
+	d, _ := ParseStepDuration(s.Duration)
 	return d
 }
 
 // WithinDuration is the parsed Within of a condition step.
 func (s Step) WithinDuration() time.Duration {
-	d, _ := time.ParseDuration(s.Within)
+	d, _ := ParseStepDuration(s.Within)
 	return d
 }
 
@@ -237,7 +238,7 @@ func validateStepFields(f string, s Step, known knownFunc) []FieldError {
 	case StepInvite:
 		used["note"] = true
 		if n := utf8.RuneCountInString(s.Note); n > MaxInviteNote {
-			add("note", "at most %d characters (has %d)", MaxInviteNote, n)
+			add("note", "the note is %d characters; LinkedIn allows %d", n, MaxInviteNote)
 		}
 		errs = append(errs, checkTemplate(f+".note", s.ID, s.Note, known)...)
 	case StepMessage:
@@ -305,16 +306,16 @@ func checkText(field, stepID, text string, max int, known knownFunc) []FieldErro
 
 func checkDuration(v string) string {
 	if v == "" {
-		return "required: a duration such as 72h"
+		return "required: a duration such as 3 days or 72h"
 	}
-	d, err := time.ParseDuration(v)
+	d, err := ParseStepDuration(v)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%q is not a duration; write it like 72h or 30m", v)
+		return fmt.Sprintf("%q is not a duration; write it like 3 days, 2d, 48h or 1d12h", v)
 	case d <= 0:
 		return "must be greater than zero"
 	case d > MaxDuration:
-		return fmt.Sprintf("at most %s", MaxDuration)
+		return fmt.Sprintf("at most %s", FormatDays(MaxDuration))
 	}
 	return ""
 }

@@ -55,7 +55,7 @@ func TestValidateSteps(t *testing.T) {
 			{ID: "b", Type: StepIfAccepted, Within: "24h", Then: "b", Else: "end"},
 		}, field: "steps[1].then", contains: "loop"},
 		{name: "NoteOver300IsRefused", steps: edit(func(s []Step) []Step { s[0].Note = strings.Repeat("é", 301); return s }),
-			field: "steps[0].note", contains: "at most 300 characters (has 301)"},
+			field: "steps[0].note", contains: "the note is 301 characters; LinkedIn allows 300"},
 		{name: "NoteOf300IsAccepted", steps: edit(func(s []Step) []Step { s[0].Note = strings.Repeat("é", 300); return s })},
 		{name: "UnknownVariableNamesStepAndVariable", steps: edit(func(s []Step) []Step { s[2].Text = "Hi {{job_title}}"; return s }),
 			field: "steps[2].text", contains: "unknown variable {{job_title}} in step s3"},
@@ -71,8 +71,9 @@ func TestValidateSteps(t *testing.T) {
 			field: "steps[5].id", contains: "reserved"},
 		{name: "ZeroWaitIsRefused", steps: edit(func(s []Step) []Step { s[3].Duration = "0s"; return s }),
 			field: "steps[3].duration", contains: "greater than zero"},
-		{name: "BadWithinIsRefused", steps: edit(func(s []Step) []Step { s[1].Within = "7 days"; return s }),
+		{name: "BadWithinIsRefused", steps: edit(func(s []Step) []Step { s[1].Within = "7 weeks"; return s }),
 			field: "steps[1].within", contains: "not a duration"},
+		{name: "WithinInDaysIsFine", steps: edit(func(s []Step) []Step { s[1].Within = "7 days"; return s })},
 		{name: "InMailNeedsSubject", steps: edit(func(s []Step) []Step { s[4].Subject = ""; return s }),
 			field: "steps[4].subject", contains: "required"},
 		{name: "FieldOfAnotherTypeIsRefused", steps: edit(func(s []Step) []Step { s[2].Note = "hi"; return s }),
@@ -154,9 +155,24 @@ func TestRender(t *testing.T) {
 			t.Fatalf("expected ErrMissingVariable, got %v", err)
 		}
 	})
-	t.Run("EmptyBuiltinRendersEmpty", func(t *testing.T) {
-		got, err := Render("[{{company}}]", Prospect{})
-		if err != nil || got != "[]" {
+	t.Run("EmptyBuiltinWithoutFallbackIsMissing", func(t *testing.T) {
+		// Never "Hi , …" (docs/campaigns.md#holds).
+		got, err := Render("Hi {{first_name}}, [{{company}}]", Prospect{ID: "p1", Company: "Acme"})
+		var miss *MissingVariableError
+		if !errors.As(err, &miss) || miss.Name != "first_name" || !errors.Is(err, ErrMissingVariable) {
+			t.Fatalf("%q %v", got, err)
+		}
+		if _, err := Render("Hi {{first_name}}", Prospect{FirstName: "   "}); !errors.Is(err, ErrMissingVariable) {
+			t.Fatalf("a blank first name renders: %v", err)
+		}
+	})
+	t.Run("FallbackFillsEmptyBuiltin", func(t *testing.T) {
+		got, err := Render("Hi {{first_name|there}}, {{ company | your company }}!", Prospect{})
+		if err != nil || got != "Hi there, your company!" {
+			t.Fatalf("%q %v", got, err)
+		}
+		got, err = Render("Hi {{first_name|there}}", Prospect{FirstName: "Ada"})
+		if err != nil || got != "Hi Ada" {
 			t.Fatalf("%q %v", got, err)
 		}
 	})

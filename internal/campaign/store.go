@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -236,6 +237,107 @@ func (s *Service) checkLiveSteps(ctx context.Context, tx *sql.Tx, c Campaign) ([
 		return nil, fmt.Errorf("reading enrollment steps of campaign %s: %w", c.ID, err)
 	}
 	return errs, nil
+}
+
+// MaxVariableScan bounds how many of a campaign's prospects
+// CampaignVariables reads for their custom columns.
+const MaxVariableScan = 2000
+
+// CampaignVariables lists the template variables a campaign can use: the
+// built-in ones, then the custom columns seen in its prospects (of the
+// first MaxVariableScan), sorted (docs/campaigns.md#variables-and-fallbacks).
+func (s *Service) CampaignVariables(ctx context.Context, q db.Querier, campaignID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT p.custom_fields FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+		WHERE e.campaign_id = $1 ORDER BY e.id LIMIT $2`, campaignID, MaxVariableScan)
+	if err != nil {
+		return nil, fmt.Errorf("reading custom columns of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var custom []string
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("reading custom columns of campaign %s: %w", campaignID, err)
+		}
+		var m map[string]string
+		if json.Unmarshal([]byte(raw), &m) != nil {
+			continue
+		}
+		for k := range m {
+			if !seen[k] && !IsBuiltinVariable(k) {
+				seen[k] = true
+				custom = append(custom, k)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading custom columns of campaign %s: %w", campaignID, err)
+	}
+	sort.Strings(custom)
+	return append(append([]string{}, BuiltinVariables...), custom...), nil
+}
+
+// PreviewProspects returns up to limit prospects of the campaign for the
+// template preview: held ones first (docs/campaigns.md#holds), then in
+// enrollment order.
+func (s *Service) PreviewProspects(ctx context.Context, q db.Querier, campaignID string, limit int) ([]Prospect, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+prefixed("p.", prospectColumns)+` FROM enrollments e JOIN prospects p ON p.id = e.prospect_id
+		WHERE e.campaign_id = $1 ORDER BY CASE WHEN e.parked_by = $3 THEN 0 ELSE 1 END, e.id LIMIT $2`, campaignID, limit, HoldCode)
+	if err != nil {
+		return nil, fmt.Errorf("reading prospects of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []Prospect
+	for rows.Next() {
+		p, err := scanProspect(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// prefixed qualifies every column of a comma-separated list.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// HeldExample is the hold sentence of the campaign's first held prospect
+// ("" when none is held), for the diagnosis (docs/campaigns.md#holds).
+func (s *Service) HeldExample(ctx context.Context, q db.Querier, campaignID string) (string, error) {
+	var reason sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT last_error FROM enrollments WHERE campaign_id = $1 AND parked_by = $2 AND state = 'active'
+		ORDER BY id LIMIT 1`, campaignID, HoldCode).Scan(&reason)
+	if err != nil && err != sql.ErrNoRows {
+		return "", fmt.Errorf("reading a held prospect of campaign %s: %w", campaignID, err)
+	}
+	return reason.String, nil
+}
+
+// reachedSteps lists the steps prospects of the campaign are at or ended
+// at (every enrollment past pending).
+func (s *Service) reachedSteps(ctx context.Context, tx *sql.Tx, campaignID string) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT step_id FROM enrollments
+		WHERE campaign_id = $1 AND state <> 'pending' AND step_id IS NOT NULL`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("reading reached steps of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var st string
+		if err := rows.Scan(&st); err != nil {
+			return nil, fmt.Errorf("reading reached steps of campaign %s: %w", campaignID, err)
+		}
+		out[st] = true
+	}
+	return out, rows.Err()
 }
 
 func (s *Service) enrollmentIDs(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]string, error) {
@@ -669,10 +771,12 @@ func (s *Service) EnrollmentStates(ctx context.Context, q db.Querier, campaignID
 }
 
 // DueByStep is when the earliest active enrollment of each sender at each
-// step of a campaign is due: sender account id → step id → time.
+// step of a campaign is due: sender account id → step id → time. Held
+// prospects are not due (docs/campaigns.md#holds).
 func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string) (map[string]map[string]time.Time, error) {
 	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, MIN(next_action_at) FROM enrollments
 		WHERE campaign_id = $1 AND state = 'active' AND step_id IS NOT NULL AND next_action_at IS NOT NULL
+		  AND (parked_by IS NULL OR parked_by <> '`+HoldCode+`')
 		GROUP BY account_id, step_id`, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
@@ -697,11 +801,12 @@ func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string
 }
 
 // NextDue is when the campaign's earliest active enrollment is due (zero
-// when none is active).
+// when none is active); held prospects are left out
+// (docs/campaigns.md#holds).
 func (s *Service) NextDue(ctx context.Context, q db.Querier, campaignID string) (time.Time, error) {
 	var next time.Time
 	err := q.QueryRowContext(ctx, `SELECT next_action_at FROM enrollments WHERE campaign_id = $1 AND state = 'active'
-		ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
+		AND (parked_by IS NULL OR parked_by <> '`+HoldCode+`') ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
 	if err != nil && !db.IsNoRows(err) {
 		return time.Time{}, fmt.Errorf("finding the next due enrollment: %w", err)
 	}

@@ -250,6 +250,31 @@ func (s *Service) Park(ctx context.Context, tx *sql.Tx, enrollmentID, gate strin
 	return nil
 }
 
+// HoldCode is the parked_by of a prospect held because a variable its
+// current step uses is empty for them and the template has no fallback
+// (docs/campaigns.md#holds).
+const HoldCode = "template_variable_missing"
+
+// HoldRecheck is how long a hold lasts when nothing lifts it sooner: the
+// prospect is looked at again then, and held again if still empty.
+// Editing the campaign or re-importing prospects lifts holds at once.
+const HoldRecheck = 30 * 24 * time.Hour
+
+// Hold parks one active enrollment whose step cannot be rendered for its
+// prospect (HoldReason), with the reason in last_error, until
+// now+HoldRecheck. Nothing is sent and nothing fails; the campaign keeps
+// running for everyone else (docs/campaigns.md#holds).
+func (s *Service) Hold(ctx context.Context, tx *sql.Tx, enrollmentID, reason string, now time.Time) error {
+	if reason == "" {
+		return fmt.Errorf("holding enrollment %s: a reason is required", enrollmentID)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $2, parked_by = $4, last_error = $5, updated_at = $3
+		WHERE id = $1 AND state = 'active'`, enrollmentID, now.Add(HoldRecheck), now, HoldCode, reason); err != nil {
+		return fmt.Errorf("holding enrollment %s: %w", enrollmentID, err)
+	}
+	return nil
+}
+
 // End stops a prospect's sequence early for the visible reason. The
 // caller then asks CompleteIfFinished.
 func (s *Service) End(ctx context.Context, tx *sql.Tx, enrollmentID, reason string, now time.Time) error {
@@ -401,8 +426,15 @@ func (s *Service) Reevaluate(ctx context.Context, tx *sql.Tx, sc Scope, now time
 	}
 	// Only the scope's columns are named, so the sender or campaign index
 	// finds the rows.
-	query, args := `UPDATE enrollments SET next_action_at = $1, parked_by = NULL, updated_at = $1
+	// A hold (HoldCode) is lifted only when asked for by name: no gate or
+	// setting can fill an empty variable; an edit or an import can. Its
+	// sentence goes with it.
+	query, args := `UPDATE enrollments SET next_action_at = $1, parked_by = NULL,
+		last_error = CASE WHEN parked_by = '`+HoldCode+`' THEN NULL ELSE last_error END, updated_at = $1
 		WHERE state = 'active' AND parked_by IS NOT NULL AND next_action_at > $1`, []any{now}
+	if sc.ParkedBy == "" {
+		query += ` AND parked_by <> '` + HoldCode + `'`
+	}
 	if sc.AccountID != "" {
 		args = append(args, sc.AccountID)
 		query += fmt.Sprintf(` AND account_id = $%d`, len(args))

@@ -87,10 +87,29 @@ func TemplateVariables(text string) ([]string, error) {
 // variable.
 var ErrMissingVariable = errors.New("template variable has no value")
 
-// Render fills a template for one prospect. Built-in variables with no
-// value render empty (or as their fallback); a custom variable the
-// prospect lacks, with no fallback, is an error wrapping
-// ErrMissingVariable rather than a silently wrong message.
+// MissingVariableError is Render's error for a variable the prospect has
+// no value for and the template gives no fallback; it wraps
+// ErrMissingVariable.
+type MissingVariableError struct {
+	// Name is the variable, lower-cased.
+	Name string
+	// ProspectID is the prospect it was rendered for.
+	ProspectID string
+}
+
+// Error names the variable and the prospect.
+func (e *MissingVariableError) Error() string {
+	return fmt.Sprintf("rendering template: {{%s}} for prospect %s: %s", e.Name, e.ProspectID, ErrMissingVariable)
+}
+
+// Unwrap returns ErrMissingVariable.
+func (e *MissingVariableError) Unwrap() error { return ErrMissingVariable }
+
+// Render fills a template for one prospect. A variable with no value
+// renders as its fallback ({{first_name|there}}); with no value and no
+// fallback — a built-in left empty or a custom column the prospect lacks —
+// it is a *MissingVariableError rather than a message reading "Hi , …"
+// (docs/campaigns.md#holds).
 func Render(text string, p Prospect) (string, error) {
 	vars, err := parseTemplate(text)
 	if err != nil {
@@ -101,20 +120,66 @@ func Render(text string, p Prospect) (string, error) {
 	for _, v := range vars {
 		b.WriteString(text[last:v.start])
 		last = v.end
-		value, ok := p.Value(v.name)
+		value, _ := p.Value(v.name)
 		switch {
-		case value != "":
+		case strings.TrimSpace(value) != "":
 			b.WriteString(value)
 		case v.hasFallback:
 			b.WriteString(v.fallback)
-		case ok:
-			// A built-in with no value: nothing to write.
 		default:
-			return "", fmt.Errorf("rendering template: {{%s}} for prospect %s: %w", v.name, p.ID, ErrMissingVariable)
+			return "", &MissingVariableError{Name: v.name, ProspectID: p.ID}
 		}
 	}
 	b.WriteString(text[last:])
 	return b.String(), nil
+}
+
+// HoldReason says why a step cannot be sent to a prospect as authored —
+// a variable the step uses is empty for them and has no fallback — or ""
+// when every template of the step renders. A template that does not parse
+// is not a hold (ValidateSteps refuses it at save); it returns "" then and
+// rendering reports it.
+func HoldReason(st Step, p Prospect) string {
+	for _, tf := range stepTemplates(st) {
+		_, err := Render(tf[1], p)
+		var miss *MissingVariableError
+		if errors.As(err, &miss) {
+			return fmt.Sprintf("%s is empty and the template has no fallback (step %s, %s): fill it in and re-import the prospect, or write {{%s|…}}",
+				miss.Name, st.ID, fieldLabel(st.Type, tf[0]), miss.Name)
+		}
+	}
+	return ""
+}
+
+// NeedsValues reports whether some template of the step uses a variable
+// without a fallback, i.e. whether HoldReason can hold a prospect there.
+func NeedsValues(st Step) bool {
+	for _, tf := range stepTemplates(st) {
+		if vars, err := TemplateVariables(tf[1]); err == nil && len(vars) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// StepVariables lists the distinct variables a step's templates use,
+// with or without a fallback, in order of appearance.
+func StepVariables(st Step) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, tf := range stepTemplates(st) {
+		vars, err := parseTemplate(tf[1])
+		if err != nil {
+			continue
+		}
+		for _, v := range vars {
+			if !seen[v.name] {
+				seen[v.name] = true
+				out = append(out, v.name)
+			}
+		}
+	}
+	return out
 }
 
 // Value returns what variable name renders to for this prospect, and

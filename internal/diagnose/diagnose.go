@@ -248,6 +248,20 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 		r.add(policy.CodeRecentlyWithdrawn, Info, first, "%s wait for LinkedIn's three-week re-invite wait after a withdrawn invitation; the first may be invited at %s.",
 			prospects(n), policy.When(first, r.Location(), now))
 	}
+	if n, _, err := deps.Campaigns.ParkedBy(ctx, deps.DB.SQL, c.ID, campaign.HoldCode); err != nil {
+		return r, err
+	} else if n > 0 {
+		// Held, never sent "Hi , …" (docs/campaigns.md#holds).
+		example, err := deps.Campaigns.HeldExample(ctx, deps.DB.SQL, c.ID)
+		if err != nil {
+			return r, err
+		}
+		lead := "1 prospect held: "
+		if n > 1 {
+			lead = prospects(n) + " held; the first: "
+		}
+		r.add("prospects_held", Info, time.Time{}, "%s%s. The others go on; editing the campaign or re-importing the prospects looks at them again.", lead, example)
+	}
 	if err := ledgerFindings(ctx, deps, c, now, &r); err != nil {
 		return r, err
 	}

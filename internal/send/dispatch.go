@@ -36,6 +36,8 @@ type payload struct {
 	text     string
 	// inv is the invitation a withdrawal withdraws.
 	inv invitationRow
+	// hold is why the prospect is held instead of sent (recheck).
+	hold string
 }
 
 // Dispatch performs one claimed send. It is the only function that makes a
@@ -75,6 +77,9 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		if reason != "" {
 			if err := cancelSend(ctx, tx, row.id, "", "not sent: "+reason, now); err != nil {
 				return err
+			}
+			if p.hold != "" {
+				return e.opts.Campaigns.Hold(ctx, tx, row.enrollmentID, p.hold, now)
 			}
 			return e.deferTo(ctx, tx, row.enrollmentID, now.Add(policy.NotConnectedRecheck), now)
 		}
@@ -189,6 +194,15 @@ func (e *Engine) recheck(ctx context.Context, tx *sql.Tx, row sendRow, p *payloa
 	}
 	if err == nil && len([]rune(p.note)) > unipile.MaxInvitationNote {
 		err = fmt.Errorf("step %s: the rendered invitation note is %d characters, LinkedIn allows %d", st.ID, len([]rune(p.note)), unipile.MaxInvitationNote)
+	}
+	if errors.Is(err, campaign.ErrMissingVariable) {
+		// The prospect's data changed since the claim: held, like the
+		// claim holds (docs/campaigns.md#holds); the campaign runs on.
+		p.hold = campaign.HoldReason(st, prospect)
+		if p.hold == "" {
+			p.hold = err.Error()
+		}
+		return "held: " + p.hold, nil
 	}
 	if err != nil {
 		// A template that cannot render pauses the campaign for a person

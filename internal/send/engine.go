@@ -490,6 +490,19 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 			return e.opts.Campaigns.DeferGroup(ctx, tx, campaign.StepGroup{AccountID: en.accountID, CampaignID: en.campaignID, StepID: en.stepID}, v.Code,
 				policy.Recheck(v, now), now)
 		}
+		if campaign.NeedsValues(step) {
+			// Never "Hi , …": a prospect lacking a value the step uses
+			// (no fallback) is held, not sent and not failed; the others
+			// go on (docs/campaigns.md#holds).
+			prospect, err := e.opts.Campaigns.GetProspect(ctx, tx, en.prospectID)
+			if err != nil {
+				return err
+			}
+			if reason := campaign.HoldReason(step, prospect); reason != "" {
+				res = processResult{kind: resultDeferred, code: campaign.HoldCode}
+				return e.opts.Campaigns.Hold(ctx, tx, en.id, reason, now)
+			}
+		}
 		sendID := id.New("snd")
 		withNote := step.Type == campaign.StepInvite && strings.TrimSpace(step.Note) != ""
 		err = e.claim(ctx, tx, claimWrite{sendID: sendID, en: en, action: action, withNote: withNote,

@@ -1,6 +1,9 @@
 package web
 
-// The edit-campaign page and its submit.
+// The edit-campaign page and its submit. A running campaign takes the
+// changes that are safe live; anything else is refused with the sentence
+// campaign.LiveEditProblem writes, and the page offers to pause
+// (docs/campaigns.md#editing-a-running-campaign).
 
 import (
 	"errors"
@@ -14,13 +17,26 @@ func (s *Server) editCampaignPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderCampaignForm(w, r, http.StatusOK, formFromCampaign(c), nil)
+	f := formFromCampaign(c)
+	f.Preview = r.URL.Query().Get("preview")
+	s.renderCampaignForm(w, r, http.StatusOK, f, nil)
 }
 
 func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r)
-	f, in, errs := readCampaignForm(r)
+	f, in, errs, op := readCampaignForm(r)
 	f.ID = r.PathValue("id")
+	if _, err := s.opts.Campaigns.Get(r.Context(), s.opts.DB.SQL, sess.WorkspaceID, f.ID); errors.Is(err, campaign.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if builderOp(&f, op) {
+		s.renderCampaignForm(w, r, http.StatusOK, f, nil)
+		return
+	}
 	if len(errs) > 0 {
 		s.renderCampaignForm(w, r, http.StatusUnprocessableEntity, f, errs)
 		return
