@@ -128,6 +128,8 @@ var operations = map[string]operation{
 	"GET /api/v1/do-not-contact":               {Summary: "List the workspace's do-not-contact list", Query: []string{"limit", "cursor"}},
 	"POST /api/v1/do-not-contact":              {Summary: "Add do-not-contact entries (JSON {\"entries\": [...]} or CSV); per-row results; ends the listed people's live enrollments", Body: []string{"text/csv", "application/json"}},
 	"DELETE /api/v1/do-not-contact/{id}":       {Summary: "Remove a do-not-contact entry"},
+	"GET /api/v1/conversations":                {Summary: "The workspace's conversations, newest message first (filters: account_id, campaign_id, unread, q)", Query: []string{"limit", "cursor", "account_id", "campaign_id", "unread", "q"}},
+	"GET /api/v1/conversations/{id}/messages":  {Summary: "A conversation's messages, oldest first", Query: []string{"limit", "cursor"}},
 	"GET /api/v1/workspace":                    {Summary: "The token's workspace and its settings (recontact_cooloff_days: days, or \"never\")"},
 	"PATCH /api/v1/workspace":                  {Summary: "Change the workspace's settings: {\"recontact_cooloff_days\": 0-3650 | \"never\"}", Body: []string{"application/json"}},
 	"DELETE /api/v1/webhooks/{id}":             {Summary: "Delete an outbound webhook endpoint"},

@@ -121,6 +121,12 @@ func (a *App) tasks() map[string]task {
 			_, err := a.Sender.SyncInvitations(ctx)
 			return err
 		}},
+		// Each connected account's chats and messages are read once, one
+		// request per account per run (docs/inbox.md#backfill).
+		"inbox_backfill": {every: time.Minute, run: func(ctx context.Context) error {
+			_, err := a.Inbox.Backfill(ctx)
+			return err
+		}},
 		// Where the provider reports an InMail balance, a positive one lifts
 		// the credits breaker (docs/sending.md#inmail-credits).
 		"inmail_balance_check": {every: 24 * time.Hour, run: func(ctx context.Context) error {
@@ -319,7 +325,13 @@ func (a *App) onRelation(ctx context.Context, tx *sql.Tx, acct account.Account, 
 // onMessage feeds the messaging webhook into the sender: replies, the
 // reconciliation of unknown sends by chat, and the invite-note chat.
 func (a *App) onMessage(ctx context.Context, tx *sql.Tx, acct account.Account, ev unipile.MessageEvent) error {
-	return a.Sender.MessageEvent(ctx, tx, acct.WorkspaceID, acct.ID, ev)
+	// The message is kept for the inbox first, so the reply event can name
+	// its conversation (docs/inbox.md).
+	conversationID, err := a.Inbox.Record(ctx, tx, acct, ev)
+	if err != nil {
+		return err
+	}
+	return a.Sender.MessageEvent(ctx, tx, acct.WorkspaceID, acct.ID, conversationID, ev)
 }
 
 // stalledTasks describes, by name, each periodic task that has gone too

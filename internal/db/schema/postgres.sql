@@ -488,6 +488,31 @@ CREATE TABLE campaigns (
   created_at timestamp with time zone NOT NULL,
   updated_at timestamp with time zone NOT NULL
 );
+CREATE TABLE conversation_messages (
+  id text NOT NULL,
+  conversation_id text NOT NULL,
+  provider_message_id text NOT NULL,
+  from_self boolean NOT NULL,
+  sender_provider_id text,
+  text text NOT NULL DEFAULT ''::text,
+  sent_at timestamp with time zone NOT NULL,
+  stored_at timestamp with time zone NOT NULL
+);
+CREATE TABLE conversations (
+  id text NOT NULL,
+  workspace_id text NOT NULL,
+  account_id text NOT NULL,
+  provider_chat_id text NOT NULL,
+  attendee_provider_id text,
+  attendee_name text NOT NULL DEFAULT ''::text,
+  prospect_id text,
+  campaign_id text,
+  last_message_at timestamp with time zone,
+  last_message_text text NOT NULL DEFAULT ''::text,
+  unread integer NOT NULL DEFAULT 0,
+  created_at timestamp with time zone NOT NULL,
+  updated_at timestamp with time zone NOT NULL
+);
 CREATE TABLE do_not_contact (
   id text NOT NULL,
   workspace_id text NOT NULL,
@@ -551,6 +576,21 @@ CREATE TABLE hosted_auth_links (
   expires_at timestamp with time zone NOT NULL,
   used_at timestamp with time zone,
   result_status text
+);
+CREATE TABLE inbox_backfill_chats (
+  account_id text NOT NULL,
+  provider_chat_id text NOT NULL,
+  messages_cursor text,
+  done boolean NOT NULL DEFAULT false
+);
+CREATE TABLE inbox_backfills (
+  account_id text NOT NULL,
+  chats_cursor text,
+  chats_done boolean NOT NULL DEFAULT false,
+  done_at timestamp with time zone,
+  next_at timestamp with time zone NOT NULL,
+  requests integer NOT NULL DEFAULT 0,
+  last_error text
 );
 CREATE TABLE inmail_top_ups (
   id bigint NOT NULL DEFAULT nextval('inmail_top_ups_id_seq'::regclass),
@@ -827,6 +867,23 @@ ALTER TABLE campaigns ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_status_chk CHECK ((status = ANY (ARRAY['draft'::text, 'running'::text, 'paused'::text, 'completed'::text, 'archived'::text])));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_steps_chk CHECK (((jsonb_typeof((steps)::jsonb) = 'array'::text) AND (jsonb_array_length((steps)::jsonb) > 0)));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_pkey PRIMARY KEY (id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_provider_key UNIQUE (conversation_id, provider_message_id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_provider_message_id_chk CHECK (((length(provider_message_id) >= 1) AND (length(provider_message_id) <= 200)));
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_sender_chk CHECK (((length(sender_provider_id) >= 1) AND (length(sender_provider_id) <= 200)));
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_text_chk CHECK ((length(text) <= 20000));
+ALTER TABLE conversations ADD CONSTRAINT conversations_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_attendee_name_chk CHECK ((length(attendee_name) <= 300));
+ALTER TABLE conversations ADD CONSTRAINT conversations_attendee_provider_id_chk CHECK (((length(attendee_provider_id) >= 1) AND (length(attendee_provider_id) <= 200)));
+ALTER TABLE conversations ADD CONSTRAINT conversations_campaign_chk CHECK (((campaign_id IS NULL) OR (prospect_id IS NOT NULL)));
+ALTER TABLE conversations ADD CONSTRAINT conversations_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns(id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_chat_key UNIQUE (account_id, provider_chat_id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_prospect_id_fkey FOREIGN KEY (prospect_id) REFERENCES prospects(id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_provider_chat_id_chk CHECK (((length(provider_chat_id) >= 1) AND (length(provider_chat_id) <= 200)));
+ALTER TABLE conversations ADD CONSTRAINT conversations_unread_chk CHECK ((unread >= 0));
+ALTER TABLE conversations ADD CONSTRAINT conversations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_company_url_chk CHECK ((substr(company_url, 1, 33) = 'https://www.linkedin.com/company/'::text));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_created_by_chk CHECK ((length(created_by) > 0));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_linkedin_url_chk CHECK ((substr(linkedin_url, 1, 28) = 'https://www.linkedin.com/in/'::text));
@@ -889,6 +946,12 @@ ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_token_hash_key UN
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_type_chk CHECK ((link_type = ANY (ARRAY['create'::text, 'reconnect'::text])));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_used_chk CHECK ((((used_at IS NULL) = (result_status IS NULL)) AND ((used_at IS NULL) OR ((account_id IS NOT NULL) AND (used_at >= created_at) AND (used_at <= expires_at)))));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE inbox_backfill_chats ADD CONSTRAINT inbox_backfill_chats_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE inbox_backfill_chats ADD CONSTRAINT inbox_backfill_chats_pkey PRIMARY KEY (account_id, provider_chat_id);
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_done_chk CHECK (((done_at IS NULL) OR chats_done));
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_pkey PRIMARY KEY (account_id);
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_requests_chk CHECK ((requests >= 0));
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_chk CHECK (((balance IS NULL) OR (balance > 0)));
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_source_chk CHECK (((source = 'manual'::text) OR (balance IS NOT NULL)));
@@ -1091,6 +1154,13 @@ CREATE UNIQUE INDEX campaigns_id_workspace_key ON campaigns USING btree (id, wor
 CREATE UNIQUE INDEX campaigns_pkey ON campaigns USING btree (id);
 CREATE INDEX campaigns_status_idx ON campaigns USING btree (status);
 CREATE INDEX campaigns_workspace_idx ON campaigns USING btree (workspace_id, id);
+CREATE UNIQUE INDEX conversation_messages_pkey ON conversation_messages USING btree (id);
+CREATE UNIQUE INDEX conversation_messages_provider_key ON conversation_messages USING btree (conversation_id, provider_message_id);
+CREATE INDEX conversation_messages_thread_idx ON conversation_messages USING btree (conversation_id, sent_at, id);
+CREATE UNIQUE INDEX conversations_chat_key ON conversations USING btree (account_id, provider_chat_id);
+CREATE INDEX conversations_list_idx ON conversations USING btree (workspace_id, last_message_at DESC, id);
+CREATE UNIQUE INDEX conversations_pkey ON conversations USING btree (id);
+CREATE INDEX conversations_prospect_idx ON conversations USING btree (prospect_id) WHERE (prospect_id IS NOT NULL);
 CREATE UNIQUE INDEX do_not_contact_company_url_uidx ON do_not_contact USING btree (workspace_id, company_url) WHERE (company_url IS NOT NULL);
 CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id, id);
 CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
@@ -1111,6 +1181,9 @@ CREATE UNIQUE INDEX health_guard_pkey ON health_guard USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_pkey ON hosted_auth_links USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_token_hash_key ON hosted_auth_links USING btree (token_hash);
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links USING btree (workspace_id, created_at);
+CREATE UNIQUE INDEX inbox_backfill_chats_pkey ON inbox_backfill_chats USING btree (account_id, provider_chat_id);
+CREATE INDEX inbox_backfill_chats_todo_idx ON inbox_backfill_chats USING btree (account_id) WHERE (NOT done);
+CREATE UNIQUE INDEX inbox_backfills_pkey ON inbox_backfills USING btree (account_id);
 CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups USING btree (account_id, id);
 CREATE UNIQUE INDEX inmail_top_ups_pkey ON inmail_top_ups USING btree (id);
 CREATE UNIQUE INDEX invitation_syncs_pkey ON invitation_syncs USING btree (account_id);

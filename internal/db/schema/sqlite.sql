@@ -120,6 +120,39 @@ CREATE TABLE campaigns (
     CONSTRAINT campaigns_id_workspace_key UNIQUE (id, workspace_id)
 );
 
+-- table conversation_messages (on conversation_messages)
+CREATE TABLE conversation_messages (
+    id                  text PRIMARY KEY,
+    conversation_id     text NOT NULL REFERENCES conversations (id),
+    provider_message_id text NOT NULL CONSTRAINT conversation_messages_provider_message_id_chk
+                        CHECK (length(provider_message_id) BETWEEN 1 AND 200),
+    from_self           INTEGER NOT NULL CONSTRAINT conversation_messages_from_self_chk CHECK (from_self IN (0, 1)),
+    sender_provider_id  text CONSTRAINT conversation_messages_sender_chk CHECK (length(sender_provider_id) BETWEEN 1 AND 200),
+    text                text NOT NULL DEFAULT '' CONSTRAINT conversation_messages_text_chk CHECK (length(text) <= 20000),
+    sent_at             TIMESTAMP NOT NULL,
+    stored_at           TIMESTAMP NOT NULL,
+    CONSTRAINT conversation_messages_provider_key UNIQUE (conversation_id, provider_message_id)
+);
+
+-- table conversations (on conversations)
+CREATE TABLE conversations (
+    id                   text PRIMARY KEY,
+    workspace_id         text NOT NULL REFERENCES workspaces (id),
+    account_id           text NOT NULL REFERENCES linkedin_accounts (id),
+    provider_chat_id     text NOT NULL CONSTRAINT conversations_provider_chat_id_chk CHECK (length(provider_chat_id) BETWEEN 1 AND 200),
+    attendee_provider_id text CONSTRAINT conversations_attendee_provider_id_chk CHECK (length(attendee_provider_id) BETWEEN 1 AND 200),
+    attendee_name        text NOT NULL DEFAULT '' CONSTRAINT conversations_attendee_name_chk CHECK (length(attendee_name) <= 300),
+    prospect_id          text REFERENCES prospects (id),
+    campaign_id          text REFERENCES campaigns (id),
+    last_message_at      TIMESTAMP,
+    last_message_text    text NOT NULL DEFAULT '',
+    unread               integer NOT NULL DEFAULT 0 CONSTRAINT conversations_unread_chk CHECK (unread >= 0),
+    created_at           TIMESTAMP NOT NULL,
+    updated_at           TIMESTAMP NOT NULL,
+    CONSTRAINT conversations_chat_key UNIQUE (account_id, provider_chat_id),
+    CONSTRAINT conversations_campaign_chk CHECK (campaign_id IS NULL OR prospect_id IS NOT NULL)
+);
+
 -- table do_not_contact (on do_not_contact)
 CREATE TABLE do_not_contact (
     id           TEXT PRIMARY KEY,
@@ -229,6 +262,27 @@ CREATE TABLE hosted_auth_links (
     CONSTRAINT hosted_auth_links_used_chk CHECK (
         (used_at IS NULL) = (result_status IS NULL)
         AND (used_at IS NULL OR (account_id IS NOT NULL AND used_at >= created_at AND used_at <= expires_at)))
+);
+
+-- table inbox_backfill_chats (on inbox_backfill_chats)
+CREATE TABLE inbox_backfill_chats (
+    account_id       text NOT NULL REFERENCES linkedin_accounts (id),
+    provider_chat_id text NOT NULL,
+    messages_cursor  text,
+    done             INTEGER NOT NULL DEFAULT 0 CONSTRAINT inbox_backfill_chats_done_chk CHECK (done IN (0, 1)),
+    PRIMARY KEY (account_id, provider_chat_id)
+);
+
+-- table inbox_backfills (on inbox_backfills)
+CREATE TABLE inbox_backfills (
+    account_id   text PRIMARY KEY REFERENCES linkedin_accounts (id),
+    chats_cursor text,
+    chats_done   INTEGER NOT NULL DEFAULT 0 CONSTRAINT inbox_backfills_chats_done_chk CHECK (chats_done IN (0, 1)),
+    done_at      TIMESTAMP,
+    next_at      TIMESTAMP NOT NULL,
+    requests     integer NOT NULL DEFAULT 0 CONSTRAINT inbox_backfills_requests_chk CHECK (requests >= 0),
+    last_error   text,
+    CONSTRAINT inbox_backfills_done_chk CHECK (done_at IS NULL OR chats_done = 1)
 );
 
 -- table inmail_top_ups (on inmail_top_ups)
@@ -622,6 +676,15 @@ CREATE INDEX campaigns_status_idx ON campaigns (status);
 -- index campaigns_workspace_idx (on campaigns)
 CREATE INDEX campaigns_workspace_idx ON campaigns (workspace_id, id);
 
+-- index conversation_messages_thread_idx (on conversation_messages)
+CREATE INDEX conversation_messages_thread_idx ON conversation_messages (conversation_id, sent_at, id);
+
+-- index conversations_list_idx (on conversations)
+CREATE INDEX conversations_list_idx ON conversations (workspace_id, last_message_at DESC, id);
+
+-- index conversations_prospect_idx (on conversations)
+CREATE INDEX conversations_prospect_idx ON conversations (prospect_id) WHERE prospect_id IS NOT NULL;
+
 -- index do_not_contact_company_url_uidx (on do_not_contact)
 CREATE UNIQUE INDEX do_not_contact_company_url_uidx ON do_not_contact (workspace_id, company_url) WHERE company_url IS NOT NULL;
 
@@ -661,6 +724,9 @@ CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects (accou
 
 -- index hosted_auth_links_workspace_idx (on hosted_auth_links)
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links (workspace_id, created_at);
+
+-- index inbox_backfill_chats_todo_idx (on inbox_backfill_chats)
+CREATE INDEX inbox_backfill_chats_todo_idx ON inbox_backfill_chats (account_id) WHERE done = 0;
 
 -- index inmail_top_ups_account_idx (on inmail_top_ups)
 CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups (account_id, id);
