@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -74,6 +75,20 @@ func (t task) startupWait() time.Duration { return min(t.timing().Lease(), maxSt
 // tasks are the periodic jobs of a worker process. Unless it says
 // otherwise, a pass may take three quarters of its interval (jobs.TimingFor).
 func (a *App) tasks() map[string]task {
+	tasks := a.workerTasks()
+	if a.Sandbox != nil {
+		// Demo prospects accept and reply now and then (docs/inbox.md).
+		var turn atomic.Int64
+		tasks["sandbox_activity"] = task{every: 5 * time.Minute, run: func(ctx context.Context) error {
+			a.sandboxActivity(int(turn.Add(1)))
+			return nil
+		}}
+	}
+	return tasks
+}
+
+// workerTasks are the periodic jobs every worker process runs.
+func (a *App) workerTasks() map[string]task {
 	return map[string]task{
 		// A sweep runs every tenth of the check interval but works through
 		// whatever accounts are due, which on a large fleet takes longer
