@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/keel-outreach/keel/internal/inbox"
+	"github.com/keel-outreach/keel/internal/send"
 )
 
 // registerInboxRoutes serves the workspace's conversations
@@ -13,6 +14,7 @@ import (
 func (s *Server) registerInboxRoutes() {
 	s.handle("GET /api/v1/conversations", s.withInbox(s.listConversations))
 	s.handle("GET /api/v1/conversations/{id}/messages", s.withInbox(s.listConversationMessages))
+	s.handle("POST /api/v1/conversations/{id}/messages", s.withInbox(s.replyInConversation))
 }
 
 // withInbox answers 503 when the installation runs without the inbox.
@@ -79,4 +81,44 @@ func (s *Server) listConversationMessages(w http.ResponseWriter, r *http.Request
 		list = []inbox.Message{}
 	}
 	writeJSON(w, http.StatusOK, listResponse[inbox.Message]{Items: list, NextCursor: next})
+}
+
+// replyInConversation sends a reply through the ledger
+// (docs/inbox.md#replying): 202 with the ledger row; 422 naming text when
+// it is empty or too long; 409 with the policy's sentence while the
+// account may not send (nothing is stored: the text stays with the
+// caller).
+func (s *Server) replyInConversation(w http.ResponseWriter, r *http.Request, p principal) {
+	var body struct {
+		Text string `json:"text"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	c, err := s.opts.Inbox.Get(r.Context(), s.opts.DB.SQL, p.WorkspaceID, r.PathValue("id"))
+	if errors.Is(err, inbox.ErrNotFound) {
+		Problem(w, http.StatusNotFound, "not found", "no such conversation")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if s.opts.Sender == nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "sending is not configured")
+		return
+	}
+	info, err := s.opts.Sender.Reply(r.Context(), send.ReplyRequest{WorkspaceID: p.WorkspaceID, AccountID: c.AccountID,
+		ConversationID: c.ID, ChatID: c.ProviderChatID, ProspectID: c.ProspectID, Text: body.Text})
+	var refused *send.RefusedError
+	switch {
+	case errors.Is(err, send.ErrReplyText):
+		invalid(w, "invalid reply", "text: "+err.Error(), []fieldError{{Field: "text", Message: err.Error()}})
+	case errors.As(err, &refused):
+		Problem(w, http.StatusConflict, refused.Verdict.Code, refused.Verdict.Message)
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		writeJSON(w, http.StatusAccepted, info)
+	}
 }

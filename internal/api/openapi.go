@@ -130,6 +130,7 @@ var operations = map[string]operation{
 	"DELETE /api/v1/do-not-contact/{id}":       {Summary: "Remove a do-not-contact entry"},
 	"GET /api/v1/conversations":                {Summary: "The workspace's conversations, newest message first (filters: account_id, campaign_id, unread, q)", Query: []string{"limit", "cursor", "account_id", "campaign_id", "unread", "q"}},
 	"GET /api/v1/conversations/{id}/messages":  {Summary: "A conversation's messages, oldest first", Query: []string{"limit", "cursor"}},
+	"POST /api/v1/conversations/{id}/messages": {Summary: "Reply in a conversation through the send ledger: 202 with the ledger row, 409 while the account may not send, 422 for empty or oversize text", Body: []string{"application/json"}},
 	"GET /api/v1/workspace":                    {Summary: "The token's workspace and its settings (recontact_cooloff_days: days, or \"never\")"},
 	"PATCH /api/v1/workspace":                  {Summary: "Change the workspace's settings: {\"recontact_cooloff_days\": 0-3650 | \"never\"}", Body: []string{"application/json"}},
 	"DELETE /api/v1/webhooks/{id}":             {Summary: "Delete an outbound webhook endpoint"},

@@ -335,6 +335,15 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION sends_reply_identity()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'sends_reply_identity: a reply''s conversation and text cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_reply_identity';
+END $function$;
+
 CREATE OR REPLACE FUNCTION sends_state_machine()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -755,10 +764,10 @@ CREATE TABLE sends (
   id text NOT NULL,
   workspace_id text NOT NULL,
   account_id text NOT NULL,
-  campaign_id text NOT NULL,
-  enrollment_id text NOT NULL,
-  prospect_id text NOT NULL,
-  step_id text NOT NULL,
+  campaign_id text,
+  enrollment_id text,
+  prospect_id text,
+  step_id text,
   action text NOT NULL,
   state text NOT NULL DEFAULT 'intent'::text,
   with_note boolean NOT NULL DEFAULT false,
@@ -771,7 +780,9 @@ CREATE TABLE sends (
   error text,
   parked_at timestamp with time zone,
   settled_by text,
-  settled_at timestamp with time zone
+  settled_at timestamp with time zone,
+  conversation_id text,
+  reply_text text
 );
 CREATE TABLE unmatched_accepts (
   id text NOT NULL,
@@ -1081,9 +1092,10 @@ ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_credits_inmail_chk CHECK (((k
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_kind_chk CHECK ((kind = ANY (ARRAY['cooldown'::text, 'credits'::text])));
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_pkey PRIMARY KEY (account_id, action, kind);
 ALTER TABLE sends ADD CONSTRAINT sends_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
-ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text, 'withdraw'::text])));
+ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text, 'withdraw'::text, 'reply'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns(id);
-ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text])) OR (chat_id IS NOT NULL) OR (settled_by IS NOT NULL)));
+ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text, 'reply'::text])) OR (chat_id IS NOT NULL) OR (settled_by IS NOT NULL)));
+ALTER TABLE sends ADD CONSTRAINT sends_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id);
 ALTER TABLE sends ADD CONSTRAINT sends_dispatched_at_chk CHECK (((state = ANY (ARRAY['intent'::text, 'cancelled'::text])) OR (dispatched_at IS NOT NULL)));
 ALTER TABLE sends ADD CONSTRAINT sends_enrollment_id_fkey FOREIGN KEY (enrollment_id) REFERENCES enrollments(id);
 ALTER TABLE sends ADD CONSTRAINT sends_failed_error_chk CHECK (((state <> ALL (ARRAY['failed'::text, 'cancelled'::text])) OR ((error IS NOT NULL) AND (length(error) > 0))));
@@ -1092,6 +1104,8 @@ ALTER TABLE sends ADD CONSTRAINT sends_note_invite_chk CHECK (((NOT with_note) O
 ALTER TABLE sends ADD CONSTRAINT sends_parked_chk CHECK (((parked_at IS NULL) OR (state = 'unknown'::text)));
 ALTER TABLE sends ADD CONSTRAINT sends_pkey PRIMARY KEY (id);
 ALTER TABLE sends ADD CONSTRAINT sends_prospect_id_fkey FOREIGN KEY (prospect_id) REFERENCES prospects(id);
+ALTER TABLE sends ADD CONSTRAINT sends_reply_chk CHECK ((((action = 'reply'::text) = ((conversation_id IS NOT NULL) AND (reply_text IS NOT NULL))) AND ((action = 'reply'::text) OR ((campaign_id IS NOT NULL) AND (enrollment_id IS NOT NULL) AND (prospect_id IS NOT NULL) AND (step_id IS NOT NULL))) AND ((action <> 'reply'::text) OR ((campaign_id IS NULL) AND (enrollment_id IS NULL) AND (step_id IS NULL)))));
+ALTER TABLE sends ADD CONSTRAINT sends_reply_text_chk CHECK (((length(reply_text) >= 1) AND (length(reply_text) <= 8000)));
 ALTER TABLE sends ADD CONSTRAINT sends_settled_chk CHECK ((((settled_by IS NULL) = (settled_at IS NULL)) AND ((settled_by IS NULL) OR (((length(settled_by) >= 1) AND (length(settled_by) <= 200)) AND (state = ANY (ARRAY['confirmed'::text, 'failed'::text]))))));
 ALTER TABLE sends ADD CONSTRAINT sends_state_chk CHECK ((state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'confirmed'::text, 'failed'::text, 'unknown'::text, 'cancelled'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
@@ -1226,6 +1240,7 @@ CREATE UNIQUE INDEX prospects_sales_nav_id_uidx ON prospects USING btree (worksp
 CREATE UNIQUE INDEX send_blocks_pkey ON send_blocks USING btree (account_id, action, kind);
 CREATE INDEX sends_account_action_idx ON sends USING btree (account_id, action, claimed_at);
 CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action, claimed_at);
+CREATE INDEX sends_conversation_idx ON sends USING btree (conversation_id, claimed_at) WHERE (conversation_id IS NOT NULL);
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id, action) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
 CREATE UNIQUE INDEX sends_pkey ON sends USING btree (id);
@@ -1262,6 +1277,7 @@ CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_account
 CREATE TRIGGER linkedin_accounts_tier_guard BEFORE UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_guard();
 CREATE TRIGGER linkedin_accounts_tier_record AFTER UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_record();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();
+CREATE TRIGGER sends_reply_identity BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.conversation_id IS DISTINCT FROM new.conversation_id) OR (old.reply_text IS DISTINCT FROM new.reply_text))) EXECUTE FUNCTION sends_reply_identity();
 CREATE TRIGGER sends_state_machine BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.state IS DISTINCT FROM new.state) OR ((((((((((old.id IS DISTINCT FROM new.id) OR (old.workspace_id IS DISTINCT FROM new.workspace_id)) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.campaign_id IS DISTINCT FROM new.campaign_id)) OR (old.enrollment_id IS DISTINCT FROM new.enrollment_id)) OR (old.prospect_id IS DISTINCT FROM new.prospect_id)) OR (old.step_id IS DISTINCT FROM new.step_id)) OR (old.action IS DISTINCT FROM new.action)) OR (old.with_note IS DISTINCT FROM new.with_note)) OR (old.claimed_at IS DISTINCT FROM new.claimed_at)))) EXECUTE FUNCTION sends_state_machine();
 CREATE TRIGGER sends_withdraw_of_invite BEFORE INSERT ON sends FOR EACH ROW WHEN ((new.action = 'withdraw'::text)) EXECUTE FUNCTION sends_withdraw_of_invite();
 CREATE TRIGGER webhook_inbox_guard BEFORE DELETE OR UPDATE ON webhook_inbox FOR EACH ROW EXECUTE FUNCTION webhook_inbox_guard();

@@ -532,12 +532,12 @@ CREATE TABLE "sends" (
     id            TEXT PRIMARY KEY,
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
     account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
-    campaign_id   TEXT NOT NULL REFERENCES campaigns (id),
-    enrollment_id TEXT NOT NULL REFERENCES enrollments (id),
-    prospect_id   TEXT NOT NULL REFERENCES prospects (id),
-    step_id       TEXT NOT NULL,
+    campaign_id   TEXT REFERENCES campaigns (id),
+    enrollment_id TEXT REFERENCES enrollments (id),
+    prospect_id   TEXT REFERENCES prospects (id),
+    step_id       TEXT,
     action        TEXT NOT NULL
-                  CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw')),
+                  CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw', 'reply')),
     state         TEXT NOT NULL DEFAULT 'intent'
                   CONSTRAINT sends_state_chk CHECK (state IN ('intent', 'dispatched', 'confirmed', 'failed', 'unknown', 'cancelled')),
     with_note     INTEGER NOT NULL DEFAULT 0 CONSTRAINT sends_with_note_chk CHECK (with_note IN (0, 1)),
@@ -551,8 +551,13 @@ CREATE TABLE "sends" (
     parked_at     TIMESTAMP,
     settled_by    TEXT,
     settled_at    TIMESTAMP,
-    CONSTRAINT sends_confirmed_chat_chk
-        CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail') OR chat_id IS NOT NULL OR settled_by IS NOT NULL),
+    conversation_id TEXT REFERENCES conversations (id),
+    reply_text    TEXT CONSTRAINT sends_reply_text_chk CHECK (length(reply_text) BETWEEN 1 AND 8000),
+    CONSTRAINT sends_reply_chk CHECK (
+        (action = 'reply') = (conversation_id IS NOT NULL AND reply_text IS NOT NULL)
+        AND (action = 'reply' OR (campaign_id IS NOT NULL AND enrollment_id IS NOT NULL AND prospect_id IS NOT NULL AND step_id IS NOT NULL))
+        AND (action <> 'reply' OR (campaign_id IS NULL AND enrollment_id IS NULL AND step_id IS NULL))),    CONSTRAINT sends_confirmed_chat_chk
+        CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail', 'reply') OR chat_id IS NOT NULL OR settled_by IS NOT NULL),
     CONSTRAINT sends_dispatched_at_chk CHECK (state IN ('intent', 'cancelled') OR dispatched_at IS NOT NULL),
     CONSTRAINT sends_failed_error_chk CHECK (state NOT IN ('failed', 'cancelled') OR (error IS NOT NULL AND length(error) > 0)),
     CONSTRAINT sends_finished_chk CHECK ((state IN ('confirmed', 'failed', 'cancelled')) = (finished_at IS NOT NULL)),
@@ -797,6 +802,9 @@ CREATE INDEX sends_account_action_idx ON sends (account_id, action, claimed_at);
 
 -- index sends_campaign_action_idx (on sends)
 CREATE INDEX sends_campaign_action_idx ON sends (campaign_id, action, claimed_at);
+
+-- index sends_conversation_idx (on sends)
+CREATE INDEX sends_conversation_idx ON sends (conversation_id, claimed_at) WHERE conversation_id IS NOT NULL;
 
 -- index sends_one_per_step_uidx (on sends)
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id, action) WHERE state NOT IN ('failed', 'cancelled');
@@ -1177,6 +1185,14 @@ CREATE TRIGGER sends_note_invite_chk
     WHEN NEW.with_note AND NEW.action <> 'invite'
 BEGIN
     SELECT RAISE(ABORT, 'sends_note_invite_chk: only an invitation carries a note');
+END;
+
+-- trigger sends_reply_identity (on sends)
+CREATE TRIGGER sends_reply_identity
+    BEFORE UPDATE ON sends
+    WHEN OLD.conversation_id IS NOT NEW.conversation_id OR OLD.reply_text IS NOT NEW.reply_text
+BEGIN
+    SELECT RAISE(ABORT, 'sends_reply_identity: a reply''s conversation and text cannot change');
 END;
 
 -- trigger sends_state_machine (on sends)

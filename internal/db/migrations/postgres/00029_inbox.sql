@@ -4,6 +4,12 @@
 -- account; a message is stored once per conversation (its provider id).
 -- inbox_backfills and inbox_backfill_chats hold where each account's
 -- backfill stands, so a restart resumes it without duplicates.
+--
+-- A reply typed in the inbox is a ledger row like every send (action
+-- 'reply', docs/inbox.md#replying): it names its conversation and keeps its
+-- text; it belongs to no campaign, enrollment or step, which every other
+-- action still must name (sends_reply_chk). Its conversation and text never
+-- change (sends_reply_identity), and a confirmed reply has its chat.
 
 -- +goose Up
 CREATE TABLE conversations (
@@ -60,7 +66,46 @@ CREATE TABLE inbox_backfill_chats (
 );
 CREATE INDEX inbox_backfill_chats_todo_idx ON inbox_backfill_chats (account_id) WHERE NOT done;
 
+ALTER TABLE sends
+    ALTER COLUMN campaign_id DROP NOT NULL,
+    ALTER COLUMN enrollment_id DROP NOT NULL,
+    ALTER COLUMN prospect_id DROP NOT NULL,
+    ALTER COLUMN step_id DROP NOT NULL,
+    ADD COLUMN conversation_id text REFERENCES conversations (id),
+    ADD COLUMN reply_text text CONSTRAINT sends_reply_text_chk CHECK (length(reply_text) BETWEEN 1 AND 8000);
+ALTER TABLE sends DROP CONSTRAINT sends_action_chk;
+ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw', 'reply'));
+ALTER TABLE sends ADD CONSTRAINT sends_reply_chk CHECK (
+    (action = 'reply') = (conversation_id IS NOT NULL AND reply_text IS NOT NULL)
+    AND (action = 'reply' OR (campaign_id IS NOT NULL AND enrollment_id IS NOT NULL AND prospect_id IS NOT NULL AND step_id IS NOT NULL))
+    AND (action <> 'reply' OR (campaign_id IS NULL AND enrollment_id IS NULL AND step_id IS NULL)));
+ALTER TABLE sends DROP CONSTRAINT sends_confirmed_chat_chk;
+ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk
+    CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail', 'reply') OR chat_id IS NOT NULL OR settled_by IS NOT NULL);
+CREATE INDEX sends_conversation_idx ON sends (conversation_id, claimed_at) WHERE conversation_id IS NOT NULL;
+
+-- +goose StatementBegin
+CREATE FUNCTION sends_reply_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'sends_reply_identity: a reply''s conversation and text cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_reply_identity';
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER sends_reply_identity BEFORE UPDATE ON sends FOR EACH ROW
+    WHEN (OLD.conversation_id IS DISTINCT FROM NEW.conversation_id OR OLD.reply_text IS DISTINCT FROM NEW.reply_text)
+    EXECUTE FUNCTION sends_reply_identity();
+
 -- +goose Down
+DROP TRIGGER sends_reply_identity ON sends;
+DROP FUNCTION sends_reply_identity();
+DROP INDEX sends_conversation_idx;
+ALTER TABLE sends DROP CONSTRAINT sends_confirmed_chat_chk;
+ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk
+    CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail') OR chat_id IS NOT NULL OR settled_by IS NOT NULL);
+ALTER TABLE sends DROP CONSTRAINT sends_reply_chk;
+ALTER TABLE sends DROP CONSTRAINT sends_action_chk;
+ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw'));
+ALTER TABLE sends DROP COLUMN reply_text, DROP COLUMN conversation_id;
 DROP TABLE inbox_backfill_chats;
 DROP TABLE inbox_backfills;
 DROP TABLE conversation_messages;
