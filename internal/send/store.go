@@ -942,3 +942,23 @@ func ConversationReplies(ctx context.Context, q db.Querier, conversationID strin
 	}
 	return out, rows.Err()
 }
+
+// ProspectSends lists a campaign's sends to a prospect, oldest first: the
+// steps that led to a conversation.
+func ProspectSends(ctx context.Context, q db.Querier, campaignID, prospectID string) ([]SendInfo, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+sendInfoColumns+` FROM sends WHERE campaign_id = $1 AND prospect_id = $2
+		AND state IN ('confirmed', 'unknown') ORDER BY claimed_at, id`, campaignID, prospectID)
+	if err != nil {
+		return nil, fmt.Errorf("listing sends of prospect %s: %w", prospectID, err)
+	}
+	defer rows.Close()
+	var out []SendInfo
+	for rows.Next() {
+		s, err := scanSendInfo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing sends of prospect %s: %w", prospectID, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
