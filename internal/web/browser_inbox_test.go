@@ -123,4 +123,41 @@ func TestBrowserInbox(t *testing.T) {
 	if sent != 1 {
 		t.Fatalf("the reply made %d provider calls, want 1", sent)
 	}
+
+	// A second reply whose answer is lost after the provider applied it
+	// (as when the process dies between the call and its record): it is
+	// reconciled from the chat, not sent again.
+	k.App.Sandbox.LoseResponses(fake.ActionSendMessage, 1)
+	run(t, ctx, "replying again",
+		chromedp.SetValue(chromedp.CSS("#text"), "Or Wednesday, if that suits you better."),
+		chromedp.Click(chromedp.CSS("#send-reply")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if _, err := k.App.Sender.ReconcileUnknown(bg); err != nil {
+			t.Fatal(err)
+		}
+		var confirmed int
+		if err := q.QueryRow(`SELECT count(*) FROM sends WHERE action = 'reply' AND state = 'confirmed'`).Scan(&confirmed); err != nil {
+			t.Fatal(err)
+		}
+		if confirmed == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d replies confirmed", confirmed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	sent = 0
+	for _, c := range k.App.Sandbox.Calls() {
+		if c.Action == fake.ActionSendMessage && c.Applied {
+			sent++
+		}
+	}
+	if sent != 2 {
+		t.Fatalf("two replies made %d provider calls, want 2", sent)
+	}
+	run(t, ctx, "reloading the thread", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#thread")))
+	screenshot(t, ctx, dir, "inbox-03-two-replies")
 }
