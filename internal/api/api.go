@@ -23,6 +23,7 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/inbox"
 	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/text"
@@ -60,6 +61,8 @@ type Options struct {
 	Campaigns *campaign.Service
 	// Sender settles unknown sends; nil answers the settle route with 503.
 	Sender *send.Engine
+	// Inbox serves the conversations; nil answers their routes with 503.
+	Inbox *inbox.Service
 	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),
 	// which the diagnosis and the forecast apply as the sender does.
 	MinSpacing time.Duration
@@ -98,6 +101,7 @@ func New(opts Options) *Server {
 	s.registerCampaignRoutes()
 	s.registerDiagnosisRoutes()
 	s.registerForecastRoutes()
+	s.registerInboxRoutes()
 	s.registerSendRoutes()
 	s.registerDNCRoutes()
 	s.registerWorkspaceRoutes()

@@ -19,8 +19,10 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/inbox"
 	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/token"
+	"github.com/keel-outreach/keel/internal/unipile"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
@@ -65,6 +67,7 @@ type isoTenant struct {
 	accountID, campaignID, alert string
 	endpointID, endpointSecret   string
 	dncID                        string
+	conversationID               string
 }
 
 // TestTenantIsolationOverEveryRoute walks the served OpenAPI document: for
@@ -78,6 +81,10 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 		accounts := account.NewService(d, c)
 		camps := campaign.NewService(d, c)
 		out := outbound.New(outbound.Options{DB: d, Clock: c})
+		ib, err := inbox.New(inbox.Options{DB: d, Campaigns: camps, Clock: c})
+		if err != nil {
+			t.Fatal(err)
+		}
 		mk := func(slug string) isoTenant {
 			ws, err := workspace.Create(ctx, d.SQL, slug, "", c.Now())
 			if err != nil {
@@ -113,11 +120,21 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 			if err != nil || dnc.Added != 1 {
 				t.Fatalf("listing: %+v %v", dnc, err)
 			}
+			var conv string
+			if err := d.InTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				conv, err = ib.Record(ctx, tx, acc, unipile.MessageEvent{Event: "message_received", ChatID: unipile.FlexString("chat-" + slug),
+					MessageID: unipile.FlexString("msg-" + slug), Message: "hello",
+					Sender: &unipile.Attendee{AttendeeProviderID: unipile.FlexString("ACoAAwriter" + slug), AttendeeName: "Writer " + slug}})
+				return err
+			}); err != nil || conv == "" {
+				t.Fatalf("recording a conversation: %q %v", conv, err)
+			}
 			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al, endpointID: ep.ID, endpointSecret: epSecret,
-				dncID: dnc.Rows[0].ID}
+				dncID: dnc.Rows[0].ID, conversationID: conv}
 		}
 		a, b := mk("alpha"), mk("beta")
-		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c, Outbound: out})
+		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c, Outbound: out, Inbox: ib})
 		srv := httptest.NewServer(s)
 		defer srv.Close()
 
@@ -159,6 +176,8 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 						id = b.endpointID
 					case strings.HasPrefix(path, "/api/v1/do-not-contact/"):
 						id = b.dncID
+					case strings.HasPrefix(path, "/api/v1/conversations/"):
+						id = b.conversationID
 					case strings.HasPrefix(path, "/api/v1/sends/"):
 						// Another workspace's send is covered by
 						// TestSendsListAndSettleAreWorkspaceScoped.
@@ -180,7 +199,8 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 					if status != 200 {
 						t.Errorf("%s %s: %d %s", m, path, status, out)
 					}
-					for _, foreign := range []string{b.accountID, b.campaignID, b.alert, b.endpointID, b.endpointSecret, a.endpointSecret, b.dncID, "ACoAAlistedbeta"} {
+					for _, foreign := range []string{b.accountID, b.campaignID, b.alert, b.endpointID, b.endpointSecret, a.endpointSecret, b.dncID, "ACoAAlistedbeta",
+						b.conversationID, "ACoAAwriterbeta"} {
 						if strings.Contains(out, foreign) {
 							t.Errorf("%s %s shows another workspace's object %s", m, path, foreign)
 						}

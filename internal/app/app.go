@@ -28,6 +28,7 @@ import (
 	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/health"
+	"github.com/keel-outreach/keel/internal/inbox"
 	"github.com/keel-outreach/keel/internal/jobs"
 	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/metrics"
@@ -78,9 +79,11 @@ type App struct {
 	Connect   *connect.Service
 	Webhooks  *webhook.Receiver
 	Sender    *send.Engine
-	Health    *health.Service
-	Outbound  *outbound.Service
-	API       *api.Server
+	// Inbox keeps every sender's conversations (docs/inbox.md).
+	Inbox    *inbox.Service
+	Health   *health.Service
+	Outbound *outbound.Service
+	API      *api.Server
 	// WebhookSecret is the secret Unipile must send; in sandbox mode one is
 	// made up when none is configured.
 	WebhookSecret string
@@ -254,10 +257,14 @@ func (a *App) setupServices() error {
 	// A changed withdraw_after_days moves every pending invitation's
 	// withdrawal time, in the change's transaction (docs/sending.md#withdrawals).
 	a.Accounts.OnSettingsChanged("invitations", a.Sender.OnAccountSettings)
+	a.Inbox, err = inbox.New(inbox.Options{DB: a.DB, Campaigns: a.Campaigns, Client: a.Provider, Clock: a.Clock, Logger: a.Logger})
+	if err != nil {
+		return fmt.Errorf("configuring the inbox: %w", err)
+	}
 	a.API = api.New(api.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect,
 		Sync:  func(ctx context.Context, workspaceID string) (any, error) { return a.Connect.Sync(ctx, workspaceID) },
 		Clock: a.Clock, Logger: a.Logger, Outbound: a.Outbound, RateLimit: a.limiter, MinSpacing: a.Config.MinSpacing,
-		Sender: a.Sender})
+		Sender: a.Sender, Inbox: a.Inbox})
 	return nil
 }
 

@@ -30,7 +30,7 @@ func (a *App) routes() {
 // mountUI serves the web UI as the fallback route: every path routes does
 // not claim.
 func (a *App) mountUI() error {
-	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect, Sender: a.Sender,
+	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect, Sender: a.Sender, Inbox: a.Inbox,
 		Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil, MinSpacing: a.Config.MinSpacing,
 		SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), FormActionOrigins: a.formActionOrigins()})
 	if err != nil {

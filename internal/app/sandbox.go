@@ -76,3 +76,39 @@ func (a *App) seedSandbox(ctx context.Context) error {
 		a.Config.PublicURL, DemoWorkspace, DemoEmail, password)
 	return nil
 }
+
+// sandboxReplies are what demo prospects write back.
+var sandboxReplies = []string{
+	"Thanks for reaching out — happy to talk next week.",
+	"Not the right time for us, sorry.",
+	"Interesting. Can you send more details?",
+	"Who else at your company should I talk to?",
+}
+
+// sandboxActivity makes the sandbox feel alive: now and then a demo
+// prospect accepts a pending invitation, and one who accepted writes back,
+// through the fake's webhooks like real LinkedIn traffic (docs/inbox.md).
+// turn picks who acts, so each run changes something different.
+func (a *App) sandboxActivity(turn int) {
+	for i, st := range a.Sandbox.Accounts() {
+		if st.Status != "OK" {
+			continue
+		}
+		var pending, accepted []fake.Invitation
+		for _, inv := range a.Sandbox.Invitations(st.ID) {
+			switch inv.State {
+			case fake.InvitationPending:
+				pending = append(pending, inv)
+			case fake.InvitationAccepted:
+				accepted = append(accepted, inv)
+			}
+		}
+		if len(pending) > 0 && (turn+i)%3 == 0 {
+			_ = a.Sandbox.Accept(pending[(turn+i)%len(pending)].ID)
+		}
+		if len(accepted) > 0 && (turn+i)%4 == 1 {
+			inv := accepted[(turn+i)%len(accepted)]
+			_, _, _ = a.Sandbox.IncomingMessage(st.ID, inv.ProviderID, sandboxReplies[(turn+i)%len(sandboxReplies)])
+		}
+	}
+}

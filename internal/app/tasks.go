@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -74,6 +75,20 @@ func (t task) startupWait() time.Duration { return min(t.timing().Lease(), maxSt
 // tasks are the periodic jobs of a worker process. Unless it says
 // otherwise, a pass may take three quarters of its interval (jobs.TimingFor).
 func (a *App) tasks() map[string]task {
+	tasks := a.workerTasks()
+	if a.Sandbox != nil {
+		// Demo prospects accept and reply now and then (docs/inbox.md).
+		var turn atomic.Int64
+		tasks["sandbox_activity"] = task{every: 5 * time.Minute, run: func(ctx context.Context) error {
+			a.sandboxActivity(int(turn.Add(1)))
+			return nil
+		}}
+	}
+	return tasks
+}
+
+// workerTasks are the periodic jobs every worker process runs.
+func (a *App) workerTasks() map[string]task {
 	return map[string]task{
 		// A sweep runs every tenth of the check interval but works through
 		// whatever accounts are due, which on a large fleet takes longer
@@ -119,6 +134,12 @@ func (a *App) tasks() map[string]task {
 		// jittered (docs/sending.md#pending-invitations).
 		"invitation_sync": {every: 5 * time.Minute, run: func(ctx context.Context) error {
 			_, err := a.Sender.SyncInvitations(ctx)
+			return err
+		}},
+		// Each connected account's chats and messages are read once, one
+		// request per account per run (docs/inbox.md#backfill).
+		"inbox_backfill": {every: time.Minute, run: func(ctx context.Context) error {
+			_, err := a.Inbox.Backfill(ctx)
 			return err
 		}},
 		// Where the provider reports an InMail balance, a positive one lifts
@@ -319,7 +340,13 @@ func (a *App) onRelation(ctx context.Context, tx *sql.Tx, acct account.Account, 
 // onMessage feeds the messaging webhook into the sender: replies, the
 // reconciliation of unknown sends by chat, and the invite-note chat.
 func (a *App) onMessage(ctx context.Context, tx *sql.Tx, acct account.Account, ev unipile.MessageEvent) error {
-	return a.Sender.MessageEvent(ctx, tx, acct.WorkspaceID, acct.ID, ev)
+	// The message is kept for the inbox first, so the reply event can name
+	// its conversation (docs/inbox.md).
+	conversationID, err := a.Inbox.Record(ctx, tx, acct, ev)
+	if err != nil {
+		return err
+	}
+	return a.Sender.MessageEvent(ctx, tx, acct.WorkspaceID, acct.ID, conversationID, ev)
 }
 
 // stalledTasks describes, by name, each periodic task that has gone too

@@ -454,3 +454,19 @@ func (s *Service) Reevaluate(ctx context.Context, tx *sql.Tx, sc Scope, now time
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// LatestCampaignOf is the campaign of a prospect's live sequence, else of
+// their latest one ("" when they were never enrolled): the campaign a
+// conversation with them belongs to.
+func (s *Service) LatestCampaignOf(ctx context.Context, q db.Querier, prospectID string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT campaign_id FROM enrollments WHERE prospect_id = $1
+		ORDER BY CASE WHEN state IN `+liveStates+` THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`, prospectID).Scan(&id)
+	if db.IsNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("finding the campaign of prospect %s: %w", prospectID, err)
+	}
+	return id, nil
+}

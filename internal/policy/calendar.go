@@ -24,6 +24,9 @@ const (
 	// ActionWithdraw withdraws a pending invitation Keel sent; it is no
 	// step of a campaign (docs/sending.md#withdrawals).
 	ActionWithdraw Action = "withdraw"
+	// ActionReply is a message typed by a person in the inbox; it is no
+	// step of a campaign and counts as a message (docs/inbox.md#replying).
+	ActionReply Action = "reply"
 )
 
 // Actions lists every action in display order.

@@ -199,6 +199,11 @@ func Decide(s Snapshot, now time.Time, d Draw) Verdict {
 		return Verdict{Code: CodeCooldown, Until: b.Until, Message: fmt.Sprintf(
 			"Sender %s got a LinkedIn limit signal for %s; they cool down until %s.", who, Plural(s.Action, 2), at(b.Until))}
 	}
+	if s.Action == ActionReply {
+		// A person answering a person: no window, cap or pacing holds it,
+		// but it counts as a message (docs/inbox.md#replying).
+		return Verdict{Allowed: true}
+	}
 	eff := EffectiveDaily(a, s.Action, now)
 	if s.Action == ActionInMail && DailyCap(Ceilings(a.Tier), ActionInMail) == 0 {
 		return Verdict{Code: CodeFreeInMail, Message: fmt.Sprintf("Free accounts cannot send InMails (sender %s is Free).", who)}
@@ -380,6 +385,8 @@ func Noun(a Action) string {
 		return "profile view"
 	case ActionWithdraw:
 		return "withdrawal"
+	case ActionReply:
+		return "reply"
 	}
 	return string(a)
 }

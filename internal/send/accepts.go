@@ -173,6 +173,9 @@ type ReplySignal struct {
 	WorkspaceID string
 	AccountID   string
 	ProviderID  string
+	// ConversationID is the inbox conversation the message is in, when
+	// known; the reply event carries it.
+	ConversationID string
 }
 
 // StampReplied records a reply on the matching enrollments of the account
@@ -201,7 +204,7 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 			return 0, err
 		}
 		if err := e.emit(ctx, tx, sig.WorkspaceID, "linkedin.reply_received", EventData{AccountID: sig.AccountID, CampaignID: en.campaignID,
-			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID}); err != nil {
+			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID, ConversationID: sig.ConversationID}); err != nil {
 			return 0, err
 		}
 		live := state == string(campaign.EnrollmentActive) || state == string(campaign.EnrollmentSoftPaused)
@@ -248,7 +251,7 @@ func (e *Engine) StampReplied(ctx context.Context, tx *sql.Tx, sig ReplySignal) 
 			return 0, err
 		}
 		if err := e.emit(ctx, tx, sig.WorkspaceID, "linkedin.reply_received", EventData{AccountID: sig.AccountID, CampaignID: en.campaignID,
-			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID}); err != nil {
+			EnrollmentID: id, ProspectID: en.prospectID, ProviderID: sig.ProviderID, ConversationID: sig.ConversationID}); err != nil {
 			return 0, err
 		}
 		if _, err := e.opts.Campaigns.CompleteIfFinished(ctx, tx, en.campaignID); err != nil {
@@ -375,13 +378,13 @@ func (e *Engine) RelationEvent(ctx context.Context, tx *sql.Tx, workspaceID, acc
 // recipient (docs/sending.md#reconciliation), else, in a chat with a
 // prospect we only invited with a note, it is the chat LinkedIn opens on
 // acceptance.
-func (e *Engine) MessageEvent(ctx context.Context, tx *sql.Tx, workspaceID, accountID string, ev unipile.MessageEvent) error {
+func (e *Engine) MessageEvent(ctx context.Context, tx *sql.Tx, workspaceID, accountID, conversationID string, ev unipile.MessageEvent) error {
 	if !ev.FromSelf() {
 		if ev.Sender == nil {
 			return nil
 		}
 		_, err := e.StampReplied(ctx, tx, ReplySignal{WorkspaceID: workspaceID, AccountID: accountID,
-			ProviderID: ev.Sender.AttendeeProviderID.String()})
+			ProviderID: ev.Sender.AttendeeProviderID.String(), ConversationID: conversationID})
 		return err
 	}
 	var attendees []string

@@ -23,6 +23,8 @@ type sendRow struct {
 	state                                                                    State
 	claimedAt                                                                time.Time
 	chatID                                                                   string
+	// conversationID and replyText are a reply's.
+	conversationID, replyText string
 }
 
 // payload is what one provider call needs, read before the call.
@@ -67,8 +69,11 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		default:
 			return nil
 		}
-		if row.action == policy.ActionWithdraw {
+		switch row.action {
+		case policy.ActionWithdraw:
 			return e.prepareWithdrawal(ctx, tx, row, &p, &proceed, now)
+		case policy.ActionReply:
+			return e.prepareReply(ctx, tx, row, &p, &proceed, now)
 		}
 		reason, err := e.recheck(ctx, tx, row, &p, now)
 		if err != nil {
@@ -113,9 +118,13 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		}
 		return nil
 	}
-	if row.action == policy.ActionWithdraw {
+	switch row.action {
+	case policy.ActionWithdraw:
 		res, callErr := e.callWithdraw(ctx, p)
 		return e.recordWithdraw(ctx, row, p, res, callErr)
+	case policy.ActionReply:
+		sent, callErr := e.opts.Client.SendMessage(ctx, row.chatID, unipile.SendMessageRequest{Text: row.replyText})
+		return e.recordReply(ctx, row, callResult{ref: sent.MessageID.String()}, callErr)
 	}
 	res, callErr := e.call(ctx, row, p)
 	return e.record(ctx, row, p, res, callErr)
@@ -501,7 +510,7 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 		if row, err = e.lockSend(ctx, tx, sendID); err != nil {
 			return err
 		}
-		if row.state != StateUnknown || row.action == policy.ActionWithdraw {
+		if row.state != StateUnknown || row.action == policy.ActionWithdraw || row.action == policy.ActionReply {
 			return nil
 		}
 		if p.prospect, err = e.opts.Campaigns.GetProspect(ctx, tx, row.prospectID); err != nil {
@@ -521,8 +530,11 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 	if err != nil || row.state != StateUnknown {
 		return err
 	}
-	if row.action == policy.ActionWithdraw {
+	switch row.action {
+	case policy.ActionWithdraw:
 		return e.reconcileWithdrawal(ctx, row)
+	case policy.ActionReply:
+		return e.reconcileReply(ctx, row)
 	}
 	found, res, err := e.lookup(ctx, row, p)
 	if err != nil {

@@ -161,6 +161,8 @@ type EventData struct {
 	Action       string `json:"action,omitempty"`
 	ChatID       string `json:"chat_id,omitempty"`
 	Source       string `json:"source,omitempty"`
+	// ConversationID is the inbox conversation of a reply (docs/inbox.md).
+	ConversationID string `json:"conversation_id,omitempty"`
 }
 
 // draw takes the random numbers one decision uses.

@@ -97,7 +97,7 @@ func TestPatternP3LostInMailIsReconciledOrSettled(t *testing.T) {
 			Message: own.Text, IsSender: true,
 			Sender:    &unipile.Attendee{AttendeeProviderID: unipile.FlexString(own.SenderID)},
 			Attendees: []unipile.Attendee{{AttendeeProviderID: unipile.FlexString(memberOf(t, s, delivered))}}}
-		if err := d.InTx(s.ctx, func(tx *sql.Tx) error { return s.engine.MessageEvent(s.ctx, tx, s.ws.ID, sa.acc.ID, ev) }); err != nil {
+		if err := d.InTx(s.ctx, func(tx *sql.Tx) error { return s.engine.MessageEvent(s.ctx, tx, s.ws.ID, sa.acc.ID, "", ev) }); err != nil {
 			t.Fatal(err)
 		}
 		if _, state, chat := sendOf(t, s, delivered); state != "confirmed" || chat.String != own.ChatID {

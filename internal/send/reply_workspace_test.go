@@ -83,7 +83,7 @@ func TestReplyToAnySenderStopsEverything(t *testing.T) {
 		// The message reaches X, as its webhook feeds it.
 		ev := unipile.MessageEvent{Event: "message_received", AccountID: unipile.FlexString(x.provider),
 			Sender: &unipile.Attendee{AttendeeProviderID: unipile.FlexString(pid)}}
-		if err := d.InTx(s.ctx, func(tx *sql.Tx) error { return s.engine.MessageEvent(s.ctx, tx, s.ws.ID, x.acc.ID, ev) }); err != nil {
+		if err := d.InTx(s.ctx, func(tx *sql.Tx) error { return s.engine.MessageEvent(s.ctx, tx, s.ws.ID, x.acc.ID, "", ev) }); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.camps.ListEnrollments(s.ctx, d.SQL, s.ws.ID, second.ID, campaign.EnrollmentListOptions{})

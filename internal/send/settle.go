@@ -45,6 +45,9 @@ type SendInfo struct {
 	Error        string     `json:"error,omitempty"`
 	SettledBy    string     `json:"settled_by,omitempty"`
 	SettledAt    *time.Time `json:"settled_at"`
+	// ConversationID and Text are a reply's (docs/inbox.md#replying).
+	ConversationID string `json:"conversation_id,omitempty"`
+	Text           string `json:"text,omitempty"`
 }
 
 // Settle records a person's verdict on a send whose outcome is unknown:
@@ -77,6 +80,21 @@ func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by st
 		}
 		if row.state != StateUnknown {
 			return ErrNotSettleable
+		}
+		if row.action == policy.ActionReply {
+			// A reply belongs to no sequence: only its row is settled.
+			to := StateFailed
+			if outcome == OutcomeSent {
+				to = StateConfirmed
+			}
+			if err := settleSend(ctx, tx, row.id, to, by, now); err != nil {
+				return err
+			}
+			if err := alert.Settle(ctx, tx, now, row.workspaceID, unknownAlertKey(row.id), by); err != nil {
+				return err
+			}
+			info, err = readSendInfo(ctx, tx, row.id)
+			return err
 		}
 		en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
 		if err != nil {

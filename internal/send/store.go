@@ -27,8 +27,8 @@ import (
 func Used(ctx context.Context, q db.Querier, accountID string, a policy.Action, since time.Time) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sends
-		WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		accountID, string(a), since).Scan(&n)
+		WHERE account_id = $1 AND action IN ($2, $4) AND claimed_at >= $3 AND state IN `+CountedStates,
+		accountID, string(a), since, string(alsoCounted(a))).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting %s sends of account %s: %w", a, accountID, err)
 	}
@@ -107,7 +107,11 @@ func ledgerCounts(ctx context.Context, q db.Querier, accountIDs []string, day, s
 		if err := rows.Scan(&k.account, &k.action, &d, &w); err != nil {
 			return nil, nil, fmt.Errorf("counting sends of %d accounts: %w", len(accountIDs), err)
 		}
-		today[k], week[k] = d, w
+		if k.action == policy.ActionReply {
+			k.action = policy.ActionMessage // replies use the message cap
+		}
+		today[k] += d
+		week[k] += w
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("counting sends of %d accounts: %w", len(accountIDs), err)
@@ -468,13 +472,13 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacing
 	err := q.QueryRowContext(ctx, `SELECT
 		COUNT(*),
 		COALESCE(SUM(CASE WHEN campaign_id = $4 THEN 1 ELSE 0 END), 0),
-		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
-		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $2 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
+		(SELECT kind FROM send_blocks b WHERE b.account_id = $1 AND b.action = $8 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
+		(SELECT until FROM send_blocks b WHERE b.account_id = $1 AND b.action = $8 AND b.until > $5 ORDER BY b.until DESC LIMIT 1),
 		`+health.IncidentReopenSQL+`,
 		(SELECT `+campaign.ListedSQL("p")+` FROM prospects p WHERE p.id = $6),
 		(SELECT COALESCE(p.linkedin_url, p.sales_nav_id, p.provider_id, p.id) FROM prospects p WHERE p.id = $6)
-		FROM sends WHERE account_id = $1 AND action = $2 AND claimed_at >= $3 AND state IN `+CountedStates,
-		r.Account.ID, string(r.Action), day, campaignID, r.Now, r.ProspectID).Scan(&s.UsedToday, &share, &kind, &until, &incident, &listed, &person)
+		FROM sends WHERE account_id = $1 AND action IN ($2, $7) AND claimed_at >= $3 AND state IN `+CountedStates,
+		r.Account.ID, string(r.Action), day, campaignID, r.Now, r.ProspectID, string(alsoCounted(r.Action)), string(blockedAs(r.Action))).Scan(&s.UsedToday, &share, &kind, &until, &incident, &listed, &person)
 	if err != nil {
 		return s, fmt.Errorf("counting %s sends of account %s: %w", r.Action, r.Account.ID, err)
 	}
@@ -505,6 +509,24 @@ func readSnapshot(ctx context.Context, q db.Querier, r SnapshotRequest, p pacing
 		}
 	}
 	return s, nil
+}
+
+// alsoCounted is the other ledger action that uses up an action's cap:
+// replies typed in the inbox count as messages (docs/inbox.md#replying).
+func alsoCounted(a policy.Action) policy.Action {
+	if a == policy.ActionMessage {
+		return policy.ActionReply
+	}
+	return a
+}
+
+// blockedAs is the action whose cooldowns hold an action: a reply is held
+// by the account's message cooldown.
+func blockedAs(a policy.Action) policy.Action {
+	if a == policy.ActionReply {
+		return policy.ActionMessage
+	}
+	return a
 }
 
 // claimSQL is the claim's one statement where the engine has writable
@@ -574,9 +596,11 @@ func nullTime(t time.Time) any {
 func (e *Engine) lockSend(ctx context.Context, tx *sql.Tx, sendID string) (sendRow, error) {
 	var r sendRow
 	var chat sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id,
-		action, state, claimed_at, chat_id FROM sends WHERE id = $1`+e.opts.DB.LockForUpdate(), sendID).
-		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat)
+	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, COALESCE(campaign_id, ''), COALESCE(enrollment_id, ''),
+		COALESCE(prospect_id, ''), COALESCE(step_id, ''), action, state, claimed_at, chat_id, COALESCE(conversation_id, ''), COALESCE(reply_text, '')
+		FROM sends WHERE id = $1`+e.opts.DB.LockForUpdate(), sendID).
+		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat,
+			&r.conversationID, &r.replyText)
 	if err != nil {
 		return r, fmt.Errorf("locking send %s: %w", sendID, err)
 	}
@@ -886,4 +910,55 @@ func providerAccount(ctx context.Context, q db.Querier, accountID string) (strin
 		return "", fmt.Errorf("reading account %s: %w", accountID, err)
 	}
 	return id, nil
+}
+
+// --- replies ---
+
+// claimReply writes a reply's ledger row: its conversation, chat and text.
+func claimReply(ctx context.Context, tx *sql.Tx, sendID string, r ReplyRequest, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sends (id, workspace_id, account_id, prospect_id, action, state, with_note, claimed_at,
+		chat_id, conversation_id, reply_text) VALUES ($1, $2, $3, $4, 'reply', 'intent', $5, $6, $7, $8, $9)`,
+		sendID, r.WorkspaceID, r.AccountID, db.NullIfEmpty(r.ProspectID), false, now, r.ChatID, r.ConversationID, r.Text); err != nil {
+		return fmt.Errorf("claiming a reply in conversation %s: %w", r.ConversationID, err)
+	}
+	return nil
+}
+
+// ConversationReplies lists the replies typed in a conversation, oldest
+// first (the inbox shows those not yet echoed back by the provider).
+func ConversationReplies(ctx context.Context, q db.Querier, conversationID string) ([]SendInfo, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+sendInfoColumns+` FROM sends WHERE conversation_id = $1 ORDER BY claimed_at, id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("listing replies of conversation %s: %w", conversationID, err)
+	}
+	defer rows.Close()
+	var out []SendInfo
+	for rows.Next() {
+		s, err := scanSendInfo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing replies of conversation %s: %w", conversationID, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ProspectSends lists a campaign's sends to a prospect, oldest first: the
+// steps that led to a conversation.
+func ProspectSends(ctx context.Context, q db.Querier, campaignID, prospectID string) ([]SendInfo, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+sendInfoColumns+` FROM sends WHERE campaign_id = $1 AND prospect_id = $2
+		AND state IN ('confirmed', 'unknown') ORDER BY claimed_at, id`, campaignID, prospectID)
+	if err != nil {
+		return nil, fmt.Errorf("listing sends of prospect %s: %w", prospectID, err)
+	}
+	defer rows.Close()
+	var out []SendInfo
+	for rows.Next() {
+		s, err := scanSendInfo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing sends of prospect %s: %w", prospectID, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

@@ -11,8 +11,9 @@ import (
 
 // SQL of settling unknown outcomes by hand (docs/sending.md#settling-by-hand).
 
-const sendInfoColumns = `id, campaign_id, account_id, enrollment_id, prospect_id, step_id, action, state, claimed_at,
-	parked_at, error, settled_by, settled_at`
+const sendInfoColumns = `id, COALESCE(campaign_id, ''), account_id, COALESCE(enrollment_id, ''), COALESCE(prospect_id, ''),
+	COALESCE(step_id, ''), action, state, claimed_at, parked_at, error, settled_by, settled_at, COALESCE(conversation_id, ''),
+	COALESCE(reply_text, '')`
 
 func scanSendInfo(row interface{ Scan(...any) error }) (SendInfo, error) {
 	var (
@@ -21,7 +22,7 @@ func scanSendInfo(row interface{ Scan(...any) error }) (SendInfo, error) {
 		errText, by    sql.NullString
 	)
 	if err := row.Scan(&s.ID, &s.CampaignID, &s.AccountID, &s.EnrollmentID, &s.ProspectID, &s.StepID, &s.Action, &s.State,
-		&s.ClaimedAt, &parked, &errText, &by, &settle); err != nil {
+		&s.ClaimedAt, &parked, &errText, &by, &settle, &s.ConversationID, &s.Text); err != nil {
 		return s, err
 	}
 	s.ClaimedAt = s.ClaimedAt.UTC()

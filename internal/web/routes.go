@@ -36,6 +36,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /alerts", s.auth(s.alertsPage))
 	s.mux.HandleFunc("POST /alerts/{id}/ack", s.auth(s.ackAlert))
 
+	s.mux.HandleFunc("GET /inbox", s.auth(s.inboxPage))
+	s.mux.HandleFunc("GET /inbox/{id}", s.auth(s.conversationPage))
+	s.mux.HandleFunc("POST /inbox/{id}/reply", s.auth(s.replyInConversation))
+	s.mux.HandleFunc("POST /inbox/{id}/read", s.auth(s.markConversation(true)))
+	s.mux.HandleFunc("POST /inbox/{id}/unread", s.auth(s.markConversation(false)))
 	s.mux.HandleFunc("GET /do-not-contact", s.auth(s.dncPage))
 	s.mux.HandleFunc("POST /do-not-contact", s.auth(s.addDNC))
 	s.mux.HandleFunc("POST /do-not-contact/{id}/remove", s.auth(s.removeDNC))

@@ -13,6 +13,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/inbox"
 	"github.com/keel-outreach/keel/internal/send"
 )
 
@@ -25,6 +26,9 @@ type Options struct {
 	// Sender settles unknown sends (the Settle buttons); nil answers them
 	// with 503.
 	Sender *send.Engine
+	// Inbox serves the conversations (docs/inbox.md); nil answers its
+	// pages with 503.
+	Inbox  *inbox.Service
 	Clock  clock.Clock
 	Logger *slog.Logger
 	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),

@@ -335,6 +335,15 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION sends_reply_identity()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'sends_reply_identity: a reply''s conversation and text cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_reply_identity';
+END $function$;
+
 CREATE OR REPLACE FUNCTION sends_state_machine()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -488,6 +497,31 @@ CREATE TABLE campaigns (
   created_at timestamp with time zone NOT NULL,
   updated_at timestamp with time zone NOT NULL
 );
+CREATE TABLE conversation_messages (
+  id text NOT NULL,
+  conversation_id text NOT NULL,
+  provider_message_id text NOT NULL,
+  from_self boolean NOT NULL,
+  sender_provider_id text,
+  text text NOT NULL DEFAULT ''::text,
+  sent_at timestamp with time zone NOT NULL,
+  stored_at timestamp with time zone NOT NULL
+);
+CREATE TABLE conversations (
+  id text NOT NULL,
+  workspace_id text NOT NULL,
+  account_id text NOT NULL,
+  provider_chat_id text NOT NULL,
+  attendee_provider_id text,
+  attendee_name text NOT NULL DEFAULT ''::text,
+  prospect_id text,
+  campaign_id text,
+  last_message_at timestamp with time zone,
+  last_message_text text NOT NULL DEFAULT ''::text,
+  unread integer NOT NULL DEFAULT 0,
+  created_at timestamp with time zone NOT NULL,
+  updated_at timestamp with time zone NOT NULL
+);
 CREATE TABLE do_not_contact (
   id text NOT NULL,
   workspace_id text NOT NULL,
@@ -551,6 +585,21 @@ CREATE TABLE hosted_auth_links (
   expires_at timestamp with time zone NOT NULL,
   used_at timestamp with time zone,
   result_status text
+);
+CREATE TABLE inbox_backfill_chats (
+  account_id text NOT NULL,
+  provider_chat_id text NOT NULL,
+  messages_cursor text,
+  done boolean NOT NULL DEFAULT false
+);
+CREATE TABLE inbox_backfills (
+  account_id text NOT NULL,
+  chats_cursor text,
+  chats_done boolean NOT NULL DEFAULT false,
+  done_at timestamp with time zone,
+  next_at timestamp with time zone NOT NULL,
+  requests integer NOT NULL DEFAULT 0,
+  last_error text
 );
 CREATE TABLE inmail_top_ups (
   id bigint NOT NULL DEFAULT nextval('inmail_top_ups_id_seq'::regclass),
@@ -715,10 +764,10 @@ CREATE TABLE sends (
   id text NOT NULL,
   workspace_id text NOT NULL,
   account_id text NOT NULL,
-  campaign_id text NOT NULL,
-  enrollment_id text NOT NULL,
-  prospect_id text NOT NULL,
-  step_id text NOT NULL,
+  campaign_id text,
+  enrollment_id text,
+  prospect_id text,
+  step_id text,
   action text NOT NULL,
   state text NOT NULL DEFAULT 'intent'::text,
   with_note boolean NOT NULL DEFAULT false,
@@ -731,7 +780,9 @@ CREATE TABLE sends (
   error text,
   parked_at timestamp with time zone,
   settled_by text,
-  settled_at timestamp with time zone
+  settled_at timestamp with time zone,
+  conversation_id text,
+  reply_text text
 );
 CREATE TABLE unmatched_accepts (
   id text NOT NULL,
@@ -827,6 +878,23 @@ ALTER TABLE campaigns ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_status_chk CHECK ((status = ANY (ARRAY['draft'::text, 'running'::text, 'paused'::text, 'completed'::text, 'archived'::text])));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_steps_chk CHECK (((jsonb_typeof((steps)::jsonb) = 'array'::text) AND (jsonb_array_length((steps)::jsonb) > 0)));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_pkey PRIMARY KEY (id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_provider_key UNIQUE (conversation_id, provider_message_id);
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_provider_message_id_chk CHECK (((length(provider_message_id) >= 1) AND (length(provider_message_id) <= 200)));
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_sender_chk CHECK (((length(sender_provider_id) >= 1) AND (length(sender_provider_id) <= 200)));
+ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_text_chk CHECK ((length(text) <= 20000));
+ALTER TABLE conversations ADD CONSTRAINT conversations_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_attendee_name_chk CHECK ((length(attendee_name) <= 300));
+ALTER TABLE conversations ADD CONSTRAINT conversations_attendee_provider_id_chk CHECK (((length(attendee_provider_id) >= 1) AND (length(attendee_provider_id) <= 200)));
+ALTER TABLE conversations ADD CONSTRAINT conversations_campaign_chk CHECK (((campaign_id IS NULL) OR (prospect_id IS NOT NULL)));
+ALTER TABLE conversations ADD CONSTRAINT conversations_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns(id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_chat_key UNIQUE (account_id, provider_chat_id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_prospect_id_fkey FOREIGN KEY (prospect_id) REFERENCES prospects(id);
+ALTER TABLE conversations ADD CONSTRAINT conversations_provider_chat_id_chk CHECK (((length(provider_chat_id) >= 1) AND (length(provider_chat_id) <= 200)));
+ALTER TABLE conversations ADD CONSTRAINT conversations_unread_chk CHECK ((unread >= 0));
+ALTER TABLE conversations ADD CONSTRAINT conversations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_company_url_chk CHECK ((substr(company_url, 1, 33) = 'https://www.linkedin.com/company/'::text));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_created_by_chk CHECK ((length(created_by) > 0));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_linkedin_url_chk CHECK ((substr(linkedin_url, 1, 28) = 'https://www.linkedin.com/in/'::text));
@@ -889,6 +957,12 @@ ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_token_hash_key UN
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_type_chk CHECK ((link_type = ANY (ARRAY['create'::text, 'reconnect'::text])));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_used_chk CHECK ((((used_at IS NULL) = (result_status IS NULL)) AND ((used_at IS NULL) OR ((account_id IS NOT NULL) AND (used_at >= created_at) AND (used_at <= expires_at)))));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE inbox_backfill_chats ADD CONSTRAINT inbox_backfill_chats_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE inbox_backfill_chats ADD CONSTRAINT inbox_backfill_chats_pkey PRIMARY KEY (account_id, provider_chat_id);
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_done_chk CHECK (((done_at IS NULL) OR chats_done));
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_pkey PRIMARY KEY (account_id);
+ALTER TABLE inbox_backfills ADD CONSTRAINT inbox_backfills_requests_chk CHECK ((requests >= 0));
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_chk CHECK (((balance IS NULL) OR (balance > 0)));
 ALTER TABLE inmail_top_ups ADD CONSTRAINT inmail_top_ups_balance_source_chk CHECK (((source = 'manual'::text) OR (balance IS NOT NULL)));
@@ -1018,9 +1092,10 @@ ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_credits_inmail_chk CHECK (((k
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_kind_chk CHECK ((kind = ANY (ARRAY['cooldown'::text, 'credits'::text])));
 ALTER TABLE send_blocks ADD CONSTRAINT send_blocks_pkey PRIMARY KEY (account_id, action, kind);
 ALTER TABLE sends ADD CONSTRAINT sends_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
-ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text, 'withdraw'::text])));
+ALTER TABLE sends ADD CONSTRAINT sends_action_chk CHECK ((action = ANY (ARRAY['invite'::text, 'message'::text, 'inmail'::text, 'view_profile'::text, 'withdraw'::text, 'reply'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns(id);
-ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text])) OR (chat_id IS NOT NULL) OR (settled_by IS NOT NULL)));
+ALTER TABLE sends ADD CONSTRAINT sends_confirmed_chat_chk CHECK (((state <> 'confirmed'::text) OR (action <> ALL (ARRAY['message'::text, 'inmail'::text, 'reply'::text])) OR (chat_id IS NOT NULL) OR (settled_by IS NOT NULL)));
+ALTER TABLE sends ADD CONSTRAINT sends_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id);
 ALTER TABLE sends ADD CONSTRAINT sends_dispatched_at_chk CHECK (((state = ANY (ARRAY['intent'::text, 'cancelled'::text])) OR (dispatched_at IS NOT NULL)));
 ALTER TABLE sends ADD CONSTRAINT sends_enrollment_id_fkey FOREIGN KEY (enrollment_id) REFERENCES enrollments(id);
 ALTER TABLE sends ADD CONSTRAINT sends_failed_error_chk CHECK (((state <> ALL (ARRAY['failed'::text, 'cancelled'::text])) OR ((error IS NOT NULL) AND (length(error) > 0))));
@@ -1029,6 +1104,8 @@ ALTER TABLE sends ADD CONSTRAINT sends_note_invite_chk CHECK (((NOT with_note) O
 ALTER TABLE sends ADD CONSTRAINT sends_parked_chk CHECK (((parked_at IS NULL) OR (state = 'unknown'::text)));
 ALTER TABLE sends ADD CONSTRAINT sends_pkey PRIMARY KEY (id);
 ALTER TABLE sends ADD CONSTRAINT sends_prospect_id_fkey FOREIGN KEY (prospect_id) REFERENCES prospects(id);
+ALTER TABLE sends ADD CONSTRAINT sends_reply_chk CHECK ((((action = 'reply'::text) = ((conversation_id IS NOT NULL) AND (reply_text IS NOT NULL))) AND ((action = 'reply'::text) OR ((campaign_id IS NOT NULL) AND (enrollment_id IS NOT NULL) AND (prospect_id IS NOT NULL) AND (step_id IS NOT NULL))) AND ((action <> 'reply'::text) OR ((campaign_id IS NULL) AND (enrollment_id IS NULL) AND (step_id IS NULL)))));
+ALTER TABLE sends ADD CONSTRAINT sends_reply_text_chk CHECK (((length(reply_text) >= 1) AND (length(reply_text) <= 8000)));
 ALTER TABLE sends ADD CONSTRAINT sends_settled_chk CHECK ((((settled_by IS NULL) = (settled_at IS NULL)) AND ((settled_by IS NULL) OR (((length(settled_by) >= 1) AND (length(settled_by) <= 200)) AND (state = ANY (ARRAY['confirmed'::text, 'failed'::text]))))));
 ALTER TABLE sends ADD CONSTRAINT sends_state_chk CHECK ((state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'confirmed'::text, 'failed'::text, 'unknown'::text, 'cancelled'::text])));
 ALTER TABLE sends ADD CONSTRAINT sends_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
@@ -1091,6 +1168,13 @@ CREATE UNIQUE INDEX campaigns_id_workspace_key ON campaigns USING btree (id, wor
 CREATE UNIQUE INDEX campaigns_pkey ON campaigns USING btree (id);
 CREATE INDEX campaigns_status_idx ON campaigns USING btree (status);
 CREATE INDEX campaigns_workspace_idx ON campaigns USING btree (workspace_id, id);
+CREATE UNIQUE INDEX conversation_messages_pkey ON conversation_messages USING btree (id);
+CREATE UNIQUE INDEX conversation_messages_provider_key ON conversation_messages USING btree (conversation_id, provider_message_id);
+CREATE INDEX conversation_messages_thread_idx ON conversation_messages USING btree (conversation_id, sent_at, id);
+CREATE UNIQUE INDEX conversations_chat_key ON conversations USING btree (account_id, provider_chat_id);
+CREATE INDEX conversations_list_idx ON conversations USING btree (workspace_id, last_message_at DESC, id);
+CREATE UNIQUE INDEX conversations_pkey ON conversations USING btree (id);
+CREATE INDEX conversations_prospect_idx ON conversations USING btree (prospect_id) WHERE (prospect_id IS NOT NULL);
 CREATE UNIQUE INDEX do_not_contact_company_url_uidx ON do_not_contact USING btree (workspace_id, company_url) WHERE (company_url IS NOT NULL);
 CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id, id);
 CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
@@ -1111,6 +1195,9 @@ CREATE UNIQUE INDEX health_guard_pkey ON health_guard USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_pkey ON hosted_auth_links USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_token_hash_key ON hosted_auth_links USING btree (token_hash);
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links USING btree (workspace_id, created_at);
+CREATE UNIQUE INDEX inbox_backfill_chats_pkey ON inbox_backfill_chats USING btree (account_id, provider_chat_id);
+CREATE INDEX inbox_backfill_chats_todo_idx ON inbox_backfill_chats USING btree (account_id) WHERE (NOT done);
+CREATE UNIQUE INDEX inbox_backfills_pkey ON inbox_backfills USING btree (account_id);
 CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups USING btree (account_id, id);
 CREATE UNIQUE INDEX inmail_top_ups_pkey ON inmail_top_ups USING btree (id);
 CREATE UNIQUE INDEX invitation_syncs_pkey ON invitation_syncs USING btree (account_id);
@@ -1153,6 +1240,7 @@ CREATE UNIQUE INDEX prospects_sales_nav_id_uidx ON prospects USING btree (worksp
 CREATE UNIQUE INDEX send_blocks_pkey ON send_blocks USING btree (account_id, action, kind);
 CREATE INDEX sends_account_action_idx ON sends USING btree (account_id, action, claimed_at);
 CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action, claimed_at);
+CREATE INDEX sends_conversation_idx ON sends USING btree (conversation_id, claimed_at) WHERE (conversation_id IS NOT NULL);
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id, action) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
 CREATE UNIQUE INDEX sends_pkey ON sends USING btree (id);
@@ -1189,6 +1277,7 @@ CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_account
 CREATE TRIGGER linkedin_accounts_tier_guard BEFORE UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_guard();
 CREATE TRIGGER linkedin_accounts_tier_record AFTER UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_record();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();
+CREATE TRIGGER sends_reply_identity BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.conversation_id IS DISTINCT FROM new.conversation_id) OR (old.reply_text IS DISTINCT FROM new.reply_text))) EXECUTE FUNCTION sends_reply_identity();
 CREATE TRIGGER sends_state_machine BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.state IS DISTINCT FROM new.state) OR ((((((((((old.id IS DISTINCT FROM new.id) OR (old.workspace_id IS DISTINCT FROM new.workspace_id)) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.campaign_id IS DISTINCT FROM new.campaign_id)) OR (old.enrollment_id IS DISTINCT FROM new.enrollment_id)) OR (old.prospect_id IS DISTINCT FROM new.prospect_id)) OR (old.step_id IS DISTINCT FROM new.step_id)) OR (old.action IS DISTINCT FROM new.action)) OR (old.with_note IS DISTINCT FROM new.with_note)) OR (old.claimed_at IS DISTINCT FROM new.claimed_at)))) EXECUTE FUNCTION sends_state_machine();
 CREATE TRIGGER sends_withdraw_of_invite BEFORE INSERT ON sends FOR EACH ROW WHEN ((new.action = 'withdraw'::text)) EXECUTE FUNCTION sends_withdraw_of_invite();
 CREATE TRIGGER webhook_inbox_guard BEFORE DELETE OR UPDATE ON webhook_inbox FOR EACH ROW EXECUTE FUNCTION webhook_inbox_guard();

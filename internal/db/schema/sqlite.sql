@@ -120,6 +120,39 @@ CREATE TABLE campaigns (
     CONSTRAINT campaigns_id_workspace_key UNIQUE (id, workspace_id)
 );
 
+-- table conversation_messages (on conversation_messages)
+CREATE TABLE conversation_messages (
+    id                  text PRIMARY KEY,
+    conversation_id     text NOT NULL REFERENCES conversations (id),
+    provider_message_id text NOT NULL CONSTRAINT conversation_messages_provider_message_id_chk
+                        CHECK (length(provider_message_id) BETWEEN 1 AND 200),
+    from_self           INTEGER NOT NULL CONSTRAINT conversation_messages_from_self_chk CHECK (from_self IN (0, 1)),
+    sender_provider_id  text CONSTRAINT conversation_messages_sender_chk CHECK (length(sender_provider_id) BETWEEN 1 AND 200),
+    text                text NOT NULL DEFAULT '' CONSTRAINT conversation_messages_text_chk CHECK (length(text) <= 20000),
+    sent_at             TIMESTAMP NOT NULL,
+    stored_at           TIMESTAMP NOT NULL,
+    CONSTRAINT conversation_messages_provider_key UNIQUE (conversation_id, provider_message_id)
+);
+
+-- table conversations (on conversations)
+CREATE TABLE conversations (
+    id                   text PRIMARY KEY,
+    workspace_id         text NOT NULL REFERENCES workspaces (id),
+    account_id           text NOT NULL REFERENCES linkedin_accounts (id),
+    provider_chat_id     text NOT NULL CONSTRAINT conversations_provider_chat_id_chk CHECK (length(provider_chat_id) BETWEEN 1 AND 200),
+    attendee_provider_id text CONSTRAINT conversations_attendee_provider_id_chk CHECK (length(attendee_provider_id) BETWEEN 1 AND 200),
+    attendee_name        text NOT NULL DEFAULT '' CONSTRAINT conversations_attendee_name_chk CHECK (length(attendee_name) <= 300),
+    prospect_id          text REFERENCES prospects (id),
+    campaign_id          text REFERENCES campaigns (id),
+    last_message_at      TIMESTAMP,
+    last_message_text    text NOT NULL DEFAULT '',
+    unread               integer NOT NULL DEFAULT 0 CONSTRAINT conversations_unread_chk CHECK (unread >= 0),
+    created_at           TIMESTAMP NOT NULL,
+    updated_at           TIMESTAMP NOT NULL,
+    CONSTRAINT conversations_chat_key UNIQUE (account_id, provider_chat_id),
+    CONSTRAINT conversations_campaign_chk CHECK (campaign_id IS NULL OR prospect_id IS NOT NULL)
+);
+
 -- table do_not_contact (on do_not_contact)
 CREATE TABLE do_not_contact (
     id           TEXT PRIMARY KEY,
@@ -229,6 +262,27 @@ CREATE TABLE hosted_auth_links (
     CONSTRAINT hosted_auth_links_used_chk CHECK (
         (used_at IS NULL) = (result_status IS NULL)
         AND (used_at IS NULL OR (account_id IS NOT NULL AND used_at >= created_at AND used_at <= expires_at)))
+);
+
+-- table inbox_backfill_chats (on inbox_backfill_chats)
+CREATE TABLE inbox_backfill_chats (
+    account_id       text NOT NULL REFERENCES linkedin_accounts (id),
+    provider_chat_id text NOT NULL,
+    messages_cursor  text,
+    done             INTEGER NOT NULL DEFAULT 0 CONSTRAINT inbox_backfill_chats_done_chk CHECK (done IN (0, 1)),
+    PRIMARY KEY (account_id, provider_chat_id)
+);
+
+-- table inbox_backfills (on inbox_backfills)
+CREATE TABLE inbox_backfills (
+    account_id   text PRIMARY KEY REFERENCES linkedin_accounts (id),
+    chats_cursor text,
+    chats_done   INTEGER NOT NULL DEFAULT 0 CONSTRAINT inbox_backfills_chats_done_chk CHECK (chats_done IN (0, 1)),
+    done_at      TIMESTAMP,
+    next_at      TIMESTAMP NOT NULL,
+    requests     integer NOT NULL DEFAULT 0 CONSTRAINT inbox_backfills_requests_chk CHECK (requests >= 0),
+    last_error   text,
+    CONSTRAINT inbox_backfills_done_chk CHECK (done_at IS NULL OR chats_done = 1)
 );
 
 -- table inmail_top_ups (on inmail_top_ups)
@@ -478,12 +532,12 @@ CREATE TABLE "sends" (
     id            TEXT PRIMARY KEY,
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
     account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
-    campaign_id   TEXT NOT NULL REFERENCES campaigns (id),
-    enrollment_id TEXT NOT NULL REFERENCES enrollments (id),
-    prospect_id   TEXT NOT NULL REFERENCES prospects (id),
-    step_id       TEXT NOT NULL,
+    campaign_id   TEXT REFERENCES campaigns (id),
+    enrollment_id TEXT REFERENCES enrollments (id),
+    prospect_id   TEXT REFERENCES prospects (id),
+    step_id       TEXT,
     action        TEXT NOT NULL
-                  CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw')),
+                  CONSTRAINT sends_action_chk CHECK (action IN ('invite', 'message', 'inmail', 'view_profile', 'withdraw', 'reply')),
     state         TEXT NOT NULL DEFAULT 'intent'
                   CONSTRAINT sends_state_chk CHECK (state IN ('intent', 'dispatched', 'confirmed', 'failed', 'unknown', 'cancelled')),
     with_note     INTEGER NOT NULL DEFAULT 0 CONSTRAINT sends_with_note_chk CHECK (with_note IN (0, 1)),
@@ -497,8 +551,13 @@ CREATE TABLE "sends" (
     parked_at     TIMESTAMP,
     settled_by    TEXT,
     settled_at    TIMESTAMP,
-    CONSTRAINT sends_confirmed_chat_chk
-        CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail') OR chat_id IS NOT NULL OR settled_by IS NOT NULL),
+    conversation_id TEXT REFERENCES conversations (id),
+    reply_text    TEXT CONSTRAINT sends_reply_text_chk CHECK (length(reply_text) BETWEEN 1 AND 8000),
+    CONSTRAINT sends_reply_chk CHECK (
+        (action = 'reply') = (conversation_id IS NOT NULL AND reply_text IS NOT NULL)
+        AND (action = 'reply' OR (campaign_id IS NOT NULL AND enrollment_id IS NOT NULL AND prospect_id IS NOT NULL AND step_id IS NOT NULL))
+        AND (action <> 'reply' OR (campaign_id IS NULL AND enrollment_id IS NULL AND step_id IS NULL))),    CONSTRAINT sends_confirmed_chat_chk
+        CHECK (state <> 'confirmed' OR action NOT IN ('message', 'inmail', 'reply') OR chat_id IS NOT NULL OR settled_by IS NOT NULL),
     CONSTRAINT sends_dispatched_at_chk CHECK (state IN ('intent', 'cancelled') OR dispatched_at IS NOT NULL),
     CONSTRAINT sends_failed_error_chk CHECK (state NOT IN ('failed', 'cancelled') OR (error IS NOT NULL AND length(error) > 0)),
     CONSTRAINT sends_finished_chk CHECK ((state IN ('confirmed', 'failed', 'cancelled')) = (finished_at IS NOT NULL)),
@@ -622,6 +681,15 @@ CREATE INDEX campaigns_status_idx ON campaigns (status);
 -- index campaigns_workspace_idx (on campaigns)
 CREATE INDEX campaigns_workspace_idx ON campaigns (workspace_id, id);
 
+-- index conversation_messages_thread_idx (on conversation_messages)
+CREATE INDEX conversation_messages_thread_idx ON conversation_messages (conversation_id, sent_at, id);
+
+-- index conversations_list_idx (on conversations)
+CREATE INDEX conversations_list_idx ON conversations (workspace_id, last_message_at DESC, id);
+
+-- index conversations_prospect_idx (on conversations)
+CREATE INDEX conversations_prospect_idx ON conversations (prospect_id) WHERE prospect_id IS NOT NULL;
+
 -- index do_not_contact_company_url_uidx (on do_not_contact)
 CREATE UNIQUE INDEX do_not_contact_company_url_uidx ON do_not_contact (workspace_id, company_url) WHERE company_url IS NOT NULL;
 
@@ -661,6 +729,9 @@ CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects (accou
 
 -- index hosted_auth_links_workspace_idx (on hosted_auth_links)
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links (workspace_id, created_at);
+
+-- index inbox_backfill_chats_todo_idx (on inbox_backfill_chats)
+CREATE INDEX inbox_backfill_chats_todo_idx ON inbox_backfill_chats (account_id) WHERE done = 0;
 
 -- index inmail_top_ups_account_idx (on inmail_top_ups)
 CREATE INDEX inmail_top_ups_account_idx ON inmail_top_ups (account_id, id);
@@ -731,6 +802,9 @@ CREATE INDEX sends_account_action_idx ON sends (account_id, action, claimed_at);
 
 -- index sends_campaign_action_idx (on sends)
 CREATE INDEX sends_campaign_action_idx ON sends (campaign_id, action, claimed_at);
+
+-- index sends_conversation_idx (on sends)
+CREATE INDEX sends_conversation_idx ON sends (conversation_id, claimed_at) WHERE conversation_id IS NOT NULL;
 
 -- index sends_one_per_step_uidx (on sends)
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id, action) WHERE state NOT IN ('failed', 'cancelled');
@@ -1111,6 +1185,14 @@ CREATE TRIGGER sends_note_invite_chk
     WHEN NEW.with_note AND NEW.action <> 'invite'
 BEGIN
     SELECT RAISE(ABORT, 'sends_note_invite_chk: only an invitation carries a note');
+END;
+
+-- trigger sends_reply_identity (on sends)
+CREATE TRIGGER sends_reply_identity
+    BEFORE UPDATE ON sends
+    WHEN OLD.conversation_id IS NOT NEW.conversation_id OR OLD.reply_text IS NOT NEW.reply_text
+BEGIN
+    SELECT RAISE(ABORT, 'sends_reply_identity: a reply''s conversation and text cannot change');
 END;
 
 -- trigger sends_state_machine (on sends)
