@@ -94,6 +94,22 @@ func TestBrowserInbox(t *testing.T) {
 	if got := textOf(t, ctx, "#thread"); !strings.Contains(got, "what do you have in mind?") {
 		t.Fatalf("thread: %q", got)
 	}
+	// While the thread is open, the person writes again: the page shows it
+	// without a reload (its script reads the thread every second here), and
+	// the text typed in the reply box stays.
+	run(t, ctx, "typing", chromedp.SetValue(chromedp.CSS("#text"), "Let's talk Tuesday at 10."))
+	if _, _, err := k.App.Sandbox.IncomingMessage(sender.ProviderAccountID, "ACoAAjanereplies", "PS: mornings suit me best."); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(textOf(t, ctx, "#thread"), "mornings suit me best"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new message never showed in the open thread: %q", textOf(t, ctx, "#thread"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := value(t, ctx, "the reply box", chromedp.Value(chromedp.CSS("#text"))); got != "Let's talk Tuesday at 10." {
+		t.Fatalf("the reply box lost its text: %q", got)
+	}
 	run(t, ctx, "replying",
 		chromedp.SetValue(chromedp.CSS("#text"), "Let's talk Tuesday at 10."),
 		chromedp.Click(chromedp.CSS("#send-reply")),

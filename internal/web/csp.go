@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// contentSecurityPolicy is the policy every page is served with: no
-// script at all, and forms lead only to Keel itself and to the given
-// origins (the provider's hosted-auth wizard), each an exact
-// scheme://host[:port].
+// contentSecurityPolicy is the policy every page is served with: scripts
+// only from Keel's own static files (no inline script: the pages work
+// without any, the inbox's refresh is an enhancement), and forms lead only
+// to Keel itself and to the given origins (the provider's hosted-auth
+// wizard), each an exact scheme://host[:port].
 func contentSecurityPolicy(formActionOrigins []string) (string, error) {
 	formAction := "'self'"
 	for _, o := range formActionOrigins {
@@ -21,7 +22,7 @@ func contentSecurityPolicy(formActionOrigins []string) (string, error) {
 		}
 		formAction += " " + o
 	}
-	return "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action " + formAction +
+	return "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action " + formAction +
 		"; frame-ancestors 'none'; base-uri 'none'", nil
 }
 

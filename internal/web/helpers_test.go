@@ -104,7 +104,7 @@ func startKeelWith(tb testing.TB, engine db.Engine, c clock.Clock) *keel {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect, Sender: a.Sender, Inbox: a.Inbox,
+	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect, Sender: a.Sender, Inbox: a.Inbox, InboxRefresh: time.Second,
 		Clock: a.Clock, Logger: logger, Sandbox: a.Sandbox != nil, MinSpacing: a.Config.MinSpacing})
 	if err != nil {
 		tb.Fatal(err)

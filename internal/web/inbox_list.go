@@ -19,6 +19,8 @@ type inboxData struct {
 	Campaigns     []campaign.Campaign
 	// Names label senders and campaigns by id.
 	SenderNames, CampaignNames map[string]string
+	// RefreshMS is how often the page's script reads the list again.
+	RefreshMS int
 }
 
 // inboxPage lists the workspace's conversations, newest message first,
@@ -41,7 +43,8 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := inboxData{Conversations: list, Next: next, Filter: f, SenderNames: map[string]string{}, CampaignNames: map[string]string{}}
+	d := inboxData{Conversations: list, Next: next, Filter: f, SenderNames: map[string]string{}, CampaignNames: map[string]string{},
+		RefreshMS: s.inboxRefreshMS()}
 	if d.Senders, err = s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: sess.WorkspaceID, Limit: 1000}); err != nil {
 		s.fail(w, r, err)
 		return

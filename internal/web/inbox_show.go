@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/keel-outreach/keel/internal/inbox"
 	"github.com/keel-outreach/keel/internal/send"
@@ -21,6 +22,8 @@ type threadData struct {
 	Steps                     []send.SendInfo
 	SenderName, CampaignName  string
 	Text, ReplyError, Refusal string
+	// RefreshMS is how often the page's script reads the thread again.
+	RefreshMS int
 }
 
 // conversationPage shows one conversation: its messages, the campaign steps
@@ -53,6 +56,7 @@ func (s *Server) showConversation(w http.ResponseWriter, r *http.Request, status
 		c.Unread = 0
 	}
 	d.Conversation = c
+	d.RefreshMS = s.inboxRefreshMS()
 	if d.Messages, _, err = s.opts.Inbox.Messages(ctx, s.opts.DB.SQL, sess.WorkspaceID, c.ID, "", MaxThreadShown); err != nil {
 		s.fail(w, r, err)
 		return
@@ -80,4 +84,15 @@ func (s *Server) showConversation(w http.ResponseWriter, r *http.Request, status
 		title = "Conversation"
 	}
 	s.render(w, r, status, "conversation", page{Title: title, Nav: "inbox", Data: d})
+}
+
+// DefaultInboxRefresh is how often an open inbox page reads itself again.
+const DefaultInboxRefresh = 15 * time.Second
+
+// inboxRefreshMS is the inbox pages' refresh period in milliseconds.
+func (s *Server) inboxRefreshMS() int {
+	if s.opts.InboxRefresh > 0 {
+		return int(s.opts.InboxRefresh / time.Millisecond)
+	}
+	return int(DefaultInboxRefresh / time.Millisecond)
 }

@@ -28,9 +28,12 @@ type Options struct {
 	Sender *send.Engine
 	// Inbox serves the conversations (docs/inbox.md); nil answers its
 	// pages with 503.
-	Inbox  *inbox.Service
-	Clock  clock.Clock
-	Logger *slog.Logger
+	Inbox *inbox.Service
+	// InboxRefresh is how often an open inbox page reads itself again
+	// (DefaultInboxRefresh when zero).
+	InboxRefresh time.Duration
+	Clock        clock.Clock
+	Logger       *slog.Logger
 	// MinSpacing is the installation's pacing floor (KEEL_MIN_SPACING),
 	// which the diagnosis applies as the sender does.
 	MinSpacing time.Duration
