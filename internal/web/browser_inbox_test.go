@@ -76,6 +76,15 @@ func TestBrowserInbox(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The reply event names the conversation, for integrators' inboxes.
+	var convID, body string
+	if err := q.QueryRow(`SELECT id FROM conversations WHERE campaign_id = $1`, cp.ID).Scan(&convID); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRow(`SELECT body FROM outbound_events WHERE type = 'linkedin.reply_received'`).Scan(&body); err != nil ||
+		!strings.Contains(body, `"conversation_id":"`+convID+`"`) {
+		t.Fatalf("the reply event %s (%v) does not name conversation %s", body, err, convID)
+	}
 	run(t, ctx, "signing in",
 		chromedp.Navigate(k.Base+"/login"),
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
