@@ -310,7 +310,7 @@ func (a *App) setupQueue() error {
 	river.AddWorker(workers, &dispatchWorker{dispatch: a.Sender.Dispatch})
 	q, err := jobs.New(jobs.Options{DB: a.DB, Workers: workers, PeriodicJobs: periodicJobs(tasks),
 		StartupJobs: startupJobs(tasks), RescueStuckJobsAfter: rescueAfter(tasks),
-		MaxWorkers: a.Config.Workers, Logger: a.Logger})
+		MaxWorkers: a.Config.Workers, Logger: logging.Routine(a.Logger)})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,6 +42,12 @@ func routeClass(path string) string {
 	return "other"
 }
 
+// routine says whether a request is routine traffic: static files, health
+// and readiness probes, metrics scrapes.
+func routine(path string) bool {
+	return strings.HasPrefix(path, "/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/favicon.ico"
+}
+
 // observe gives every request an id (X-Request-Id), logs one structured
 // line per request — path only, never the query string, which carries
 // hosted-auth tokens — and counts it.
@@ -66,7 +73,14 @@ func (a *App) observe(next http.Handler) http.Handler {
 			a.Metrics.WebhookLatency.WithLabelValues(strconv.Itoa(sw.status)).Observe(elapsed.Seconds())
 		}
 		if class != "sandbox" {
-			a.Logger.Info("http request", "request_id", rid, "method", r.Method, "path", r.URL.Path,
+			// Static files, probes and metrics scrapes are routine: below
+			// the default level (docs/operations.md#logs). Failures are
+			// always worth a line.
+			level := slog.LevelInfo
+			if routine(r.URL.Path) && sw.status < 400 {
+				level = slog.LevelDebug
+			}
+			a.Logger.Log(r.Context(), level, "http request", "request_id", rid, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000)
 		}
 	})

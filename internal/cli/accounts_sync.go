@@ -39,7 +39,7 @@ func runAccountsSync(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("configuring Unipile (UNIPILE_DSN): %w", err)
 	}
 	accounts := account.NewService(d, clock.Real{})
-	svc, err := connect.New(connect.Options{DB: d, Accounts: accounts, Client: client, PublicURL: cfg.PublicURL, Clock: clock.Real{}, Logger: logger(env)})
+	svc, err := connect.New(connect.Options{DB: d, Accounts: accounts, Client: client, PublicURL: cfg.PublicURL, Clock: clock.Real{}, Logger: logger(env, cfg)})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/config"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
@@ -187,8 +188,8 @@ func parse(fs *flag.FlagSet, env Env, args []string) (config.Config, []string, e
 	return cfg, append(positional, rest...), nil
 }
 
-func logger(env Env) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func logger(env Env, cfg config.Config) *slog.Logger {
+	return logging.New(env.Stderr, cfg.LogLevel, cfg.LogFormat)
 }
 
 // openNoArgs parses a command that takes only flags and opens its

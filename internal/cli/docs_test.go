@@ -17,6 +17,7 @@ var knownEnv = map[string]bool{
 	"KEEL_TEST_POSTGRES_URL": true, "KEEL_REQUIRE_POSTGRES": true, "KEEL_PROPERTY_OPS": true,
 	"KEEL_PROPERTY_SEED": true, "KEEL_BENCH_ACCOUNTS": true, "KEEL_BENCH_ENROLLMENTS": true,
 	"KEEL_BENCH_NO_PROCESSING": true, "KEEL_REQUIRE_BROWSER": true, "KEEL_ARTIFACTS_DIR": true,
+	"KEEL_LOG_LEVEL": true, "KEEL_LOG_FORMAT": true,
 }
 
 var (

@@ -40,9 +40,9 @@ func runSendsSettle(ctx context.Context, env Env, args []string) error {
 	}
 	defer d.Close()
 	c := clock.Real{}
-	out := outbound.New(outbound.Options{DB: d, Clock: c, Logger: logger(env)})
+	out := outbound.New(outbound.Options{DB: d, Clock: c, Logger: logger(env, cfg)})
 	eng, err := send.NewLedgerOnly(send.Options{DB: d, Accounts: account.NewService(d, c), Campaigns: campaign.NewService(d, c),
-		Clock: c, Logger: logger(env), Emit: out.Emit})
+		Clock: c, Logger: logger(env, cfg), Emit: out.Emit})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env), Out: env.Stdout, Clock: clock.Real{}})
+	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env, cfg), Out: env.Stdout, Clock: clock.Real{}})
 	if err != nil {
 		return err
 	}

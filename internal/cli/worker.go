@@ -20,7 +20,7 @@ func runWorker(ctx context.Context, env Env, args []string) error {
 	if cfg.Workers == 0 {
 		return usagef("KEEL_WORKERS=0 leaves a worker process nothing to do")
 	}
-	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env), Out: env.Stdout, Clock: clock.Real{}, WorkerOnly: true})
+	a, err := app.Open(ctx, cfg, app.Options{Logger: logger(env, cfg), Out: env.Stdout, Clock: clock.Real{}, WorkerOnly: true})
 	if err != nil {
 		return err
 	}

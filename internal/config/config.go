@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/outbound"
 )
 
@@ -42,6 +44,10 @@ type Config struct {
 	// OutboundAllow lists the networks outbound webhooks may reach although
 	// they are loopback, private, link-local… (empty: none).
 	OutboundAllow []netip.Prefix
+	// LogLevel and LogFormat are KEEL_LOG_LEVEL and KEEL_LOG_FORMAT
+	// (an empty format: text on a terminal, else JSON).
+	LogLevel  slog.Level
+	LogFormat string
 	// Warnings are accepted but unusual settings (test-only intervals).
 	Warnings []string
 }
@@ -67,7 +73,7 @@ type setting struct {
 // in args, registering the flags on fs. It returns the remaining arguments.
 func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []string, error) {
 	var raw struct {
-		db, addr, public, dsn, key, secret, health, sched, spacing, workers, allow string
+		db, addr, public, dsn, key, secret, health, sched, spacing, workers, allow, level, format string
 	}
 	settings := []setting{
 		{"KEEL_DATABASE_URL", "database-url", "postgres://… selects PostgreSQL; anything else is a SQLite file path", db.DefaultURL, &raw.db},
@@ -81,6 +87,8 @@ func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []s
 		{"KEEL_MIN_SPACING", "min-spacing", "least time between two actions of one account", DefaultMinSpacing.String(), &raw.spacing},
 		{"KEEL_WORKERS", "workers", "job workers per process (0 = API only)", strconv.Itoa(DefaultWorkers), &raw.workers},
 		{"KEEL_OUTBOUND_ALLOW", "outbound-allow", "comma-separated CIDRs outbound webhooks may reach although private or loopback", "", &raw.allow},
+		{"KEEL_LOG_LEVEL", "log-level", "debug, info, warn or error", "info", &raw.level},
+		{"KEEL_LOG_FORMAT", "log-format", "text or json (default: text on a terminal, else json)", "", &raw.format},
 	}
 	for _, s := range settings {
 		v := env(s.env)
@@ -139,6 +147,12 @@ func Load(fs *flag.FlagSet, args []string, env func(string) string) (Config, []s
 	c.Workers = n
 	if c.OutboundAllow, err = outbound.ParseAllowList(raw.allow); err != nil {
 		return Config{}, nil, &Error{"KEEL_OUTBOUND_ALLOW", err.Error()}
+	}
+	if c.LogLevel, err = logging.ParseLevel(raw.level); err != nil {
+		return Config{}, nil, &Error{"KEEL_LOG_LEVEL", err.Error()}
+	}
+	if c.LogFormat, err = logging.ParseFormat(raw.format); err != nil {
+		return Config{}, nil, &Error{"KEEL_LOG_FORMAT", err.Error()}
 	}
 	return c, fs.Args(), nil
 }
