@@ -98,6 +98,7 @@ func New(opts Options) *Server {
 	s.registerCampaignRoutes()
 	s.registerDiagnosisRoutes()
 	s.registerForecastRoutes()
+	s.registerStatsRoutes()
 	s.registerSendRoutes()
 	s.registerDNCRoutes()
 	s.registerWorkspaceRoutes()
