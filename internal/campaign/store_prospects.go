@@ -190,3 +190,35 @@ func releaseHold(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.
 // did not hold: a sender's reconnect or a campaign's resume does not
 // release those.
 const notHeldByPerson = `(parked_by IS NULL OR parked_by <> '` + HeldByPerson + `')`
+
+// StateCounts counts the enrollments of several campaigns by state, in
+// one query: campaign id → state → count.
+func (s *Service) StateCounts(ctx context.Context, q db.Querier, campaignIDs []string) (map[string]map[EnrollmentState]int, error) {
+	out := map[string]map[EnrollmentState]int{}
+	if len(campaignIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(campaignIDs))
+	for i, id := range campaignIDs {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT campaign_id, state, COUNT(*) FROM enrollments
+		WHERE campaign_id IN (`+placeholders(1, len(campaignIDs))+`) GROUP BY campaign_id, state`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting enrollments of campaigns: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var st EnrollmentState
+		var n int
+		if err := rows.Scan(&id, &st, &n); err != nil {
+			return nil, fmt.Errorf("counting enrollments of campaigns: %w", err)
+		}
+		if out[id] == nil {
+			out[id] = map[EnrollmentState]int{}
+		}
+		out[id][st] = n
+	}
+	return out, rows.Err()
+}

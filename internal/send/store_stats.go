@@ -221,3 +221,51 @@ func (st *Stats) Arrange(steps []campaign.Step) {
 	}
 	st.Steps = out
 }
+
+// Rates is a campaign's results in one line, for the campaign list:
+// prospects invited and who accepted, prospects sent anything and who
+// replied after it.
+type Rates struct {
+	Invited, Accepted, Contacted, Replied int
+}
+
+// AcceptanceRate is Accepted/Invited, nil when nobody was invited.
+func (r Rates) AcceptanceRate() *float64 { return rate(r.Accepted, r.Invited) }
+
+// ReplyRate is Replied/Contacted, nil when nobody was contacted.
+func (r Rates) ReplyRate() *float64 { return rate(r.Replied, r.Contacted) }
+
+// CampaignRates reads Rates for several campaigns in one query; a
+// campaign with no confirmed send is absent.
+func CampaignRates(ctx context.Context, q db.Querier, campaignIDs []string) (map[string]Rates, error) {
+	out := map[string]Rates{}
+	if len(campaignIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(campaignIDs))
+	ph := make([]string, len(campaignIDs))
+	for i, id := range campaignIDs {
+		args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT s.campaign_id,
+		COUNT(DISTINCT CASE WHEN s.action = 'invite' THEN en.id END),
+		COUNT(DISTINCT CASE WHEN s.action = 'invite' AND en.accepted_at IS NOT NULL THEN en.id END),
+		COUNT(DISTINCT en.id),
+		COUNT(DISTINCT CASE WHEN `+repliedAfter+` THEN en.id END)
+		FROM sends s JOIN enrollments en ON en.id = s.enrollment_id
+		WHERE s.campaign_id IN (`+strings.Join(ph, ", ")+`) AND s.state = 'confirmed' AND s.action <> 'withdraw'
+		GROUP BY s.campaign_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting campaign rates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var r Rates
+		if err := rows.Scan(&id, &r.Invited, &r.Accepted, &r.Contacted, &r.Replied); err != nil {
+			return nil, fmt.Errorf("counting campaign rates: %w", err)
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
