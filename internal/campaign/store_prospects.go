@@ -50,37 +50,43 @@ func likePattern(s string) string {
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
 }
 
-// prospectQuery builds the list query for f (no keyset or limit when
-// export is set).
+// prospectQuery builds the list query for f: the page's enrollment ids
+// first (keyset by id, on enrollments_campaign_page_idx or
+// enrollments_campaign_state_page_idx), then the columns of those rows
+// only, so a page of a large campaign neither sorts nor reads the whole
+// campaign.
 func prospectQuery(campaignID string, f ProspectFilter) (string, []any) {
-	query := `SELECT ` + enrollmentColumns + `, ` + unknownSendColumn + `, p.last_name, e.parked_by
-		FROM enrollments e JOIN prospects p ON p.id = e.prospect_id WHERE e.campaign_id = $1`
+	inner := `SELECT e.id FROM enrollments e`
+	where := ` WHERE e.campaign_id = $1`
 	args := []any{campaignID}
 	if f.State != "" {
 		args = append(args, string(f.State))
-		query += fmt.Sprintf(` AND e.state = $%d`, len(args))
+		where += fmt.Sprintf(` AND e.state = $%d`, len(args))
 	}
 	if f.StepID != "" {
 		args = append(args, f.StepID)
-		query += fmt.Sprintf(` AND e.step_id = $%d`, len(args))
+		where += fmt.Sprintf(` AND e.step_id = $%d`, len(args))
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
+		inner += ` JOIN prospects p ON p.id = e.prospect_id`
 		args = append(args, likePattern(s))
 		n := len(args)
-		query += fmt.Sprintf(` AND (LOWER(p.first_name || ' ' || p.last_name) LIKE $%d ESCAPE '\'
+		where += fmt.Sprintf(` AND (LOWER(p.first_name || ' ' || p.last_name) LIKE $%d ESCAPE '\'
 			OR LOWER(COALESCE(p.linkedin_url, '')) LIKE $%d ESCAPE '\'
 			OR LOWER(COALESCE(p.sales_nav_id, '')) LIKE $%d ESCAPE '\')`, n, n, n)
 	}
 	if f.After != "" {
 		args = append(args, f.After)
-		query += fmt.Sprintf(` AND e.id > $%d`, len(args))
+		where += fmt.Sprintf(` AND e.id > $%d`, len(args))
 	}
-	query += ` ORDER BY e.id`
+	inner += where + ` ORDER BY e.id`
 	if f.Limit > 0 {
 		args = append(args, f.Limit)
-		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+		inner += fmt.Sprintf(` LIMIT $%d`, len(args))
 	}
-	return query, args
+	return `SELECT ` + enrollmentColumns + `, ` + unknownSendColumn + `, p.last_name, e.parked_by
+		FROM (` + inner + `) pg JOIN enrollments e ON e.id = pg.id JOIN prospects p ON p.id = e.prospect_id
+		ORDER BY e.id`, args
 }
 
 // EachProspect calls fn for every prospect of a campaign that f keeps, in

@@ -75,6 +75,7 @@ func (s *Server) importProspects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.opts.Campaigns.Import(r.Context(), cid, sess.WorkspaceID, rows)
+	s.forgetFigures(cid)
 	var serr *campaign.StateError
 	switch {
 	case errors.Is(err, campaign.ErrNotFound):

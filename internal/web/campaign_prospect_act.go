@@ -31,6 +31,7 @@ func (s *Server) actOnProspect(w http.ResponseWriter, r *http.Request) {
 		back = ret
 	}
 	err := s.opts.Campaigns.ActOnProspect(r.Context(), sess.WorkspaceID, cid, r.PathValue("eid"), op)
+	s.forgetFigures(cid)
 	var se *campaign.StateError
 	switch {
 	case errors.Is(err, campaign.ErrNotFound):

@@ -116,17 +116,16 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	stats, err := send.CampaignStats(ctx, s.opts.DB.SQL, c.ID, now, 0)
+	figs, err := s.figures(ctx, c, now)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	stats.Arrange(c.Steps)
-	for _, st := range stats.Steps {
+	for _, st := range figs.stats.Steps {
 		d.Funnel = append(d.Funnel, funnelRow{StepID: st.StepID, Action: st.Action, Sent: st.Sent, Accepted: st.Accepted, Replied: st.Replied,
 			AcceptanceRate: pct(st.AcceptanceRate), ReplyRate: pct(st.ReplyRate), IsInvite: st.Action == "invite"})
 	}
-	if d.Senders, err = s.senderRows(ctx, c, d.Report.Senders, stats, now); err != nil {
+	if d.Senders, err = s.senderRows(ctx, c, d.Report.Senders, figs, now); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -147,10 +146,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if d.Chart, err = s.sendsChart(ctx, c, now); err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	d.Chart = s.sendsChart(figs, c, now)
 	if d.Unknown, err = send.CampaignUnknown(ctx, s.opts.DB.SQL, c.ID); err != nil {
 		s.fail(w, r, err)
 		return
@@ -161,15 +157,12 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 // senderRows builds the per-sender table: today's use of each action the
 // campaign takes against its effective daily cap (send.LimitsFor), the
 // sender's results here, and its earliest due prospect.
-func (s *Server) senderRows(ctx context.Context, c campaign.Campaign, accs []account.Account, st send.Stats, now time.Time) ([]senderRow, error) {
+func (s *Server) senderRows(ctx context.Context, c campaign.Campaign, accs []account.Account, f campaignFigures, now time.Time) ([]senderRow, error) {
 	limits, err := send.LimitsFor(ctx, s.opts.DB.SQL, accs, now)
 	if err != nil {
 		return nil, err
 	}
-	due, err := s.opts.Campaigns.DueByStep(ctx, s.opts.DB.SQL, c.ID)
-	if err != nil {
-		return nil, err
-	}
+	st, due := f.stats, f.due
 	actions := map[string]bool{}
 	for _, step := range c.Steps {
 		if a, ok := policy.StepAction(step.Type); ok {
