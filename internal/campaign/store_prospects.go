@@ -50,6 +50,13 @@ func likePattern(s string) string {
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
 }
 
+// pageUnknownSendColumn is unknownSendColumn found through the ledger's
+// one-per-step index (its condition spelled out so SQLite uses it): an
+// enrollment is its campaign and prospect. Without it each row of a page
+// scans the campaign's ledger.
+const pageUnknownSendColumn = `(SELECT MIN(s.id) FROM sends s WHERE s.campaign_id = e.campaign_id AND s.step_id = e.step_id
+	AND s.prospect_id = e.prospect_id AND s.state = 'unknown' AND s.state NOT IN ('failed', 'cancelled'))`
+
 // prospectQuery builds the list query for f: the page's enrollment ids
 // first (keyset by id, on enrollments_campaign_page_idx or
 // enrollments_campaign_state_page_idx), then the columns of those rows
@@ -84,7 +91,7 @@ func prospectQuery(campaignID string, f ProspectFilter) (string, []any) {
 		args = append(args, f.Limit)
 		inner += fmt.Sprintf(` LIMIT $%d`, len(args))
 	}
-	return `SELECT ` + enrollmentColumns + `, ` + unknownSendColumn + `, p.last_name, e.parked_by
+	return `SELECT ` + enrollmentColumns + `, ` + pageUnknownSendColumn + `, p.last_name, e.parked_by
 		FROM (` + inner + `) pg JOIN enrollments e ON e.id = pg.id JOIN prospects p ON p.id = e.prospect_id
 		ORDER BY e.id`, args
 }
@@ -151,8 +158,8 @@ func (s *Service) lockProspect(ctx context.Context, tx *sql.Tx, workspaceID, cam
 		status         string
 		inflight       int
 		lockSuffix     = s.db.LockForUpdateOf("e")
-		inflightColumn = `(SELECT COUNT(*) FROM sends s WHERE s.enrollment_id = e.id AND s.step_id = e.step_id
-			AND s.state IN ('intent', 'dispatched', 'unknown'))`
+		inflightColumn = `(SELECT COUNT(*) FROM sends s WHERE s.campaign_id = e.campaign_id AND s.step_id = e.step_id
+			AND s.prospect_id = e.prospect_id AND s.state IN ('intent', 'dispatched', 'unknown') AND s.state NOT IN ('failed', 'cancelled'))`
 	)
 	err := tx.QueryRowContext(ctx, `SELECT e.id, e.campaign_id, e.step_id, e.parked_by, e.state, e.accepted_at, e.replied_at,
 		a.status, `+inflightColumn+`

@@ -45,46 +45,56 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID string, n int) campaign.Campai
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
-	if k.App.DB.Engine == db.Postgres {
-		ts = func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05+00") }
-	}
-	future, invited, messaged, nowS := ts(now.Add(30*24*time.Hour)), ts(now.Add(-72*time.Hour)), ts(now.Add(-48*time.Hour)), ts(now)
 	// Timestamps go in as literals in the engine's stored text form, so
 	// one statement seeds a table on either engine.
-	series := `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $1) `
-	must := func(query string) {
+	lit := func(t time.Time) string { return "'" + t.UTC().Format("2006-01-02 15:04:05.999999999-07:00") + "'" }
+	if k.App.DB.Engine == db.Postgres {
+		lit = func(t time.Time) string { return "'" + t.UTC().Format(time.RFC3339) + "'::timestamptz" }
+	}
+	must := func(query string, args ...any) {
 		tb.Helper()
-		if _, err := q.ExecContext(ctx, query, n); err != nil {
+		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			tb.Fatalf("%s: %v", query, err)
 		}
 	}
-	lit := func(s string) string { return "'" + s + "'" }
-	if k.App.DB.Engine == db.Postgres {
-		lit = func(s string) string { return "'" + s + "'::timestamptz" }
-	}
-	must(series + `INSERT INTO prospects (id, workspace_id, linkedin_url, public_slug, first_name, last_name, created_at, updated_at)
-		SELECT 'bp_' || n, '` + wsID + `', 'https://www.linkedin.com/in/bench-' || n, 'bench-' || n, 'First' || n, 'Last', ` +
-		lit(nowS) + `, ` + lit(nowS) + ` FROM g`)
-	must(series + `INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id, next_action_at,
+	series := `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $1) `
+	nowS, future, invited := lit(now), lit(now.Add(30*24*time.Hour)), lit(now.Add(-72*time.Hour))
+	sender := `CASE WHEN n % 2 = 0 THEN '` + senders[0] + `' ELSE '` + senders[1] + `' END`
+	must(series+`INSERT INTO prospects (id, workspace_id, linkedin_url, public_slug, first_name, last_name, created_at, updated_at)
+		SELECT 'bp_' || n, '`+wsID+`', 'https://www.linkedin.com/in/bench-' || n, 'bench-' || n, 'First' || n, 'Last', `+nowS+`, `+nowS+` FROM g`, n)
+	must(series+`INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id, next_action_at,
 		ended_reason, accepted_at, replied_at, created_at, updated_at)
-		SELECT 'be_' || n, '` + wsID + `', '` + cp.ID + `', 'bp_' || n, CASE WHEN n % 2 = 0 THEN '` + senders[0] + `' ELSE '` + senders[1] + `' END,
+		SELECT 'be_' || n, '`+wsID+`', '`+cp.ID+`', 'bp_' || n, `+sender+`,
 		       CASE WHEN n % 10 < 7 THEN 'active' WHEN n % 10 = 7 THEN 'completed' WHEN n % 10 = 8 THEN 'replied' ELSE 'ended' END,
 		       CASE WHEN n % 10 < 6 THEN 'inv' WHEN n % 10 = 6 THEN 'acc' ELSE 'msg' END,
-		       CASE WHEN n % 10 < 7 THEN ` + lit(future) + ` END,
+		       CASE WHEN n % 10 < 7 THEN `+future+` END,
 		       CASE WHEN n % 10 = 9 THEN 'not_accepted' END,
-		       CASE WHEN n % 10 BETWEEN 6 AND 8 THEN ` + lit(invited) + ` END,
-		       CASE WHEN n % 10 = 8 THEN ` + lit(nowS) + ` END, ` + lit(nowS) + `, ` + lit(nowS) + ` FROM g`)
-	must(series + `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
-		claimed_at, dispatched_at, finished_at, chat_id)
-		SELECT 'bsi_' || n, '` + wsID + `', CASE WHEN n % 2 = 0 THEN '` + senders[0] + `' ELSE '` + senders[1] + `' END, '` + cp.ID + `',
-		       'be_' || n, 'bp_' || n, 'inv', 'invite', 'confirmed', ` + lit(invited) + `, ` + lit(invited) + `, ` + lit(invited) + `, NULL
-		  FROM g WHERE n % 10 >= 6`)
-	must(series + `INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
-		claimed_at, dispatched_at, finished_at, chat_id)
-		SELECT 'bsm_' || n, '` + wsID + `', CASE WHEN n % 2 = 0 THEN '` + senders[0] + `' ELSE '` + senders[1] + `' END, '` + cp.ID + `',
-		       'be_' || n, 'bp_' || n, 'msg', 'message', 'confirmed', ` + lit(messaged) + `, ` + lit(messaged) + `, ` + lit(messaged) + `, 'chat-' || n
-		  FROM g WHERE n % 10 IN (7, 8)`)
+		       CASE WHEN n % 10 BETWEEN 6 AND 8 THEN `+invited+` END,
+		       CASE WHEN n % 10 = 8 THEN `+nowS+` END, `+nowS+`, `+nowS+` FROM g`, n)
+	// The ledger spreads over 300 days, as a campaign of this size grows:
+	// prospect n's invitation (and message a day later) falls in bucket
+	// n % 60, 5 days apart, the newest a day ago.
+	for b := 0; b < 60; b++ {
+		at := now.Add(-time.Duration((59-b)*5+1) * 24 * time.Hour)
+		start := b
+		if b == 0 {
+			start = 60
+		}
+		bucket := `WITH RECURSIVE g(n) AS (SELECT CAST($1 AS INTEGER) UNION ALL SELECT n + 60 FROM g WHERE n + 60 <= $2) `
+		if b%10 >= 6 {
+			must(bucket+`INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
+				claimed_at, dispatched_at, finished_at)
+				SELECT 'bsi_' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || n, 'bp_' || n, 'inv', 'invite', 'confirmed', `+
+				lit(at)+`, `+lit(at)+`, `+lit(at)+` FROM g`, start, n)
+		}
+		if b%10 == 7 || b%10 == 8 {
+			m := at.Add(24 * time.Hour)
+			must(bucket+`INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
+				claimed_at, dispatched_at, finished_at, chat_id)
+				SELECT 'bsm_' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || n, 'bp_' || n, 'msg', 'message', 'confirmed', `+
+				lit(m)+`, `+lit(m)+`, `+lit(m)+`, 'chat-' || n FROM g`, start, n)
+		}
+	}
 	if _, err := q.ExecContext(ctx, `UPDATE campaigns SET status = 'running' WHERE id = $1`, cp.ID); err != nil {
 		tb.Fatal(err)
 	}
