@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,13 +23,13 @@ import (
 // scheduler leaves them), 10% invited and accepted waiting at the
 // condition, 10% completed, 10% replied, 10% ended not accepted; 40%
 // have a confirmed invitation, 20% a confirmed message.
-func seedBigCampaign(tb testing.TB, k *keel, wsID string, n int) campaign.Campaign {
+func seedBigCampaign(tb testing.TB, k *keel, wsID, tag string, n int) campaign.Campaign {
 	tb.Helper()
 	ctx := context.Background()
 	q := k.App.DB.SQL
 	now := k.App.Clock.Now()
 	var senders []string
-	for _, p := range []string{"bench-a", "bench-b"} {
+	for _, p := range []string{"bench-a" + tag, "bench-b" + tag} {
 		a, err := k.App.Accounts.Create(ctx, q, account.NewAccount{WorkspaceID: wsID, ProviderAccountID: p, Name: p,
 			Status: account.StatusConnected, Tier: account.TierPremium, Timezone: "Europe/Paris"})
 		if err != nil {
@@ -61,10 +62,10 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID string, n int) campaign.Campai
 	nowS, future, invited := lit(now), lit(now.Add(30*24*time.Hour)), lit(now.Add(-72*time.Hour))
 	sender := `CASE WHEN n % 2 = 0 THEN '` + senders[0] + `' ELSE '` + senders[1] + `' END`
 	must(series+`INSERT INTO prospects (id, workspace_id, linkedin_url, public_slug, first_name, last_name, created_at, updated_at)
-		SELECT 'bp_' || n, '`+wsID+`', 'https://www.linkedin.com/in/bench-' || n, 'bench-' || n, 'First' || n, 'Last', `+nowS+`, `+nowS+` FROM g`, n)
+		SELECT 'bp_' || '`+tag+`' || n, '`+wsID+`', 'https://www.linkedin.com/in/bench-' || '`+tag+`' || n, 'bench-' || '`+tag+`' || n, 'First' || n, 'Last', `+nowS+`, `+nowS+` FROM g`, n)
 	must(series+`INSERT INTO enrollments (id, workspace_id, campaign_id, prospect_id, account_id, state, step_id, next_action_at,
 		ended_reason, accepted_at, replied_at, created_at, updated_at)
-		SELECT 'be_' || n, '`+wsID+`', '`+cp.ID+`', 'bp_' || n, `+sender+`,
+		SELECT 'be_' || '`+tag+`' || n, '`+wsID+`', '`+cp.ID+`', 'bp_' || '`+tag+`' || n, `+sender+`,
 		       CASE WHEN n % 10 < 7 THEN 'active' WHEN n % 10 = 7 THEN 'completed' WHEN n % 10 = 8 THEN 'replied' ELSE 'ended' END,
 		       CASE WHEN n % 10 < 6 THEN 'inv' WHEN n % 10 = 6 THEN 'acc' ELSE 'msg' END,
 		       CASE WHEN n % 10 < 7 THEN `+future+` END,
@@ -84,15 +85,15 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID string, n int) campaign.Campai
 		if b%10 >= 6 {
 			must(bucket+`INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
 				claimed_at, dispatched_at, finished_at)
-				SELECT 'bsi_' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || n, 'bp_' || n, 'inv', 'invite', 'confirmed', `+
+				SELECT 'bsi_' || '`+tag+`' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || '`+tag+`' || n, 'bp_' || '`+tag+`' || n, 'inv', 'invite', 'confirmed', `+
 				lit(at)+`, `+lit(at)+`, `+lit(at)+` FROM g`, start, n)
 		}
 		if b%10 == 7 || b%10 == 8 {
 			m := at.Add(24 * time.Hour)
 			must(bucket+`INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
 				claimed_at, dispatched_at, finished_at, chat_id)
-				SELECT 'bsm_' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || n, 'bp_' || n, 'msg', 'message', 'confirmed', `+
-				lit(m)+`, `+lit(m)+`, `+lit(m)+`, 'chat-' || n FROM g`, start, n)
+				SELECT 'bsm_' || '`+tag+`' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || '`+tag+`' || n, 'bp_' || '`+tag+`' || n, 'msg', 'message', 'confirmed', `+
+				lit(m)+`, `+lit(m)+`, `+lit(m)+`, 'chat-' || '`+tag+`' || n FROM g`, start, n)
 		}
 	}
 	if _, err := q.ExecContext(ctx, `UPDATE campaigns SET status = 'running' WHERE id = $1`, cp.ID); err != nil {
@@ -123,7 +124,7 @@ func BenchmarkCampaignPage100k(b *testing.B) {
 				b.Fatal(err)
 			}
 			seedStart := time.Now()
-			cp := seedBigCampaign(b, k, ws.ID, 100_000)
+			cp := seedBigCampaign(b, k, ws.ID, "", 100_000)
 			b.Logf("seeded 100,000 prospects in %s", time.Since(seedStart).Round(time.Millisecond))
 			if _, err := user.Create(ctx, k.App.DB.SQL, ws.ID, testEmail, testPassword, k.App.Clock.Now()); err != nil {
 				b.Fatal(err)
@@ -152,6 +153,41 @@ func BenchmarkCampaignPage100k(b *testing.B) {
 					b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/render")
 				})
 			}
+		})
+	}
+}
+
+// BenchmarkCampaignsList30 renders /campaigns for 30 running campaigns of
+// 1,000 prospects each: one diagnosis per row (no forecast), counts and
+// rates one grouped query each for the page.
+func BenchmarkCampaignsList30(b *testing.B) {
+	for _, e := range dbtest.Engines {
+		b.Run(string(e), func(b *testing.B) {
+			k := startKeel(b, e)
+			ctx := context.Background()
+			ws, err := workspace.Create(ctx, k.App.DB.SQL, "bench", "Bench", k.App.Clock.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < 30; i++ {
+				seedBigCampaign(b, k, ws.ID, fmt.Sprintf("c%02d", i), 1000)
+			}
+			if _, err := user.Create(ctx, k.App.DB.SQL, ws.ID, testEmail, testPassword, k.App.Clock.Now()); err != nil {
+				b.Fatal(err)
+			}
+			h := k.Web.Handler()
+			cookie := benchSignIn(b, h)
+			start := time.Now()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", "/campaigns", nil)
+				req.AddCookie(cookie)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `<tr id="c-`) != 30 {
+					b.Fatalf("render: %d", rec.Code)
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/render")
 		})
 	}
 }
