@@ -102,6 +102,7 @@ func New(opts Options) *Server {
 	s.registerDiagnosisRoutes()
 	s.registerForecastRoutes()
 	s.registerInboxRoutes()
+	s.registerStatsRoutes()
 	s.registerSendRoutes()
 	s.registerDNCRoutes()
 	s.registerWorkspaceRoutes()

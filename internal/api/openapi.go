@@ -121,6 +121,7 @@ var operations = map[string]operation{
 	"GET /api/v1/campaigns/{id}/enrollments":   {Summary: "List a campaign's enrollments", Query: []string{"limit", "cursor", "state"}},
 	"GET /api/v1/campaigns/{id}/diagnosis":     {Summary: "Why isn't this campaign sending?", Response: "Diagnosis"},
 	"GET /api/v1/campaigns/{id}/forecast":      {Summary: "Expected actions per day, what limits them, and the finish date (days: 1-90, default 30)", Query: []string{"days"}},
+	"GET /api/v1/campaigns/{id}/stats":         {Summary: statsSummary, Query: []string{"days"}, Response: "CampaignStats"},
 	"GET /api/v1/sends":                        {Summary: "List the workspace's sends whose outcome is unknown (state=unknown is required)", Query: []string{"state", "limit", "cursor"}},
 	"POST /api/v1/sends/{id}/settle":           {Summary: "Settle an unknown send by hand: {\"outcome\": \"sent\"|\"not_sent\"}", Body: []string{"application/json"}},
 	"POST /api/v1/webhooks":                    {Summary: "Create an outbound webhook endpoint; the secret is shown once", Body: []string{"application/json"}},
@@ -225,6 +226,7 @@ var (
 
 // responseSchemas are more documented response bodies (docs/surfaces.md#why-isnt-it-sending).
 var responseSchemas = map[string]any{
+	"CampaignStats": campaignStatsSchema,
 	"Diagnosis": map[string]any{
 		"type":     "object",
 		"required": []any{"sending", "next_action_at", "findings"},

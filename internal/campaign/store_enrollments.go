@@ -357,7 +357,7 @@ func (s *Service) activate(ctx context.Context, tx *sql.Tx, c Campaign, now time
 	// sender's status into line (a flip's consequence normally did).
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $2), updated_at = $2
-		 WHERE campaign_id = $1 AND state = 'soft_paused' AND `+senderConnected, c.ID, now); err != nil {
+		 WHERE campaign_id = $1 AND state = 'soft_paused' AND `+notHeldByPerson+` AND `+senderConnected, c.ID, now); err != nil {
 		return fmt.Errorf("reactivating enrollments of campaign %s: %w", c.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `
@@ -395,7 +395,7 @@ func softPauseSender(ctx context.Context, tx *sql.Tx, campaignID, accountID stri
 func reactivateSender(ctx context.Context, tx *sql.Tx, campaignID, accountID string, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, `
 		UPDATE enrollments SET state = 'active', next_action_at = COALESCE(next_action_at, $3), updated_at = $3
-		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'soft_paused'`, campaignID, accountID, now)
+		 WHERE campaign_id = $1 AND account_id = $2 AND state = 'soft_paused' AND `+notHeldByPerson, campaignID, accountID, now)
 	if err != nil {
 		return 0, err
 	}

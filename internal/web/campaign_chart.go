@@ -5,16 +5,13 @@ package web
 // from the forecast), with the senders' real daily capacity as a line.
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/forecast"
 	"github.com/keel-outreach/keel/internal/policy"
-	"github.com/keel-outreach/keel/internal/send"
 )
 
 // ChartDays is how many days the chart shows on each side of today.
@@ -51,28 +48,15 @@ type chart struct {
 }
 
 // sendsChart counts the campaign's counted ledger rows per UTC day for the
-// last ChartDays days (one query, in send's store), forecasts the next
-// ChartDays days, computes each day's capacity (forecast.Capacity: each
+// last ChartDays days and the forecast of the next ChartDays days (both
+// from the page's figures, kept for a minute), computes each day's capacity (forecast.Capacity: each
 // sender's effective daily cap — tier, configured cap, ramp on that day —
 // within the campaign's share, on days its window opens) and lays out the
 // SVG.
-func (s *Server) sendsChart(ctx context.Context, c campaign.Campaign, now time.Time) (chart, error) {
+func (s *Server) sendsChart(f campaignFigures, c campaign.Campaign, now time.Time) chart {
 	today := policy.UTCDayStart(now)
 	first := today.Add(-time.Duration(ChartDays-1) * 24 * time.Hour)
-	counts, err := send.CampaignDailySends(ctx, s.opts.DB.SQL, c.ID, first, ChartDays)
-	if err != nil {
-		return chart{}, err
-	}
-	deps := forecast.Deps{DB: s.opts.DB, Accounts: s.opts.Accounts, Campaigns: s.opts.Campaigns, MinSpacing: s.opts.MinSpacing}
-	in, err := forecast.Read(ctx, deps, c, now, ChartDays)
-	if err != nil {
-		return chart{}, err
-	}
-	fc := forecast.Simulate(in)
-	senders := make([]account.Account, 0, len(in.Senders))
-	for _, sn := range in.Senders {
-		senders = append(senders, sn.Account)
-	}
+	counts, fc, senders := f.daily, f.fc, f.senders
 
 	n := 2*ChartDays - 1 // the past days, today, the future days
 	actual := make([]int, n)
@@ -131,5 +115,5 @@ func (s *Server) sendsChart(ctx context.Context, c campaign.Campaign, now time.T
 		fmt.Fprintf(&path, " H%d", x+slot)
 	}
 	ch.CapPath = path.String()
-	return ch, nil
+	return ch
 }

@@ -56,10 +56,11 @@ func TestChartShowsRampedCapacityAndTheForecast(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ch, err := s.sendsChart(ctx, camp, c.Now())
+		figs, err := s.figures(ctx, camp, c.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
+		ch := s.sendsChart(figs, camp, c.Now())
 		// The campaign's share is 20 a day; the ramp allows 5.
 		if ch.CapToday != 5 {
 			t.Fatalf("today's capacity %d, want 5 (ramp week 1)", ch.CapToday)

@@ -31,6 +31,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /campaigns/{id}/edit", s.auth(s.updateCampaign))
 	s.mux.HandleFunc("POST /campaigns/{id}/{op}", s.auth(s.campaignAction))
 	s.mux.HandleFunc("POST /campaigns/{id}/import", s.auth(s.importProspects))
+	s.mux.HandleFunc("GET /campaigns/{id}/prospects.csv", s.auth(s.exportProspects))
+	s.mux.HandleFunc("POST /campaigns/{id}/prospects/{eid}/{op}", s.auth(s.actOnProspect))
 
 	s.mux.HandleFunc("POST /sends/{id}/settle", s.auth(s.settleSend))
 	s.mux.HandleFunc("GET /alerts", s.auth(s.alertsPage))

@@ -58,6 +58,8 @@ type Server struct {
 	pages    map[string]*template.Template
 	sessions *sessionStore
 	mux      *http.ServeMux
+	// charts keeps the campaign pages' forecasts for a minute.
+	charts chartCache
 }
 
 // PageSize is how many rows a list page shows.

@@ -93,6 +93,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if p.Session != nil {
 		p.CSRF = p.Session.CSRF
+		if strings.HasPrefix(p.Session.Flash, importFlashPrefix) {
+			// An import's result is for its campaign page, which reads
+			// it itself; it is no sentence for the banner.
+			cp := *p.Session
+			cp.Flash = ""
+			p.Session = &cp
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {

@@ -705,6 +705,12 @@ CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact (workspace_id, pu
 -- index enrollments_campaign_idx (on enrollments)
 CREATE INDEX enrollments_campaign_idx ON enrollments (campaign_id, state);
 
+-- index enrollments_campaign_page_idx (on enrollments)
+CREATE INDEX enrollments_campaign_page_idx ON enrollments (campaign_id, id);
+
+-- index enrollments_campaign_state_page_idx (on enrollments)
+CREATE INDEX enrollments_campaign_state_page_idx ON enrollments (campaign_id, state, id);
+
 -- index enrollments_due_idx (on enrollments)
 CREATE INDEX enrollments_due_idx ON enrollments (next_action_at) WHERE state = 'active';
 
