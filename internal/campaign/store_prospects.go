@@ -91,7 +91,7 @@ func prospectQuery(campaignID string, f ProspectFilter) (string, []any) {
 		args = append(args, f.Limit)
 		inner += fmt.Sprintf(` LIMIT $%d`, len(args))
 	}
-	return `SELECT ` + enrollmentColumns + `, ` + pageUnknownSendColumn + `, p.last_name, e.parked_by
+	return `SELECT ` + enrollmentColumns + `, ` + pageUnknownSendColumn + `, p.last_name
 		FROM (` + inner + `) pg JOIN enrollments e ON e.id = pg.id JOIN prospects p ON p.id = e.prospect_id
 		ORDER BY e.id`, args
 }
@@ -119,7 +119,7 @@ func (s *Service) EachProspect(ctx context.Context, q db.Querier, workspaceID, c
 		)
 		if err := rows.Scan(&p.ID, &p.WorkspaceID, &p.CampaignID, &p.ProspectID, &p.AccountID, &p.State, &step,
 			&next, &ended, &lerr, &p.Failures, &acc, &replied, &p.CreatedAt, &p.UpdatedAt,
-			&link, &nav, &pid, &p.FirstName, &unknown, &p.LastName, &parked); err != nil {
+			&parked, &link, &nav, &pid, &p.FirstName, &unknown, &p.LastName); err != nil {
 			return fmt.Errorf("listing prospects of campaign %s: %w", campaignID, err)
 		}
 		p.StepID, p.EndedReason, p.LastError, p.ProviderID = step.String, ended.String, lerr.String, pid.String
