@@ -430,6 +430,12 @@ CREATE TABLE account_pacing (
   spread_view_profile_until timestamp with time zone,
   spread_withdraw_until timestamp with time zone
 );
+CREATE TABLE account_tags (
+  account_id text NOT NULL,
+  tag text NOT NULL,
+  created_at timestamp with time zone NOT NULL,
+  created_by text NOT NULL
+);
 CREATE TABLE account_tier_changes (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
   account_id text NOT NULL,
@@ -798,6 +804,10 @@ ALTER TABLE account_health ADD CONSTRAINT account_health_pkey PRIMARY KEY (accou
 ALTER TABLE account_health ADD CONSTRAINT account_health_strike_order_chk CHECK (((strike2_at IS NULL) OR ((strike1_at IS NOT NULL) AND (strike2_at >= strike1_at))));
 ALTER TABLE account_pacing ADD CONSTRAINT account_pacing_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE account_pacing ADD CONSTRAINT account_pacing_pkey PRIMARY KEY (account_id);
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id) ON DELETE CASCADE;
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_created_by_chk CHECK ((created_by <> ''::text));
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_pkey PRIMARY KEY (account_id, tag);
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_tag_chk CHECK ((tag ~ '^[a-z0-9][a-z0-9_-]{0,31}$'::text));
 ALTER TABLE account_tier_changes ADD CONSTRAINT account_tier_changes_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE account_tier_changes ADD CONSTRAINT account_tier_changes_pkey PRIMARY KEY (id);
 ALTER TABLE admin_alerts ADD CONSTRAINT admin_alerts_ack_chk CHECK (((acknowledged_at IS NULL) = (acknowledged_by IS NULL)));
@@ -1077,6 +1087,8 @@ CREATE INDEX account_health_claim_idx ON account_health USING btree (claim_token
 CREATE INDEX account_health_due_idx ON account_health USING btree (next_check_at);
 CREATE UNIQUE INDEX account_health_pkey ON account_health USING btree (account_id);
 CREATE UNIQUE INDEX account_pacing_pkey ON account_pacing USING btree (account_id);
+CREATE UNIQUE INDEX account_tags_pkey ON account_tags USING btree (account_id, tag);
+CREATE INDEX account_tags_tag_idx ON account_tags USING btree (tag, account_id);
 CREATE INDEX account_tier_changes_account_idx ON account_tier_changes USING btree (account_id, id);
 CREATE UNIQUE INDEX account_tier_changes_pkey ON account_tier_changes USING btree (id);
 CREATE UNIQUE INDEX admin_alerts_open_dedupe_idx ON admin_alerts USING btree (dedupe_key) WHERE (acknowledged_at IS NULL);

@@ -35,6 +35,17 @@ CREATE TABLE account_pacing (
     next_allowed_at TIMESTAMP NOT NULL
 , spread_invite_until TIMESTAMP, spread_message_until TIMESTAMP, spread_inmail_until TIMESTAMP, spread_view_profile_until TIMESTAMP, spread_withdraw_until TIMESTAMP);
 
+-- table account_tags (on account_tags)
+CREATE TABLE account_tags (
+    account_id  TEXT NOT NULL REFERENCES linkedin_accounts (id) ON DELETE CASCADE,
+    tag         TEXT NOT NULL
+                CONSTRAINT account_tags_tag_chk CHECK (length(tag) BETWEEN 1 AND 32
+                    AND tag GLOB '[a-z0-9]*' AND tag NOT GLOB '*[^a-z0-9_-]*'),
+    created_at  TIMESTAMP NOT NULL,
+    created_by  TEXT NOT NULL CONSTRAINT account_tags_created_by_chk CHECK (created_by <> ''),
+    PRIMARY KEY (account_id, tag)
+);
+
 -- table account_tier_changes (on account_tier_changes)
 CREATE TABLE account_tier_changes (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -600,6 +611,9 @@ CREATE INDEX account_health_claim_idx ON account_health (claim_token) WHERE clai
 
 -- index account_health_due_idx (on account_health)
 CREATE INDEX account_health_due_idx ON account_health (next_check_at);
+
+-- index account_tags_tag_idx (on account_tags)
+CREATE INDEX account_tags_tag_idx ON account_tags (tag, account_id);
 
 -- index account_tier_changes_account_idx (on account_tier_changes)
 CREATE INDEX account_tier_changes_account_idx ON account_tier_changes (account_id, id);

@@ -1,0 +1,95 @@
+package send
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/policy"
+)
+
+// Overview is what the accounts overview needs from the ledger for every
+// account of a workspace at once (docs/surfaces.md#accounts-overview):
+// three grouped queries, whatever the number of accounts.
+type Overview struct {
+	// Today counts each account's counted sends of the UTC day, by action.
+	Today map[string]map[policy.Action]int
+	// Pending is each account's pending invitations, as the limits'
+	// "pending" row counts them (docs/sending.md#pending-invitations).
+	Pending map[string]int
+	// Blocked is the latest end of each account's active cooldowns and
+	// breakers (send_blocks with until after now).
+	Blocked map[string]time.Time
+}
+
+// WorkspaceOverview reads Overview for every account of a workspace.
+func WorkspaceOverview(ctx context.Context, q db.Querier, workspaceID string, now time.Time) (Overview, error) {
+	o := Overview{Today: map[string]map[policy.Action]int{}, Pending: map[string]int{}, Blocked: map[string]time.Time{}}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, action, count(*) FROM sends
+		WHERE workspace_id = $1 AND claimed_at >= $2 AND state IN `+CountedStates+` GROUP BY account_id, action`,
+		workspaceID, policy.UTCDayStart(now))
+	if err != nil {
+		return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
+	}
+	for rows.Next() {
+		var (
+			acc, act string
+			n        int
+		)
+		if err := rows.Scan(&acc, &act, &n); err != nil {
+			rows.Close()
+			return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
+		}
+		if o.Today[acc] == nil {
+			o.Today[acc] = map[policy.Action]int{}
+		}
+		o.Today[acc][policy.Action(act)] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
+	}
+	rows, err = q.QueryContext(ctx, `SELECT account_id, count(*) FROM invitations WHERE state = 'pending' AND workspace_id = $1 GROUP BY account_id
+		UNION ALL SELECT account_id, count(*) FROM sends WHERE action = 'invite' AND state IN ('intent', 'dispatched', 'unknown')
+		AND workspace_id = $1 GROUP BY account_id`, workspaceID)
+	if err != nil {
+		return o, fmt.Errorf("counting pending invitations of workspace %s: %w", workspaceID, err)
+	}
+	for rows.Next() {
+		var (
+			acc string
+			n   int
+		)
+		if err := rows.Scan(&acc, &n); err != nil {
+			rows.Close()
+			return o, fmt.Errorf("counting pending invitations of workspace %s: %w", workspaceID, err)
+		}
+		o.Pending[acc] += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return o, fmt.Errorf("counting pending invitations of workspace %s: %w", workspaceID, err)
+	}
+	// send_blocks has no workspace column; the account ids come from the
+	// workspace's accounts by id, read-only.
+	rows, err = q.QueryContext(ctx, `SELECT b.account_id, b.until FROM send_blocks b
+		WHERE b.until > $2 AND b.account_id IN (SELECT id FROM linkedin_accounts WHERE workspace_id = $1)`, workspaceID, now)
+	if err != nil {
+		return o, fmt.Errorf("reading the cooldowns of workspace %s: %w", workspaceID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			acc   string
+			until time.Time
+		)
+		if err := rows.Scan(&acc, &until); err != nil {
+			return o, fmt.Errorf("reading the cooldowns of workspace %s: %w", workspaceID, err)
+		}
+		if until.After(o.Blocked[acc]) {
+			o.Blocked[acc] = until.UTC()
+		}
+	}
+	return o, rows.Err()
+}
