@@ -22,6 +22,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /accounts/{id}", s.auth(s.saveAccount))
 	s.mux.HandleFunc("POST /accounts/{id}/reconnect", s.auth(s.reconnectAccount))
 	s.mux.HandleFunc("POST /accounts/{id}/inmail/top-up", s.auth(s.topUpInMail))
+	s.mux.HandleFunc("POST /accounts/{id}/tags", s.auth(s.addAccountTag))
+	s.mux.HandleFunc("POST /accounts/{id}/tags/remove", s.auth(s.removeAccountTag))
 
 	s.mux.HandleFunc("GET /campaigns", s.auth(s.campaignsPage))
 	s.mux.HandleFunc("GET /campaigns/new", s.auth(s.newCampaignPage))
