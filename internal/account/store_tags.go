@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/keel-outreach/keel/internal/db"
 )
@@ -81,6 +82,54 @@ func WorkspaceTags(ctx context.Context, q db.Querier, workspaceID string) (map[s
 		var acc, t string
 		if err := rows.Scan(&acc, &t); err != nil {
 			return nil, fmt.Errorf("reading the tags of workspace %s: %w", workspaceID, err)
+		}
+		out[acc] = append(out[acc], t)
+	}
+	return out, rows.Err()
+}
+
+// TagNames returns the distinct tags used in a workspace, alphabetically:
+// the overview's tag filter.
+func TagNames(ctx context.Context, q db.Querier, workspaceID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT t.tag FROM account_tags t
+		JOIN linkedin_accounts a ON a.id = t.account_id WHERE a.workspace_id = $1 ORDER BY t.tag`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tag names of workspace %s: %w", workspaceID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("reading the tag names of workspace %s: %w", workspaceID, err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TagsFor returns the tags of the given accounts (a page), by account id.
+func TagsFor(ctx context.Context, q db.Querier, accountIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(accountIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(accountIDs))
+	marks := make([]string, len(accountIDs))
+	for i, id := range accountIDs {
+		args[i] = id
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, tag FROM account_tags WHERE account_id IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY account_id, tag`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags of %d accounts: %w", len(accountIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var acc, t string
+		if err := rows.Scan(&acc, &t); err != nil {
+			return nil, fmt.Errorf("reading the tags of %d accounts: %w", len(accountIDs), err)
 		}
 		out[acc] = append(out[acc], t)
 	}

@@ -15,9 +15,10 @@ import (
 type Overview struct {
 	// Today counts each account's counted sends of the UTC day, by action.
 	Today map[string]map[policy.Action]int
-	// Pending is each account's pending invitations, as the limits'
-	// "pending" row counts them (docs/sending.md#pending-invitations).
-	Pending map[string]int
+	// AtPendingCap holds the accounts whose pending invitations, as the
+	// limits' "pending" row counts them, reach their configured pending cap
+	// (docs/sending.md#pending-invitations).
+	AtPendingCap map[string]bool
 	// Blocked is the latest end of each account's active cooldowns and
 	// breakers (send_blocks with until after now).
 	Blocked map[string]time.Time
@@ -25,7 +26,7 @@ type Overview struct {
 
 // WorkspaceOverview reads Overview for every account of a workspace.
 func WorkspaceOverview(ctx context.Context, q db.Querier, workspaceID string, now time.Time) (Overview, error) {
-	o := Overview{Today: map[string]map[policy.Action]int{}, Pending: map[string]int{}, Blocked: map[string]time.Time{}}
+	o := Overview{Today: map[string]map[policy.Action]int{}, AtPendingCap: map[string]bool{}, Blocked: map[string]time.Time{}}
 	rows, err := q.QueryContext(ctx, `SELECT account_id, action, count(*) FROM sends
 		WHERE workspace_id = $1 AND claimed_at >= $2 AND state IN `+CountedStates+` GROUP BY account_id, action`,
 		workspaceID, policy.UTCDayStart(now))
@@ -50,22 +51,24 @@ func WorkspaceOverview(ctx context.Context, q db.Querier, workspaceID string, no
 	if err := rows.Err(); err != nil {
 		return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
 	}
-	rows, err = q.QueryContext(ctx, `SELECT account_id, count(*) FROM invitations WHERE state = 'pending' AND workspace_id = $1 GROUP BY account_id
-		UNION ALL SELECT account_id, count(*) FROM sends WHERE action = 'invite' AND state IN ('intent', 'dispatched', 'unknown')
-		AND workspace_id = $1 GROUP BY account_id`, workspaceID)
+	// Grouped by account over the pending rows only, then compared with
+	// each account's cap, read by id.
+	rows, err = q.QueryContext(ctx, `SELECT p.account_id FROM (
+			SELECT account_id, count(*) AS n FROM invitations WHERE state = 'pending' AND workspace_id = $1 GROUP BY account_id
+			UNION ALL SELECT account_id, count(*) AS n FROM sends WHERE action = 'invite' AND state IN ('intent', 'dispatched', 'unknown')
+			AND workspace_id = $1 GROUP BY account_id) p
+		JOIN linkedin_accounts a ON a.id = p.account_id
+		GROUP BY p.account_id, a.cap_invite_pending HAVING a.cap_invite_pending > 0 AND sum(p.n) >= a.cap_invite_pending`, workspaceID)
 	if err != nil {
 		return o, fmt.Errorf("counting pending invitations of workspace %s: %w", workspaceID, err)
 	}
 	for rows.Next() {
-		var (
-			acc string
-			n   int
-		)
-		if err := rows.Scan(&acc, &n); err != nil {
+		var acc string
+		if err := rows.Scan(&acc); err != nil {
 			rows.Close()
 			return o, fmt.Errorf("counting pending invitations of workspace %s: %w", workspaceID, err)
 		}
-		o.Pending[acc] += n
+		o.AtPendingCap[acc] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

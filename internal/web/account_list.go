@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,69 +25,61 @@ type accountsData struct {
 	Next      string
 }
 
-// accountsPage is the accounts overview (docs/surfaces.md#accounts-overview):
-// every account of the workspace is read once (one account query, three
-// grouped ledger queries, one tag query) to summarise, filter and sort;
-// only the page's PageSize rows get their limits and last health check.
+// accountsPage is the accounts overview (docs/surfaces.md#accounts-overview).
+// The summary is grouped queries over every account of the workspace
+// (statuses; the ledger's cooldowns and pending caps); filtering, sorting
+// by name or attention and paging are one SQL query for the page's rows.
+// Sorting by today's usage needs each account's effective caps, so that
+// sort reads every account briefly and orders them here.
 func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r)
 	ctx, q := r.Context(), parseOverviewQuery(r.URL.Query())
 	now := s.opts.Clock.Now()
-	accs, err := s.opts.Accounts.List(ctx, s.opts.DB.SQL, account.ListOptions{WorkspaceID: sess.WorkspaceID})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ov, err := send.WorkspaceOverview(ctx, s.opts.DB.SQL, sess.WorkspaceID, now)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	tags, err := account.WorkspaceTags(ctx, s.opts.DB.SQL, sess.WorkspaceID)
+	counts, err := account.CountStatuses(ctx, s.opts.DB.SQL, sess.WorkspaceID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	facts := buildFacts(accs, ov, tags, now)
-	data := accountsData{Q: q, Attention: summarise(facts), Total: len(facts), Statuses: statusFilters, Sorts: sortOptions}
-	seen := map[string]bool{}
-	for _, ts := range tags {
-		for _, t := range ts {
-			if !seen[t] {
-				seen[t] = true
-				data.Tags = append(data.Tags, t)
-			}
-		}
+	data := accountsData{Q: q, Statuses: statusFilters, Sorts: sortOptions}
+	data.Attention, data.Total = summarise(counts, ov)
+	if data.Tags, err = account.TagNames(ctx, s.opts.DB.SQL, sess.WorkspaceID); err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	slices.Sort(data.Tags)
-	kept := facts[:0:0]
-	for _, f := range facts {
-		if f.matches(q) {
-			kept = append(kept, f)
+	// A page past the end (a bookmark after accounts went away) shows the
+	// last one: the count comes first, then the page.
+	var pageAccs []account.Account
+	for {
+		offset := (q.Page - 1) * PageSize
+		if q.Sort == "usage" {
+			pageAccs, data.Matching, err = s.pageByUsage(ctx, sess.WorkspaceID, q, ov, offset)
+		} else {
+			pageAccs, data.Matching, err = s.opts.Accounts.Page(ctx, s.opts.DB.SQL, pageFilter(sess.WorkspaceID, q, ov, offset))
 		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(pageAccs) > 0 || data.Matching == 0 || q.Page == 1 {
+			break
+		}
+		q.Page = (data.Matching-1)/PageSize + 1
 	}
-	sortFacts(kept, q.Sort)
-	data.Matching = len(kept)
+	data.Q = q
 	start := (q.Page - 1) * PageSize
-	if start >= len(kept) && len(kept) > 0 {
-		// A page past the end (a bookmark after accounts went away) shows
-		// the last one.
-		q.Page = (len(kept)-1)/PageSize + 1
-		data.Q, start = q, (q.Page-1)*PageSize
+	if len(pageAccs) > 0 {
+		data.From, data.To = start+1, start+len(pageAccs)
 	}
-	end := min(start+PageSize, len(kept))
 	if q.Page > 1 {
 		data.Prev = q.URL("page", strconv.Itoa(q.Page-1))
 	}
-	if end < len(kept) {
+	if start+len(pageAccs) < data.Matching {
 		data.Next = q.URL("page", strconv.Itoa(q.Page+1))
-	}
-	pageAccs := make([]account.Account, 0, end-start)
-	for _, f := range kept[start:end] {
-		pageAccs = append(pageAccs, f.Account)
-	}
-	if len(pageAccs) > 0 {
-		data.From, data.To = start+1, end
 	}
 	rows, err := s.accountRows(ctx, pageAccs)
 	if err != nil {
@@ -102,13 +95,94 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	tags, err := account.TagsFor(ctx, s.opts.DB.SQL, ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for i := range rows {
-		f := kept[start+i]
-		rows[i].Tags, rows[i].CoolingUntil, rows[i].AtPendingCap = f.Tags, f.CoolingUntil, f.AtPendingCap
-		if c, ok := checks[rows[i].Account.ID]; ok {
+		id := rows[i].Account.ID
+		rows[i].Tags, rows[i].CoolingUntil, rows[i].AtPendingCap = tags[id], ov.Blocked[id], ov.AtPendingCap[id]
+		if c, ok := checks[id]; ok {
 			rows[i].LastCheck = &c
 		}
 	}
 	data.Rows = rows
 	s.render(w, r, http.StatusOK, "accounts", page{Title: "LinkedIn accounts", Nav: "accounts", Data: data})
+}
+
+// pageFilter maps the overview's parameters to account.Page.
+func pageFilter(workspaceID string, q overviewQuery, ov send.Overview, offset int) account.PageFilter {
+	f := account.PageFilter{WorkspaceID: workspaceID, Tag: q.Tag, Search: q.Search, ByAttention: q.Sort == "status",
+		Offset: offset, Limit: PageSize}
+	cooling, capped := make([]string, 0, len(ov.Blocked)), make([]string, 0, len(ov.AtPendingCap))
+	for id := range ov.Blocked {
+		cooling = append(cooling, id)
+	}
+	for id := range ov.AtPendingCap {
+		capped = append(capped, id)
+	}
+	slices.Sort(cooling)
+	slices.Sort(capped)
+	switch q.Status {
+	case "":
+	case filterNeedsReconnect:
+		f.NeedsReconnect = true
+	case filterCoolingDown:
+		f.Only = cooling
+	case filterPendingCap:
+		f.Only = capped
+	default:
+		f.Status = account.Status(q.Status)
+	}
+	if f.ByAttention {
+		f.Cooling, f.Capped = cooling, capped
+	}
+	return f
+}
+
+// pageByUsage is the page sorted by today's usage: every account read
+// briefly, filtered and ordered here, the page's rows then read whole.
+func (s *Server) pageByUsage(ctx context.Context, workspaceID string, q overviewQuery, ov send.Overview, offset int) ([]account.Account, int, error) {
+	brief, err := account.ListBrief(ctx, s.opts.DB.SQL, workspaceID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var tags map[string][]string
+	if q.Tag != "" {
+		if tags, err = account.WorkspaceTags(ctx, s.opts.DB.SQL, workspaceID); err != nil {
+			return nil, 0, err
+		}
+	}
+	facts := buildFacts(brief, ov, tags, s.opts.Clock.Now())
+	kept := facts[:0]
+	for _, f := range facts {
+		if f.matches(q) {
+			kept = append(kept, f)
+		}
+	}
+	sortFacts(kept, "usage")
+	end := min(offset+PageSize, len(kept))
+	if offset >= end {
+		return nil, len(kept), nil
+	}
+	ids := make([]string, 0, end-offset)
+	for _, f := range kept[offset:end] {
+		ids = append(ids, f.Account.ID)
+	}
+	full, err := s.opts.Accounts.ListByIDs(ctx, s.opts.DB.SQL, workspaceID, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[string]account.Account, len(full))
+	for _, a := range full {
+		byID[a.ID] = a
+	}
+	out := make([]account.Account, 0, len(ids))
+	for _, id := range ids {
+		if a, ok := byID[id]; ok {
+			out = append(out, a)
+		}
+	}
+	return out, len(kept), nil
 }

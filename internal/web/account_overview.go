@@ -161,7 +161,7 @@ func buildFacts(accs []account.Account, ov send.Overview, tags map[string][]stri
 	out := make([]accountFacts, len(accs))
 	for i, a := range accs {
 		f := accountFacts{Account: a, NeedsReconnect: a.ReconnectNeeded(), CoolingUntil: ov.Blocked[a.ID], Tags: tags[a.ID]}
-		f.AtPendingCap = a.Caps.InvitePending > 0 && ov.Pending[a.ID] >= a.Caps.InvitePending
+		f.AtPendingCap = ov.AtPendingCap[a.ID]
 		for act, used := range ov.Today[a.ID] {
 			if c := policy.EffectiveDaily(a, act, now).Cap; c > 0 {
 				f.Usage = max(f.Usage, float64(used)/float64(c))
@@ -172,22 +172,19 @@ func buildFacts(accs []account.Account, ov send.Overview, tags map[string][]stri
 	return out
 }
 
-// summarise counts what needs attention over every account.
-func summarise(facts []accountFacts) []attentionItem {
-	var reconnect, cooling, pending int
+// summarise says what needs attention over every account of the
+// workspace: the status counts (one grouped query) and the ledger's
+// cooldowns and pending caps. It returns the items and the total.
+func summarise(counts []account.StatusCount, ov send.Overview) ([]attentionItem, int) {
+	var reconnect, total int
 	other := map[account.Status]int{}
-	for _, f := range facts {
+	for _, c := range counts {
+		total += c.N
 		switch {
-		case f.NeedsReconnect:
-			reconnect++
-		case f.Account.Status != account.StatusConnected:
-			other[f.Account.Status]++
-		}
-		if !f.CoolingUntil.IsZero() {
-			cooling++
-		}
-		if f.AtPendingCap {
-			pending++
+		case c.NeedsReconnect:
+			reconnect += c.N
+		case c.Status != account.StatusConnected:
+			other[c.Status] += c.N
 		}
 	}
 	var items []attentionItem
@@ -207,9 +204,9 @@ func summarise(facts []accountFacts) []attentionItem {
 		word := strings.ReplaceAll(string(st), "_", " ")
 		add(string(st), other[st], "%d "+word, "%d "+word, "warn")
 	}
-	add(filterCoolingDown, cooling, "%d cooling down", "%d cooling down", "warn")
-	add(filterPendingCap, pending, "%d at its pending-invitation cap", "%d at their pending-invitation cap", "warn")
-	return items
+	add(filterCoolingDown, len(ov.Blocked), "%d cooling down", "%d cooling down", "warn")
+	add(filterPendingCap, len(ov.AtPendingCap), "%d at its pending-invitation cap", "%d at their pending-invitation cap", "warn")
+	return items, total
 }
 
 // sortFacts orders the filtered accounts; ties fall back to name, then id.
