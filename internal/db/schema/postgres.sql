@@ -546,6 +546,14 @@ CREATE TABLE health_guard (
   probes_ok integer NOT NULL DEFAULT 0,
   updated_at timestamp with time zone
 );
+CREATE TABLE hosted_auth_failures (
+  link_id text NOT NULL,
+  workspace_id text NOT NULL,
+  account_id text NOT NULL,
+  kind text NOT NULL,
+  detail text NOT NULL,
+  created_at timestamp with time zone NOT NULL
+);
 CREATE TABLE hosted_auth_links (
   id text NOT NULL,
   token_hash text NOT NULL,
@@ -888,6 +896,12 @@ ALTER TABLE health_guard ADD CONSTRAINT health_guard_probes_chk CHECK ((probes_o
 ALTER TABLE health_guard ADD CONSTRAINT health_guard_singleton_chk CHECK ((id = 1));
 ALTER TABLE health_guard ADD CONSTRAINT health_guard_state_chk CHECK ((state = ANY (ARRAY['closed'::text, 'open'::text])));
 ALTER TABLE health_guard ADD CONSTRAINT health_guard_trips_chk CHECK ((trips >= 0));
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_detail_chk CHECK ((detail <> ''::text));
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_kind_chk CHECK ((kind = ANY (ARRAY['expired'::text, 'failed'::text])));
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_link_id_fkey FOREIGN KEY (link_id) REFERENCES hosted_auth_links(id);
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_pkey PRIMARY KEY (link_id);
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_create_chk CHECK (((link_type <> 'create'::text) OR (provider_account_id IS NULL)));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_expiry_chk CHECK ((expires_at > created_at));
@@ -1120,6 +1134,8 @@ CREATE INDEX health_disconnects_held_idx ON health_disconnects USING btree (requ
 CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects USING btree (account_id) WHERE (state = 'held'::text);
 CREATE UNIQUE INDEX health_disconnects_pkey ON health_disconnects USING btree (id);
 CREATE UNIQUE INDEX health_guard_pkey ON health_guard USING btree (id);
+CREATE INDEX hosted_auth_failures_account_idx ON hosted_auth_failures USING btree (account_id, created_at);
+CREATE UNIQUE INDEX hosted_auth_failures_pkey ON hosted_auth_failures USING btree (link_id);
 CREATE UNIQUE INDEX hosted_auth_links_pkey ON hosted_auth_links USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_token_hash_key ON hosted_auth_links USING btree (token_hash);
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links USING btree (workspace_id, created_at);

@@ -217,6 +217,16 @@ CREATE TABLE health_guard (
         OR (state = 'open' AND opened_at IS NOT NULL AND reopen_at IS NOT NULL AND trips > 0 AND reopen_at >= opened_at))
 );
 
+-- table hosted_auth_failures (on hosted_auth_failures)
+CREATE TABLE hosted_auth_failures (
+    link_id       TEXT PRIMARY KEY REFERENCES hosted_auth_links (id),
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+    account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    kind          TEXT NOT NULL CONSTRAINT hosted_auth_failures_kind_chk CHECK (kind IN ('expired', 'failed')),
+    detail        TEXT NOT NULL CONSTRAINT hosted_auth_failures_detail_chk CHECK (detail <> ''),
+    created_at    TIMESTAMP NOT NULL
+);
+
 -- table hosted_auth_links (on hosted_auth_links)
 CREATE TABLE hosted_auth_links (
     id                  TEXT PRIMARY KEY,
@@ -672,6 +682,9 @@ CREATE INDEX health_disconnects_held_idx ON health_disconnects (requested_at) WH
 
 -- index health_disconnects_one_held_idx (on health_disconnects)
 CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects (account_id) WHERE state = 'held';
+
+-- index hosted_auth_failures_account_idx (on hosted_auth_failures)
+CREATE INDEX hosted_auth_failures_account_idx ON hosted_auth_failures (account_id, created_at);
 
 -- index hosted_auth_links_workspace_idx (on hosted_auth_links)
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links (workspace_id, created_at);

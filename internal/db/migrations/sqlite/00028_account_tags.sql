@@ -2,6 +2,12 @@
 -- account to group and filter the accounts overview. A tag is 1 to 32
 -- characters of lowercase letters, digits, '-' and '_', starting with a
 -- letter or digit; an account has each tag at most once.
+--
+-- Failed reconnects (docs/accounts.md#failed-reconnects): a reconnect
+-- hosted-auth link that expired unused, or whose callback reported a
+-- status that does not complete it, is recorded once per link in
+-- hosted_auth_failures, shown in the account's history. It is not a
+-- status change: the account's status and audit trail stay as they are.
 
 -- +goose Up
 CREATE TABLE account_tags (
@@ -15,5 +21,16 @@ CREATE TABLE account_tags (
 );
 CREATE INDEX account_tags_tag_idx ON account_tags (tag, account_id);
 
+CREATE TABLE hosted_auth_failures (
+    link_id       TEXT PRIMARY KEY REFERENCES hosted_auth_links (id),
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+    account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    kind          TEXT NOT NULL CONSTRAINT hosted_auth_failures_kind_chk CHECK (kind IN ('expired', 'failed')),
+    detail        TEXT NOT NULL CONSTRAINT hosted_auth_failures_detail_chk CHECK (detail <> ''),
+    created_at    TIMESTAMP NOT NULL
+);
+CREATE INDEX hosted_auth_failures_account_idx ON hosted_auth_failures (account_id, created_at);
+
 -- +goose Down
+DROP TABLE hosted_auth_failures;
 DROP TABLE account_tags;
