@@ -194,3 +194,20 @@ func Failures(ctx context.Context, q db.Querier, accountID string) ([]Failure, e
 	}
 	return out, rows.Err()
 }
+
+// LinkAccount is the account a hosted-auth link of the workspace
+// reconnects, or created once used; "" when it has none (an unknown link,
+// another workspace's, or a create link not used yet). Link ids are not
+// secrets (Unipile echoes them); only the token is.
+func (s *Service) LinkAccount(ctx context.Context, workspaceID, linkID string) (string, error) {
+	var acc sql.NullString
+	err := s.db.SQL.QueryRowContext(ctx, `SELECT account_id FROM hosted_auth_links WHERE id = $1 AND workspace_id = $2`,
+		linkID, workspaceID).Scan(&acc)
+	if db.IsNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading hosted-auth link %s: %w", linkID, err)
+	}
+	return acc.String, nil
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/diagnose"
 	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
@@ -63,6 +64,9 @@ type accountData struct {
 	// Campaigns are the workspace's campaigns that send through the
 	// account.
 	Campaigns []campaign.Campaign
+	// Failures are the account's failed or abandoned reconnects
+	// (docs/accounts.md#failed-reconnects), newest first.
+	Failures []connect.Failure
 }
 
 // settingsFields is the settings form's inputs in page order, for its
@@ -176,6 +180,11 @@ func (s *Server) showAccountWith(w http.ResponseWriter, r *http.Request, v accou
 		s.fail(w, r, err)
 		return
 	}
+	failures, err := connect.Failures(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	camps, err := s.opts.Campaigns.List(r.Context(), s.opts.DB.SQL, campaign.ListOptions{WorkspaceID: sess.WorkspaceID})
 	if err != nil {
 		s.fail(w, r, err)
@@ -198,5 +207,5 @@ func (s *Server) showAccountWith(w http.ResponseWriter, r *http.Request, v accou
 		Weekdays: weekdayNames, CapNames: capFields, PendingNames: pendingCapFields, Panel: newDiagnosisPanel(rep, now),
 		Credits: credits, LastTopUp: topUp, FormErrors: newFormErrors(settingsFields, errs), Zones: zoneOptions(f.Timezone),
 		Ramp: rampSchedule(a, now), RampColumns: rampColumns, Tags: tags, TagInput: v.tagInput, TagError: v.tagError,
-		Campaigns: camps}})
+		Campaigns: camps, Failures: failures}})
 }

@@ -122,6 +122,30 @@ func TestBrowserAccounts(t *testing.T) {
 		}
 	})
 
+	t.Run("SandboxLoginBackToKeel", func(t *testing.T) {
+		broken := created[0]
+		run(t, ctx, "opening the hosted page from the account page",
+			chromedp.Navigate(k.Base+"/accounts/"+broken),
+			chromedp.Click(chromedp.CSS(`form[action$="/reconnect"] button`)),
+			chromedp.WaitVisible(chromedp.CSS("#fail")),
+		)
+		if got := textOf(t, ctx, ".brand"); got != "Keel" {
+			t.Fatalf("the sandbox page is not dressed as Keel: brand %q", got)
+		}
+		run(t, ctx, "failing the login", chromedp.Click(chromedp.CSS("#fail")), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
+		if got := textOf(t, ctx, `p[role="status"]`); !strings.Contains(got, "Login failed") {
+			t.Fatalf("after Fail: %q", got)
+		}
+		screenshot(t, ctx, dir, "accounts-05-sandbox-login-failed")
+		run(t, ctx, "going back to Keel",
+			chromedp.Click(chromedp.CSS("#back-to-keel")),
+			chromedp.WaitVisible(chromedp.CSS("#save-settings")),
+		)
+		if loc := value(t, ctx, "reading the address", chromedp.Location()); !strings.HasSuffix(loc, "/accounts/"+broken) {
+			t.Fatalf("Back to Keel led to %s", loc)
+		}
+	})
+
 	t.Run("NotFoundPage", func(t *testing.T) {
 		run(t, ctx, "opening an unknown path",
 			chromedp.Navigate(k.Base+"/no/such/page"),

@@ -18,6 +18,7 @@ func (s *Server) routes() {
 
 	s.mux.HandleFunc("GET /accounts", s.auth(s.accountsPage))
 	s.mux.HandleFunc("POST /accounts/connect", s.auth(s.connectAccount))
+	s.mux.HandleFunc("GET /accounts/hosted-return", s.auth(s.hostedReturn))
 	s.mux.HandleFunc("GET /accounts/{id}", s.auth(s.accountPage))
 	s.mux.HandleFunc("POST /accounts/{id}", s.auth(s.saveAccount))
 	s.mux.HandleFunc("POST /accounts/{id}/reconnect", s.auth(s.reconnectAccount))
