@@ -232,7 +232,7 @@ type usageBar struct {
 	Used  int
 	Cap   int
 	// Words says what limits the cap when it is not simply the configured
-	// number (docs/sending.md#effective-caps).
+	// number (docs/sending.md#caps-and-ceilings).
 	Words string
 }
 
