@@ -239,20 +239,29 @@ type usageBar struct {
 // usageBars picks the row's main actions from send.LimitsFor's rows:
 // invitations and messages today, and pending invitations.
 func usageBars(a account.Account, limits []send.Limit, now time.Time) []usageBar {
-	var out []usageBar
+	slots := make([]*usageBar, 3)
 	for _, l := range limits {
-		var label string
+		var (
+			label string
+			slot  int
+		)
 		switch {
 		case l.Action == policy.ActionInvite && l.Period == "day":
-			label = "Invitations today"
+			label, slot = "Invitations today", 0
 		case l.Action == policy.ActionMessage && l.Period == "day":
-			label = "Messages today"
+			label, slot = "Messages today", 1
 		case l.Action == policy.ActionInvite && l.Period == "pending":
-			label = "Pending invitations"
+			label, slot = "Pending invitations", 2
 		default:
 			continue
 		}
-		out = append(out, usageBar{Label: label, Used: l.Used, Cap: l.Cap, Words: bindingWords(a, l, now)})
+		slots[slot] = &usageBar{Label: label, Used: l.Used, Cap: l.Cap, Words: bindingWords(a, l, now)}
+	}
+	var out []usageBar
+	for _, b := range slots {
+		if b != nil {
+			out = append(out, *b)
+		}
 	}
 	return out
 }

@@ -95,7 +95,7 @@ func TestAccountsOverviewFilters(t *testing.T) {
 		}
 		for _, want := range []string{`id="att-needs_reconnect" href="/accounts?status=needs_reconnect">2 need reconnect</a>`,
 			`id="att-cooling_down" href="/accounts?status=cooling_down">1 cooling down</a>`, `<option value="client-a">client-a</option>`,
-			"Invitations today"} {
+			"Invitations today", " — ramp week 1 limits it to "} {
 			if !strings.Contains(body, want) {
 				t.Errorf("overview lacks %s", want)
 			}
