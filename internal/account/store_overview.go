@@ -30,25 +30,56 @@ type StatusCount struct {
 // they need a reconnect: the overview's summary in one grouped query
 // (docs/surfaces.md#accounts-overview).
 func CountStatuses(ctx context.Context, q db.Querier, workspaceID string) ([]StatusCount, error) {
-	rows, err := q.QueryContext(ctx, `SELECT status, CASE WHEN `+reconnectSQL()+` THEN 1 ELSE 0 END AS rc, count(*)
-		FROM linkedin_accounts WHERE workspace_id = $1 GROUP BY status, rc`, workspaceID)
+	// Two reads of (workspace_id, status): the counts by status, then the
+	// accounts not connected whose copy is terminal (only those rows are
+	// read whole).
+	rows, err := q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1 GROUP BY status`, workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
 	}
 	defer rows.Close()
 	var out []StatusCount
 	for rows.Next() {
-		var (
-			c  StatusCount
-			rc int
-		)
-		if err := rows.Scan(&c.Status, &rc, &c.N); err != nil {
+		var c StatusCount
+		if err := rows.Scan(&c.Status, &c.N); err != nil {
 			return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
 		}
-		c.NeedsReconnect = rc == 1
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1
+		AND status IN `+notConnected()+` AND `+reconnectSQL()+` GROUP BY status`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the accounts of workspace %s that need a reconnect: %w", workspaceID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c StatusCount
+		if err := rows.Scan(&c.Status, &c.N); err != nil {
+			return nil, fmt.Errorf("counting the accounts of workspace %s that need a reconnect: %w", workspaceID, err)
+		}
+		c.NeedsReconnect = true
+		for i := range out {
+			if out[i].Status == c.Status {
+				out[i].N -= c.N
+			}
+		}
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// notConnected lists every status but connected, for IN: an index on
+// status seeks these where "<> 'connected'" would scan.
+func notConnected() string {
+	var parts []string
+	for _, st := range []Status{StatusConnecting, StatusNeedsVerification, StatusDisconnected, StatusRestricted, StatusError} {
+		parts = append(parts, "'"+string(st)+"'")
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 // PageFilter selects, orders and pages a workspace's accounts for the
@@ -96,7 +127,7 @@ func (s *Service) Page(ctx context.Context, q db.Querier, f PageFilter) ([]Accou
 		where = append(where, "status = "+arg(string(f.Status)))
 	}
 	if f.NeedsReconnect {
-		where = append(where, reconnectSQL())
+		where = append(where, "status IN "+notConnected(), reconnectSQL())
 	}
 	if f.Only != nil {
 		where = append(where, "id IN "+in(f.Only))

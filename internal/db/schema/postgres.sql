@@ -1154,6 +1154,8 @@ CREATE UNIQUE INDEX linkedin_accounts_id_workspace_uidx ON linkedin_accounts USI
 CREATE UNIQUE INDEX linkedin_accounts_pkey ON linkedin_accounts USING btree (id);
 CREATE UNIQUE INDEX linkedin_accounts_provider_account_id_key ON linkedin_accounts USING btree (provider_account_id);
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts USING btree (workspace_id, id);
+CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts USING btree (workspace_id, lower(name), id);
+CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts USING btree (workspace_id, status);
 CREATE INDEX login_failures_account_idx ON login_failures USING btree (account_key, at);
 CREATE INDEX login_failures_at_idx ON login_failures USING btree (at);
 CREATE UNIQUE INDEX login_failures_pkey ON login_failures USING btree (id);

@@ -717,6 +717,12 @@ CREATE INDEX linkedin_accounts_status_idx ON linkedin_accounts (status);
 -- index linkedin_accounts_workspace_idx (on linkedin_accounts)
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts (workspace_id, id);
 
+-- index linkedin_accounts_workspace_name_idx (on linkedin_accounts)
+CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts (workspace_id, lower(name), id);
+
+-- index linkedin_accounts_workspace_status_idx (on linkedin_accounts)
+CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts (workspace_id, status);
+
 -- index login_failures_account_idx (on login_failures)
 CREATE INDEX login_failures_account_idx ON login_failures (account_key, at);
 

@@ -8,6 +8,11 @@
 -- status that does not complete it, is recorded once per link in
 -- hosted_auth_failures, shown in the account's history. It is not a
 -- status change: the account's status and audit trail stay as they are.
+--
+-- Two indexes for the accounts overview of thousands of accounts
+-- (docs/surfaces.md#accounts-overview): its status counts read
+-- (workspace_id, status) alone, and its pages by name walk
+-- (workspace_id, lower(name), id) instead of sorting every account.
 
 -- +goose Up
 CREATE TABLE account_tags (
@@ -30,6 +35,11 @@ CREATE TABLE hosted_auth_failures (
 );
 CREATE INDEX hosted_auth_failures_account_idx ON hosted_auth_failures (account_id, created_at);
 
+CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts (workspace_id, status);
+CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts (workspace_id, lower(name), id);
+
 -- +goose Down
+DROP INDEX linkedin_accounts_workspace_name_idx;
+DROP INDEX linkedin_accounts_workspace_status_idx;
 DROP TABLE hosted_auth_failures;
 DROP TABLE account_tags;
