@@ -287,3 +287,41 @@ func (e *ValidationError) Error() string {
 	}
 	return "invalid settings: " + strings.Join(parts, "; ")
 }
+
+// ValidateSettings checks a patch against an account as UpdateSettings
+// would and changes nothing: a *ValidationError lists every bad field. A
+// form that could not even read some of its fields calls it with the
+// others, so one submit shows every error (docs/surfaces.md#forms).
+func (s *Service) ValidateSettings(ctx context.Context, workspaceID, accountID string, p SettingsPatch) error {
+	a, err := s.Get(ctx, s.db.SQL, workspaceID, accountID)
+	if err != nil {
+		return err
+	}
+	_, err = s.applySettings(a, p)
+	return err
+}
+
+// WindowProblems is every problem of a window spec, field by field (days,
+// start, end), where ParseWindowSpec stops at the first.
+func WindowProblems(w WindowSpec) []*CapError {
+	var out []*CapError
+	add := func(err error) {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		out = append(out, &CapError{Field: field, Msg: msg})
+	}
+	if _, _, _, err := ParseWindowSpec(WindowSpec{Days: w.Days, Start: "00:00", End: "24:00"}); err != nil {
+		add(err)
+	}
+	start, serr := clockMinutes(w.Start, false)
+	if serr != nil {
+		add(fmt.Errorf("window.start: %v", serr))
+	}
+	end, eerr := clockMinutes(w.End, true)
+	if eerr != nil {
+		add(fmt.Errorf("window.end: %v", eerr))
+	}
+	if serr == nil && eerr == nil && end <= start {
+		add(fmt.Errorf("window.end: %s must be later than start %s (end is exclusive)", w.End, w.Start))
+	}
+	return out
+}

@@ -239,8 +239,7 @@ func (s *Service) applySettings(a Account, p SettingsPatch) (Account, error) {
 	if p.Window != nil {
 		days, start, end, err := ParseWindowSpec(*p.Window)
 		if err != nil {
-			field, msg, _ := strings.Cut(err.Error(), ": ")
-			problems = append(problems, &CapError{Field: field, Msg: msg})
+			problems = append(problems, WindowProblems(*p.Window)...)
 		} else {
 			a.windowDays, a.windowStart, a.windowEnd = days, start, end
 			a.Window = windowSpec(days, start, end)

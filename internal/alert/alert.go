@@ -37,6 +37,11 @@ const (
 	// KindWebhookEndpointDisabled: an outbound webhook endpoint failed
 	// permanently for a day and Keel stopped delivering to it.
 	KindWebhookEndpointDisabled = "webhook_endpoint_disabled"
+	// KindReconnectFailed: a reconnect of an account that is not connected
+	// failed or was abandoned (its hosted-auth link expired unused, or
+	// Unipile's callback reported a failure); one open alert per account
+	// (docs/accounts.md#failed-reconnects).
+	KindReconnectFailed = "reconnect_failed"
 )
 
 // Alert is one admin alert.

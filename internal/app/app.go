@@ -288,7 +288,7 @@ func (a *App) setupProvider() error {
 	// The sandbox answers on this process's own listener, so hosted-auth
 	// pages open in the same browser tab a user is already in.
 	base := a.Config.PublicURL + SandboxPrefix
-	a.Sandbox = fake.New(fake.Options{Clock: a.Clock, PublicURL: base})
+	a.Sandbox = fake.New(fake.Options{Clock: a.Clock, PublicURL: base, ReturnURL: a.Config.PublicURL + "/accounts/hosted-return"})
 	a.mux.Handle(SandboxPrefix+"/", http.StripPrefix(SandboxPrefix, a.Sandbox.Handler()))
 	c, err := unipile.New(unipile.Options{BaseURL: "http://" + a.listener.Addr().String() + SandboxPrefix, APIKey: a.Sandbox.APIKey(),
 		HTTPClient: providerHTTP()})

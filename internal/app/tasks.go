@@ -105,7 +105,12 @@ func (a *App) workerTasks() map[string]task {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err
 		}},
-		"connecting_watch": {every: time.Minute, run: a.Connect.WatchConnecting},
+		// The watch also records abandoned reconnects (docs/accounts.md#failed-reconnects).
+		"connecting_watch": {every: time.Minute, run: func(ctx context.Context) error {
+			err := a.Connect.WatchConnecting(ctx)
+			_, ferr := a.Connect.RecordAbandoned(ctx)
+			return errors.Join(err, ferr)
+		}},
 		"outbound_deliver": {every: 15 * time.Second, run: func(ctx context.Context) error {
 			_, err := a.Outbound.DeliverDue(ctx)
 			return err

@@ -90,6 +90,16 @@ func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 		// complete this link, which stays usable for another try.
 		s.log.Info("hosted-auth callback with a status that does not complete the link",
 			"link_id", l.id, "type", l.linkType, "status", unipile.Printable(status, 40))
+		if l.linkType == LinkReconnect && l.accountID != "" {
+			// A reconnect that reported something else failed: recorded in
+			// the account's history, alerted while it is not connected
+			// (docs/accounts.md#failed-reconnects).
+			if _, err := s.recordFailure(ctx, l, FailureReported, "Unipile reported "+unipile.Printable(status, 40), s.clock.Now()); err != nil {
+				s.log.Error("hosted-auth callback: recording the failed reconnect", "link_id", l.id, "error", err)
+				unipile.Reply(w, http.StatusInternalServerError, "internal error")
+				return
+			}
+		}
 		unipile.Reply(w, http.StatusOK, "ignored")
 		return
 	}

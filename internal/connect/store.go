@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
@@ -136,4 +137,77 @@ func (s *Service) lockLink(ctx context.Context, tx *sql.Tx, linkID string) (link
 		return link{}, errLinkSpent
 	}
 	return l, nil
+}
+
+// abandonedLinks are the reconnect links that expired (grace included)
+// unused, are not recorded yet, and after which no reconnect link of the
+// same account was used.
+func (s *Service) abandonedLinks(ctx context.Context, now time.Time) ([]link, error) {
+	rows, err := s.db.SQL.QueryContext(ctx, `SELECT `+linkColumns+` FROM hosted_auth_links l
+		WHERE l.link_type = $1 AND l.used_at IS NULL AND l.expires_at < $2 AND l.account_id IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM hosted_auth_failures f WHERE f.link_id = l.id)
+		  AND NOT EXISTS (SELECT 1 FROM hosted_auth_links u WHERE u.account_id = l.account_id AND u.used_at IS NOT NULL
+		                  AND u.created_at >= l.created_at)
+		ORDER BY l.expires_at LIMIT 100`, LinkReconnect, now)
+	if err != nil {
+		return nil, fmt.Errorf("finding abandoned reconnect links: %w", err)
+	}
+	defer rows.Close()
+	var out []link
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, fmt.Errorf("finding abandoned reconnect links: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// insertFailure records a failed reconnect once per link.
+func (s *Service) insertFailure(ctx context.Context, f Failure, workspaceID string) (bool, error) {
+	res, err := s.db.SQL.ExecContext(ctx, `INSERT INTO hosted_auth_failures (link_id, workspace_id, account_id, kind, detail, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (link_id) DO NOTHING`, f.LinkID, workspaceID, f.AccountID, f.Kind, f.Detail, f.At)
+	if err != nil {
+		return false, fmt.Errorf("recording failed reconnect of account %s: %w", f.AccountID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Failures returns an account's failed reconnects, newest first.
+func Failures(ctx context.Context, q db.Querier, accountID string) ([]Failure, error) {
+	rows, err := q.QueryContext(ctx, `SELECT link_id, account_id, kind, detail, created_at FROM hosted_auth_failures
+		WHERE account_id = $1 ORDER BY created_at DESC, link_id DESC LIMIT 100`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading failed reconnects of account %s: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []Failure
+	for rows.Next() {
+		var f Failure
+		if err := rows.Scan(&f.LinkID, &f.AccountID, &f.Kind, &f.Detail, &f.At); err != nil {
+			return nil, fmt.Errorf("reading failed reconnects of account %s: %w", accountID, err)
+		}
+		f.At = f.At.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// LinkAccount is the account a hosted-auth link of the workspace
+// reconnects, or created once used; "" when it has none (an unknown link,
+// another workspace's, or a create link not used yet). Link ids are not
+// secrets (Unipile echoes them); only the token is.
+func (s *Service) LinkAccount(ctx context.Context, workspaceID, linkID string) (string, error) {
+	var acc sql.NullString
+	err := s.db.SQL.QueryRowContext(ctx, `SELECT account_id FROM hosted_auth_links WHERE id = $1 AND workspace_id = $2`,
+		linkID, workspaceID).Scan(&acc)
+	if db.IsNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading hosted-auth link %s: %w", linkID, err)
+	}
+	return acc.String, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
 )
@@ -47,6 +48,15 @@ type accountRow struct {
 	Limits    []limitRow
 	RampWeek  int
 	RampWeeks int
+	// Usage is the compact row's bars (invitations and messages today,
+	// pending invitations), each with its binding reason in words.
+	Usage []usageBar
+	// Tags, CoolingUntil, AtPendingCap and LastCheck are filled by the
+	// overview (docs/surfaces.md#accounts-overview).
+	Tags         []string
+	CoolingUntil time.Time
+	AtPendingCap bool
+	LastCheck    *health.LastCheck
 }
 
 // accountRows builds the table rows from send.LimitsFor: one grouped ledger
@@ -60,7 +70,8 @@ func (s *Server) accountRows(ctx context.Context, accs []account.Account) ([]acc
 	}
 	out := make([]accountRow, 0, len(accs))
 	for _, a := range accs {
-		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: policy.RampWeek(a.RampStartedAt, now), RampWeeks: len(policy.RampWeeks)}
+		row := accountRow{Account: a, Pill: statusPill(a), RampWeek: policy.RampWeek(a.RampStartedAt, now), RampWeeks: len(policy.RampWeeks),
+			Usage: usageBars(a, limits[a.ID], now)}
 		for _, l := range limits[a.ID] {
 			lr := limitRow{Action: string(l.Action), Period: "today", Used: l.Used, Cap: l.Cap, Remaining: l.Remaining,
 				Binding: string(l.Binding)}

@@ -57,18 +57,29 @@ func (s *Server) saveAccount(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		errs["withdraw_after_days"] = "enter a whole number of days (0 = never)"
 	}
-	if len(errs) > 0 {
-		s.showAccount(w, r, &f, errs)
-		return
+	patch := account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Pacing: &pacing,
+		WithdrawAfterDays: &withdrawAfter, Actor: "user:" + sess.Email}
+	if err != nil {
+		patch.WithdrawAfterDays = nil
 	}
-	_, err = s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"),
-		account.SettingsPatch{Tier: &tier, Timezone: &f.Timezone, Window: &win, Caps: &caps, Pacing: &pacing,
-			WithdrawAfterDays: &withdrawAfter, Actor: "user:" + sess.Email})
+	if len(errs) > 0 {
+		// Some fields are not numbers: check the others without saving,
+		// so one submit shows every error (docs/surfaces.md#forms).
+		err = s.opts.Accounts.ValidateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"), patch)
+		if err == nil {
+			s.showAccount(w, r, &f, errs)
+			return
+		}
+	} else {
+		_, err = s.opts.Accounts.UpdateSettings(r.Context(), sess.WorkspaceID, r.PathValue("id"), patch)
+	}
 	var verr *account.ValidationError
 	switch {
 	case errors.As(err, &verr):
 		for _, fe := range verr.Fields {
-			errs[fe.Field] = fe.Msg
+			if _, typed := errs[fe.Field]; !typed {
+				errs[fe.Field] = fe.Msg
+			}
 		}
 		s.showAccount(w, r, &f, errs)
 		return

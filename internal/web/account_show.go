@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/connect"
 	"github.com/keel-outreach/keel/internal/diagnose"
 	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
@@ -48,7 +50,40 @@ type accountData struct {
 	// top-up, nil when none.
 	Credits   *send.Block
 	LastTopUp *send.TopUp
+	// FormErrors is Errors in the settings form's order, for the shared
+	// summary (form.go); Zones is the time zone <select>'s options.
+	FormErrors formErrors
+	Zones      []string
+	// Ramp is the five-week ramp schedule, RampColumns its caps' names.
+	Ramp        []rampWeek
+	RampColumns []string
+	// Tags are the account's tags; TagInput and TagError a refused tag.
+	Tags     []string
+	TagInput string
+	TagError string
+	// Campaigns are the workspace's campaigns that send through the
+	// account.
+	Campaigns []campaign.Campaign
+	// Failures are the account's failed or abandoned reconnects
+	// (docs/accounts.md#failed-reconnects), newest first.
+	Failures []connect.Failure
 }
+
+// settingsFields is the settings form's inputs in page order, for its
+// error summary.
+var settingsFields = func() []formField {
+	out := []formField{{"tier", "tier", "LinkedIn subscription (tier)"}, {"timezone", "timezone", "Time zone"},
+		{"window.days", "day-mon", "Sending days"}, {"window.start", "start", "Window start"}, {"window.end", "end", "Window end"}}
+	for _, c := range capFields {
+		out = append(out, formField{"caps." + c.Name, "cap_" + c.Name, c.Label})
+	}
+	out = append(out, formField{"pacing.min_gap_seconds", "pacing_min_gap_seconds", "Shortest gap between two actions"},
+		formField{"pacing.max_gap_seconds", "pacing_max_gap_seconds", "Longest gap between two actions"})
+	for _, c := range pendingCapFields {
+		out = append(out, formField{"caps." + c.Name, "cap_" + c.Name, c.Label})
+	}
+	return append(out, formField{"withdraw_after_days", "withdraw_after_days", "Withdraw invitations older than"})
+}()
 
 var capFields = []capField{
 	{"invite_daily", "Invitations per day"}, {"invite_weekly", "Invitations per 7 days"},
@@ -84,6 +119,22 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 // showAccount renders the account page; with a form it shows the values
 // as typed and their errors (422).
 func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *settingsForm, errs map[string]string) {
+	s.showAccountWith(w, r, accountView{form: form, errs: errs})
+}
+
+// accountView is what a handler adds to the account page: a settings
+// form as typed with its errors, or a refused tag.
+type accountView struct {
+	form     *settingsForm
+	errs     map[string]string
+	tagInput string
+	tagError string
+}
+
+// showAccountWith renders the account page with v; anything refused
+// answers 422.
+func (s *Server) showAccountWith(w http.ResponseWriter, r *http.Request, v accountView) {
+	form, errs := v.form, v.errs
 	sess := sessionFrom(r)
 	a, err := s.opts.Accounts.Get(r.Context(), s.opts.DB.SQL, sess.WorkspaceID, r.PathValue("id"))
 	if errors.Is(err, account.ErrNotFound) {
@@ -124,6 +175,22 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 		s.fail(w, r, err)
 		return
 	}
+	tags, err := account.TagsOf(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	failures, err := connect.Failures(r.Context(), s.opts.DB.SQL, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	camps, err := s.opts.Campaigns.List(r.Context(), s.opts.DB.SQL, campaign.ListOptions{WorkspaceID: sess.WorkspaceID})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	camps = slices.DeleteFunc(camps, func(c campaign.Campaign) bool { return !slices.Contains(c.AccountIDs, a.ID) })
 	// Newest first reads better as a timeline.
 	slices.Reverse(audit)
 	f := formFromAccount(a)
@@ -132,8 +199,13 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, form *setti
 		f = *form
 		status = http.StatusUnprocessableEntity
 	}
+	if v.tagError != "" {
+		status = http.StatusUnprocessableEntity
+	}
 	s.render(w, r, status, "account", page{Title: a.Name, Nav: "accounts", Data: accountData{Row: rows[0], Form: f, Errors: errs,
 		Audit: audit, Tiers: []account.Tier{account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
 		Weekdays: weekdayNames, CapNames: capFields, PendingNames: pendingCapFields, Panel: newDiagnosisPanel(rep, now),
-		Credits: credits, LastTopUp: topUp}})
+		Credits: credits, LastTopUp: topUp, FormErrors: newFormErrors(settingsFields, errs), Zones: zoneOptions(f.Timezone),
+		Ramp: rampSchedule(a, now), RampColumns: rampColumns, Tags: tags, TagInput: v.tagInput, TagError: v.tagError,
+		Campaigns: camps, Failures: failures}})
 }

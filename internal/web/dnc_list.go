@@ -21,6 +21,9 @@ type dncData struct {
 	// Values and Reason refill the form after a refused addition.
 	Values, Reason string
 	AddError       string
+	// AddErrors is every error of a refused addition, by field, for the
+	// shared summary (form.go).
+	AddErrors formErrors
 	// Recontact is the workspace's re-contact cool-off
 	// (docs/contacts.md#recontact-cooloff); CooloffInput and CooloffError
 	// refill its form after a refused change.

@@ -41,6 +41,6 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, "Bad request: query parameter "+strconv.QuoteToASCII(param)+" holds control characters.", http.StatusBadRequest)
 			return
 		}
-		s.mux.ServeHTTP(w, r)
+		s.mux.ServeHTTP(&errorCatcher{ResponseWriter: w, s: s, r: r}, r)
 	})
 }

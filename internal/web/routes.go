@@ -18,10 +18,13 @@ func (s *Server) routes() {
 
 	s.mux.HandleFunc("GET /accounts", s.auth(s.accountsPage))
 	s.mux.HandleFunc("POST /accounts/connect", s.auth(s.connectAccount))
+	s.mux.HandleFunc("GET /accounts/hosted-return", s.auth(s.hostedReturn))
 	s.mux.HandleFunc("GET /accounts/{id}", s.auth(s.accountPage))
 	s.mux.HandleFunc("POST /accounts/{id}", s.auth(s.saveAccount))
 	s.mux.HandleFunc("POST /accounts/{id}/reconnect", s.auth(s.reconnectAccount))
 	s.mux.HandleFunc("POST /accounts/{id}/inmail/top-up", s.auth(s.topUpInMail))
+	s.mux.HandleFunc("POST /accounts/{id}/tags", s.auth(s.addAccountTag))
+	s.mux.HandleFunc("POST /accounts/{id}/tags/remove", s.auth(s.removeAccountTag))
 
 	s.mux.HandleFunc("GET /campaigns", s.auth(s.campaignsPage))
 	s.mux.HandleFunc("GET /campaigns/new", s.auth(s.newCampaignPage))

@@ -33,6 +33,10 @@ var funcs = template.FuncMap{
 	"label": func(s any) string {
 		return strings.ReplaceAll(fmt.Sprint(s), "_", " ")
 	},
+	// fieldError feeds the field_error partial (see formErrors in form.go).
+	"fieldError": func(fe formErrors, key, id string) fieldErrorArgs {
+		return fieldErrorArgs{ID: id, Msg: fe.For(key)}
+	},
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {

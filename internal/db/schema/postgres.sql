@@ -439,6 +439,12 @@ CREATE TABLE account_pacing (
   spread_view_profile_until timestamp with time zone,
   spread_withdraw_until timestamp with time zone
 );
+CREATE TABLE account_tags (
+  account_id text NOT NULL,
+  tag text NOT NULL,
+  created_at timestamp with time zone NOT NULL,
+  created_by text NOT NULL
+);
 CREATE TABLE account_tier_changes (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
   account_id text NOT NULL,
@@ -573,6 +579,14 @@ CREATE TABLE health_guard (
   reopen_at timestamp with time zone,
   probes_ok integer NOT NULL DEFAULT 0,
   updated_at timestamp with time zone
+);
+CREATE TABLE hosted_auth_failures (
+  link_id text NOT NULL,
+  workspace_id text NOT NULL,
+  account_id text NOT NULL,
+  kind text NOT NULL,
+  detail text NOT NULL,
+  created_at timestamp with time zone NOT NULL
 );
 CREATE TABLE hosted_auth_links (
   id text NOT NULL,
@@ -849,6 +863,10 @@ ALTER TABLE account_health ADD CONSTRAINT account_health_pkey PRIMARY KEY (accou
 ALTER TABLE account_health ADD CONSTRAINT account_health_strike_order_chk CHECK (((strike2_at IS NULL) OR ((strike1_at IS NOT NULL) AND (strike2_at >= strike1_at))));
 ALTER TABLE account_pacing ADD CONSTRAINT account_pacing_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE account_pacing ADD CONSTRAINT account_pacing_pkey PRIMARY KEY (account_id);
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id) ON DELETE CASCADE;
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_created_by_chk CHECK ((created_by <> ''::text));
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_pkey PRIMARY KEY (account_id, tag);
+ALTER TABLE account_tags ADD CONSTRAINT account_tags_tag_chk CHECK ((tag ~ '^[a-z0-9][a-z0-9_-]{0,31}$'::text));
 ALTER TABLE account_tier_changes ADD CONSTRAINT account_tier_changes_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE account_tier_changes ADD CONSTRAINT account_tier_changes_pkey PRIMARY KEY (id);
 ALTER TABLE admin_alerts ADD CONSTRAINT admin_alerts_ack_chk CHECK (((acknowledged_at IS NULL) = (acknowledged_by IS NULL)));
@@ -946,6 +964,12 @@ ALTER TABLE health_guard ADD CONSTRAINT health_guard_probes_chk CHECK ((probes_o
 ALTER TABLE health_guard ADD CONSTRAINT health_guard_singleton_chk CHECK ((id = 1));
 ALTER TABLE health_guard ADD CONSTRAINT health_guard_state_chk CHECK ((state = ANY (ARRAY['closed'::text, 'open'::text])));
 ALTER TABLE health_guard ADD CONSTRAINT health_guard_trips_chk CHECK ((trips >= 0));
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_detail_chk CHECK ((detail <> ''::text));
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_kind_chk CHECK ((kind = ANY (ARRAY['expired'::text, 'failed'::text])));
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_link_id_fkey FOREIGN KEY (link_id) REFERENCES hosted_auth_links(id);
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_pkey PRIMARY KEY (link_id);
+ALTER TABLE hosted_auth_failures ADD CONSTRAINT hosted_auth_failures_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_account_id_fkey FOREIGN KEY (account_id) REFERENCES linkedin_accounts(id);
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_create_chk CHECK (((link_type <> 'create'::text) OR (provider_account_id IS NULL)));
 ALTER TABLE hosted_auth_links ADD CONSTRAINT hosted_auth_links_expiry_chk CHECK ((expires_at > created_at));
@@ -1154,6 +1178,8 @@ CREATE INDEX account_health_claim_idx ON account_health USING btree (claim_token
 CREATE INDEX account_health_due_idx ON account_health USING btree (next_check_at);
 CREATE UNIQUE INDEX account_health_pkey ON account_health USING btree (account_id);
 CREATE UNIQUE INDEX account_pacing_pkey ON account_pacing USING btree (account_id);
+CREATE UNIQUE INDEX account_tags_pkey ON account_tags USING btree (account_id, tag);
+CREATE INDEX account_tags_tag_idx ON account_tags USING btree (tag, account_id);
 CREATE INDEX account_tier_changes_account_idx ON account_tier_changes USING btree (account_id, id);
 CREATE UNIQUE INDEX account_tier_changes_pkey ON account_tier_changes USING btree (id);
 CREATE UNIQUE INDEX admin_alerts_open_dedupe_idx ON admin_alerts USING btree (dedupe_key) WHERE (acknowledged_at IS NULL);
@@ -1194,6 +1220,8 @@ CREATE INDEX health_disconnects_held_idx ON health_disconnects USING btree (requ
 CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects USING btree (account_id) WHERE (state = 'held'::text);
 CREATE UNIQUE INDEX health_disconnects_pkey ON health_disconnects USING btree (id);
 CREATE UNIQUE INDEX health_guard_pkey ON health_guard USING btree (id);
+CREATE INDEX hosted_auth_failures_account_idx ON hosted_auth_failures USING btree (account_id, created_at);
+CREATE UNIQUE INDEX hosted_auth_failures_pkey ON hosted_auth_failures USING btree (link_id);
 CREATE UNIQUE INDEX hosted_auth_links_pkey ON hosted_auth_links USING btree (id);
 CREATE UNIQUE INDEX hosted_auth_links_token_hash_key ON hosted_auth_links USING btree (token_hash);
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links USING btree (workspace_id, created_at);
@@ -1215,6 +1243,8 @@ CREATE UNIQUE INDEX linkedin_accounts_id_workspace_uidx ON linkedin_accounts USI
 CREATE UNIQUE INDEX linkedin_accounts_pkey ON linkedin_accounts USING btree (id);
 CREATE UNIQUE INDEX linkedin_accounts_provider_account_id_key ON linkedin_accounts USING btree (provider_account_id);
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts USING btree (workspace_id, id);
+CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts USING btree (workspace_id, lower(name), id);
+CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts USING btree (workspace_id, status);
 CREATE INDEX login_failures_account_idx ON login_failures USING btree (account_key, at);
 CREATE INDEX login_failures_at_idx ON login_failures USING btree (at);
 CREATE UNIQUE INDEX login_failures_pkey ON login_failures USING btree (id);

@@ -35,6 +35,17 @@ CREATE TABLE account_pacing (
     next_allowed_at TIMESTAMP NOT NULL
 , spread_invite_until TIMESTAMP, spread_message_until TIMESTAMP, spread_inmail_until TIMESTAMP, spread_view_profile_until TIMESTAMP, spread_withdraw_until TIMESTAMP);
 
+-- table account_tags (on account_tags)
+CREATE TABLE account_tags (
+    account_id  TEXT NOT NULL REFERENCES linkedin_accounts (id) ON DELETE CASCADE,
+    tag         TEXT NOT NULL
+                CONSTRAINT account_tags_tag_chk CHECK (length(tag) BETWEEN 1 AND 32
+                    AND tag GLOB '[a-z0-9]*' AND tag NOT GLOB '*[^a-z0-9_-]*'),
+    created_at  TIMESTAMP NOT NULL,
+    created_by  TEXT NOT NULL CONSTRAINT account_tags_created_by_chk CHECK (created_by <> ''),
+    PRIMARY KEY (account_id, tag)
+);
+
 -- table account_tier_changes (on account_tier_changes)
 CREATE TABLE account_tier_changes (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -237,6 +248,16 @@ CREATE TABLE health_guard (
     CONSTRAINT health_guard_open_chk CHECK (
         (state = 'closed' AND opened_at IS NULL AND reopen_at IS NULL AND probes_ok = 0)
         OR (state = 'open' AND opened_at IS NOT NULL AND reopen_at IS NOT NULL AND trips > 0 AND reopen_at >= opened_at))
+);
+
+-- table hosted_auth_failures (on hosted_auth_failures)
+CREATE TABLE hosted_auth_failures (
+    link_id       TEXT PRIMARY KEY REFERENCES hosted_auth_links (id),
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+    account_id    TEXT NOT NULL REFERENCES linkedin_accounts (id),
+    kind          TEXT NOT NULL CONSTRAINT hosted_auth_failures_kind_chk CHECK (kind IN ('expired', 'failed')),
+    detail        TEXT NOT NULL CONSTRAINT hosted_auth_failures_detail_chk CHECK (detail <> ''),
+    created_at    TIMESTAMP NOT NULL
 );
 
 -- table hosted_auth_links (on hosted_auth_links)
@@ -660,6 +681,9 @@ CREATE INDEX account_health_claim_idx ON account_health (claim_token) WHERE clai
 -- index account_health_due_idx (on account_health)
 CREATE INDEX account_health_due_idx ON account_health (next_check_at);
 
+-- index account_tags_tag_idx (on account_tags)
+CREATE INDEX account_tags_tag_idx ON account_tags (tag, account_id);
+
 -- index account_tier_changes_account_idx (on account_tier_changes)
 CREATE INDEX account_tier_changes_account_idx ON account_tier_changes (account_id, id);
 
@@ -733,6 +757,9 @@ CREATE INDEX health_disconnects_held_idx ON health_disconnects (requested_at) WH
 -- index health_disconnects_one_held_idx (on health_disconnects)
 CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects (account_id) WHERE state = 'held';
 
+-- index hosted_auth_failures_account_idx (on hosted_auth_failures)
+CREATE INDEX hosted_auth_failures_account_idx ON hosted_auth_failures (account_id, created_at);
+
 -- index hosted_auth_links_workspace_idx (on hosted_auth_links)
 CREATE INDEX hosted_auth_links_workspace_idx ON hosted_auth_links (workspace_id, created_at);
 
@@ -766,6 +793,12 @@ CREATE INDEX linkedin_accounts_status_idx ON linkedin_accounts (status);
 
 -- index linkedin_accounts_workspace_idx (on linkedin_accounts)
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts (workspace_id, id);
+
+-- index linkedin_accounts_workspace_name_idx (on linkedin_accounts)
+CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts (workspace_id, lower(name), id);
+
+-- index linkedin_accounts_workspace_status_idx (on linkedin_accounts)
+CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts (workspace_id, status);
 
 -- index login_failures_account_idx (on login_failures)
 CREATE INDEX login_failures_account_idx ON login_failures (account_key, at);

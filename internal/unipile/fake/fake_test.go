@@ -128,7 +128,8 @@ func TestHostedAuthEndToEnd(t *testing.T) {
 		t.Fatalf("link %q does not point at the fake", link)
 	}
 
-	// The page is a plain HTML form with labels and both buttons.
+	// The page is a plain HTML form with a labelled name field and both
+	// buttons, each saying what it does.
 	resp, err := http.Get(link)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,8 @@ func TestHostedAuthEndToEnd(t *testing.T) {
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	html := string(page)
-	for _, want := range []string{`<form method="post">`, `<label for="display_name">`, `<label for="approve">`, `<label for="fail">`, `value="approve">Approve</button>`, `value="fail">Fail</button>`} {
+	for _, want := range []string{`<form method="post" class="card">`, `<label for="display_name">`,
+		`value="approve">Approve: log in successfully</button>`, `value="fail">Fail: simulate a failed login</button>`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -220,32 +220,50 @@ func absoluteHTTPURL(raw string) bool {
 }
 
 // hostedPage is the sandbox login page: plain HTML that works without
-// JavaScript. The form has no action, so it posts back to the page's own URL
-// wherever the fake is mounted.
+// JavaScript, styled like Keel's own pages (its stylesheet is inline
+// because the fake also runs on its own, away from Keel's static files).
+// The form has no action, so it posts back to the page's own URL wherever
+// the fake is mounted. With a return URL it always offers "Back to Keel".
 var hostedPage = template.Must(template.New("hosted").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sandbox LinkedIn login</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}button{margin-right:.5rem;padding:.4rem 1rem}</style>
+<title>Sandbox LinkedIn login · Keel</title>
+<style>
+:root{--fg:#1a1a1a;--muted:#555;--line:#ccc;--accent:#0b57d0;--bad-bg:#fde2e1;--bad-fg:#8c1d18;--ok-bg:#d7f5dd;--ok-fg:#0b5d1e;--info-bg:#e3ecfd;--info-fg:#0b3d91}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:#fff}
+.sandbox{background:#5c4300;color:#fff;padding:.4rem 1.5rem;font-weight:600}
+.top{display:flex;gap:1.5rem;align-items:center;padding:.6rem 1.5rem;border-bottom:1px solid var(--line)}
+.brand{font-weight:800}main{padding:1rem 1.5rem;max-width:40rem}a{color:var(--accent)}
+.card{border:1px solid var(--line);border-radius:.5rem;padding:1rem;margin:1rem 0}
+label{display:block;margin-top:.6rem;font-weight:600}
+input{font:inherit;width:100%;padding:.35rem;border:1px solid #767676;border-radius:.25rem}
+button{font:inherit;margin-top:.6rem;margin-right:.5rem;padding:.4rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:.3rem;cursor:pointer}
+button.secondary{background:#fff;color:var(--bad-fg);border:1px solid var(--bad-fg)}
+:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
+.status{padding:.5rem .8rem;border-radius:.3rem;background:var(--info-bg);color:var(--info-fg)}
+.status.ok{background:var(--ok-bg);color:var(--ok-fg)}.status.bad{background:var(--bad-bg);color:var(--bad-fg)}
+.back{display:inline-block;margin-top:1rem;font-weight:600}.muted{color:var(--muted);font-size:.9rem}
+</style>
 </head>
 <body>
+<div class="sandbox" role="note">Sandbox mode: no real LinkedIn traffic</div>
+<header class="top"><span class="brand">Keel</span><span class="muted">Sandbox LinkedIn login (stands in for Unipile's hosted page)</span></header>
 <main>
-<h1>Sandbox LinkedIn login</h1>
-<p>This page is served by the fake Unipile server. No real LinkedIn account is involved.</p>
-{{if .Message}}<p role="status"><strong>{{.Message}}</strong></p>{{end}}
+<h1>{{if eq .Link.Type "reconnect"}}Reconnect a LinkedIn account{{else}}Connect a LinkedIn account{{end}}</h1>
+<p class="muted">This page is served by Keel's built-in fake Unipile. No real LinkedIn account is involved.</p>
+{{if .Message}}<p role="status" class="status {{.Tone}}"><strong>{{.Message}}</strong></p>{{end}}
 {{if .Open}}
+<form method="post" class="card">
 <p>{{if eq .Link.Type "reconnect"}}Reconnect account <code>{{.Link.ReconnectAccount}}</code>.{{else}}Connect a new LinkedIn account.{{end}}</p>
-<form method="post">
-{{if ne .Link.Type "reconnect"}}<p><label for="display_name">Display name</label><br>
-<input id="display_name" name="display_name" type="text" value="{{.DisplayName}}"></p>{{end}}
-<p><label for="approve">Log in successfully:</label>
-<button id="approve" type="submit" name="decision" value="approve">Approve</button></p>
-<p><label for="fail">Simulate a failed login:</label>
-<button id="fail" type="submit" name="decision" value="fail">Fail</button></p>
+{{if ne .Link.Type "reconnect"}}<label for="display_name">Display name</label>
+<input id="display_name" name="display_name" type="text" value="{{.DisplayName}}">{{end}}
+<p><button id="approve" type="submit" name="decision" value="approve">Approve: log in successfully</button>
+<button id="fail" class="secondary" type="submit" name="decision" value="fail">Fail: simulate a failed login</button></p>
 </form>
 {{end}}
+{{if .Back}}<a class="back" id="back-to-keel" href="{{.Back}}">← Back to Keel</a>{{end}}
 </main>
 </body>
 </html>
@@ -256,11 +274,22 @@ type pageData struct {
 	Link        HostedLink
 	Open        bool
 	Message     string
+	Tone        string // "", "ok" or "bad": the message's colour
 	DisplayName string
+	Back        string
 }
 
 // renderHosted writes the page with the given status.
-func renderHosted(w http.ResponseWriter, status int, d pageData) {
+func (s *Server) renderHosted(w http.ResponseWriter, status int, d pageData) {
+	if s.opts.ReturnURL != "" {
+		d.Back = s.opts.ReturnURL
+		if d.Link.Name != "" {
+			d.Back += "?link=" + url.QueryEscape(d.Link.Name)
+		}
+	}
+	if d.Tone == "" && status >= 400 {
+		d.Tone = "bad"
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -280,13 +309,13 @@ func (s *Server) handleHostedPage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case !ok:
-		renderHosted(w, http.StatusNotFound, pageData{Message: "This link does not exist."})
+		s.renderHosted(w, http.StatusNotFound, pageData{Message: "This link does not exist."})
 	case snap.Used:
-		renderHosted(w, http.StatusGone, pageData{Link: snap, Message: "This link has already been used."})
+		s.renderHosted(w, http.StatusGone, pageData{Link: snap, Message: "This link has already been used."})
 	case now.After(snap.ExpiresOn):
-		renderHosted(w, http.StatusGone, pageData{Link: snap, Message: "This link has expired."})
+		s.renderHosted(w, http.StatusGone, pageData{Link: snap, Message: "This link has expired."})
 	default:
-		renderHosted(w, http.StatusOK, pageData{Link: snap, Open: true, DisplayName: "Sandbox User"})
+		s.renderHosted(w, http.StatusOK, pageData{Link: snap, Open: true, DisplayName: "Sandbox User"})
 	}
 }
 
@@ -295,7 +324,7 @@ func (s *Server) handleHostedPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleHostedDecision(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	if err := r.ParseForm(); err != nil {
-		renderHosted(w, http.StatusBadRequest, pageData{Message: "The form could not be read."})
+		s.renderHosted(w, http.StatusBadRequest, pageData{Message: "The form could not be read."})
 		return
 	}
 	var approve bool
@@ -304,26 +333,26 @@ func (s *Server) handleHostedDecision(w http.ResponseWriter, r *http.Request) {
 		approve = true
 	case "fail":
 	default:
-		renderHosted(w, http.StatusBadRequest, pageData{Message: "Choose Approve or Fail."})
+		s.renderHosted(w, http.StatusBadRequest, pageData{Message: "Choose Approve or Fail."})
 		return
 	}
 	l, err := s.completeHosted(token, approve, r.PostForm.Get("display_name"))
 	switch {
 	case errors.Is(err, ErrNoLink):
-		renderHosted(w, http.StatusNotFound, pageData{Message: "This link does not exist."})
+		s.renderHosted(w, http.StatusNotFound, pageData{Message: "This link does not exist."})
 	case errors.Is(err, ErrLinkUsed):
-		renderHosted(w, http.StatusGone, pageData{Link: l, Message: "This link has already been used."})
+		s.renderHosted(w, http.StatusGone, pageData{Link: l, Message: "This link has already been used."})
 	case errors.Is(err, ErrLinkExpired):
-		renderHosted(w, http.StatusGone, pageData{Link: l, Message: "This link has expired."})
+		s.renderHosted(w, http.StatusGone, pageData{Link: l, Message: "This link has expired."})
 	case err != nil:
-		renderHosted(w, http.StatusUnprocessableEntity, pageData{Link: l, Message: "The account to reconnect no longer exists."})
+		s.renderHosted(w, http.StatusUnprocessableEntity, pageData{Link: l, Message: "The account to reconnect no longer exists."})
 	case approve && l.SuccessURL != "":
 		http.Redirect(w, r, l.SuccessURL, http.StatusSeeOther)
 	case approve:
-		renderHosted(w, http.StatusOK, pageData{Link: l, Message: "Login approved. You can close this page."})
+		s.renderHosted(w, http.StatusOK, pageData{Link: l, Tone: "ok", Message: "Login approved. Go back to Keel to see the account."})
 	case l.FailureURL != "":
 		http.Redirect(w, r, l.FailureURL, http.StatusSeeOther)
 	default:
-		renderHosted(w, http.StatusOK, pageData{Link: l, Open: true, DisplayName: "Sandbox User", Message: "Login failed. You may try again."})
+		s.renderHosted(w, http.StatusOK, pageData{Link: l, Open: true, Tone: "bad", DisplayName: "Sandbox User", Message: "Login failed. You may try again, or go back to Keel."})
 	}
 }

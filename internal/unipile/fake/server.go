@@ -52,6 +52,10 @@ type Options struct {
 	// Clock stamps calls, invitations, messages and link expiry; nil means
 	// the wall clock. Delays (latency, retries) always use real time.
 	Clock clock.Clock
+	// ReturnURL, when set, is where the hosted page's "Back to Keel" link
+	// leads, with ?link=<the link's name> added (Keel names each link with
+	// its own link id, so it can send the user to the account's page).
+	ReturnURL string
 	// PublicURL is the base used in hosted-auth links; empty means the
 	// listening URL after Start, or the request's Host when mounted
 	// in-process.

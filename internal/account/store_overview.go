@@ -1,0 +1,167 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/keel-outreach/keel/internal/db"
+)
+
+// reconnectSQL is Account.ReconnectNeeded as an SQL condition: not
+// connected, with terminal copy (the same LIKE patterns as the CHECK).
+func reconnectSQL() string {
+	parts := make([]string, len(TerminalPatterns))
+	for i, p := range TerminalPatterns {
+		parts[i] = "lower(COALESCE(last_error, '')) LIKE '" + p + "'"
+	}
+	return "(status <> 'connected' AND (" + strings.Join(parts, " OR ") + "))"
+}
+
+// StatusCount is one group of CountStatuses: accounts of a status, and
+// whether they need a reconnect.
+type StatusCount struct {
+	Status         Status
+	NeedsReconnect bool
+	N              int
+}
+
+// CountStatuses counts a workspace's accounts by status and by whether
+// they need a reconnect: the overview's summary in one grouped query
+// (docs/surfaces.md#accounts-overview).
+func CountStatuses(ctx context.Context, q db.Querier, workspaceID string) ([]StatusCount, error) {
+	// Two reads of (workspace_id, status): the counts by status, then the
+	// accounts not connected whose copy is terminal (only those rows are
+	// read whole).
+	rows, err := q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1 GROUP BY status`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
+	}
+	defer rows.Close()
+	var out []StatusCount
+	for rows.Next() {
+		var c StatusCount
+		if err := rows.Scan(&c.Status, &c.N); err != nil {
+			return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1
+		AND status IN `+notConnected()+` AND `+reconnectSQL()+` GROUP BY status`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the accounts of workspace %s that need a reconnect: %w", workspaceID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c StatusCount
+		if err := rows.Scan(&c.Status, &c.N); err != nil {
+			return nil, fmt.Errorf("counting the accounts of workspace %s that need a reconnect: %w", workspaceID, err)
+		}
+		c.NeedsReconnect = true
+		for i := range out {
+			if out[i].Status == c.Status {
+				out[i].N -= c.N
+			}
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// notConnected lists every status but connected, for IN: an index on
+// status seeks these where "<> 'connected'" would scan.
+func notConnected() string {
+	var parts []string
+	for _, st := range []Status{StatusConnecting, StatusNeedsVerification, StatusDisconnected, StatusRestricted, StatusError} {
+		parts = append(parts, "'"+string(st)+"'")
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// PageFilter selects, orders and pages a workspace's accounts for the
+// overview (docs/surfaces.md#accounts-overview).
+type PageFilter struct {
+	WorkspaceID string
+	// Status keeps one status; NeedsReconnect keeps the accounts that
+	// need a reconnect.
+	Status         Status
+	NeedsReconnect bool
+	// Only, when not nil, keeps these ids (an attention filter whose
+	// accounts another package found: cooling down, at the pending cap).
+	Only []string
+	// Tag keeps the accounts carrying it; Search those whose name contains
+	// it (case-insensitive for ASCII letters).
+	Tag    string
+	Search string
+	// ByAttention orders what needs a person first: needs reconnect,
+	// other not connected, then the Cooling ids, then the Capped ids,
+	// then the rest; each group by name. Otherwise by name, then id.
+	ByAttention     bool
+	Cooling, Capped []string
+	Offset, Limit   int
+}
+
+// Page returns one page of whole accounts and how many match in all.
+func (s *Service) Page(ctx context.Context, q db.Querier, f PageFilter) ([]Account, int, error) {
+	where := []string{"workspace_id = $1"}
+	args := []any{f.WorkspaceID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	in := func(ids []string) string {
+		if len(ids) == 0 {
+			return "(NULL)"
+		}
+		marks := make([]string, len(ids))
+		for i, id := range ids {
+			marks[i] = arg(id)
+		}
+		return "(" + strings.Join(marks, ", ") + ")"
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
+	if f.NeedsReconnect {
+		where = append(where, "status IN "+notConnected(), reconnectSQL())
+	}
+	if f.Only != nil {
+		where = append(where, "id IN "+in(f.Only))
+	}
+	if f.Tag != "" {
+		where = append(where, "id IN (SELECT account_id FROM account_tags WHERE tag = "+arg(f.Tag)+")")
+	}
+	if f.Search != "" {
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Search))
+		where = append(where, "lower(name) LIKE "+arg("%"+esc+"%")+` ESCAPE '\'`)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM linkedin_accounts WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("counting accounts: %w", err)
+	}
+	order := "lower(name), id"
+	if f.ByAttention {
+		order = "CASE WHEN " + reconnectSQL() + " THEN 0 WHEN status <> 'connected' THEN 1 WHEN id IN " + in(f.Cooling) +
+			" THEN 2 WHEN id IN " + in(f.Capped) + " THEN 3 ELSE 4 END, " + order
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+selectColumns+` FROM linkedin_accounts WHERE `+cond+` ORDER BY `+order+
+		` LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := ScanWith(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("listing accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, total, rows.Err()
+}
