@@ -516,15 +516,25 @@ func (e *Engine) process(ctx context.Context, enrollmentID string, now time.Time
 		if err != nil {
 			return err
 		}
-		if e.opts.Enqueue != nil {
-			if err := e.opts.Enqueue(ctx, tx, sendID); err != nil {
-				return fmt.Errorf("enqueueing dispatch of %s: %w", sendID, err)
-			}
+		if err := e.enqueue(ctx, tx, sendID); err != nil {
+			return err
 		}
 		res = processResult{kind: resultClaimed, sendID: sendID}
 		return nil
 	})
 	return res, err
+}
+
+// enqueue hands a claimed send to the job queue in the claim's
+// transaction; without a queue the caller dispatches it inline.
+func (e *Engine) enqueue(ctx context.Context, tx *sql.Tx, sendID string) error {
+	if e.opts.Enqueue == nil {
+		return nil
+	}
+	if err := e.opts.Enqueue(ctx, tx, sendID); err != nil {
+		return fmt.Errorf("enqueueing dispatch of %s: %w", sendID, err)
+	}
+	return nil
 }
 
 // claimWrite is what a claim writes: the ledger row, the account's next

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"strings"
 	"time"
@@ -102,10 +101,8 @@ func (e *Engine) processWithdrawal(ctx context.Context, invitationID string, now
 		if err != nil {
 			return err
 		}
-		if e.opts.Enqueue != nil {
-			if err := e.opts.Enqueue(ctx, tx, sendID); err != nil {
-				return fmt.Errorf("enqueueing dispatch of %s: %w", sendID, err)
-			}
+		if err := e.enqueue(ctx, tx, sendID); err != nil {
+			return err
 		}
 		res = processResult{kind: resultClaimed, sendID: sendID}
 		return nil

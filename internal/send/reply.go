@@ -78,10 +78,8 @@ func (e *Engine) Reply(ctx context.Context, r ReplyRequest) (SendInfo, error) {
 		if err := claimReply(ctx, tx, sendID, r, now); err != nil {
 			return err
 		}
-		if e.opts.Enqueue != nil {
-			if err := e.opts.Enqueue(ctx, tx, sendID); err != nil {
-				return fmt.Errorf("enqueueing dispatch of %s: %w", sendID, err)
-			}
+		if err := e.enqueue(ctx, tx, sendID); err != nil {
+			return err
 		}
 		return nil
 	})
