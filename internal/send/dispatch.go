@@ -575,26 +575,13 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 	case policy.ActionInvite:
 		// The sent-invitation list, every page of it (bounded): the person
 		// by member id, imported provider id or either handle.
-		opts := unipile.PageOptions{Limit: 100}
-		for range maxInvitePages {
-			page, err := e.opts.Client.ListSentInvitations(ctx, p.acc.ProviderAccountID, opts)
-			if err != nil {
-				return false, callResult{}, err
-			}
-			for _, inv := range page.Items {
-				invited := inv.InvitedUserID.String()
-				if (invited != "" && (invited == p.prospect.MemberID || invited == p.prospect.ProviderID)) ||
-					(inv.InvitedUserPublicID != "" && (strings.EqualFold(inv.InvitedUserPublicID, p.prospect.PublicSlug) ||
-						strings.EqualFold(inv.InvitedUserPublicID, p.prospect.PublicHandle))) {
-					return true, callResult{ref: inv.ID.String()}, nil
-				}
-			}
-			if page.Cursor.String() == "" || len(page.Items) == 0 {
-				break
-			}
-			opts.Cursor = page.Cursor.String()
+		inv, found, _, err := e.scanSent(ctx, p.acc.ProviderAccountID, func(inv unipile.SentInvitation) bool {
+			return sentTo(inv, p.prospect.MemberID, p.prospect.ProviderID, p.prospect.PublicSlug, p.prospect.PublicHandle)
+		})
+		if err != nil || !found {
+			return false, callResult{}, err
 		}
-		return false, callResult{}, nil
+		return true, callResult{ref: inv.ID.String()}, nil
 	case policy.ActionMessage, policy.ActionInMail:
 		if member == "" {
 			return false, callResult{}, nil

@@ -177,23 +177,35 @@ var errNotListed = errors.New("the invitation is not in the account's sent list 
 // sent list (every page, bounded), by member id, imported provider id or
 // either handle; it returns the provider's invitation id.
 func (e *Engine) findSent(ctx context.Context, providerAccount string, pr campaign.Prospect) (string, bool, error) {
+	inv, found, _, err := e.scanSent(ctx, providerAccount, func(inv unipile.SentInvitation) bool {
+		return sentTo(inv, pr.MemberID, pr.ProviderID, pr.PublicSlug, pr.PublicHandle)
+	})
+	return inv.ID.String(), found, err
+}
+
+// scanSent walks the account's sent list, every page up to maxInvitePages
+// (100 a page), and returns the first invitation match accepts; complete
+// says the whole list was read. The one walk of the sent list: finding an
+// invitation to withdraw, checking a withdrawal, reconciling an invite,
+// reading the list for the pending count.
+func (e *Engine) scanSent(ctx context.Context, providerAccount string, match func(unipile.SentInvitation) bool) (unipile.SentInvitation, bool, bool, error) {
 	opts := unipile.PageOptions{Limit: 100}
 	for range maxInvitePages {
 		page, err := e.opts.Client.ListSentInvitations(ctx, providerAccount, opts)
 		if err != nil {
-			return "", false, err
+			return unipile.SentInvitation{}, false, false, err
 		}
 		for _, inv := range page.Items {
-			if sentTo(inv, pr.MemberID, pr.ProviderID, pr.PublicSlug, pr.PublicHandle) {
-				return inv.ID.String(), true, nil
+			if match(inv) {
+				return inv, true, false, nil
 			}
 		}
 		if page.Cursor.String() == "" || len(page.Items) == 0 {
-			break
+			return unipile.SentInvitation{}, false, true, nil
 		}
 		opts.Cursor = page.Cursor.String()
 	}
-	return "", false, nil
+	return unipile.SentInvitation{}, false, false, nil
 }
 
 // sentTo says whether a listed invitation went to the person known by
@@ -359,28 +371,15 @@ func (e *Engine) reconcileWithdrawal(ctx context.Context, row sendRow) error {
 	})
 }
 
-// stillListed says whether the sent list still shows the invitation.
+// stillListed says whether the sent list still shows the invitation. A
+// list longer than the walk counts as showing it: never withdraw blind
+// twice; the next attempt finds out.
 func (e *Engine) stillListed(ctx context.Context, p payload) (bool, error) {
-	opts := unipile.PageOptions{Limit: 100}
-	for range maxInvitePages {
-		page, err := e.opts.Client.ListSentInvitations(ctx, p.acc.ProviderAccountID, opts)
-		if err != nil {
-			return false, err
-		}
-		for _, inv := range page.Items {
-			if (p.inv.providerInvitation != "" && inv.ID.String() == p.inv.providerInvitation) ||
-				sentTo(inv, p.prospect.MemberID, p.prospect.ProviderID, p.prospect.PublicSlug, p.prospect.PublicHandle) {
-				return true, nil
-			}
-		}
-		if page.Cursor.String() == "" || len(page.Items) == 0 {
-			return false, nil
-		}
-		opts.Cursor = page.Cursor.String()
-	}
-	// A list longer than the walk: assume it is there (never withdraw
-	// blind twice is the safe side: the next attempt finds out).
-	return true, nil
+	_, found, complete, err := e.scanSent(ctx, p.acc.ProviderAccountID, func(inv unipile.SentInvitation) bool {
+		return (p.inv.providerInvitation != "" && inv.ID.String() == p.inv.providerInvitation) ||
+			sentTo(inv, p.prospect.MemberID, p.prospect.ProviderID, p.prospect.PublicSlug, p.prospect.PublicHandle)
+	})
+	return found || !complete, err
 }
 
 // SyncInvitations reads the sent list of the accounts whose turn it is and
@@ -410,25 +409,11 @@ func syncJitter(accountID string, now time.Time) time.Duration {
 // syncAccount reads one account's sent list and reconciles it.
 func (e *Engine) syncAccount(ctx context.Context, a syncRow) error {
 	started := e.opts.Clock.Now()
-	var (
-		items    []unipile.SentInvitation
-		complete bool
-		readErr  error
-	)
-	opts := unipile.PageOptions{Limit: 100}
-	for range maxInvitePages {
-		page, err := e.opts.Client.ListSentInvitations(ctx, a.provider, opts)
-		if err != nil {
-			readErr = err
-			break
-		}
-		items = append(items, page.Items...)
-		if page.Cursor.String() == "" || len(page.Items) == 0 {
-			complete = true
-			break
-		}
-		opts.Cursor = page.Cursor.String()
-	}
+	var items []unipile.SentInvitation
+	_, _, complete, readErr := e.scanSent(ctx, a.provider, func(inv unipile.SentInvitation) bool {
+		items = append(items, inv)
+		return false
+	})
 	if readErr != nil {
 		now := e.opts.Clock.Now()
 		e.opts.Logger.Warn("reading sent invitations", "account", a.id, "error", readErr)
