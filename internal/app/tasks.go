@@ -160,6 +160,14 @@ func (a *App) workerTasks() map[string]task {
 			}); err != nil {
 				return err
 			}
+			// Count deltas piled up by single-row changes are summed
+			// (docs/storage.md#enrollment-state-counts).
+			if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := a.Campaigns.FoldStateCounts(ctx, tx, "")
+				return err
+			}); err != nil {
+				return err
+			}
 			// Senders disconnected past the workspace's hand-off delay
 			// give their not-yet-contacted prospects to the campaign's
 			// connected senders (docs/campaigns.md#senders); idempotent.

@@ -123,6 +123,11 @@ func (s *Service) Import(ctx context.Context, campaignID, workspaceID string, ro
 		if _, err := s.Reevaluate(ctx, tx, Scope{CampaignID: c.ID, ParkedBy: HoldCode}, im.now); err != nil {
 			return err
 		}
+		// On SQLite each new enrollment appended a count delta; an import
+		// leaves one per state (docs/storage.md#enrollment-state-counts).
+		if _, err := s.FoldStateCounts(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		for _, rr := range res.Rows {
 			if rr.Status == RowImported {
 				res.Imported++

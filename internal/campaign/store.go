@@ -748,46 +748,105 @@ func (s *Service) lockCampaignsOf(ctx context.Context, tx *sql.Tx, accountIDs []
 	return nil
 }
 
-// EnrollmentStates counts a campaign's enrollments by state.
+// EnrollmentStates counts a campaign's enrollments by state (StateCounts
+// for one campaign).
 func (s *Service) EnrollmentStates(ctx context.Context, q db.Querier, campaignID string) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT state, count(*) FROM enrollments WHERE campaign_id = $1 GROUP BY state`, campaignID)
+	all, err := s.StateCounts(ctx, q, []string{campaignID})
 	if err != nil {
-		return nil, fmt.Errorf("counting enrollments: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	counts := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("counting enrollments: %w", err)
-		}
-		counts[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting enrollments: %w", err)
+	for st, n := range all[campaignID] {
+		counts[string(st)] = n
 	}
 	return counts, nil
 }
 
+// FoldStateCounts replaces the count deltas of a campaign (of every
+// campaign whose deltas have piled up, when campaignID is empty) by their
+// sums, in the caller's transaction: the rows it deletes are exactly the
+// rows it sums, so deltas appended meanwhile by other transactions stay
+// and no count changes (docs/storage.md#enrollment-state-counts).
+func (s *Service) FoldStateCounts(ctx context.Context, tx *sql.Tx, campaignID string) (int, error) {
+	query, args := `DELETE FROM enrollment_state_counts WHERE campaign_id = $1 RETURNING campaign_id, state, n`, []any{campaignID}
+	if campaignID == "" {
+		query, args = `DELETE FROM enrollment_state_counts WHERE campaign_id IN (
+			SELECT campaign_id FROM enrollment_state_counts GROUP BY campaign_id, state HAVING count(*) > 1)
+			RETURNING campaign_id, state, n`, nil
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("folding enrollment counts: %w", err)
+	}
+	type key struct{ campaign, state string }
+	sums := map[key]int64{}
+	var keys []key
+	deleted := 0
+	for rows.Next() {
+		var k key
+		var n int64
+		if err := rows.Scan(&k.campaign, &k.state, &n); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("folding enrollment counts: %w", err)
+		}
+		if _, seen := sums[k]; !seen {
+			keys = append(keys, k)
+		}
+		sums[k] += n
+		deleted++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("folding enrollment counts: %w", err)
+	}
+	for _, k := range keys {
+		if sums[k] == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES ($1, $2, $3)`,
+			k.campaign, k.state, sums[k]); err != nil {
+			return 0, fmt.Errorf("folding enrollment counts: %w", err)
+		}
+	}
+	return deleted, nil
+}
+
 // DueByStep is when the earliest active enrollment of each sender at each
 // step of a campaign is due: sender account id → step id → time. Held
-// prospects are not due (docs/campaigns.md#holds).
-func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string) (map[string]map[string]time.Time, error) {
-	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, MIN(next_action_at) FROM enrollments
-		WHERE campaign_id = $1 AND state = 'active' AND step_id IS NOT NULL AND next_action_at IS NOT NULL
-		  AND (parked_by IS NULL OR parked_by <> '`+HoldCode+`')
-		GROUP BY account_id, step_id`, campaignID)
+// prospects are not due (docs/campaigns.md#holds). It asks the index
+// enrollments_campaign_due_idx once per sender and step of the campaign
+// rather than reading its rows (an active enrollment always has a due time).
+func (s *Service) DueByStep(ctx context.Context, q db.Querier, c Campaign) (map[string]map[string]time.Time, error) {
+	out := map[string]map[string]time.Time{}
+	if len(c.AccountIDs) == 0 || len(c.Steps) == 0 {
+		return out, nil
+	}
+	args := []any{c.ID}
+	var pairs []string
+	for _, acc := range c.AccountIDs {
+		for _, st := range c.Steps {
+			pairs = append(pairs, fmt.Sprintf("($%d, $%d)", len(args)+1, len(args)+2))
+			args = append(args, acc, st.ID)
+		}
+	}
+	rows, err := q.QueryContext(ctx, `WITH pairs(account_id, step_id) AS (VALUES `+strings.Join(pairs, ", ")+`)
+		SELECT p.account_id, p.step_id, (SELECT e.next_action_at FROM enrollments e
+			WHERE e.campaign_id = $1 AND e.account_id = p.account_id AND e.step_id = p.step_id
+			  AND e.state = 'active' AND (e.parked_by IS NULL OR e.parked_by <> '`+HoldCode+`')
+			ORDER BY e.next_action_at, e.id LIMIT 1)
+		FROM pairs p`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
+		return nil, fmt.Errorf("finding due steps of campaign %s: %w", c.ID, err)
 	}
 	defer rows.Close()
-	out := map[string]map[string]time.Time{}
 	for rows.Next() {
 		var acc, step string
-		var at db.NullTime // MIN() loses the column's type on SQLite
+		var at db.NullTime // a subquery's value loses the column's type on SQLite
 		if err := rows.Scan(&acc, &step, &at); err != nil {
-			return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
+			return nil, fmt.Errorf("finding due steps of campaign %s: %w", c.ID, err)
+		}
+		if !at.Valid {
+			continue
 		}
 		if out[acc] == nil {
 			out[acc] = map[string]time.Time{}
@@ -795,22 +854,9 @@ func (s *Service) DueByStep(ctx context.Context, q db.Querier, campaignID string
 		out[acc][step] = at.Time
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("finding due steps of campaign %s: %w", campaignID, err)
+		return nil, fmt.Errorf("finding due steps of campaign %s: %w", c.ID, err)
 	}
 	return out, nil
-}
-
-// NextDue is when the campaign's earliest active enrollment is due (zero
-// when none is active); held prospects are left out
-// (docs/campaigns.md#holds).
-func (s *Service) NextDue(ctx context.Context, q db.Querier, campaignID string) (time.Time, error) {
-	var next time.Time
-	err := q.QueryRowContext(ctx, `SELECT next_action_at FROM enrollments WHERE campaign_id = $1 AND state = 'active'
-		AND (parked_by IS NULL OR parked_by <> '`+HoldCode+`') ORDER BY next_action_at LIMIT 1`, campaignID).Scan(&next)
-	if err != nil && !db.IsNoRows(err) {
-		return time.Time{}, fmt.Errorf("finding the next due enrollment: %w", err)
-	}
-	return next, nil
 }
 
 // EndedAtCondition counts the campaign's prospects ended because a

@@ -205,7 +205,10 @@ func releaseHold(ctx context.Context, tx *sql.Tx, enrollmentID string, now time.
 const notHeldByPerson = `(parked_by IS NULL OR parked_by <> '` + HeldByPerson + `')`
 
 // StateCounts counts the enrollments of several campaigns by state, in
-// one query: campaign id → state → count.
+// one query: campaign id → state → count. The counts are the sums of the
+// deltas the enrollments' triggers append
+// (docs/storage.md#enrollment-state-counts), so reading them costs the
+// same at 100 prospects as at 100,000.
 func (s *Service) StateCounts(ctx context.Context, q db.Querier, campaignIDs []string) (map[string]map[EnrollmentState]int, error) {
 	out := map[string]map[EnrollmentState]int{}
 	if len(campaignIDs) == 0 {
@@ -215,8 +218,8 @@ func (s *Service) StateCounts(ctx context.Context, q db.Querier, campaignIDs []s
 	for i, id := range campaignIDs {
 		args[i] = id
 	}
-	rows, err := q.QueryContext(ctx, `SELECT campaign_id, state, COUNT(*) FROM enrollments
-		WHERE campaign_id IN (`+placeholders(1, len(campaignIDs))+`) GROUP BY campaign_id, state`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT campaign_id, state, SUM(n) FROM enrollment_state_counts
+		WHERE campaign_id IN (`+placeholders(1, len(campaignIDs))+`) GROUP BY campaign_id, state HAVING SUM(n) <> 0`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("counting enrollments of campaigns: %w", err)
 	}

@@ -184,18 +184,23 @@ func CampaignReport(ctx context.Context, deps Deps, c campaign.Campaign, now tim
 	if err != nil {
 		return r, err
 	}
-	nextDue, err := deps.Campaigns.NextDue(ctx, deps.DB.SQL, c.ID)
-	if err != nil {
-		return r, err
-	}
 	r.Zone = commonZone(r.Senders)
 	live := counts["pending"] + counts["active"] + counts["soft_paused"]
 	if live == 0 && c.Status != campaign.StatusCompleted {
 		r.add("no_prospects", Blocking, time.Time{}, "No enrollable prospects left: import prospects to continue.")
 	}
-	byStep, err := deps.Campaigns.DueByStep(ctx, deps.DB.SQL, c.ID)
+	byStep, err := deps.Campaigns.DueByStep(ctx, deps.DB.SQL, c)
 	if err != nil {
 		return r, err
+	}
+	// The campaign's next due prospect is the earliest of its senders'.
+	var nextDue time.Time
+	for _, steps := range byStep {
+		for _, at := range steps {
+			if nextDue.IsZero() || at.Before(nextDue) {
+				nextDue = at
+			}
+		}
 	}
 	// Which senders have prospects waiting at which action, and since when
 	// they are due: the next action is one of those.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -99,7 +100,22 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID, tag string, n int) campaign.C
 	if _, err := q.ExecContext(ctx, `UPDATE campaigns SET status = 'running' WHERE id = $1`, cp.ID); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := q.ExecContext(ctx, `ANALYZE`); err != nil {
+	// As an import does, sum the count deltas the seed appended.
+	if err := k.App.DB.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := k.App.Campaigns.FoldStateCounts(ctx, tx, cp.ID)
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	// PostgreSQL's autovacuum visits a table after an insert of this size
+	// (its insert threshold); the benchmark does so at once, so index-only
+	// scans see an up-to-date visibility map as they would in a live
+	// installation.
+	stats := `ANALYZE`
+	if k.App.DB.Engine == db.Postgres {
+		stats = `VACUUM ANALYZE`
+	}
+	if _, err := q.ExecContext(ctx, stats); err != nil {
 		tb.Fatal(err)
 	}
 	cp, err = k.App.Campaigns.Get(ctx, q, wsID, cp.ID)
@@ -143,6 +159,14 @@ func BenchmarkCampaignPage100k(b *testing.B) {
 			}
 			for _, mode := range []string{"warm", "cold"} {
 				b.Run(mode, func(b *testing.B) {
+					if mode == "warm" {
+						// The page's per-minute figures are computed once
+						// before the clock starts, as a page open for a
+						// while has them.
+						for _, p := range paths {
+							render(p)
+						}
+					}
 					start := time.Now()
 					for i := 0; b.Loop(); i++ {
 						if mode == "cold" {

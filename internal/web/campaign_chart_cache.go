@@ -87,7 +87,7 @@ func (s *Server) figures(ctx context.Context, c campaign.Campaign, now time.Time
 	if f.daily, err = send.CampaignDailySends(ctx, s.opts.DB.SQL, c.ID, first, ChartDays); err != nil {
 		return campaignFigures{}, err
 	}
-	if f.due, err = s.opts.Campaigns.DueByStep(ctx, s.opts.DB.SQL, c.ID); err != nil {
+	if f.due, err = s.opts.Campaigns.DueByStep(ctx, s.opts.DB.SQL, c); err != nil {
 		return campaignFigures{}, err
 	}
 	s.charts.mu.Lock()

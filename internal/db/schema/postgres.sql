@@ -41,6 +41,49 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION enrollment_state_counts_added()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO enrollment_state_counts (campaign_id, state, n)
+    SELECT campaign_id, state, count(*) FROM enrollment_rows_added GROUP BY campaign_id, state;
+    RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION enrollment_state_counts_immutable()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'enrollment_state_counts_immutable: a count delta cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollment_state_counts_immutable';
+END $function$;
+
+CREATE OR REPLACE FUNCTION enrollment_state_counts_moved()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO enrollment_state_counts (campaign_id, state, n)
+    SELECT campaign_id, state, sum(d) FROM (
+        SELECT campaign_id, state, 1 AS d FROM enrollment_rows_after
+        UNION ALL
+        SELECT campaign_id, state, -1 AS d FROM enrollment_rows_before) x
+    GROUP BY campaign_id, state HAVING sum(d) <> 0;
+    RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION enrollment_state_counts_removed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO enrollment_state_counts (campaign_id, state, n)
+    SELECT campaign_id, state, -count(*) FROM enrollment_rows_removed GROUP BY campaign_id, state;
+    RETURN NULL;
+END $function$;
+
 CREATE OR REPLACE FUNCTION enrollments_ended_at()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -539,6 +582,12 @@ CREATE TABLE do_not_contact (
   created_at timestamp with time zone NOT NULL,
   created_by text NOT NULL
 );
+CREATE TABLE enrollment_state_counts (
+  id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+  campaign_id text NOT NULL,
+  state text NOT NULL,
+  n bigint NOT NULL
+);
 CREATE TABLE enrollments (
   id text NOT NULL,
   workspace_id text NOT NULL,
@@ -935,6 +984,8 @@ ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_public_slug_chk CHECK (
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_reason_chk CHECK ((length(reason) <= 1000));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_slug_chk CHECK (((linkedin_url IS NULL) = (public_slug IS NULL)));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE enrollment_state_counts ADD CONSTRAINT enrollment_state_counts_n_chk CHECK ((n <> 0));
+ALTER TABLE enrollment_state_counts ADD CONSTRAINT enrollment_state_counts_pkey PRIMARY KEY (id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_active_next_action_chk CHECK (((state <> 'active'::text) OR (next_action_at IS NOT NULL)));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns(id, workspace_id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id);
@@ -1206,8 +1257,12 @@ CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id
 CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
 CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact USING btree (workspace_id, provider_id) WHERE (provider_id IS NOT NULL);
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
-CREATE INDEX enrollments_campaign_idx ON enrollments USING btree (campaign_id, state);
+CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts USING btree (campaign_id, state);
+CREATE UNIQUE INDEX enrollment_state_counts_pkey ON enrollment_state_counts USING btree (id);
+CREATE INDEX enrollments_campaign_due_idx ON enrollments USING btree (campaign_id, account_id, step_id, next_action_at, id) WHERE ((state = 'active'::text) AND ((parked_by IS NULL) OR (parked_by <> 'template_variable_missing'::text)));
+CREATE INDEX enrollments_campaign_ended_idx ON enrollments USING btree (campaign_id, ended_reason text_pattern_ops) WHERE (state = 'ended'::text);
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
+CREATE INDEX enrollments_campaign_parked_idx ON enrollments USING btree (campaign_id, parked_by, state, next_action_at) WHERE (parked_by IS NOT NULL);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);
 CREATE INDEX enrollments_campaign_state_page_idx ON enrollments USING btree (campaign_id, state, id);
 CREATE INDEX enrollments_due_idx ON enrollments USING btree (next_action_at) WHERE (state = 'active'::text);
@@ -1272,6 +1327,7 @@ CREATE UNIQUE INDEX prospects_sales_nav_id_uidx ON prospects USING btree (worksp
 CREATE UNIQUE INDEX send_blocks_pkey ON send_blocks USING btree (account_id, action, kind);
 CREATE INDEX sends_account_action_idx ON sends USING btree (account_id, action, claimed_at);
 CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action, claimed_at);
+CREATE INDEX sends_campaign_unknown_idx ON sends USING btree (campaign_id, claimed_at, id) WHERE (state = 'unknown'::text);
 CREATE INDEX sends_conversation_idx ON sends USING btree (conversation_id, claimed_at) WHERE (conversation_id IS NOT NULL);
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id, action) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
@@ -1296,6 +1352,10 @@ CREATE UNIQUE INDEX workspaces_slug_key ON workspaces USING btree (slug);
 CREATE TRIGGER account_tier_changes_append_only BEFORE DELETE OR UPDATE ON account_tier_changes FOR EACH ROW EXECUTE FUNCTION account_tier_changes_append_only();
 CREATE TRIGGER api_tokens_revocation_final BEFORE UPDATE ON api_tokens FOR EACH ROW EXECUTE FUNCTION api_tokens_revocation_final();
 CREATE TRIGGER campaign_accounts_removal_guard BEFORE UPDATE OF removed_at ON campaign_accounts FOR EACH ROW WHEN (((new.removed_at IS NOT NULL) AND (old.removed_at IS NULL))) EXECUTE FUNCTION campaign_accounts_removal_guard();
+CREATE TRIGGER enrollment_state_counts_immutable BEFORE UPDATE ON enrollment_state_counts FOR EACH ROW EXECUTE FUNCTION enrollment_state_counts_immutable();
+CREATE TRIGGER enrollment_state_counts_added AFTER INSERT ON enrollments REFERENCING NEW TABLE AS enrollment_rows_added FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_added();
+CREATE TRIGGER enrollment_state_counts_moved AFTER UPDATE ON enrollments REFERENCING OLD TABLE AS enrollment_rows_before NEW TABLE AS enrollment_rows_after FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_moved();
+CREATE TRIGGER enrollment_state_counts_removed AFTER DELETE ON enrollments REFERENCING OLD TABLE AS enrollment_rows_removed FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_removed();
 CREATE TRIGGER enrollments_ended_at BEFORE INSERT OR UPDATE OF state ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_ended_at();
 CREATE TRIGGER enrollments_sender_current BEFORE INSERT OR UPDATE OF state, account_id ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_sender_current();
 CREATE TRIGGER health_disconnects_final BEFORE DELETE OR UPDATE ON health_disconnects FOR EACH ROW EXECUTE FUNCTION health_disconnects_final();

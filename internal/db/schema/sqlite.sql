@@ -183,6 +183,14 @@ CREATE TABLE do_not_contact (
     CONSTRAINT do_not_contact_slug_chk CHECK ((linkedin_url IS NULL) = (public_slug IS NULL))
 );
 
+-- table enrollment_state_counts (on enrollment_state_counts)
+CREATE TABLE enrollment_state_counts (
+    id INTEGER PRIMARY KEY,
+    campaign_id text NOT NULL,
+    state text NOT NULL,
+    n integer NOT NULL CONSTRAINT enrollment_state_counts_n_chk CHECK (n <> 0)
+);
+
 -- table enrollments (on enrollments)
 CREATE TABLE enrollments (
     id             TEXT PRIMARY KEY,
@@ -726,11 +734,22 @@ CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact (workspace
 -- index do_not_contact_slug_uidx (on do_not_contact)
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact (workspace_id, public_slug) WHERE public_slug IS NOT NULL;
 
--- index enrollments_campaign_idx (on enrollments)
-CREATE INDEX enrollments_campaign_idx ON enrollments (campaign_id, state);
+-- index enrollment_state_counts_campaign_idx (on enrollment_state_counts)
+CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts (campaign_id, state);
+
+-- index enrollments_campaign_due_idx (on enrollments)
+CREATE INDEX enrollments_campaign_due_idx ON enrollments (campaign_id, account_id, step_id, next_action_at, id)
+    WHERE state = 'active' AND (parked_by IS NULL OR parked_by <> 'template_variable_missing');
+
+-- index enrollments_campaign_ended_idx (on enrollments)
+CREATE INDEX enrollments_campaign_ended_idx ON enrollments (campaign_id, ended_reason) WHERE state = 'ended';
 
 -- index enrollments_campaign_page_idx (on enrollments)
 CREATE INDEX enrollments_campaign_page_idx ON enrollments (campaign_id, id);
+
+-- index enrollments_campaign_parked_idx (on enrollments)
+CREATE INDEX enrollments_campaign_parked_idx ON enrollments (campaign_id, parked_by, state, next_action_at)
+    WHERE parked_by IS NOT NULL;
 
 -- index enrollments_campaign_state_page_idx (on enrollments)
 CREATE INDEX enrollments_campaign_state_page_idx ON enrollments (campaign_id, state, id);
@@ -842,6 +861,9 @@ CREATE INDEX sends_account_action_idx ON sends (account_id, action, claimed_at);
 -- index sends_campaign_action_idx (on sends)
 CREATE INDEX sends_campaign_action_idx ON sends (campaign_id, action, claimed_at);
 
+-- index sends_campaign_unknown_idx (on sends)
+CREATE INDEX sends_campaign_unknown_idx ON sends (campaign_id, claimed_at, id) WHERE state = 'unknown';
+
 -- index sends_conversation_idx (on sends)
 CREATE INDEX sends_conversation_idx ON sends (conversation_id, claimed_at) WHERE conversation_id IS NOT NULL;
 
@@ -932,6 +954,32 @@ BEGIN
      WHERE EXISTS (SELECT 1 FROM enrollments
                     WHERE campaign_id = NEW.campaign_id AND account_id = NEW.account_id
                       AND state IN ('pending', 'active', 'soft_paused'));
+END;
+
+-- trigger enrollment_state_counts_immutable (on enrollment_state_counts)
+CREATE TRIGGER enrollment_state_counts_immutable BEFORE UPDATE ON enrollment_state_counts
+BEGIN
+    SELECT RAISE(ABORT, 'enrollment_state_counts_immutable: a count delta cannot change');
+END;
+
+-- trigger enrollment_state_counts_added (on enrollments)
+CREATE TRIGGER enrollment_state_counts_added AFTER INSERT ON enrollments
+BEGIN
+    INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES (NEW.campaign_id, NEW.state, 1);
+END;
+
+-- trigger enrollment_state_counts_moved (on enrollments)
+CREATE TRIGGER enrollment_state_counts_moved AFTER UPDATE OF state, campaign_id ON enrollments
+    WHEN OLD.state IS NOT NEW.state OR OLD.campaign_id IS NOT NEW.campaign_id
+BEGIN
+    INSERT INTO enrollment_state_counts (campaign_id, state, n)
+    VALUES (OLD.campaign_id, OLD.state, -1), (NEW.campaign_id, NEW.state, 1);
+END;
+
+-- trigger enrollment_state_counts_removed (on enrollments)
+CREATE TRIGGER enrollment_state_counts_removed AFTER DELETE ON enrollments
+BEGIN
+    INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES (OLD.campaign_id, OLD.state, -1);
 END;
 
 -- trigger enrollments_ended_at_insert (on enrollments)
