@@ -410,7 +410,7 @@ func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request, p princi
 		s.providerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": url})
+	writeJSON(w, http.StatusOK, linkResponse{URL: url})
 }
 
 func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p principal) {
@@ -430,7 +430,7 @@ func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p prin
 		s.providerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": url})
+	writeJSON(w, http.StatusOK, linkResponse{URL: url})
 }
 
 func (s *Server) syncAccounts(w http.ResponseWriter, r *http.Request, p principal) {

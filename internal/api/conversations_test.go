@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"database/sql"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +62,7 @@ func TestReplyBadInputAndRefusal(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(New(Options{DB: d, Accounts: accounts, Campaigns: camps, Sender: sender, Inbox: ib, Clock: c}))
+		srv := newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Campaigns: camps, Sender: sender, Inbox: ib, Clock: c}))
 		t.Cleanup(srv.Close)
 		b := &campaignBundle{srv: srv}
 		path := "/api/v1/conversations/" + conv + "/messages"
