@@ -161,9 +161,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, strings.Join(lines, "\n"))
 	}
 	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" && !testing.Short()
-	if code == 0 && full && len(missing) > 0 {
+	if len(missing) > 0 {
 		fmt.Fprintf(os.Stderr, "openapi: documented routes no API test exercised: %v\n", missing)
-		code = 1
+		if code == 0 && full {
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

@@ -273,11 +273,13 @@ func TestOutboundWebhookRefusesPrivateDestinations(t *testing.T) {
 			"http://[::1]:8080/hook":                   "refused: loopback address",
 		} {
 			code, raw, h := b.call(t, "POST", "/api/v1/webhooks", b.tokA, map[string]any{"url": url})
+			// errors lists each bad field, as every 422 of the API does.
 			var problem struct {
-				Errors map[string]string `json:"errors"`
+				Errors []fieldError `json:"errors"`
 			}
 			_ = json.Unmarshal([]byte(raw), &problem)
-			if code != http.StatusUnprocessableEntity || h.Get("Content-Type") != "application/problem+json" || problem.Errors["url"] != want {
+			if code != http.StatusUnprocessableEntity || h.Get("Content-Type") != "application/problem+json" ||
+				len(problem.Errors) != 1 || problem.Errors[0] != (fieldError{Field: "url", Message: want}) {
 				t.Errorf("POST %s = %d %s, want 422 with url: %q", url, code, raw, want)
 			}
 		}

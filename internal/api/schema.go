@@ -93,10 +93,22 @@ type accountJSON struct {
 	ReconnectNeeded   bool `json:"reconnect_needed"`
 }
 
+// campaignJSON spells campaign.Campaign's fields out: the generator does
+// not apply encoding/json's shadowing of an embedded field.
 type campaignJSON struct {
-	campaign.Campaign
+	ID          string          `json:"id"`
+	WorkspaceID string          `json:"workspace_id"`
+	Name        string          `json:"name"`
+	Status      campaign.Status `json:"status"`
 	// PausedReason is null unless the campaign is paused.
-	PausedReason *campaign.PausedReason `json:"paused_reason"`
+	PausedReason     *campaign.PausedReason    `json:"paused_reason"`
+	AccountIDs       []string                  `json:"account_ids"`
+	Steps            []campaign.Step           `json:"steps"`
+	DailyCaps        campaign.DailyCaps        `json:"daily_caps"`
+	StopOnReply      bool                      `json:"stop_on_reply"`
+	LateAcceptPolicy campaign.LateAcceptPolicy `json:"late_accept_policy"`
+	CreatedAt        time.Time                 `json:"created_at"`
+	UpdatedAt        time.Time                 `json:"updated_at"`
 }
 
 type enrollmentJSON struct {
@@ -279,6 +291,10 @@ func (s *schemaSet) customize(_ string, t reflect.Type, _ reflect.StructTag, sch
 		*sch = openapi3.Schema{}
 	}
 	sch.Nullable = false
+	if s.response && (t.Kind() == reflect.Slice || t.Kind() == reflect.Map) && t != reflect.TypeFor[json.RawMessage]() {
+		// encoding/json writes a nil slice or map as null.
+		nullable = true
+	}
 	if nullable && sch.Type != nil {
 		if !sch.Type.Includes("null") {
 			*sch.Type = append(*sch.Type, "null")
