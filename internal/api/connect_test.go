@@ -79,6 +79,16 @@ func TestConnectAndSyncOverHTTP(t *testing.T) {
 			t.Fatalf("connect: %d %v", status, body)
 		}
 	})
+	t.Run("ReconnectAnswersTheHostedAuthLink", func(t *testing.T) {
+		a, err := accounts.Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "p-reconnect", Status: account.StatusConnected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, body := post(configured, "/api/v1/accounts/"+a.ID+"/reconnect")
+		if url, _ := body["url"].(string); status != 200 || !strings.HasPrefix(url, "http") {
+			t.Fatalf("reconnect: %d %v", status, body)
+		}
+	})
 	t.Run("SyncAnswersItsReport", func(t *testing.T) {
 		status, body := post(configured, "/api/v1/accounts/sync")
 		if _, ok := body["items"].([]any); status != 200 || !ok {
