@@ -261,6 +261,14 @@ var notes = func() map[string]map[string]any {
 	}
 	out["CapsPatch"] = out["Caps"]
 	out["PacingPatch"] = out["Pacing"]
+	// The first audit entry records the creation: no status before it.
+	from := append(anys(account.Statuses), "")
+	for i, v := range from {
+		from[i] = fmt.Sprint(v)
+	}
+	out["AuditEntryList"] = map[string]any{"properties": map[string]any{"items": map[string]any{"items": map[string]any{
+		"properties": map[string]any{"from": map[string]any{"enum": from,
+			"description": "The status before the change; empty for the entry that records the account's creation."}}}}}}
 	out["Settle"] = map[string]any{"properties": map[string]any{"outcome": map[string]any{"enum": []any{"sent", "not_sent"}}}}
 	return out
 }()

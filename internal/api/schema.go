@@ -168,6 +168,27 @@ var wireTypes = map[reflect.Type]reflect.Type{
 	reflect.TypeFor[workspacePatch]():      reflect.TypeFor[workspacePatchJSON](),
 }
 
+// enums are the values of the domain's string types, taken from their own
+// constants so the document lists what the code accepts and writes.
+var enums = map[reflect.Type][]any{
+	reflect.TypeFor[account.Status]():            anys(account.Statuses),
+	reflect.TypeFor[account.Tier]():              {account.TierFree, account.TierPremium, account.TierSalesNavigator, account.TierRecruiter},
+	reflect.TypeFor[campaign.Status]():           {campaign.StatusDraft, campaign.StatusRunning, campaign.StatusPaused, campaign.StatusCompleted, campaign.StatusArchived},
+	reflect.TypeFor[campaign.PausedReason]():     anys(campaign.PausedReasons),
+	reflect.TypeFor[campaign.StepType]():         anys(campaign.StepTypes),
+	reflect.TypeFor[campaign.LateAcceptPolicy](): {campaign.LateAcceptFollowUp, campaign.LateAcceptRecordOnly},
+	reflect.TypeFor[campaign.EnrollmentState](): {campaign.EnrollmentPending, campaign.EnrollmentActive, campaign.EnrollmentSoftPaused,
+		campaign.EnrollmentCompleted, campaign.EnrollmentReplied, campaign.EnrollmentEnded, campaign.EnrollmentFailed},
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
 // componentTypes are nested types shown once in components.schemas and
 // referenced wherever they appear, by name.
 var componentTypes = map[reflect.Type]string{
@@ -249,11 +270,18 @@ func (s *schemaSet) name(t reflect.Type) string {
 // names renames a few request types to the names the document has always
 // used.
 var names = map[string]string{
-	"SettingsPatch": "AccountSettings",
-	"Report":        "Diagnosis",
-	"Stats":         "CampaignStats",
-	"problemBody":   "Problem",
-	"settleRequest": "Settle",
+	"SettingsPatch":  "AccountSettings",
+	"Report":         "Diagnosis",
+	"Stats":          "CampaignStats",
+	"problemBody":    "Problem",
+	"settleRequest":  "Settle",
+	"Input":          "CampaignInput",
+	"Settings":       "Workspace",
+	"dncRequest":     "DNCRequest",
+	"linkResponse":   "HostedAuthLink",
+	"workspacePatch": "WorkspaceSettings",
+	"EndpointList":   "WebhookEndpointList",
+	"DeliveryList":   "WebhookDeliveryList",
 }
 
 func (s *schemaSet) generate(t reflect.Type) (*openapi3.SchemaRef, error) {
@@ -289,6 +317,16 @@ func (s *schemaSet) customize(_ string, t reflect.Type, _ reflect.StructTag, sch
 		}, Description: "Days before a prospect may be contacted again by another campaign, or \"never\"."}
 	case reflect.TypeFor[json.RawMessage]():
 		*sch = openapi3.Schema{}
+	}
+	if e, ok := enums[t]; ok {
+		sch.Enum = nil
+		for _, v := range e {
+			// Plain strings: the validator compares decoded JSON.
+			sch.Enum = append(sch.Enum, reflect.ValueOf(v).String())
+		}
+		if nullable {
+			sch.Enum = append(sch.Enum, nil)
+		}
 	}
 	sch.Nullable = false
 	if s.response && (t.Kind() == reflect.Slice || t.Kind() == reflect.Map) && t != reflect.TypeFor[json.RawMessage]() {
