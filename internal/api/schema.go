@@ -341,6 +341,11 @@ func (s *schemaSet) customize(_ string, t reflect.Type, _ reflect.StructTag, sch
 	if t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]() && sch.Properties != nil {
 		if s.response {
 			sch.Required = requiredFields(t)
+		}
+		if s.response || t != reflect.TypeFor[prospectsRequest]() {
+			// Answers carry no other field; request bodies are decoded
+			// refusing unknown fields (the prospect import alone ignores
+			// them).
 			sch.AdditionalProperties = openapi3.AdditionalProperties{Has: ptr(false)}
 		}
 		if _, ok := componentTypes[t]; ok {
