@@ -181,6 +181,7 @@ var enums = map[reflect.Type][]any{
 		campaign.EnrollmentCompleted, campaign.EnrollmentReplied, campaign.EnrollmentEnded, campaign.EnrollmentFailed},
 }
 
+// anys widens a list of values to []any.
 func anys[T any](xs []T) []any {
 	out := make([]any, len(xs))
 	for i, x := range xs {
@@ -267,8 +268,8 @@ func (s *schemaSet) name(t reflect.Type) string {
 	return base
 }
 
-// names renames a few request types to the names the document has always
-// used.
+// names gives some types clearer component names (and keeps the names
+// the hand-written document used: AccountSettings, Diagnosis, …).
 var names = map[string]string{
 	"SettingsPatch":  "AccountSettings",
 	"Report":         "Diagnosis",
