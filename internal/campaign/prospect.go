@@ -444,7 +444,7 @@ func ParseJSON(r io.Reader) ([]ProspectRow, error) {
 		return nil, &ParseError{Msg: jsonerr.Describe(b, err).Error()}
 	}
 	if dec.More() {
-		return nil, &ParseError{Msg: "not valid JSON: unexpected data after the object"}
+		return nil, &ParseError{Msg: jsonerr.Root + ": holds more than one JSON value"}
 	}
 	if body.Prospects == nil {
 		return nil, &ParseError{Msg: `expected {"prospects": [ ... ]}`}
