@@ -24,6 +24,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/inbox"
+	"github.com/keel-outreach/keel/internal/jsonerr"
 	"github.com/keel-outreach/keel/internal/outbound"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/text"
@@ -347,9 +348,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	err = dec.Decode(v)
 	switch {
 	case err != nil:
-		Problem(w, http.StatusBadRequest, "bad request", "the body is not valid JSON for this route: "+err.Error())
+		decodeProblem(w, body, err)
 	case dec.More():
-		Problem(w, http.StatusBadRequest, "bad request", "the body holds more than one JSON value")
+		writeProblem(w, http.StatusBadRequest, "bad request", "body: holds more than one JSON value",
+			[]fieldError{{Field: jsonerr.Root, Message: "holds more than one JSON value"}})
 	default:
 		return true
 	}
@@ -410,7 +412,7 @@ func (s *Server) connectAccount(w http.ResponseWriter, r *http.Request, p princi
 		s.providerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": url})
+	writeJSON(w, http.StatusOK, linkResponse{URL: url})
 }
 
 func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p principal) {
@@ -430,7 +432,7 @@ func (s *Server) reconnectAccount(w http.ResponseWriter, r *http.Request, p prin
 		s.providerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": url})
+	writeJSON(w, http.StatusOK, linkResponse{URL: url})
 }
 
 func (s *Server) syncAccounts(w http.ResponseWriter, r *http.Request, p principal) {

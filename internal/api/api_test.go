@@ -57,7 +57,7 @@ func setup(t *testing.T, d *db.DB) *bundle {
 		return tenant{ws: ws, secret: secret, account: a, alertID: alertID}
 	}
 	b := &bundle{accounts: accounts, a: mk("alpha"), b: mk("beta")}
-	b.srv = httptest.NewServer(New(Options{DB: d, Accounts: accounts, Clock: c}))
+	b.srv = newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Clock: c}))
 	t.Cleanup(b.srv.Close)
 	return b
 }

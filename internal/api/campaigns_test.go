@@ -54,7 +54,7 @@ func newCampaignBundle(t *testing.T, d *db.DB) *campaignBundle {
 		return campaignTenant{secret: secret, accountID: a.ID}
 	}
 	b := &campaignBundle{a: mk("alpha"), b: mk("beta")}
-	b.srv = httptest.NewServer(New(Options{DB: d, Accounts: accounts, Campaigns: campaign.NewService(d, c), Clock: c}))
+	b.srv = newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Campaigns: campaign.NewService(d, c), Clock: c}))
 	t.Cleanup(b.srv.Close)
 	return b
 }

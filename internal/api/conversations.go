@@ -89,9 +89,7 @@ func (s *Server) listConversationMessages(w http.ResponseWriter, r *http.Request
 // account may not send (nothing is stored: the text stays with the
 // caller).
 func (s *Server) replyInConversation(w http.ResponseWriter, r *http.Request, p principal) {
-	var body struct {
-		Text string `json:"text"`
-	}
+	var body replyRequest
 	if !decodeBody(w, r, &body) {
 		return
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"database/sql"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +22,8 @@ import (
 // TestReplyBadInputAndRefusal: an empty or oversize reply is a 422 naming
 // text, a reply from a disconnected sender is a 409 with the policy's
 // sentence; neither stores anything nor calls the provider (the client
-// here points nowhere). Conversations list with their messages.
+// here points nowhere); once the sender is connected the reply is accepted
+// (202) into the ledger. Conversations list with their messages.
 func TestReplyBadInputAndRefusal(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
@@ -63,7 +63,7 @@ func TestReplyBadInputAndRefusal(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(New(Options{DB: d, Accounts: accounts, Campaigns: camps, Sender: sender, Inbox: ib, Clock: c}))
+		srv := newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Campaigns: camps, Sender: sender, Inbox: ib, Clock: c}))
 		t.Cleanup(srv.Close)
 		b := &campaignBundle{srv: srv}
 		path := "/api/v1/conversations/" + conv + "/messages"
@@ -81,6 +81,15 @@ func TestReplyBadInputAndRefusal(t *testing.T) {
 		var rows int
 		if err := d.SQL.QueryRow(`SELECT count(*) FROM sends`).Scan(&rows); err != nil || rows != 0 {
 			t.Fatalf("ledger rows after refusals: %d %v", rows, err)
+		}
+		// Once the sender is connected the reply is accepted into the
+		// ledger: 202 with the row (sent later by the send engine).
+		if _, err := accounts.Flip(ctx, account.FlipRequest{AccountID: a.ID, To: account.StatusConnected, Reason: "OK", Source: account.SourceWebhook}); err != nil {
+			t.Fatal(err)
+		}
+		status, body, _ = b.call(t, "POST", path, secret, "", map[string]any{"text": "Hi Writer"})
+		if status != 202 || body["id"] == nil {
+			t.Fatalf("a reply from a connected sender: %d %v", status, body)
 		}
 		status, body, _ = b.call(t, "GET", "/api/v1/conversations?unread=true", secret, "", nil)
 		if items, _ := body["items"].([]any); status != 200 || len(items) != 1 || items[0].(map[string]any)["attendee_name"] != "Writer" {

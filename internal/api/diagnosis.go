@@ -30,7 +30,7 @@ func (s *Server) accountLimits(w http.ResponseWriter, r *http.Request, p princip
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, limitsResponse[send.Limit]{Items: items})
 }
 
 func (s *Server) accountDiagnosis(w http.ResponseWriter, r *http.Request, p principal) {

@@ -64,7 +64,7 @@ func newPacedSender(t *testing.T, d *db.DB) *pacedSender {
 	if err := d.SQL.QueryRow(`SELECT id, prospect_id FROM enrollments WHERE campaign_id = $1`, cp.ID).Scan(&p.enrollment, &p.pros); err != nil {
 		t.Fatal(err)
 	}
-	p.srv = httptest.NewServer(New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c}))
+	p.srv = newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c}))
 	t.Cleanup(p.srv.Close)
 	return p
 }

@@ -55,7 +55,7 @@ func newInputBundle(t *testing.T, d *db.DB) *inputBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Options{DB: d, Accounts: accounts, Campaigns: campaign.NewService(d, c),
+	srv := newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Campaigns: campaign.NewService(d, c),
 		Outbound: outbound.New(outbound.Options{DB: d, Clock: c}), Clock: c}))
 	t.Cleanup(srv.Close)
 	return &inputBundle{srv: srv, d: d, secret: secret, accountID: a.ID, alertID: alertID}

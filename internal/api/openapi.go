@@ -1,28 +1,46 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/connect"
+	"github.com/keel-outreach/keel/internal/diagnose"
+	"github.com/keel-outreach/keel/internal/forecast"
+	"github.com/keel-outreach/keel/internal/inbox"
+	"github.com/keel-outreach/keel/internal/outbound"
+	"github.com/keel-outreach/keel/internal/send"
+	"github.com/keel-outreach/keel/internal/workspace"
 )
 
-// operation documents one route. The OpenAPI document is built from this
-// table, and a test keeps the table equal to the routes actually registered.
+// operation documents one route. The OpenAPI document is generated from
+// this table (schema.go), and a test keeps the table equal to the routes
+// actually registered.
 type operation struct {
 	Summary string
 	// Body names the request body media types, if any.
 	Body []string
 	// Query lists query parameters.
 	Query []string
-	// BodySchema and Response name schemas of components.schemas for the
-	// JSON request body and the 200 answer ("" leaves them open).
-	BodySchema, Response string
+	// Request is a value of the type the JSON request body decodes into;
+	// its schema is generated from the type.
+	Request any
+	// Status is the success status (0 means 200).
+	Status int
+	// Response is a value of the type the success answer encodes (nil:
+	// no body, as for 204).
+	Response any
 }
 
-// schemas are the documented JSON shapes, by name.
+// notes are hand-written documentation (descriptions, defaults, bounds,
+// enums) laid over the generated schemas of the same name; they add no
+// field (see annotate).
 var schemas = map[string]any{
 	"Pacing": map[string]any{"type": "object",
 		"description": "How an account's actions are spaced (docs/sending.md, Pacing).",
@@ -97,118 +115,88 @@ var withdrawAfterDays = map[string]any{"type": "integer", "minimum": 0, "maximum
 		account.MinWithdrawAfterDays, account.MaxWithdrawAfterDays)}
 
 var operations = map[string]operation{
-	"GET /api/v1/accounts":      {Summary: "List the workspace's LinkedIn accounts", Query: []string{"limit", "cursor"}},
-	"GET /api/v1/accounts/{id}": {Summary: "Get one account", Response: "Account"},
+	"GET /api/v1/accounts":      {Summary: "List the workspace's LinkedIn accounts", Query: []string{"limit", "cursor"}, Response: listResponse[account.Account]{}},
+	"GET /api/v1/accounts/{id}": {Summary: "Get one account", Response: account.Account{}},
 	"PATCH /api/v1/accounts/{id}": {Summary: "Change an account's tier, timezone, sending window, caps (including pending invitations and withdrawals per day), pacing or withdraw-after days",
-		Body: []string{"application/json"}, BodySchema: "AccountSettings", Response: "Account"},
-	"GET /api/v1/accounts/{id}/audit":          {Summary: "The account's status-flip history, newest first"},
-	"POST /api/v1/accounts/connect":            {Summary: "Start connecting a LinkedIn account; returns the hosted-auth link"},
-	"POST /api/v1/accounts/{id}/reconnect":     {Summary: "Start reconnecting an account; returns the hosted-auth link"},
-	"POST /api/v1/accounts/{id}/inmail/top-up": {Summary: "Clear the account's InMail credits breaker after a top-up (recorded with the token); parked prospects are looked at again"},
-	"POST /api/v1/accounts/sync":               {Summary: "Import the accounts Unipile lists"},
-	"GET /api/v1/accounts/{id}/limits":         {Summary: "Per action: effective cap, what binds it, used, remaining, reset time", Response: "Limits"},
-	"GET /api/v1/accounts/{id}/diagnosis":      {Summary: "Why isn't this account sending?", Response: "Diagnosis"},
-	"GET /api/v1/alerts":                       {Summary: "The workspace's and the installation's admin alerts", Query: []string{"open", "limit", "cursor"}},
-	"POST /api/v1/alerts/{id}/ack":             {Summary: "Acknowledge one of the workspace's alerts (installation-wide alerts answer 403: operators acknowledge them)"},
-	"POST /api/v1/campaigns":                   {Summary: "Create a campaign (draft)", Body: []string{"application/json"}},
-	"GET /api/v1/campaigns":                    {Summary: "List campaigns", Query: []string{"limit", "cursor", "status"}},
-	"GET /api/v1/campaigns/{id}":               {Summary: "Get one campaign"},
-	"PATCH /api/v1/campaigns/{id}":             {Summary: "Change a draft or paused campaign; of a running one only the name, daily shares, new senders and texts of steps no prospect reached (else 409 naming what needs a pause)", Body: []string{"application/json"}},
-	"POST /api/v1/campaigns/{id}/start":        {Summary: "Start a campaign"},
-	"POST /api/v1/campaigns/{id}/pause":        {Summary: "Pause a campaign (manual)"},
-	"POST /api/v1/campaigns/{id}/resume":       {Summary: "Resume a paused campaign"},
-	"POST /api/v1/campaigns/{id}/prospects":    {Summary: "Import prospects (CSV or JSON); per-row results", Body: []string{"text/csv", "application/json"}},
-	"GET /api/v1/campaigns/{id}/enrollments":   {Summary: "List a campaign's enrollments", Query: []string{"limit", "cursor", "state"}},
-	"GET /api/v1/campaigns/{id}/diagnosis":     {Summary: "Why isn't this campaign sending?", Response: "Diagnosis"},
-	"GET /api/v1/campaigns/{id}/forecast":      {Summary: "Expected actions per day, what limits them, and the finish date (days: 1-90, default 30)", Query: []string{"days"}},
-	"GET /api/v1/campaigns/{id}/stats":         {Summary: statsSummary, Query: []string{"days"}, Response: "CampaignStats"},
-	"GET /api/v1/sends":                        {Summary: "List the workspace's sends whose outcome is unknown (state=unknown is required)", Query: []string{"state", "limit", "cursor"}},
-	"POST /api/v1/sends/{id}/settle":           {Summary: "Settle an unknown send by hand: {\"outcome\": \"sent\"|\"not_sent\"}", Body: []string{"application/json"}},
-	"POST /api/v1/webhooks":                    {Summary: "Create an outbound webhook endpoint; the secret is shown once", Body: []string{"application/json"}},
-	"GET /api/v1/webhooks":                     {Summary: "List outbound webhook endpoints"},
-	"GET /api/v1/do-not-contact":               {Summary: "List the workspace's do-not-contact list", Query: []string{"limit", "cursor"}},
-	"POST /api/v1/do-not-contact":              {Summary: "Add do-not-contact entries (JSON {\"entries\": [...]} or CSV); per-row results; ends the listed people's live enrollments", Body: []string{"text/csv", "application/json"}},
-	"DELETE /api/v1/do-not-contact/{id}":       {Summary: "Remove a do-not-contact entry"},
-	"GET /api/v1/conversations":                {Summary: "The workspace's conversations, newest message first (filters: account_id, campaign_id, unread, q)", Query: []string{"limit", "cursor", "account_id", "campaign_id", "unread", "q"}},
-	"GET /api/v1/conversations/{id}/messages":  {Summary: "A conversation's messages, oldest first", Query: []string{"limit", "cursor"}},
-	"POST /api/v1/conversations/{id}/messages": {Summary: "Reply in a conversation through the send ledger: 202 with the ledger row, 409 while the account may not send, 422 for empty or oversize text", Body: []string{"application/json"}},
-	"GET /api/v1/workspace":                    {Summary: "The token's workspace and its settings (recontact_cooloff_days: days, or \"never\")"},
-	"PATCH /api/v1/workspace":                  {Summary: "Change the workspace's settings: {\"recontact_cooloff_days\": 0-3650 | \"never\"}", Body: []string{"application/json"}},
-	"DELETE /api/v1/webhooks/{id}":             {Summary: "Delete an outbound webhook endpoint"},
-	"GET /api/v1/webhooks/deliveries":          {Summary: "Recent outbound webhook deliveries"},
+		Body: []string{"application/json"}, Request: account.SettingsPatch{}, Response: account.Account{}},
+	"GET /api/v1/accounts/{id}/audit":          {Summary: "The account's status-flip history, newest first", Response: listResponse[account.AuditEntry]{}},
+	"POST /api/v1/accounts/connect":            {Summary: "Start connecting a LinkedIn account; returns the hosted-auth link", Response: linkResponse{}},
+	"POST /api/v1/accounts/{id}/reconnect":     {Summary: "Start reconnecting an account; returns the hosted-auth link", Response: linkResponse{}},
+	"POST /api/v1/accounts/{id}/inmail/top-up": {Summary: "Clear the account's InMail credits breaker after a top-up (recorded with the token); parked prospects are looked at again", Response: send.TopUp{}},
+	"POST /api/v1/accounts/sync":               {Summary: "Import the accounts Unipile lists", Response: connect.SyncReport{}},
+	"GET /api/v1/accounts/{id}/limits":         {Summary: "Per action: effective cap, what binds it, used, remaining, reset time", Response: limitsResponse[send.Limit]{}},
+	"GET /api/v1/accounts/{id}/diagnosis":      {Summary: "Why isn't this account sending?", Response: diagnose.Report{}},
+	"GET /api/v1/alerts":                       {Summary: "The workspace's and the installation's admin alerts", Query: []string{"open", "limit", "cursor"}, Response: listResponse[alert.Alert]{}},
+	"POST /api/v1/alerts/{id}/ack":             {Summary: "Acknowledge one of the workspace's alerts (installation-wide alerts answer 403: operators acknowledge them)", Response: alert.Alert{}},
+	"POST /api/v1/campaigns":                   {Summary: "Create a campaign (draft)", Body: []string{"application/json"}, Request: campaign.Input{}, Status: http.StatusCreated, Response: campaign.Campaign{}},
+	"GET /api/v1/campaigns":                    {Summary: "List campaigns", Query: []string{"limit", "cursor", "status"}, Response: listResponse[campaign.Campaign]{}},
+	"GET /api/v1/campaigns/{id}":               {Summary: "Get one campaign", Response: campaign.Campaign{}},
+	"PATCH /api/v1/campaigns/{id}": {Summary: "Change a draft or paused campaign; of a running one only the name, daily shares, new senders and texts of steps no prospect reached (else 409 naming what needs a pause)",
+		Body: []string{"application/json"}, Request: campaign.Input{}, Response: campaign.Campaign{}},
+	"POST /api/v1/campaigns/{id}/start":  {Summary: "Start a campaign", Response: campaign.Campaign{}},
+	"POST /api/v1/campaigns/{id}/pause":  {Summary: "Pause a campaign (manual)", Response: campaign.Campaign{}},
+	"POST /api/v1/campaigns/{id}/resume": {Summary: "Resume a paused campaign", Response: campaign.Campaign{}},
+	"POST /api/v1/campaigns/{id}/prospects": {Summary: "Import prospects (CSV or JSON); per-row results", Body: []string{"text/csv", "application/json"},
+		Request: prospectsRequest{}, Response: campaign.ImportResult{}},
+	"GET /api/v1/campaigns/{id}/enrollments": {Summary: "List a campaign's enrollments", Query: []string{"limit", "cursor", "state"}, Response: listResponse[campaign.Enrollment]{}},
+	"GET /api/v1/campaigns/{id}/diagnosis":   {Summary: "Why isn't this campaign sending?", Response: diagnose.Report{}},
+	"GET /api/v1/campaigns/{id}/forecast":    {Summary: "Expected actions per day, what limits them, and the finish date (days: 1-90, default 30)", Query: []string{"days"}, Response: forecast.Forecast{}},
+	"GET /api/v1/campaigns/{id}/stats":       {Summary: statsSummary, Query: []string{"days"}, Response: send.Stats{}},
+	"GET /api/v1/sends":                      {Summary: "List the workspace's sends whose outcome is unknown (state=unknown is required)", Query: []string{"state", "limit", "cursor"}, Response: listResponse[send.SendInfo]{}},
+	"POST /api/v1/sends/{id}/settle": {Summary: "Settle an unknown send by hand: {\"outcome\": \"sent\"|\"not_sent\"}", Body: []string{"application/json"},
+		Request: settleRequest{}, Response: send.SendInfo{}},
+	"POST /api/v1/webhooks": {Summary: "Create an outbound webhook endpoint; the secret is shown once", Body: []string{"application/json"},
+		Request: createWebhookRequest{}, Status: http.StatusCreated, Response: createdWebhook{}},
+	"GET /api/v1/webhooks":       {Summary: "List outbound webhook endpoints", Response: listResponse[outbound.Endpoint]{}},
+	"GET /api/v1/do-not-contact": {Summary: "List the workspace's do-not-contact list", Query: []string{"limit", "cursor"}, Response: listResponse[campaign.DNCEntry]{}},
+	"POST /api/v1/do-not-contact": {Summary: "Add do-not-contact entries (JSON {\"entries\": [...]} or CSV); per-row results; ends the listed people's live enrollments",
+		Body: []string{"text/csv", "application/json"}, Request: dncRequest{}, Response: campaign.DNCResult{}},
+	"DELETE /api/v1/do-not-contact/{id}": {Summary: "Remove a do-not-contact entry", Status: http.StatusNoContent},
+	"GET /api/v1/conversations": {Summary: "The workspace's conversations, newest message first (filters: account_id, campaign_id, unread, q)",
+		Query: []string{"limit", "cursor", "account_id", "campaign_id", "unread", "q"}, Response: listResponse[inbox.Conversation]{}},
+	"GET /api/v1/conversations/{id}/messages": {Summary: "A conversation's messages, oldest first", Query: []string{"limit", "cursor"}, Response: listResponse[inbox.Message]{}},
+	"POST /api/v1/conversations/{id}/messages": {Summary: "Reply in a conversation through the send ledger: 202 with the ledger row, 409 while the account may not send, 422 for empty or oversize text",
+		Body: []string{"application/json"}, Request: replyRequest{}, Status: http.StatusAccepted, Response: send.SendInfo{}},
+	"GET /api/v1/workspace": {Summary: "The token's workspace and its settings (recontact_cooloff_days: days, or \"never\")", Response: workspace.Settings{}},
+	"PATCH /api/v1/workspace": {Summary: "Change the workspace's settings: {\"recontact_cooloff_days\": 0-3650 | \"never\"}", Body: []string{"application/json"},
+		Request: workspacePatch{}, Response: workspace.Settings{}},
+	"DELETE /api/v1/webhooks/{id}":    {Summary: "Delete an outbound webhook endpoint", Status: http.StatusNoContent},
+	"GET /api/v1/webhooks/deliveries": {Summary: "Recent outbound webhook deliveries", Query: []string{"limit"}, Response: listResponse[outbound.Delivery]{}},
 }
 
-// OpenAPI builds the OpenAPI 3.1 document of the routes this server has
-// registered (documented operations of routes not registered are left out,
+// OpenAPIDocument generates the OpenAPI 3.1 document of the routes this
+// server has registered from the operations table and the Go types it
+// names (documented operations of routes not registered are left out,
 // and a test fails on registered routes without documentation).
+func (s *Server) OpenAPIDocument() (*openapi3.T, error) {
+	return buildDocument(s.Routes())
+}
+
+// OpenAPI is the document as generic JSON, as /api/openapi.json serves it.
+// It panics if the document cannot be generated, which the tests catch.
 func (s *Server) OpenAPI() map[string]any {
-	paths := map[string]any{}
-	registered := s.Routes()
-	sort.Strings(registered)
-	for _, pattern := range registered {
-		method, path, _ := strings.Cut(pattern, " ")
-		op, ok := operations[pattern]
-		if !ok {
-			op = operation{Summary: "(undocumented)"}
-		}
-		item, _ := paths[path].(map[string]any)
-		if item == nil {
-			item = map[string]any{}
-			paths[path] = item
-		}
-		params := []any{}
-		if strings.Contains(path, "{id}") {
-			params = append(params, map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
-		}
-		for _, q := range op.Query {
-			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
-		}
-		body := map[string]any{}
-		o := map[string]any{
-			"summary":     op.Summary,
-			"operationId": strings.ToLower(method) + strings.NewReplacer("/api/v1", "", "/", "_", "{", "", "}", "").Replace(path),
-			"parameters":  params,
-			"responses": map[string]any{
-				"200":     map[string]any{"description": "OK", "content": map[string]any{"application/json": body}},
-				"default": map[string]any{"$ref": "#/components/responses/Problem"},
-			},
-		}
-		if op.Response != "" {
-			o["responses"].(map[string]any)["200"] = map[string]any{"description": "OK", "content": map[string]any{
-				"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + op.Response}}}}
-		}
-		if len(op.Body) > 0 {
-			content := map[string]any{}
-			for _, mt := range op.Body {
-				content[mt] = map[string]any{}
-				if op.BodySchema != "" && mt == "application/json" {
-					content[mt] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + op.BodySchema}}
-				}
-			}
-			o["requestBody"] = map[string]any{"required": true, "content": content}
-		}
-		item[strings.ToLower(method)] = o
+	doc, err := s.OpenAPIDocument()
+	if err != nil {
+		panic(fmt.Sprintf("generating the OpenAPI document: %v", err))
 	}
-	return map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{"title": "Keel API", "version": "1",
-			"description": "Workspace-scoped JSON API. Another workspace's object answers 404. Errors are application/problem+json."},
-		"paths":    paths,
-		"security": []any{map[string]any{"bearer": []any{}}},
-		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas":         allSchemas(),
-			"responses": map[string]any{"Problem": map[string]any{"description": "An error",
-				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{
-					"type": "object", "required": []any{"type", "title", "status", "detail"},
-					"properties": map[string]any{"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
-						"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"}}}}}}},
-		},
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		panic(fmt.Sprintf("encoding the OpenAPI document: %v", err))
 	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(fmt.Sprintf("decoding the OpenAPI document: %v", err))
+	}
+	return out
 }
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.OpenAPI())
+	doc, err := s.OpenAPIDocument()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 // Documented reports whether a route pattern has documentation.
@@ -262,13 +250,25 @@ var responseSchemas = map[string]any{
 	},
 }
 
-// allSchemas is every documented shape, for components.schemas.
-func allSchemas() map[string]any {
-	out := make(map[string]any, len(schemas)+len(responseSchemas))
+// notes are the hand-written notes by component name; a note for a
+// patch shape documents the same fields as the stored shape.
+var notes = func() map[string]map[string]any {
+	out := map[string]map[string]any{}
 	for _, m := range []map[string]any{schemas, responseSchemas} {
 		for k, v := range m {
-			out[k] = v
+			out[k] = v.(map[string]any)
 		}
 	}
+	out["CapsPatch"] = out["Caps"]
+	out["PacingPatch"] = out["Pacing"]
+	// The first audit entry records the creation: no status before it.
+	from := append(anys(account.Statuses), "")
+	for i, v := range from {
+		from[i] = fmt.Sprint(v)
+	}
+	out["AuditEntryList"] = map[string]any{"properties": map[string]any{"items": map[string]any{"items": map[string]any{
+		"properties": map[string]any{"from": map[string]any{"enum": from,
+			"description": "The status before the change; empty for the entry that records the account's creation."}}}}}}
+	out["Settle"] = map[string]any{"properties": map[string]any{"outcome": map[string]any{"enum": []any{"sent", "not_sent"}}}}
 	return out
-}
+}()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -39,7 +38,7 @@ func TestOpenAPIDocumentsEveryRegisteredRoute(t *testing.T) {
 	if len(missing) > 0 {
 		t.Fatalf("routes missing from the OpenAPI document: %v", missing)
 	}
-	srv := httptest.NewServer(s)
+	srv := newValidatedServer(t, s)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/api/openapi.json")
 	if err != nil || resp.StatusCode != 200 {
@@ -135,7 +134,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 		}
 		a, b := mk("alpha"), mk("beta")
 		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c, Outbound: out, Inbox: ib})
-		srv := httptest.NewServer(s)
+		srv := newValidatedServer(t, s)
 		defer srv.Close()
 
 		do := func(method, path, body, contentType string) (int, string) {
@@ -261,13 +260,15 @@ func TestOpenAPIDescribesAccountPacing(t *testing.T) {
 		t.Fatalf("PATCH body schema %v", body)
 	}
 	settings := schemas["AccountSettings"].(map[string]any)["properties"].(map[string]any)
-	if settings["pacing"].(map[string]any)["$ref"] != "#/components/schemas/Pacing" {
+	if settings["pacing"].(map[string]any)["$ref"] != "#/components/schemas/PacingPatch" {
 		t.Fatalf("settings without pacing: %v", settings)
 	}
-	pacing := schemas["Pacing"].(map[string]any)["properties"].(map[string]any)
-	for _, f := range []string{"spread_over_window", "min_gap_seconds", "max_gap_seconds"} {
-		if pacing[f] == nil {
-			t.Errorf("pacing schema lacks %s", f)
+	for _, name := range []string{"Pacing", "PacingPatch"} {
+		pacing := schemas[name].(map[string]any)["properties"].(map[string]any)
+		for _, f := range []string{"spread_over_window", "min_gap_seconds", "max_gap_seconds"} {
+			if pacing[f] == nil {
+				t.Errorf("%s schema lacks %s", name, f)
+			}
 		}
 	}
 	if acc := schemas["Account"].(map[string]any)["properties"].(map[string]any); acc["pacing"] == nil {
@@ -300,9 +301,9 @@ func TestOpenAPIDescribesPendingAndWithdrawSettings(t *testing.T) {
 		}
 		return p
 	}
-	for _, name := range []string{"AccountSettings", "Account"} {
+	for name, caps := range map[string]string{"AccountSettings": "CapsPatch", "Account": "Caps"} {
 		p := props(name)
-		if ref, _ := p["caps"].(map[string]any); ref["$ref"] != "#/components/schemas/Caps" {
+		if ref, _ := p["caps"].(map[string]any); ref["$ref"] != "#/components/schemas/"+caps {
 			t.Errorf("%s.caps is %v, want the Caps schema", name, p["caps"])
 		}
 		w, _ := p["withdraw_after_days"].(map[string]any)
@@ -310,16 +311,18 @@ func TestOpenAPIDescribesPendingAndWithdrawSettings(t *testing.T) {
 			t.Errorf("%s.withdraw_after_days: %v", name, w)
 		}
 	}
-	caps := props("Caps")
-	for field, want := range map[string][2]float64{"invite_pending": {400, 700}, "withdraw_daily": {50, 100}} {
-		c, _ := caps[field].(map[string]any)
-		if c["default"] != want[0] || c["maximum"] != want[1] {
-			t.Errorf("caps.%s: %v, want default %v, maximum %v", field, c, want[0], want[1])
+	for _, name := range []string{"Caps", "CapsPatch"} {
+		caps := props(name)
+		for field, want := range map[string][2]float64{"invite_pending": {400, 700}, "withdraw_daily": {50, 100}} {
+			c, _ := caps[field].(map[string]any)
+			if c["default"] != want[0] || c["maximum"] != want[1] {
+				t.Errorf("caps.%s: %v, want default %v, maximum %v", field, c, want[0], want[1])
+			}
 		}
-	}
-	for _, field := range []string{"invite_daily", "invite_weekly", "message_daily", "inmail_daily", "view_profile_daily"} {
-		if caps[field] == nil {
-			t.Errorf("the Caps schema lacks %s", field)
+		for _, field := range []string{"invite_daily", "invite_weekly", "message_daily", "inmail_daily", "view_profile_daily"} {
+			if caps[field] == nil {
+				t.Errorf("the %s schema lacks %s", name, field)
+			}
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (s *Server) registerOutboundRoutes(svc *outbound.Service) {
 		var ve *outbound.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			invalid(w, "invalid webhook endpoint", ve.Error(), map[string]string{ve.Field: ve.Message})
+			invalid(w, "invalid webhook endpoint", ve.Error(), []fieldError{{Field: ve.Field, Message: ve.Message}})
 		case errors.Is(err, outbound.ErrConflict):
 			Problem(w, http.StatusConflict, "conflict", "this workspace already has a webhook endpoint with that URL")
 		case err != nil:

@@ -79,7 +79,7 @@ func newOutboundBundle(t *testing.T, d *db.DB) *obBundle {
 	// Built by hand so the test does not depend on New wiring the routes.
 	s := &Server{opts: Options{DB: d, Clock: c, Logger: logger}, mux: http.NewServeMux()}
 	s.registerOutboundRoutes(b.svc)
-	b.srv = httptest.NewServer(s)
+	b.srv = newValidatedServer(t, s)
 	t.Cleanup(b.srv.Close)
 	return b
 }
@@ -263,7 +263,7 @@ func TestOutboundWebhookRefusesPrivateDestinations(t *testing.T) {
 		strict := outbound.New(outbound.Options{DB: d, Clock: b.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		s := &Server{opts: Options{DB: d, Clock: b.clock}, mux: http.NewServeMux()}
 		s.registerOutboundRoutes(strict)
-		b.srv = httptest.NewServer(s)
+		b.srv = newValidatedServer(t, s)
 		t.Cleanup(b.srv.Close)
 		for url, want := range map[string]string{
 			"http://127.0.0.1:5432/":                   "refused: loopback address",
@@ -273,11 +273,13 @@ func TestOutboundWebhookRefusesPrivateDestinations(t *testing.T) {
 			"http://[::1]:8080/hook":                   "refused: loopback address",
 		} {
 			code, raw, h := b.call(t, "POST", "/api/v1/webhooks", b.tokA, map[string]any{"url": url})
+			// errors lists each bad field, as every 422 of the API does.
 			var problem struct {
-				Errors map[string]string `json:"errors"`
+				Errors []fieldError `json:"errors"`
 			}
 			_ = json.Unmarshal([]byte(raw), &problem)
-			if code != http.StatusUnprocessableEntity || h.Get("Content-Type") != "application/problem+json" || problem.Errors["url"] != want {
+			if code != http.StatusUnprocessableEntity || h.Get("Content-Type") != "application/problem+json" ||
+				len(problem.Errors) != 1 || problem.Errors[0] != (fieldError{Field: "url", Message: want}) {
 				t.Errorf("POST %s = %d %s, want 422 with url: %q", url, code, raw, want)
 			}
 		}

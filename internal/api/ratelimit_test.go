@@ -60,7 +60,7 @@ func TestSpellingsOfOneTokenShareOneBucket(t *testing.T) {
 		}
 		const burst = 60
 		l := NewRateLimiter(RateLimiterOptions{PerSecond: 20, Burst: burst, Clock: c})
-		h := New(Options{DB: d, Accounts: account.NewService(d, c), Clock: c, RateLimit: l})
+		h := validating(t, New(Options{DB: d, Accounts: account.NewService(d, c), Clock: c, RateLimit: l}))
 		call := func(auth string) int {
 			req := httptest.NewRequest("GET", "/api/v1/alerts", nil)
 			req.RemoteAddr = "192.0.2.10:4242"

@@ -43,9 +43,7 @@ func (s *Server) settleSend(w http.ResponseWriter, r *http.Request, p principal)
 		s.internal(w, r, err)
 		return
 	}
-	var body struct {
-		Outcome any `json:"outcome"`
-	}
+	var body settleRequest
 	if !decodeBody(w, r, &body) {
 		return
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -81,7 +80,7 @@ func TestSendsListAndSettleAreWorkspaceScoped(t *testing.T) {
 			return tenantInfo{ws: ws.ID, secret: secret, sendID: id}
 		}
 		ta, tb := mk("alpha"), mk("beta")
-		srv := httptest.NewServer(New(Options{DB: d, Accounts: accounts, Campaigns: camps, Sender: sender, Clock: c}))
+		srv := newValidatedServer(t, New(Options{DB: d, Accounts: accounts, Campaigns: camps, Sender: sender, Clock: c}))
 		t.Cleanup(srv.Close)
 		b := &campaignBundle{srv: srv}
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +87,7 @@ func TestTokenLifecycleOverHTTP(t *testing.T) {
 		b := setup(t, d)
 		ctx := context.Background()
 		c := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-		srv := httptest.NewServer(New(Options{DB: d, Accounts: account.NewService(d, c), Clock: c}))
+		srv := newValidatedServer(t, New(Options{DB: d, Accounts: account.NewService(d, c), Clock: c}))
 		t.Cleanup(srv.Close)
 		b.srv = srv
 

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/keel-outreach/keel/internal/jsonerr"
 	"github.com/keel-outreach/keel/internal/text"
 )
 
@@ -316,7 +317,7 @@ func ParseDNCJSON(r io.Reader) ([]DNCRow, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return nil, &ParseError{Msg: "the body is not {\"entries\": [...]}: " + err.Error()}
+		return nil, &ParseError{Msg: jsonerr.Describe(data, err).Error()}
 	}
 	if body.Entries == nil {
 		return nil, &ParseError{Msg: "entries is missing"}

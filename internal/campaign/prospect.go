@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/keel-outreach/keel/internal/jsonerr"
 	"github.com/keel-outreach/keel/internal/text"
 )
 
@@ -440,10 +441,10 @@ func ParseJSON(r io.Reader) ([]ProspectRow, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&body); err != nil {
-		return nil, &ParseError{Msg: "not valid JSON: " + err.Error()}
+		return nil, &ParseError{Msg: jsonerr.Describe(b, err).Error()}
 	}
 	if dec.More() {
-		return nil, &ParseError{Msg: "not valid JSON: unexpected data after the object"}
+		return nil, &ParseError{Msg: jsonerr.Root + ": holds more than one JSON value"}
 	}
 	if body.Prospects == nil {
 		return nil, &ParseError{Msg: `expected {"prospects": [ ... ]}`}

@@ -206,9 +206,11 @@ func openNoArgs(ctx context.Context, fs *flag.FlagSet, env Env, args []string) (
 	return cfg, d, err
 }
 
-// openDB opens and migrates the configured database for a one-shot command.
+// openDB opens and migrates the configured database for a one-shot
+// command. It never creates one: only migrate and serve do
+// (docs/surfaces.md#cli).
 func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL)
+	d, err := openExisting(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}

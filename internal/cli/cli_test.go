@@ -168,6 +168,7 @@ func TestAccountsSyncIsSynchronous(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	env := sqliteEnv(t)
+	migrate(t, env)
 	env["UNIPILE_DSN"] = srv.URL()
 	env["UNIPILE_API_KEY"] = srv.APIKey()
 	env["KEEL_WEBHOOK_SECRET"] = "s3cret-for-tests"
@@ -200,6 +201,7 @@ func TestAccountsSyncIsSynchronous(t *testing.T) {
 func TestUserCreateReadsThePasswordFromStdin(t *testing.T) {
 	t.Parallel()
 	env := sqliteEnv(t)
+	migrate(t, env)
 	if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
 		t.Fatal(r)
 	}

@@ -19,6 +19,7 @@ func TestForecastCampaign(t *testing.T) {
 	t.Parallel()
 	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "keel.db")
 	env := map[string]string{"KEEL_DATABASE_URL": dbURL}
+	migrate(t, env)
 	if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
 		t.Fatalf("workspace create: %d %s", r.code, r.stderr)
 	}

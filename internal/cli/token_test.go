@@ -25,6 +25,7 @@ func forEngineEnvs(t *testing.T, fn func(t *testing.T, env map[string]string)) {
 			if e == db.Postgres {
 				env["KEEL_DATABASE_URL"] = dbtest.NewPostgresSchema(t, false)
 			}
+			migrate(t, env)
 			fn(t, env)
 		})
 	}

@@ -23,6 +23,7 @@ func TestUserUnlockClearsALockout(t *testing.T) {
 				dbURL = dbtest.NewPostgresSchema(t, false)
 			}
 			env := map[string]string{"KEEL_DATABASE_URL": dbURL}
+			migrate(t, env)
 			if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
 				t.Fatalf("workspace create: %d %s", r.code, r.stderr)
 			}

@@ -109,6 +109,29 @@ func redactParseError(err error) string {
 	return msg
 }
 
+// SQLiteFile is the file a KEEL_DATABASE_URL SQLite value names, and
+// false for an in-memory database (no file).
+func SQLiteFile(rawURL string) (string, bool) {
+	if strings.TrimSpace(rawURL) == "" {
+		rawURL = DefaultURL
+	}
+	path, query := splitSQLiteURL(rawURL)
+	params, _ := url.ParseQuery(query)
+	if path == "" || path == ":memory:" || params.Get("mode") == "memory" {
+		return "", false
+	}
+	return path, true
+}
+
+// splitSQLiteURL separates a SQLite value's path from its query.
+func splitSQLiteURL(rawURL string) (path, query string) {
+	path = strings.TrimPrefix(rawURL, "sqlite://")
+	path = strings.TrimPrefix(path, "sqlite:")
+	path = strings.TrimPrefix(path, "file:")
+	path, query, _ = strings.Cut(path, "?")
+	return path, query
+}
+
 // SQLiteDSN turns a KEEL_DATABASE_URL SQLite value (a path, optionally
 // prefixed "sqlite:") into the driver DSN with Keel's pragmas: WAL so
 // readers never block the writer, a busy timeout, foreign keys on,
@@ -116,14 +139,8 @@ func redactParseError(err error) string {
 // a writer takes its lock up front instead of failing on upgrade, and one
 // text time format so text order is time order.
 func SQLiteDSN(rawURL string) string {
-	path := strings.TrimPrefix(rawURL, "sqlite://")
-	path = strings.TrimPrefix(path, "sqlite:")
-	path = strings.TrimPrefix(path, "file:")
-	params := url.Values{}
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		params, _ = url.ParseQuery(path[i+1:])
-		path = path[:i]
-	}
+	path, query := splitSQLiteURL(rawURL)
+	params, _ := url.ParseQuery(query)
 	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", DefaultSQLiteBusyTimeout.Milliseconds()))
 	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "synchronous(NORMAL)")
