@@ -103,6 +103,11 @@ type App struct {
 	// has had its intervals to run).
 	periodic map[string]task
 	started  time.Time
+	// queueUI is River's web UI (PostgreSQL only); Run starts its caches.
+	queueUI interface {
+		http.Handler
+		Start(ctx context.Context) error
+	}
 }
 
 // ownAddrs are the host:port addresses Keel itself is reached at: its
@@ -332,6 +337,12 @@ func (a *App) Run(ctx context.Context) error {
 		return a.runWorker(ctx)
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if a.queueUI != nil {
+		// Its caches run until ctx ends; it must start before it serves.
+		if err := a.queueUI.Start(ctx); err != nil {
+			return fmt.Errorf("starting the queue UI: %w", err)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
 	if a.Sandbox != nil {

@@ -25,8 +25,10 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"riverqueue.com/riverui"
 
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 )
 
 // DefaultPollInterval is how often workers look for new jobs when nothing
@@ -93,6 +95,7 @@ type Options struct {
 // Queue is River bound to Keel's database.
 type Queue struct {
 	client  *river.Client[*sql.Tx]
+	engine  db.Engine
 	working bool
 	startup []river.InsertManyParams
 	running atomic.Bool
@@ -122,7 +125,7 @@ func New(opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating job queue client: %w", err)
 	}
-	q := &Queue{client: client, working: working}
+	q := &Queue{client: client, engine: opts.DB.Engine, working: working}
 	if working {
 		q.startup = opts.StartupJobs
 	}
@@ -165,3 +168,21 @@ func (q *Queue) Stop(ctx context.Context) error {
 // Running reports whether Start succeeded and Stop has not been called;
 // readiness uses it.
 func (q *Queue) Running() bool { return q.running.Load() }
+
+// UIPrefix is where River's web UI is mounted (docs/operations.md#job-queue).
+const UIPrefix = "/riverui"
+
+// UI builds River's web UI and its JSON API over this queue, to be served
+// under UIPrefix; the caller guards who may reach it and starts it (its
+// caches run until Start's context ends). It is offered on PostgreSQL only.
+func (q *Queue) UI(logger *slog.Logger) (*riverui.Handler, error) {
+	if q.engine != db.Postgres {
+		return nil, errors.New("jobs: the queue UI needs PostgreSQL")
+	}
+	h, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(q.client, nil),
+		Logger: logging.OrDiscard(logger), Prefix: UIPrefix})
+	if err != nil {
+		return nil, fmt.Errorf("building the queue UI: %w", err)
+	}
+	return h, nil
+}
