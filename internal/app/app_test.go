@@ -91,7 +91,7 @@ func startSandboxOn(t *testing.T, dbURL string, c clock.Clock) (*App, string, *s
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 && strings.Contains(out.String(), "listening") {
+			if resp.StatusCode == 200 && strings.Contains(logs.String(), "Keel is listening") {
 				break
 			}
 		}
