@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/keel-outreach/keel/internal/jobs"
 )
 
 // QueueUIPath is where River's web UI answers (docs/operations.md#job-queue).
-const QueueUIPath = "/riverui/"
+const QueueUIPath = jobs.UIPrefix + "/"
 
 // queueUICSP is the policy of the queue UI's pages: River's UI is a
 // script application served by Keel itself (no other origin), whose
