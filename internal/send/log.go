@@ -22,7 +22,7 @@ func (e *Engine) logOutcome(ctx context.Context, row sendRow) {
 }
 
 // logState writes the line for a send that reached st.
-func (e *Engine) logState(ctx context.Context, row sendRow, st State, kind string) {
+func (e *Engine) logState(ctx context.Context, row sendRow, st State, kind string, extra ...slog.Attr) {
 	level, msg := slog.LevelInfo, "send "+string(st)
 	switch {
 	case st == StateUnknown:
@@ -43,7 +43,7 @@ func (e *Engine) logState(ctx context.Context, row sendRow, st State, kind strin
 	if kind != "" {
 		attrs = append(attrs, slog.String("error_kind", kind))
 	}
-	e.opts.Logger.LogAttrs(ctx, level, msg, attrs...)
+	e.opts.Logger.LogAttrs(ctx, level, msg, append(attrs, extra...)...)
 }
 
 // logReconciled writes the line of an unknown send that reconciliation
@@ -58,4 +58,14 @@ func (e *Engine) logReconciled(ctx context.Context, row sendRow) {
 	if st != StateUnknown {
 		e.logState(ctx, row, st, kind)
 	}
+}
+
+// logSettled writes the line of an unknown send a person settled (not who
+// did: an email).
+func (e *Engine) logSettled(ctx context.Context, row sendRow, outcome string) {
+	st := StateFailed
+	if outcome == OutcomeSent {
+		st = StateConfirmed
+	}
+	e.logState(ctx, row, st, "", slog.Bool("settled_by_hand", true))
 }
