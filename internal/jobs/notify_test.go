@@ -76,6 +76,11 @@ func TestNotifiedQueueKeepsTransactionalEnqueue(t *testing.T) {
 		}
 	})
 	t.Run("CommittedEnqueueIsPickedUpWithoutPolling", func(t *testing.T) {
+		// River sends at most one insert notification per queue per fetch
+		// cooldown, and the inserts above (the rolled-back one included)
+		// used this one's: past it, the next insert notifies again. This
+		// waits out a rate limit, not for work.
+		time.Sleep(2 * river.FetchCooldownDefault)
 		if err := enqueue(); err != nil {
 			t.Fatal(err)
 		}
