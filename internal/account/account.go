@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 )
 
 // Account is one LinkedIn account as stored.
@@ -74,6 +76,9 @@ type Service struct {
 	// account (KEEL_MIN_SPACING): no account's pacing may go below it.
 	minGap time.Duration
 
+	// log receives one line per committed flip.
+	log *slog.Logger
+
 	mu              sync.RWMutex
 	consequences    []namedConsequence
 	confirmed       []namedConfirmation
@@ -82,6 +87,11 @@ type Service struct {
 
 // Option configures a Service.
 type Option func(*Service)
+
+// WithLogger sets where committed flips are logged (nowhere without it).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) { s.log = l }
+}
 
 // WithMinGap sets the installation's floor for an account's pacing gaps
 // (KEEL_MIN_SPACING); settings that go below it are refused. Without it
@@ -100,6 +110,7 @@ func NewService(d *db.DB, c clock.Clock, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.log = logging.OrDiscard(s.log)
 	// SQLite compiles a statement's triggers when it prepares it, so the
 	// statements of every flip are prepared once here, outside any
 	// transaction. Best effort: a statement that cannot be prepared (a

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -408,7 +409,17 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 			return Flipped{}, fmt.Errorf("flip consequence %s for account %s: %w", c.name, req.AccountID, err)
 		}
 	}
+	db.AfterCommit(tx, func() { s.logFlip(f) })
 	return f, nil
+}
+
+// logFlip writes a committed flip's one info line (docs/operations.md#logs):
+// ids, the two statuses, source and reason; not who asked (an email).
+func (s *Service) logFlip(f Flipped) {
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "account status changed",
+		slog.String("account_id", f.After.ID), slog.String("workspace_id", f.After.WorkspaceID),
+		slog.String("from", string(f.Before.Status)), slog.String("to", string(f.After.Status)),
+		slog.String("source", string(f.Source)), slog.String("reason", f.Reason), slog.Int64("audit_id", f.AuditID))
 }
 
 // lock reads the account and holds its row until the transaction ends.

@@ -42,6 +42,9 @@ func Raise(ctx context.Context, q db.Querier, now time.Time, n New) (string, boo
 	if err != nil {
 		return "", false, fmt.Errorf("raising alert %s: %w", n.DedupeKey, err)
 	}
+	if occurrences == 1 {
+		logRaised(q, alertID, n)
+	}
 	return alertID, occurrences == 1, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/api"
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/clock"
@@ -103,6 +104,11 @@ type App struct {
 	// has had its intervals to run).
 	periodic map[string]task
 	started  time.Time
+	// queueUI is River's web UI (PostgreSQL only); Run starts its caches.
+	queueUI interface {
+		http.Handler
+		Start(ctx context.Context) error
+	}
 }
 
 // ownAddrs are the host:port addresses Keel itself is reached at: its
@@ -160,7 +166,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		fmt.Fprintln(a.out, "warning:", w)
 	}
 	// No account's pacing may go below the installation's least gap.
-	a.Accounts = account.NewService(d, a.Clock, account.WithMinGap(cfg.MinSpacing))
+	a.Accounts = account.NewService(d, a.Clock, account.WithMinGap(cfg.MinSpacing), account.WithLogger(a.Logger))
+	alert.SetLogger(a.Logger)
 	a.Metrics = metrics.New(d, a.Logger)
 	a.limiter = api.NewRateLimiter(api.RateLimiterOptions{PerSecond: APIRatePerSecond, Burst: APIBurst, Clock: a.Clock})
 	a.Campaigns = campaign.NewService(d, a.Clock)
@@ -332,6 +339,12 @@ func (a *App) Run(ctx context.Context) error {
 		return a.runWorker(ctx)
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if a.queueUI != nil {
+		// Its caches run until ctx ends; it must start before it serves.
+		if err := a.queueUI.Start(ctx); err != nil {
+			return fmt.Errorf("starting the queue UI: %w", err)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
 	if a.Sandbox != nil {
@@ -340,10 +353,10 @@ func (a *App) Run(ctx context.Context) error {
 			return fmt.Errorf("preparing sandbox data: %w", err)
 		}
 	}
+	noUsers := false
 	if a.Sandbox == nil {
-		if users, err := user.Count(ctx, a.DB.SQL); err == nil && users == 0 {
-			fmt.Fprintf(a.out, "No web UI user yet: create one with `keel user create --workspace SLUG --email E` (password on standard input), then sign in at %s/login\n", a.Config.PublicURL)
-		}
+		users, err := user.Count(ctx, a.DB.SQL)
+		noUsers = err == nil && users == 0
 	}
 	// Unipile must know where to send account, relation and message events;
 	// a failure here is logged, not fatal, and the next start tries again.
@@ -355,8 +368,7 @@ func (a *App) Run(ctx context.Context) error {
 		_ = srv.Close()
 		return err
 	}
-	fmt.Fprintf(a.out, "Keel is listening on http://%s (database: %s)\n", a.Addr(), a.DB.Engine)
-	a.Logger.Info("serving", "addr", a.Addr(), "engine", string(a.DB.Engine))
+	a.logBanner(noUsers)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -372,6 +384,26 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("serving HTTP: %w", serveErr)
 	}
 	return nil
+}
+
+// ResetPasswordCommand is how an operator sets a forgotten password; the
+// start-up line names it.
+const ResetPasswordCommand = "keel user reset-password --workspace SLUG --email E"
+
+// CreateUserCommand is how an operator creates the first web UI user.
+const CreateUserCommand = "keel user create --workspace SLUG --email E"
+
+// logBanner writes the start-up line, one structured line like every
+// other (docs/operations.md#logs): where Keel listens, where to sign in,
+// and how to reset a password (or, with no user yet, how to create one;
+// either command reads the password from standard input).
+func (a *App) logBanner(noUsers bool) {
+	attrs := []slog.Attr{slog.String("addr", a.Addr()), slog.String("engine", string(a.DB.Engine)),
+		slog.String("sign_in", a.Config.PublicURL+"/login"), slog.String("reset_password", ResetPasswordCommand)}
+	if noUsers {
+		attrs = append(attrs, slog.String("create_user", CreateUserCommand))
+	}
+	a.Logger.LogAttrs(context.Background(), slog.LevelInfo, "Keel is listening", attrs...)
 }
 
 // runWorker runs the job queue only, until ctx ends.

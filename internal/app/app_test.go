@@ -54,12 +54,18 @@ func startSandboxLogs(t *testing.T) (*App, string, *syncBuffer, *syncBuffer) {
 
 func startSandboxWith(t *testing.T, c clock.Clock) (*App, string, *syncBuffer, *syncBuffer) {
 	t.Helper()
+	return startSandboxOn(t, "sqlite:"+filepath.Join(t.TempDir(), "keel.db"), c)
+}
+
+// startSandboxOn is startSandboxWith on the database dbURL names.
+func startSandboxOn(t *testing.T, dbURL string, c clock.Clock) (*App, string, *syncBuffer, *syncBuffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	cfg := config.Config{DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "keel.db"), Addr: addr,
+	cfg := config.Config{DatabaseURL: dbURL, Addr: addr,
 		PublicURL: "http://" + addr, HealthInterval: time.Minute, SchedulerInterval: time.Minute,
 		MinSpacing: time.Minute, Workers: 2, OutboundAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	out := &syncBuffer{}
@@ -85,7 +91,7 @@ func startSandboxWith(t *testing.T, c clock.Clock) (*App, string, *syncBuffer, *
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 && strings.Contains(out.String(), "listening") {
+			if resp.StatusCode == 200 && strings.Contains(logs.String(), "Keel is listening") {
 				break
 			}
 		}

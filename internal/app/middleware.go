@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/keel-outreach/keel/internal/web"
 )
 
 type statusWriter struct {
@@ -43,9 +45,11 @@ func routeClass(path string) string {
 }
 
 // routine says whether a request is routine traffic: static files, health
-// and readiness probes, metrics scrapes.
+// and readiness probes, metrics scrapes, and the queue UI (which reads its
+// API every few seconds while open).
 func routine(path string) bool {
-	return strings.HasPrefix(path, "/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/favicon.ico"
+	return strings.HasPrefix(path, "/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/favicon.ico" ||
+		strings.HasPrefix(path, web.QueueUIPath)
 }
 
 // observe gives every request an id (X-Request-Id), logs one structured

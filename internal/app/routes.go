@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/connect"
+	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 	"github.com/keel-outreach/keel/internal/web"
 	"github.com/keel-outreach/keel/internal/webhook"
 )
@@ -30,7 +32,17 @@ func (a *App) routes() {
 // mountUI serves the web UI as the fallback route: every path routes does
 // not claim.
 func (a *App) mountUI() error {
-	ui, err := web.New(web.Options{DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect, Sender: a.Sender, Inbox: a.Inbox,
+	// River's own UI, on PostgreSQL only (docs/operations.md#job-queue);
+	// the web UI guards it.
+	var queueUI http.Handler
+	if a.DB.Engine == db.Postgres {
+		h, err := a.Queue.UI(logging.Routine(a.Logger))
+		if err != nil {
+			return err
+		}
+		a.queueUI, queueUI = h, h
+	}
+	ui, err := web.New(web.Options{QueueUI: queueUI, DB: a.DB, Accounts: a.Accounts, Campaigns: a.Campaigns, Connect: a.Connect, Sender: a.Sender, Inbox: a.Inbox,
 		Clock: a.Clock, Logger: a.Logger, Sandbox: a.Sandbox != nil, MinSpacing: a.Config.MinSpacing,
 		SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), FormActionOrigins: a.formActionOrigins()})
 	if err != nil {

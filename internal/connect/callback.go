@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -187,8 +188,10 @@ func (s *Service) completeCreate(ctx context.Context, l link, providerID, status
 		if err := s.markUsed(ctx, tx, l, a.ID, status); err != nil {
 			return err
 		}
-		s.log.Info("hosted-auth connect completed", "link_id", l.id, "account_id", a.ID,
-			"provider_account_id", providerID, "source_status", sourceStatus)
+		db.AfterCommit(tx, func() {
+			s.log.Info("hosted-auth connect completed", "link_id", l.id, "account_id", a.ID,
+				"provider_account_id", providerID, "source_status", sourceStatus)
+		})
 		return nil
 	})
 }
@@ -222,7 +225,11 @@ func (s *Service) completeReconnect(ctx context.Context, l link, providerID, sta
 		if err := s.markUsed(ctx, tx, l, l.accountID, status); err != nil {
 			return err
 		}
-		s.log.Info("hosted-auth reconnect completed", "link_id", l.id, "account_id", l.accountID)
+		// One line per reconnect, once it has committed (docs/operations.md#logs).
+		db.AfterCommit(tx, func() {
+			s.log.Info("hosted-auth reconnect completed", "link_id", l.id, "account_id", l.accountID,
+				"workspace_id", l.workspaceID, "outcome", "reconnected")
+		})
 		return nil
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -199,13 +200,72 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
+	afterCommit.register(tx)
+	committed := false
+	defer func() {
+		// Taken on every path (a panic or rollback included), run only
+		// after a commit.
+		hooks := afterCommit.take(tx)
+		if committed {
+			for _, h := range hooks {
+				h()
+			}
+		}
+	}()
 	if err = fn(tx); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("committing transaction: %w", err)
 	}
+	committed = true
 	return nil
+}
+
+// AfterCommit runs fn once the change q is part of has committed: after
+// the commit of the InTx transaction q is, or at once when q is not a
+// transaction (each statement commits by itself) or one InTx did not
+// begin. A rolled-back transaction never runs it. It is for what must
+// not happen for a change that did not: the log line of a flip or an
+// alert (docs/operations.md#logs).
+func AfterCommit(q Querier, fn func()) {
+	if tx, ok := q.(*sql.Tx); ok && afterCommit.add(tx, fn) {
+		return
+	}
+	fn()
+}
+
+// afterCommit holds the functions waiting for each open InTx transaction.
+var afterCommit = commitHooks{m: map[*sql.Tx][]func(){}}
+
+type commitHooks struct {
+	mu sync.Mutex
+	m  map[*sql.Tx][]func()
+}
+
+func (c *commitHooks) register(tx *sql.Tx) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[tx] = nil
+}
+
+// add queues fn for tx; false if tx is not an open InTx transaction.
+func (c *commitHooks) add(tx *sql.Tx, fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hooks, ok := c.m[tx]
+	if ok {
+		c.m[tx] = append(hooks, fn)
+	}
+	return ok
+}
+
+func (c *commitHooks) take(tx *sql.Tx) []func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hooks := c.m[tx]
+	delete(c.m, tx)
+	return hooks
 }
 
 // Ping checks the engine answers.

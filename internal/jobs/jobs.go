@@ -2,6 +2,13 @@
 // River's database/sql driver for PostgreSQL and its SQLite driver for the
 // embedded default. Both take *sql.Tx, so jobs can be enqueued inside the
 // same transactions as the changes that cause them.
+//
+// On PostgreSQL the queue is woken by notifications rather than by polling
+// alone (docs/operations.md#job-queue): an insert's pg_notify is part of
+// the enqueueing transaction, so it is delivered when (and only if) that
+// transaction commits, and a pgx LISTEN connection taken from the same pool
+// that serves database/sql hands it to the workers. Every query, inserts
+// included, still goes through database/sql.
 package jobs
 
 import (
@@ -18,16 +25,27 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"riverqueue.com/riverui"
 
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/logging"
 )
 
-// DefaultPollInterval is how often workers look for new jobs; PostgreSQL
-// through database/sql has no LISTEN, and SQLite has no notifications.
+// DefaultPollInterval is how often workers look for new jobs when nothing
+// wakes them: SQLite has no notifications, and on PostgreSQL polling is
+// the fallback should a notification be missed (a LISTEN connection being
+// re-established).
 const DefaultPollInterval = time.Second
 
-func driver(d *db.DB) riverdriver.Driver[*sql.Tx] {
+// driver is River's driver for d. With listen set, a PostgreSQL driver also
+// listens for notifications on a connection of d's pgx pool (one
+// connection per working queue, taken out of the pool for good; the pool
+// opens another in its place).
+func driver(d *db.DB, listen bool) riverdriver.Driver[*sql.Tx] {
 	if d.Engine == db.Postgres {
+		if listen && d.Pool != nil {
+			return riverdatabasesql.NewWithPgxListener(d.SQL, d.Pool)
+		}
 		return riverdatabasesql.New(d.SQL)
 	}
 	return riversqlite.New(d.SQL)
@@ -35,7 +53,7 @@ func driver(d *db.DB) riverdriver.Driver[*sql.Tx] {
 
 // Migrate applies River's own schema migrations (idempotent).
 func Migrate(ctx context.Context, d *db.DB) error {
-	m, err := rivermigrate.New(driver(d), nil)
+	m, err := rivermigrate.New(driver(d, false), nil)
 	if err != nil {
 		return fmt.Errorf("preparing job queue migrations: %w", err)
 	}
@@ -66,12 +84,18 @@ type Options struct {
 	MaxWorkers int
 	// PollInterval overrides DefaultPollInterval.
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// PollOnly keeps a PostgreSQL queue from listening for notifications:
+	// it finds new jobs only by polling. For a connection pooler that
+	// cannot hold a LISTEN (PgBouncer in transaction mode), and for the
+	// pickup-latency benchmark's comparison.
+	PollOnly bool
+	Logger   *slog.Logger
 }
 
 // Queue is River bound to Keel's database.
 type Queue struct {
 	client  *river.Client[*sql.Tx]
+	engine  db.Engine
 	working bool
 	startup []river.InsertManyParams
 	running atomic.Bool
@@ -85,19 +109,23 @@ func New(opts Options) (*Queue, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
-	cfg := &river.Config{Logger: opts.Logger, PollOnly: true, FetchPollInterval: opts.PollInterval,
-		RescueStuckJobsAfter: opts.RescueStuckJobsAfter}
 	working := opts.Workers != nil && opts.MaxWorkers > 0
+	// Only a working queue listens: an insert-only one has nothing to wake
+	// (its inserts still notify, in their transactions). SQLite's driver
+	// runs in one process with one connection and is left to poll.
+	listen := working && !opts.PollOnly && opts.DB.Engine == db.Postgres
+	cfg := &river.Config{Logger: opts.Logger, PollOnly: !listen, FetchPollInterval: opts.PollInterval,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter}
 	if working {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
 		cfg.PeriodicJobs = opts.PeriodicJobs
 	}
-	client, err := river.NewClient(driver(opts.DB), cfg)
+	client, err := river.NewClient(driver(opts.DB, listen), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating job queue client: %w", err)
 	}
-	q := &Queue{client: client, working: working}
+	q := &Queue{client: client, engine: opts.DB.Engine, working: working}
 	if working {
 		q.startup = opts.StartupJobs
 	}
@@ -140,3 +168,21 @@ func (q *Queue) Stop(ctx context.Context) error {
 // Running reports whether Start succeeded and Stop has not been called;
 // readiness uses it.
 func (q *Queue) Running() bool { return q.running.Load() }
+
+// UIPrefix is where River's web UI is mounted (docs/operations.md#job-queue).
+const UIPrefix = "/riverui"
+
+// UI builds River's web UI and its JSON API over this queue, to be served
+// under UIPrefix; the caller guards who may reach it and starts it (its
+// caches run until Start's context ends). It is offered on PostgreSQL only.
+func (q *Queue) UI(logger *slog.Logger) (*riverui.Handler, error) {
+	if q.engine != db.Postgres {
+		return nil, errors.New("jobs: the queue UI needs PostgreSQL")
+	}
+	h, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(q.client, nil),
+		Logger: logging.OrDiscard(logger), Prefix: UIPrefix})
+	if err != nil {
+		return nil, fmt.Errorf("building the queue UI: %w", err)
+	}
+	return h, nil
+}

@@ -121,13 +121,18 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 	switch row.action {
 	case policy.ActionWithdraw:
 		res, callErr := e.callWithdraw(ctx, p)
-		return e.recordWithdraw(ctx, row, p, res, callErr)
+		err = e.recordWithdraw(ctx, row, p, res, callErr)
 	case policy.ActionReply:
 		sent, callErr := e.opts.Client.SendMessage(ctx, row.chatID, unipile.SendMessageRequest{Text: row.replyText})
-		return e.recordReply(ctx, row, callResult{ref: sent.MessageID.String()}, callErr)
+		err = e.recordReply(ctx, row, callResult{ref: sent.MessageID.String()}, callErr)
+	default:
+		res, callErr := e.call(ctx, row, p)
+		err = e.record(ctx, row, p, res, callErr)
 	}
-	res, callErr := e.call(ctx, row, p)
-	return e.record(ctx, row, p, res, callErr)
+	if err == nil {
+		e.logOutcome(ctx, row)
+	}
+	return err
 }
 
 // prepareWithdrawal is Dispatch's transaction for a withdrawal: recheck,
@@ -502,10 +507,10 @@ func (e *Engine) checkFailureRate(ctx context.Context, tx *sql.Tx, row sendRow, 
 // the account's sent invitations for an invite, the chat with the
 // recipient for a message or InMail. What cannot be settled is parked for
 // a person with an alert; it is never sent again.
-func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
+func (e *Engine) Reconcile(ctx context.Context, sendID string) (err error) {
 	var row sendRow
 	var p payload
-	err := e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
+	err = e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if row, err = e.lockSend(ctx, tx, sendID); err != nil {
 			return err
@@ -530,6 +535,11 @@ func (e *Engine) Reconcile(ctx context.Context, sendID string) error {
 	if err != nil || row.state != StateUnknown {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			e.logReconciled(ctx, row)
+		}
+	}()
 	switch row.action {
 	case policy.ActionWithdraw:
 		return e.reconcileWithdrawal(ctx, row)

@@ -302,8 +302,6 @@ func (e *Engine) withdrawn(ctx context.Context, tx *sql.Tx, row sendRow, en *enr
 	if err := closeWithdrawn(ctx, tx, row.id, now); err != nil {
 		return err
 	}
-	e.opts.Logger.Info("invitation withdrawn", "account", row.accountID, "campaign", row.campaignID,
-		"enrollment", row.enrollmentID, "send", row.id)
 	if err := e.emit(ctx, tx, row.workspaceID, "linkedin.invitation_withdrawn", EventData{AccountID: row.accountID, CampaignID: row.campaignID,
 		EnrollmentID: row.enrollmentID, ProspectID: row.prospectID, Action: string(policy.ActionWithdraw)}); err != nil {
 		return err

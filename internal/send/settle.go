@@ -8,6 +8,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/alert"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/policy"
 )
 
@@ -81,6 +82,8 @@ func (e *Engine) Settle(ctx context.Context, workspaceID, sendID, outcome, by st
 		if row.state != StateUnknown {
 			return ErrNotSettleable
 		}
+		// The send's one info line, once the settlement has committed.
+		db.AfterCommit(tx, func() { e.logSettled(ctx, row, outcome) })
 		if row.action == policy.ActionReply {
 			// A reply belongs to no sequence: only its row is settled.
 			to := StateFailed

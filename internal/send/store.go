@@ -669,6 +669,16 @@ func confirmSend(ctx context.Context, tx *sql.Tx, sendID, ref, chatID string, no
 	return nil
 }
 
+// sendOutcome reads a send's state and error kind, for its log line.
+func sendOutcome(ctx context.Context, q db.Querier, sendID string) (State, string, error) {
+	var st State
+	var kind string
+	if err := q.QueryRowContext(ctx, `SELECT state, COALESCE(error_kind, '') FROM sends WHERE id = $1`, sendID).Scan(&st, &kind); err != nil {
+		return "", "", fmt.Errorf("reading the outcome of send %s: %w", sendID, err)
+	}
+	return st, kind, nil
+}
+
 // parkSend parks an unknown send for a person; it reports whether it was
 // not parked already.
 func parkSend(ctx context.Context, tx *sql.Tx, sendID string, now time.Time) (bool, error) {

@@ -131,7 +131,7 @@ func startKeelWith(tb testing.TB, engine db.Engine, c clock.Clock) *keel {
 		resp, err := http.Get(public + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 && strings.Contains(out.String(), "listening") {
+			if resp.StatusCode == 200 && strings.Contains(logs.String(), "Keel is listening") {
 				break
 			}
 		}

@@ -53,4 +53,6 @@ func (s *Server) routes() {
 
 	s.mux.HandleFunc("GET /tokens", s.auth(s.tokensPage))
 	s.mux.HandleFunc("POST /tokens/{id}/revoke", s.auth(s.revokeToken))
+
+	s.mux.HandleFunc(QueueUIPath, s.queueUI)
 }

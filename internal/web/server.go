@@ -47,6 +47,10 @@ type Options struct {
 	// origin gets a page with a plain link instead of a redirect, so the
 	// Content-Security-Policy never needs a wildcard.
 	FormActionOrigins []string
+	// QueueUI is River's web UI and API, served under QueueUIPath to those
+	// canSeeQueue admits; nil (SQLite) answers a page saying it needs
+	// PostgreSQL.
+	QueueUI http.Handler
 }
 
 // Server is the web UI. It keeps no state of its own: sessions and sign-in
