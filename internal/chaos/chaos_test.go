@@ -1,0 +1,188 @@
+package chaos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/keel-outreach/keel/internal/unipile/fake"
+)
+
+// chaosPlan is how hard one run shakes the system.
+type chaosPlan struct {
+	duration   time.Duration
+	processes  int
+	accounts   int
+	killEvery  [2]time.Duration // a kill every [min,max)
+	faultEvery [2]time.Duration
+	minKills   int
+	seed       seedOptions
+}
+
+func planFor(d time.Duration) chaosPlan {
+	if d < 10*time.Minute {
+		// The CI run: a minute, 8 accounts, caps that bind before the end.
+		return chaosPlan{duration: d, processes: 3, killEvery: [2]time.Duration{4 * time.Second, 9 * time.Second},
+			faultEvery: [2]time.Duration{2 * time.Second, 5 * time.Second}, minKills: 5,
+			seed: seedOptions{Accounts: 8, Invites: 25, Messages: 25, InviteDaily: 15, InvitePending: 12, MessageDaily: 20, MinGap: 1, MaxGap: 2}}
+	}
+	// The long run: at least 30 kills and enough work to keep sending for
+	// the whole duration (about one action per account every 3 s).
+	per := int(d / (3 * time.Second))
+	return chaosPlan{duration: d, processes: 3, killEvery: [2]time.Duration{8 * time.Second, 16 * time.Second},
+		faultEvery: [2]time.Duration{2 * time.Second, 6 * time.Second}, minKills: 30,
+		seed: seedOptions{Accounts: 12, Invites: per/2 + 10, Messages: per/2 + 10, InviteDaily: min(100, per/2), InvitePending: min(100, per/2) - 10,
+			MessageDaily: min(150, per/2), MinGap: 2, MaxGap: 4}}
+}
+
+// TestChaos runs `keel worker` processes against the fake Unipile while
+// killing them at random and injecting provider faults, then lets the
+// system settle and checks every safety rule over the fake's call log and
+// the database (docs/operations.md#the-chaos-check). One minute by
+// default; KEEL_CHAOS_DURATION=10m for the long run.
+func TestChaos(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the chaos run measures real processes; it runs in the pass without -race")
+	}
+	d := time.Minute
+	if v := os.Getenv("KEEL_CHAOS_DURATION"); v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d < 10*time.Second {
+			t.Fatalf("KEEL_CHAOS_DURATION=%q: want a Go duration of at least 10s", v)
+		}
+	}
+	plan := planFor(d)
+	h := newHarness(t, harnessOptions{Workers: 6, HealthInterval: 30 * time.Second})
+	h.seed(plan.seed)
+	h.fake.SetLatencyJitter(300*time.Millisecond, 100*time.Millisecond)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 16))
+
+	for range plan.processes {
+		h.start()
+	}
+	faults := map[string]int{}
+	between := func(r [2]time.Duration) time.Duration {
+		return r[0] + time.Duration(rng.Int64N(int64(r[1]-r[0])))
+	}
+	end := time.Now().Add(plan.duration)
+	nextKill, nextFault := time.Now().Add(between(plan.killEvery)), time.Now().Add(between(plan.faultEvery))
+	var burstOff time.Time
+	var restarts []time.Time
+	for time.Now().Before(end) {
+		time.Sleep(100 * time.Millisecond) // the chaos schedule's tick, not a wait for work
+		now := time.Now()
+		if !burstOff.IsZero() && now.After(burstOff) {
+			h.fake.SetBurst404(false)
+			burstOff = time.Time{}
+		}
+		// Restart the killed processes whose pause is over.
+		kept := restarts[:0]
+		for _, at := range restarts {
+			if now.After(at) {
+				h.start()
+			} else {
+				kept = append(kept, at)
+			}
+		}
+		restarts = kept
+		if now.After(nextKill) {
+			if live := h.running(); len(live) > 0 {
+				h.kill(live[rng.IntN(len(live))])
+				restarts = append(restarts, now.Add(time.Duration(rng.Int64N(int64(3*time.Second)))))
+			}
+			nextKill = now.Add(between(plan.killEvery))
+		}
+		if now.After(nextFault) {
+			h.injectRandomFault(rng, faults, &burstOff)
+			nextFault = now.Add(between(plan.faultEvery))
+		}
+	}
+	h.fake.ClearFaults()
+	h.fake.SetLatencyJitter(20*time.Millisecond, 10*time.Millisecond)
+	chaosKills := h.kills
+
+	// Settle: no new claims, every process killed once more, fresh ones
+	// started (each start runs a reconciliation pass), polled until nothing
+	// is in flight or unknown and unparked.
+	h.pauseCampaigns()
+	for _, p := range h.running() {
+		h.kill(p)
+	}
+	settleStart := time.Now()
+	settled := false
+	for round := 0; round < 4 && !settled; round++ {
+		for _, p := range h.running() {
+			h.stop(p)
+		}
+		for range plan.processes {
+			h.start()
+		}
+		deadline := time.Now().Add(75 * time.Second)
+		for time.Now().Before(deadline) {
+			if h.count(`SELECT count(*) FROM sends WHERE state IN ('intent', 'dispatched') OR (state = 'unknown' AND parked_at IS NULL)`) == 0 {
+				settled = true
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	h.stopAll()
+	rep := h.check()
+	summary := fmt.Sprintf("chaos run: %v with %d worker processes (KEEL_WORKERS=6), %d accounts; %d SIGKILLs during the run (+%d at settle), %d process starts\n"+
+		"faults injected: %v; base latency 300ms±100ms\nsettled in %v (settled=%v)\n%s",
+		plan.duration, plan.processes, plan.seed.Accounts, chaosKills, h.kills-chaosKills, h.starts, faults,
+		time.Since(settleStart).Round(time.Second), settled, rep)
+	t.Log("\n" + summary)
+	if path := os.Getenv("KEEL_CHAOS_REPORT"); path != "" {
+		_ = os.WriteFile(path, []byte(summary), 0o644)
+	}
+	for _, c := range h.crashed() {
+		t.Errorf("worker %d exited on its own:\n%s", c.id, h.logTail(c))
+	}
+	if rep.violations() > 0 {
+		t.Errorf("the checker found %d violations (details above)", rep.violations())
+	}
+	if chaosKills < plan.minKills {
+		t.Errorf("only %d kills, want at least %d", chaosKills, plan.minKills)
+	}
+	if rep.Applied == 0 {
+		t.Error("nothing was sent: the run proved nothing")
+	}
+	if !settled {
+		t.Error("the system did not settle: sends still in flight or unknown and unparked")
+	}
+}
+
+// injectRandomFault injects one of the fake's faults and counts it.
+func (h *harness) injectRandomFault(rng *rand.Rand, counts map[string]int, burstOff *time.Time) {
+	f := h.fake
+	switch n := rng.IntN(100); {
+	case n < 20:
+		f.Fail429(1 + rng.IntN(8))
+		counts["429"]++
+	case n < 40:
+		st := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[rng.IntN(3)]
+		_, _ = f.InjectFault(fake.Fault{Effect: fake.EffectError, Status: st, Times: 1 + rng.IntN(8)})
+		counts["5xx"]++
+	case n < 70:
+		// The action is applied, then the answer is lost: a dropped
+		// connection or a 504 after the fact.
+		action := []string{fake.ActionInvite, fake.ActionStartChat}[rng.IntN(2)]
+		status := []int{0, http.StatusGatewayTimeout}[rng.IntN(2)]
+		_, _ = f.InjectFault(fake.Fault{Action: action, Effect: fake.EffectLost, Status: status, Times: 1 + rng.IntN(3)})
+		counts["lost_response"]++
+	case n < 90:
+		_, _ = f.InjectFault(fake.Fault{Effect: fake.EffectLatency, Latency: fake.Duration(time.Duration(2+rng.IntN(5)) * time.Second),
+			Times: 3 + rng.IntN(15)})
+		counts["latency_spike"]++
+	default:
+		if burstOff.IsZero() {
+			f.SetBurst404(true)
+			*burstOff = time.Now().Add(time.Duration(3+rng.IntN(6)) * time.Second)
+			counts["mass_404"]++
+		}
+	}
+}
