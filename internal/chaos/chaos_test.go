@@ -136,6 +136,21 @@ func TestChaos(t *testing.T) {
 		plan.duration, plan.processes, plan.seed.Accounts, chaosKills, h.kills-chaosKills, h.starts, faults,
 		time.Since(settleStart).Round(time.Second), settled, rep)
 	t.Log("\n" + summary)
+	if os.Getenv("KEEL_CHAOS_DEBUG") != "" {
+		statuses := map[string]int{}
+		for _, c := range h.fake.Calls() {
+			statuses[fmt.Sprintf("%s %d applied=%v", c.Action, c.Status, c.Applied)]++
+		}
+		t.Logf("calls by action and status: %v", statuses)
+		rows, _ := h.d.SQL.Query(`SELECT action, state, coalesce(error_kind, ''), coalesce(error, ''), parked_at IS NOT NULL, count(*) FROM sends GROUP BY 1,2,3,4,5`)
+		for rows != nil && rows.Next() {
+			var a, st, k, e string
+			var parked bool
+			var n int
+			_ = rows.Scan(&a, &st, &k, &e, &parked, &n)
+			t.Logf("sends: %s %s %s %q parked=%v: %d", a, st, k, e, parked, n)
+		}
+	}
 	if path := os.Getenv("KEEL_CHAOS_REPORT"); path != "" {
 		_ = os.WriteFile(path, []byte(summary), 0o644)
 	}
