@@ -200,14 +200,16 @@ func (h *harness) seed(o seedOptions) {
 		}
 		h.campIDs = append(h.campIDs, c.ID)
 	}
-	rows := make([]campaign.ProspectRow, o.Accounts*o.Invites)
-	for i := range rows {
-		pid := fmt.Sprintf("ACoAAinv%06d", i)
-		h.fake.AddPerson(fake.Person{ProviderID: pid, PublicIdentifier: fmt.Sprintf("inv-%d", i), FirstName: "Inv"})
-		rows[i] = campaign.ProspectRow{Row: i + 1, ProviderID: pid, FirstName: "Inv"}
-	}
-	if len(rows) > 0 {
-		newCampaign("invitations", ids, []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, rows)
+	// A campaign has at most 50 senders: one invitation campaign per 50.
+	for g := 0; g < len(ids) && o.Invites > 0; g += 50 {
+		group := ids[g:min(g+50, len(ids))]
+		rows := make([]campaign.ProspectRow, len(group)*o.Invites)
+		for i := range rows {
+			pid := fmt.Sprintf("ACoAAinv%03d%06d", g/50, i)
+			h.fake.AddPerson(fake.Person{ProviderID: pid, PublicIdentifier: fmt.Sprintf("inv-%d-%d", g/50, i), FirstName: "Inv"})
+			rows[i] = campaign.ProspectRow{Row: i + 1, ProviderID: pid, FirstName: "Inv"}
+		}
+		newCampaign(fmt.Sprintf("invitations %d", g/50), group, []campaign.Step{{ID: "i1", Type: campaign.StepInvite}}, rows)
 	}
 	for ai, s := range h.senders {
 		if o.Messages == 0 {

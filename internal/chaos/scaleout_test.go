@@ -47,6 +47,17 @@ func TestScaleOutSendsPerSecond(t *testing.T) {
 		}
 		rate := float64(n) / to.Sub(from).Seconds()
 		t.Logf("%d worker process(es), KEEL_WORKERS=10: %d invitations in %v = %.1f sends/s", procs, n, to.Sub(from).Round(time.Millisecond), rate)
+		// Where the time went: claims made in the window, how long a claimed
+		// send waited for a worker, and how long its dispatch took.
+		var claims int
+		var wait, dispatch float64
+		if err := h.d.SQL.QueryRow(`SELECT count(*), coalesce(avg(extract(epoch FROM dispatched_at - claimed_at)), 0),
+			coalesce(avg(extract(epoch FROM finished_at - dispatched_at)), 0) FROM sends WHERE claimed_at >= $1 AND claimed_at < $2`,
+			from, to).Scan(&claims, &wait, &dispatch); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("  claims in the window: %d (%.1f/s); claim → dispatch start %.2fs on average; dispatch → outcome %.2fs",
+			claims, float64(claims)/to.Sub(from).Seconds(), wait, dispatch)
 		return rate
 	}
 	one := measure(1)
