@@ -34,6 +34,7 @@ type report struct {
 	SplitRows                     int
 	AuditRows, BrokenAuditLinks   int
 	UnknownLeft, Parked           int
+	ParkedApplied                 int
 	StuckDispatched, StuckIntent  int
 	Unrecorded, Phantom           int
 	Flips                         map[string]int
@@ -75,7 +76,7 @@ func (r report) String() string {
 	fmt.Fprintf(&b, "check sends while the account was not connected:               %d\n", r.SentWhileNotConnected)
 	fmt.Fprintf(&b, "check split rows (connected with a reconnect copy):            %d\n", r.SplitRows)
 	fmt.Fprintf(&b, "check broken audit links (from_status != previous to_status):  %d\n", r.BrokenAuditLinks)
-	fmt.Fprintf(&b, "check unknown outcomes neither reconciled nor parked:          %d (parked for a person: %d)\n", r.UnknownLeft, r.Parked)
+	fmt.Fprintf(&b, "check unknown outcomes neither reconciled nor parked:          %d (parked for a person: %d, of which the provider had applied %d)\n", r.UnknownLeft, r.Parked, r.ParkedApplied)
 	fmt.Fprintf(&b, "check sends left dispatched / claimed but never dispatched:    %d / %d\n", r.StuckDispatched, r.StuckIntent)
 	fmt.Fprintf(&b, "check applied on LinkedIn but not in the ledger:               %d\n", r.Unrecorded)
 	fmt.Fprintf(&b, "check confirmed in the ledger but never applied:               %d\n", r.Phantom)
@@ -272,6 +273,9 @@ func (h *harness) check() report {
 		k := key{accID, recipient, policy.Action(action)}
 		if state == "confirmed" || parked {
 			recorded[k] = true
+		}
+		if parked && applied[k] {
+			r.ParkedApplied++
 		}
 		if state == "confirmed" && !applied[k] {
 			r.Phantom++
