@@ -15,7 +15,9 @@ import (
 // (docs/benchmarks.md#scale-out-1-vs-4-worker-processes). Many accounts
 // with a one-second gap keep per-account pacing from binding, so the
 // figure follows provider latency and worker concurrency. It takes a few
-// minutes, so it runs only with KEEL_BENCH_SCALEOUT=1.
+// minutes, so it runs only with KEEL_BENCH_SCALEOUT=1; KEEL_BENCH_ACCOUNTS,
+// KEEL_BENCH_SECONDS (the measured window per phase) and KEEL_BENCH_WORKERS
+// (KEEL_WORKERS of each process) change its size.
 func TestScaleOutSendsPerSecond(t *testing.T) {
 	if os.Getenv("KEEL_BENCH_SCALEOUT") != "1" {
 		t.Skip("set KEEL_BENCH_SCALEOUT=1 to measure sends per second with 1 vs 4 worker processes")
@@ -25,8 +27,9 @@ func TestScaleOutSendsPerSecond(t *testing.T) {
 	}
 	accounts := envInt("KEEL_BENCH_ACCOUNTS", 200)
 	window := time.Duration(envInt("KEEL_BENCH_SECONDS", 60)) * time.Second
+	workers := envInt("KEEL_BENCH_WORKERS", 10)
 	warm := 15 * time.Second
-	h := newHarness(t, harnessOptions{Durable: true, Workers: 10, HealthInterval: 30 * time.Minute})
+	h := newHarness(t, harnessOptions{Durable: true, Workers: workers, HealthInterval: 30 * time.Minute})
 	h.seed(seedOptions{Accounts: accounts, Invites: 100, InviteDaily: 100, InvitePending: 400, MessageDaily: 50, MinGap: 1, MaxGap: 1})
 	h.fake.SetLatencyJitter(300*time.Millisecond, 100*time.Millisecond)
 
@@ -46,7 +49,7 @@ func TestScaleOutSendsPerSecond(t *testing.T) {
 			}
 		}
 		rate := float64(n) / to.Sub(from).Seconds()
-		t.Logf("%d worker process(es), KEEL_WORKERS=10: %d invitations in %v = %.1f sends/s", procs, n, to.Sub(from).Round(time.Millisecond), rate)
+		t.Logf("%d worker process(es), KEEL_WORKERS=%d: %d invitations in %v = %.1f sends/s", procs, workers, n, to.Sub(from).Round(time.Millisecond), rate)
 		// Where the time went: claims made in the window, how long a claimed
 		// send waited for a worker, and how long its dispatch took.
 		var claims int
