@@ -55,7 +55,7 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	plan := planFor(d)
-	h := newHarness(t, harnessOptions{Workers: 6, HealthInterval: 30 * time.Second})
+	h := newHarness(t, harnessOptions{Workers: 6, HealthInterval: 6 * time.Second})
 	h.seed(plan.seed)
 	h.fake.SetLatencyJitter(300*time.Millisecond, 100*time.Millisecond)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 16))
@@ -71,6 +71,8 @@ func TestChaos(t *testing.T) {
 	nextKill, nextFault := time.Now().Add(between(plan.killEvery)), time.Now().Add(between(plan.faultEvery))
 	var burstOff time.Time
 	var restarts []time.Time
+	var reverts []revert
+	lost := map[string]bool{} // accounts taken out by a fault, at most a quarter of them
 	for time.Now().Before(end) {
 		time.Sleep(100 * time.Millisecond) // the chaos schedule's tick, not a wait for work
 		now := time.Now()
@@ -88,6 +90,15 @@ func TestChaos(t *testing.T) {
 			}
 		}
 		restarts = kept
+		keptReverts := reverts[:0]
+		for _, r := range reverts {
+			if now.After(r.at) {
+				r.undo()
+			} else {
+				keptReverts = append(keptReverts, r)
+			}
+		}
+		reverts = keptReverts
 		if now.After(nextKill) {
 			if live := h.running(); len(live) > 0 {
 				h.kill(live[rng.IntN(len(live))])
@@ -96,9 +107,14 @@ func TestChaos(t *testing.T) {
 			nextKill = now.Add(between(plan.killEvery))
 		}
 		if now.After(nextFault) {
-			h.injectRandomFault(rng, faults, &burstOff)
+			if r := h.injectRandomFault(rng, faults, &burstOff, lost, plan.seed.Accounts/4); r != nil {
+				reverts = append(reverts, *r)
+			}
 			nextFault = now.Add(between(plan.faultEvery))
 		}
+	}
+	for _, r := range reverts {
+		r.undo()
 	}
 	h.fake.ClearFaults()
 	h.fake.SetLatencyJitter(20*time.Millisecond, 10*time.Millisecond)
@@ -170,28 +186,55 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-// injectRandomFault injects one of the fake's faults and counts it.
-func (h *harness) injectRandomFault(rng *rand.Rand, counts map[string]int, burstOff *time.Time) {
+// revert undoes a fault that lasts a while.
+type revert struct {
+	at   time.Time
+	undo func()
+}
+
+// injectRandomFault injects one of the fake's faults and counts it. Faults
+// on one account (it vanishes: 404 on every call; or its session expires:
+// CREDENTIALS) last 20–40 s, long enough for health checks to take it out,
+// and hit at most maxLost accounts of the run.
+func (h *harness) injectRandomFault(rng *rand.Rand, counts map[string]int, burstOff *time.Time, lost map[string]bool, maxLost int) *revert {
 	f := h.fake
 	switch n := rng.IntN(100); {
-	case n < 20:
+	case n < 18:
 		f.Fail429(1 + rng.IntN(8))
 		counts["429"]++
-	case n < 40:
+	case n < 36:
 		st := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[rng.IntN(3)]
 		_, _ = f.InjectFault(fake.Fault{Effect: fake.EffectError, Status: st, Times: 1 + rng.IntN(8)})
 		counts["5xx"]++
-	case n < 70:
+	case n < 62:
 		// The action is applied, then the answer is lost: a dropped
 		// connection or a 504 after the fact.
 		action := []string{fake.ActionInvite, fake.ActionStartChat}[rng.IntN(2)]
 		status := []int{0, http.StatusGatewayTimeout}[rng.IntN(2)]
 		_, _ = f.InjectFault(fake.Fault{Action: action, Effect: fake.EffectLost, Status: status, Times: 1 + rng.IntN(3)})
 		counts["lost_response"]++
-	case n < 90:
+	case n < 80:
 		_, _ = f.InjectFault(fake.Fault{Effect: fake.EffectLatency, Latency: fake.Duration(time.Duration(2+rng.IntN(5)) * time.Second),
 			Times: 3 + rng.IntN(15)})
 		counts["latency_spike"]++
+	case n < 92:
+		if len(lost) >= maxLost {
+			return nil
+		}
+		s := h.senders[rng.IntN(len(h.senders))]
+		if lost[s.provider] {
+			return nil
+		}
+		lost[s.provider] = true
+		at := time.Now().Add(time.Duration(20+rng.IntN(21)) * time.Second)
+		if rng.IntN(2) == 0 {
+			id, _ := f.InjectFault(fake.Fault{AccountID: s.provider, Effect: fake.EffectError, Status: http.StatusNotFound})
+			counts["account_404"]++
+			return &revert{at: at, undo: func() { f.RemoveFault(id) }}
+		}
+		_ = f.SetAccountStatus(s.provider, "CREDENTIALS")
+		counts["account_credentials"]++
+		return &revert{at: at, undo: func() { _ = f.SetAccountStatus(s.provider, "OK") }}
 	default:
 		if burstOff.IsZero() {
 			f.SetBurst404(true)
@@ -199,4 +242,5 @@ func (h *harness) injectRandomFault(rng *rand.Rand, counts map[string]int, burst
 			counts["mass_404"]++
 		}
 	}
+	return nil
 }

@@ -251,6 +251,8 @@ func (h *harness) start() *proc {
 	}
 	p.cmd = exec.Command(h.bin, "worker")
 	p.cmd.Env = h.env
+	// A worker dies with the test process, however that ends.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
 		out.Close()
