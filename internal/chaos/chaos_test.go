@@ -204,15 +204,27 @@ type revert struct {
 }
 
 // injectRandomFault injects one of the fake's faults and counts it. Faults
-// on one account (it vanishes: 404 on every call; or its session expires:
-// CREDENTIALS) last 20–40 s, long enough for health checks to take it out,
-// and hit at most maxLost accounts of the run.
+// that take one account out of sending for long (a 429 on a send; it
+// vanishes: 404 on every call; its session expires: CREDENTIALS — the last
+// two for 20–40 s, long enough for health checks to act) hit at most
+// maxLost accounts of the run, so the others keep sending to the end.
 func (h *harness) injectRandomFault(rng *rand.Rand, counts map[string]int, lost map[string]bool, maxLost int) *revert {
 	f := h.fake
 	switch n := rng.IntN(100); {
 	case n < 18:
-		f.Fail429(1 + rng.IntN(8))
-		counts["429"]++
+		// A 429 on a send is a LinkedIn limit signal: the account rests
+		// that action for hours (docs/sending.md), so 429s on sends hit
+		// only the accounts of the faults' budget; reads get them freely.
+		if rng.IntN(3) == 0 && len(lost) < maxLost {
+			s := h.senders[rng.IntN(len(h.senders))]
+			lost[s.provider] = true
+			_, _ = f.InjectFault(fake.Fault{AccountID: s.provider, Effect: fake.EffectError, Status: http.StatusTooManyRequests, Times: 1 + rng.IntN(3)})
+			counts["429_on_send"]++
+			return nil
+		}
+		action := []string{fake.ActionGetAccount, fake.ActionListSentInvitations, fake.ActionListChats, fake.ActionListMessages}[rng.IntN(4)]
+		_, _ = f.InjectFault(fake.Fault{Action: action, Effect: fake.EffectError, Status: http.StatusTooManyRequests, Times: 1 + rng.IntN(8)})
+		counts["429_on_read"]++
 	case n < 36:
 		st := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[rng.IntN(3)]
 		_, _ = f.InjectFault(fake.Fault{Effect: fake.EffectError, Status: st, Times: 1 + rng.IntN(8)})
