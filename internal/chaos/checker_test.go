@@ -182,6 +182,7 @@ func (h *harness) check() report {
 	perDay := map[dayKey]int{}
 	invites := map[string][]time.Time{}
 	applied := map[key]bool{}
+	how := map[key]string{} // when and how the provider applied it
 	calls := h.fake.Calls()
 	r.Calls = len(calls)
 	for _, c := range calls {
@@ -206,6 +207,7 @@ func (h *harness) check() report {
 		k := key{x.a.ID, c.Recipient, act}
 		seen[k]++
 		applied[k] = true
+		how[k] = fmt.Sprintf("applied %s, answered %d, fault %q", at.Format("15:04:05.000"), c.Status, c.Fault)
 		if seen[k] == 2 {
 			r.Duplicates++
 			r.detail("duplicate %s from %s to %s (second at %s)", act, x.a.Name, c.Recipient, at.Format(time.RFC3339Nano))
@@ -258,16 +260,18 @@ func (h *harness) check() report {
 	r.Parked = h.count(`SELECT count(*) FROM sends WHERE state = 'unknown' AND parked_at IS NOT NULL`)
 	r.StuckDispatched = h.count(`SELECT count(*) FROM sends WHERE state = 'dispatched'`)
 	r.StuckIntent = h.count(`SELECT count(*) FROM sends WHERE state = 'intent'`)
-	ledger, err := h.d.SQL.QueryContext(ctx, `SELECT s.account_id, coalesce(p.provider_id, ''), s.action, s.state, s.parked_at IS NOT NULL
+	ledger, err := h.d.SQL.QueryContext(ctx, `SELECT s.id, s.account_id, coalesce(p.provider_id, ''), s.action, s.state, s.parked_at IS NOT NULL,
+			coalesce(s.error, ''), s.claimed_at, coalesce(s.parked_at, s.claimed_at)
 		FROM sends s LEFT JOIN prospects p ON p.id = s.prospect_id WHERE s.action IN ('invite', 'message', 'inmail', 'withdraw')`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	recorded := map[key]bool{}
 	for ledger.Next() {
-		var accID, recipient, action, state string
+		var sendID, accID, recipient, action, state, sendErr string
 		var parked bool
-		if err := ledger.Scan(&accID, &recipient, &action, &state, &parked); err != nil {
+		var claimedAt, parkedAt time.Time
+		if err := ledger.Scan(&sendID, &accID, &recipient, &action, &state, &parked, &sendErr, &claimedAt, &parkedAt); err != nil {
 			t.Fatal(err)
 		}
 		k := key{accID, recipient, policy.Action(action)}
@@ -275,7 +279,11 @@ func (h *harness) check() report {
 			recorded[k] = true
 		}
 		if parked && applied[k] {
+			// Not a violation (a person settles it), but reconciliation
+			// could have confirmed it: listed for whoever looks into why.
 			r.ParkedApplied++
+			r.detail("info: parked %s %s (%s to %s) was %s; claimed %s, parked %s; %s", action, sendID, accID, recipient,
+				how[k], claimedAt.Format("15:04:05.000"), parkedAt.Format("15:04:05.000"), sendErr)
 		}
 		if state == "confirmed" && !applied[k] {
 			r.Phantom++
