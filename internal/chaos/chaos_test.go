@@ -141,7 +141,7 @@ func TestChaos(t *testing.T) {
 	h.stopAll()
 	settleStart := time.Now()
 	settled := false
-	for round := 0; round < 7 && !settled; round++ {
+	for round := 0; round < 6 && !settled; round++ {
 		for range plan.processes {
 			h.start()
 		}
