@@ -12,7 +12,7 @@ import (
 // TestScaleOutSendsPerSecond measures sends per second with 1 and then 4
 // `keel worker` processes on one PostgreSQL database against the fake
 // Unipile answering in 300 ms ± 100 ms, in one run, and reports the ratio
-// (docs/benchmarks.md#scale-out-1-vs-4-worker-processes). Many accounts
+// (docs/benchmarks.md#scale-out-1-vs-4-worker-processes-issue-16). Many accounts
 // with a one-second gap keep per-account pacing from binding, so the
 // figure follows provider latency and worker concurrency. It takes a few
 // minutes, so it runs only with KEEL_BENCH_SCALEOUT=1; KEEL_BENCH_ACCOUNTS,
