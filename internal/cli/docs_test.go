@@ -18,6 +18,7 @@ var knownEnv = map[string]bool{
 	"KEEL_PROPERTY_SEED": true, "KEEL_BENCH_ACCOUNTS": true, "KEEL_BENCH_ENROLLMENTS": true,
 	"KEEL_BENCH_NO_PROCESSING": true, "KEEL_REQUIRE_BROWSER": true, "KEEL_ARTIFACTS_DIR": true,
 	"KEEL_LOG_LEVEL": true, "KEEL_LOG_FORMAT": true,
+	"KEEL_CHAOS_DURATION": true, "KEEL_BENCH_SCALEOUT": true, "KEEL_BENCH_SECONDS": true, "KEEL_BENCH_WORKERS": true,
 }
 
 var (

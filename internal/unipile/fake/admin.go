@@ -35,7 +35,7 @@ import (
 //	DELETE /_fake/faults                         clear faults, burst and latency
 //	DELETE /_fake/faults/{id}                    remove one fault
 //	POST   /_fake/burst404                       {"on":true}
-//	POST   /_fake/latency                        {"latency":"250ms"}
+//	POST   /_fake/latency                        {"latency":"300ms","jitter":"100ms"}
 //	GET    /_fake/hosted                         hosted-auth links
 //	POST   /_fake/hosted/{token}                 {"approve":true,"name":"…"}
 func (s *Server) adminRoutes(mux *http.ServeMux) {
@@ -237,11 +237,12 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("POST /_fake/latency", func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		var body struct {
 			Latency Duration `json:"latency"`
+			Jitter  Duration `json:"jitter"`
 		}
 		if err := readJSON(r, &body); err != nil {
 			return nil, err
 		}
-		s.SetLatency(time.Duration(body.Latency))
+		s.SetLatencyJitter(time.Duration(body.Latency), time.Duration(body.Jitter))
 		return nil, nil
 	})
 	h("GET /_fake/hosted", func(http.ResponseWriter, *http.Request) (any, error) {

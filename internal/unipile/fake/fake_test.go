@@ -634,6 +634,28 @@ func TestLatency(t *testing.T) {
 	}
 }
 
+func TestLatencyJitterStaysInItsBand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	acc := e.fake.AddAccount(fake.AccountSpec{})
+	admin(t, e, "POST", "/_fake/latency", `{"latency":"30ms","jitter":"20ms"}`, 200)
+	var lo, hi time.Duration = time.Hour, 0
+	for range 8 {
+		start := time.Now()
+		if _, err := e.client.GetAccount(context.Background(), acc); err != nil {
+			t.Fatal(err)
+		}
+		d := time.Since(start)
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	if lo < 10*time.Millisecond {
+		t.Errorf("fastest call took %v, below latency-jitter (10ms)", lo)
+	}
+	if hi > 2*time.Second {
+		t.Errorf("slowest call took %v, far above latency+jitter (50ms)", hi)
+	}
+}
+
 func TestInvitationLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *fake.Options) { o.InviteDailyLimit = 3 })

@@ -178,6 +178,7 @@ func (s *Server) ClearFaults() {
 	s.faults = nil
 	s.burst404 = false
 	s.latency = 0
+	s.jitter = 0
 }
 
 // Faults returns the active faults with their use counts.
@@ -237,14 +238,21 @@ func (s *Server) LoseResponses(action string, n int) string {
 	return s.mustInject(Fault{Action: action, Effect: EffectLost, Times: n})
 }
 
-// SetLatency adds d before every API call (0 turns it off).
+// SetLatency adds d before every API call (0 turns it off) and drops any
+// jitter.
 func (s *Server) SetLatency(d time.Duration) {
+	s.SetLatencyJitter(d, 0)
+}
+
+// SetLatencyJitter adds a delay drawn uniformly from [d-jitter, d+jitter]
+// (never below zero) before every API call, like a provider answering in
+// 300 ms ± 100 ms. Spikes on top are latency faults (EffectLatency with
+// Times).
+func (s *Server) SetLatencyJitter(d, jitter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d < 0 {
-		d = 0
-	}
-	s.latency = d
+	s.latency = max(d, 0)
+	s.jitter = max(jitter, 0)
 }
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration

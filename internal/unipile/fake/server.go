@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -115,6 +116,7 @@ type Server struct {
 	faults      []*Fault
 	burst404    bool
 	latency     time.Duration
+	jitter      time.Duration // latency varies uniformly by ± jitter
 
 	pending tracker
 	bg      sync.WaitGroup
@@ -378,6 +380,11 @@ func (x *exchange) admit() bool {
 	s := x.s
 	s.mu.Lock()
 	delay := s.latency
+	if s.jitter > 0 {
+		// Uniform in [latency-jitter, latency+jitter], never negative.
+		delay += time.Duration(mrand.Int64N(int64(2*s.jitter)+1)) - s.jitter
+		delay = max(delay, 0)
+	}
 	burst := s.burst404 && x.call.AccountID != ""
 	var chosen *Fault
 	kept := s.faults[:0]
