@@ -75,9 +75,12 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID, tag string, n int) campaign.C
 		       CASE WHEN n % 10 = 8 THEN `+nowS+` END, `+nowS+`, `+nowS+` FROM g`, n)
 	// The ledger spreads over 300 days, as a campaign of this size grows:
 	// prospect n's invitation (and message a day later) falls in bucket
-	// n % 60, 5 days apart, the newest a day ago.
+	// n % 60, 5 days apart, the newest 8 days ago; the last 7 days hold
+	// what two senders may really send, 20 invitations a day each (the
+	// rolling windows the policy reads are the ledger's last 7 and 30
+	// days, and a week of 1,000 sends a sender is not one LinkedIn allows).
 	for b := 0; b < 60; b++ {
-		at := now.Add(-time.Duration((59-b)*5+1) * 24 * time.Hour)
+		at := now.Add(-time.Duration((59-b)*5+8) * 24 * time.Hour)
 		start := b
 		if b == 0 {
 			start = 60
@@ -95,6 +98,20 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID, tag string, n int) campaign.C
 				claimed_at, dispatched_at, finished_at, chat_id)
 				SELECT 'bsm_' || '`+tag+`' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || '`+tag+`' || n, 'bp_' || '`+tag+`' || n, 'msg', 'message', 'confirmed', `+
 				lit(m)+`, `+lit(m)+`, `+lit(m)+`, 'chat-' || '`+tag+`' || n FROM g`, start, n)
+		}
+	}
+	// Prospects with n % 60 of 1 (one sender) and 2 (the other) have no
+	// sends above: 20 of each a day (fewer in a small campaign).
+	perDay := min(20, n/60/7)
+	for d := 0; perDay > 0 && d < 7; d++ {
+		at := lit(now.Add(-time.Duration(d+1) * 24 * time.Hour))
+		for _, r := range []int{1, 2} {
+			first := r + 60*perDay*d
+			must(`WITH RECURSIVE g(n) AS (SELECT CAST($1 AS INTEGER) UNION ALL SELECT n + 60 FROM g WHERE n + 60 <= $2)
+				INSERT INTO sends (id, workspace_id, account_id, campaign_id, enrollment_id, prospect_id, step_id, action, state,
+				claimed_at, dispatched_at, finished_at)
+				SELECT 'bsr_' || '`+tag+`' || n, '`+wsID+`', `+sender+`, '`+cp.ID+`', 'be_' || '`+tag+`' || n, 'bp_' || '`+tag+`' || n, 'inv', 'invite', 'confirmed', `+
+				at+`, `+at+`, `+at+` FROM g`, first, first+60*(perDay-1))
 		}
 	}
 	if _, err := q.ExecContext(ctx, `UPDATE campaigns SET status = 'running' WHERE id = $1`, cp.ID); err != nil {
