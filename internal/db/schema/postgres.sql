@@ -1244,7 +1244,6 @@ CREATE UNIQUE INDEX linkedin_accounts_pkey ON linkedin_accounts USING btree (id)
 CREATE UNIQUE INDEX linkedin_accounts_provider_account_id_key ON linkedin_accounts USING btree (provider_account_id);
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts USING btree (workspace_id, id);
 CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts USING btree (workspace_id, lower(name), id);
-CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts USING btree (workspace_id, status);
 CREATE INDEX login_failures_account_idx ON login_failures USING btree (account_key, at);
 CREATE INDEX login_failures_at_idx ON login_failures USING btree (at);
 CREATE UNIQUE INDEX login_failures_pkey ON login_failures USING btree (id);
@@ -1305,7 +1304,7 @@ CREATE TRIGGER linkedin_account_status_audit_append_only BEFORE DELETE OR UPDATE
 CREATE TRIGGER linkedin_account_status_audit_apply BEFORE INSERT ON linkedin_account_status_audit FOR EACH ROW EXECUTE FUNCTION linkedin_account_status_audit_apply();
 CREATE TRIGGER linkedin_account_status_audit_no_truncate BEFORE TRUNCATE ON linkedin_account_status_audit FOR EACH STATEMENT EXECUTE FUNCTION linkedin_account_status_audit_append_only();
 CREATE TRIGGER linkedin_accounts_audit_creation AFTER INSERT ON linkedin_accounts FOR EACH ROW EXECUTE FUNCTION linkedin_accounts_audit_creation();
-CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_accounts FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION linkedin_accounts_status_from_audit();
+CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_accounts FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND (pg_trigger_depth() < 1))) EXECUTE FUNCTION linkedin_accounts_status_from_audit();
 CREATE TRIGGER linkedin_accounts_tier_guard BEFORE UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_guard();
 CREATE TRIGGER linkedin_accounts_tier_record AFTER UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_record();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();

@@ -788,17 +788,11 @@ CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_statu
 -- index linkedin_accounts_id_workspace_uidx (on linkedin_accounts)
 CREATE UNIQUE INDEX linkedin_accounts_id_workspace_uidx ON linkedin_accounts (id, workspace_id);
 
--- index linkedin_accounts_status_idx (on linkedin_accounts)
-CREATE INDEX linkedin_accounts_status_idx ON linkedin_accounts (status);
-
 -- index linkedin_accounts_workspace_idx (on linkedin_accounts)
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts (workspace_id, id);
 
 -- index linkedin_accounts_workspace_name_idx (on linkedin_accounts)
 CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts (workspace_id, lower(name), id);
-
--- index linkedin_accounts_workspace_status_idx (on linkedin_accounts)
-CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts (workspace_id, status);
 
 -- index login_failures_account_idx (on login_failures)
 CREATE INDEX login_failures_account_idx ON login_failures (account_key, at);
