@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +124,7 @@ func TestServeRSS(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	serve := cmdWith(bin, append(env,
 		"KEEL_ADDR="+addr, "KEEL_PUBLIC_URL=http://"+addr,
 		"UNIPILE_DSN="+provider.URL(), "UNIPILE_API_KEY=bench-key", "KEEL_WEBHOOK_SECRET=bench-secret-bench-secret",
@@ -172,6 +173,24 @@ func TestServeRSS(t *testing.T) {
 		FROM sends WHERE state = 'confirmed'`).Scan(&sends, &views, &invites); err != nil {
 		t.Fatal(err)
 	}
+	rows, err := sqlDB.QueryContext(ctx, `SELECT action || ' ' || state, count(*) FROM sends GROUP BY 1 ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ledger []string
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
+		ledger = append(ledger, fmt.Sprintf("%s: %d", k, n))
+	}
+	rows.Close()
+	t.Logf("ledger: %s", strings.Join(ledger, ", "))
+	if os.Getenv("KEEL_BENCH_RSS_LOGS") == "1" {
+		t.Logf("serve output (last 6,000 bytes):\n%s", tail(logs.String(), 6000))
+	}
 	var checks int
 	for _, c := range provider.Calls() {
 		if strings.HasPrefix(c.Action, "get_account") {
@@ -189,6 +208,24 @@ func TestServeRSS(t *testing.T) {
 		"%d confirmed sends (%d profile views, %d invitations), %d account checks at the fake",
 		nAcc, duration, peak>>10, steady[len(steady)/2]>>10, steady[len(steady)-1]>>10, sends, views, invites, checks)
 	fmt.Printf("RSS accounts=%d duration=%s peak_mb=%d steady_mb=%d sends=%d\n", nAcc, duration, peak>>10, steady[len(steady)/2]>>10, sends)
+}
+
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func cmdWith(bin string, env []string, args ...string) *exec.Cmd {
