@@ -36,8 +36,8 @@ import (
 // (10,000) connected accounts whose window is always open, one running
 // campaign per 100 of them and 20 due prospects per account (a profile
 // view, an invitation, a wait), starts a fake Unipile on loopback that
-// knows every account, runs `keel serve` against it with a one-second
-// scheduler and a one-minute health sweep for KEEL_BENCH_RSS_DURATION (4m),
+// knows every account, runs `keel serve` against it with a five-second
+// scheduler (KEEL_BENCH_RSS_SCHEDULER_INTERVAL) and a one-minute health sweep for KEEL_BENCH_RSS_DURATION (4m),
 // and samples VmRSS and VmHWM from /proc every two seconds.
 func TestServeRSS(t *testing.T) {
 	if os.Getenv("KEEL_BENCH_RSS") != "1" {
@@ -52,6 +52,10 @@ func TestServeRSS(t *testing.T) {
 	duration, err := time.ParseDuration(os.Getenv("KEEL_BENCH_RSS_DURATION"))
 	if err != nil || duration <= 0 {
 		duration = 4 * time.Minute
+	}
+	schedulerInterval := os.Getenv("KEEL_BENCH_RSS_SCHEDULER_INTERVAL")
+	if schedulerInterval == "" {
+		schedulerInterval = "5s"
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -128,7 +132,7 @@ func TestServeRSS(t *testing.T) {
 	serve := cmdWith(bin, append(env,
 		"KEEL_ADDR="+addr, "KEEL_PUBLIC_URL=http://"+addr,
 		"UNIPILE_DSN="+provider.URL(), "UNIPILE_API_KEY=bench-key", "KEEL_WEBHOOK_SECRET=bench-secret-bench-secret",
-		"KEEL_SCHEDULER_INTERVAL=1s", "KEEL_HEALTH_INTERVAL=1m", "KEEL_MIN_SPACING=60s",
+		"KEEL_SCHEDULER_INTERVAL="+schedulerInterval, "KEEL_HEALTH_INTERVAL=1m", "KEEL_MIN_SPACING=60s",
 		"KEEL_LOG_LEVEL=warn", "KEEL_LOG_FORMAT=json"), "serve")
 	serve.Stdout, serve.Stderr = &logs, &logs
 	if err := serve.Start(); err != nil {

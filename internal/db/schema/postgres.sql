@@ -1206,6 +1206,7 @@ CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id
 CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
 CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact USING btree (workspace_id, provider_id) WHERE (provider_id IS NOT NULL);
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
+CREATE INDEX enrollments_account_due_idx ON enrollments USING btree (account_id, next_action_at, id) WHERE (state = 'active'::text);
 CREATE INDEX enrollments_campaign_idx ON enrollments USING btree (campaign_id, state);
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);
@@ -1215,6 +1216,7 @@ CREATE UNIQUE INDEX enrollments_one_live_per_person_uidx ON enrollments USING bt
 CREATE UNIQUE INDEX enrollments_pkey ON enrollments USING btree (id);
 CREATE INDEX enrollments_prospect_idx ON enrollments USING btree (prospect_id);
 CREATE INDEX enrollments_sender_idx ON enrollments USING btree (account_id, state);
+CREATE INDEX enrollments_step_due_idx ON enrollments USING btree (campaign_id, step_id, next_action_at) WHERE (state = 'active'::text);
 CREATE INDEX health_disconnects_applied_idx ON health_disconnects USING btree (decided_at) WHERE (state = 'applied'::text);
 CREATE INDEX health_disconnects_held_idx ON health_disconnects USING btree (requested_at) WHERE (state = 'held'::text);
 CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects USING btree (account_id) WHERE (state = 'held'::text);

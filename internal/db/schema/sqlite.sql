@@ -726,6 +726,9 @@ CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact (workspace
 -- index do_not_contact_slug_uidx (on do_not_contact)
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact (workspace_id, public_slug) WHERE public_slug IS NOT NULL;
 
+-- index enrollments_account_due_idx (on enrollments)
+CREATE INDEX enrollments_account_due_idx ON enrollments (account_id, next_action_at, id) WHERE state = 'active';
+
 -- index enrollments_campaign_idx (on enrollments)
 CREATE INDEX enrollments_campaign_idx ON enrollments (campaign_id, state);
 
@@ -747,6 +750,9 @@ CREATE INDEX enrollments_prospect_idx ON enrollments (prospect_id);
 
 -- index enrollments_sender_idx (on enrollments)
 CREATE INDEX enrollments_sender_idx ON enrollments (account_id, state);
+
+-- index enrollments_step_due_idx (on enrollments)
+CREATE INDEX enrollments_step_due_idx ON enrollments (campaign_id, step_id, next_action_at) WHERE state = 'active';
 
 -- index health_disconnects_applied_idx (on health_disconnects)
 CREATE INDEX health_disconnects_applied_idx ON health_disconnects (decided_at) WHERE state = 'applied';

@@ -15,7 +15,16 @@
 -- client's UPDATE and 1 for the apply trigger's, so the function now runs
 -- only to refuse.
 
+-- A scheduler pass reads the first few due enrollments of each account
+-- (enrollments_account_due_idx) and the due waits and conditions of each
+-- running campaign's timed steps (enrollments_step_due_idx): short index
+-- reads whose cost follows the accounts and the due work, not the size of
+-- the due backlog or of the table
+-- (docs/benchmarks.md#scheduler-pass-at-10000000-enrollments).
+
 -- +goose Up
+CREATE INDEX enrollments_account_due_idx ON enrollments (account_id, next_action_at, id) WHERE state = 'active';
+CREATE INDEX enrollments_step_due_idx ON enrollments (campaign_id, step_id, next_action_at) WHERE state = 'active';
 DROP INDEX linkedin_accounts_workspace_status_idx;
 DROP TRIGGER linkedin_accounts_audit_pairing ON linkedin_accounts;
 CREATE TRIGGER linkedin_accounts_audit_pairing
@@ -24,6 +33,8 @@ CREATE TRIGGER linkedin_accounts_audit_pairing
     EXECUTE FUNCTION linkedin_accounts_status_from_audit();
 
 -- +goose Down
+DROP INDEX enrollments_step_due_idx;
+DROP INDEX enrollments_account_due_idx;
 DROP TRIGGER linkedin_accounts_audit_pairing ON linkedin_accounts;
 CREATE TRIGGER linkedin_accounts_audit_pairing
     BEFORE UPDATE ON linkedin_accounts
