@@ -23,7 +23,7 @@ import (
 )
 
 // TestServeRSS measures the resident memory of `keel serve` with 10,000
-// accounts under a running day (docs/benchmarks.md#resident-memory). It is
+// accounts under a running day (docs/benchmarks.md#resident-memory-of-keel-serve). It is
 // a measurement, not a check: it prints the figures and fails only when
 // the server cannot run. It runs with KEEL_BENCH_RSS=1 and
 // KEEL_BENCH_RSS_DATABASE_URL naming an existing PostgreSQL database it may

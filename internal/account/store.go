@@ -376,7 +376,7 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 }
 
 // flipOneStatement is FlipTx in one round trip where the engine allows a
-// write inside WITH (docs/storage.md#state-flips): the statement locks and
+// write inside WITH (docs/benchmarks.md#state-flips-with-audit): the statement locks and
 // reads the account and inserts the audit row (whose trigger applies the
 // flip) only if the account's status is one the request may leave from,
 // which Go works out beforehand from the same CheckTransition. When no row
