@@ -93,13 +93,17 @@ func mustClient(b *testing.B) *unipile.Client {
 	return client
 }
 
-// schedulerNewDay starts day i of the scheduler benchmarks: the clock moves a
-// day and the next due enrollments (other prospects of the same due
+// schedulerNewDay starts day i of the scheduler benchmarks: the clock moves to
+// the next working day and the next due enrollments (other prospects of the same due
 // accounts) become due, on fresh pacing.
 func schedulerNewDay(b *testing.B, d *db.DB, c *clock.Fake, i, due int) {
 	b.Helper()
 	ctx := context.Background()
+	// The next working day: the accounts' windows are Monday to Friday.
 	c.Advance(24 * time.Hour)
+	for wd := c.Now().Weekday(); wd == time.Saturday || wd == time.Sunday; wd = c.Now().Weekday() {
+		c.Advance(24 * time.Hour)
+	}
 	now := c.Now()
 	if _, err := d.SQL.ExecContext(ctx, `UPDATE enrollments SET next_action_at = $1
 		WHERE id IN (SELECT 'enr_' || g FROM generate_series($2::int, $3::int) g)`, now, i*due+1, (i+1)*due); err != nil {
