@@ -351,19 +351,104 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 		return Flipped{}, &TransitionError{AccountID: req.AccountID, To: req.To, Source: req.Source,
 			Err: ErrInvalidRequest, Detail: "account id and reason are required"}
 	}
+	if s.db.HasWritableCTEs() {
+		return s.flipOneStatement(ctx, tx, req)
+	}
 	before, err := s.lock(ctx, tx, req.AccountID, req.WorkspaceID)
 	if err != nil {
 		return Flipped{}, err
 	}
-	if req.ExpectFrom != "" && before.Status != req.ExpectFrom {
-		return Flipped{}, &TransitionError{AccountID: req.AccountID, From: before.Status, To: req.To,
-			Source: req.Source, Err: ErrStale, Detail: "expected " + string(req.ExpectFrom)}
-	}
-	if err := CheckTransition(req.AccountID, before.Status, req.To, req.Source, req.Copy); err != nil {
+	if err := checkFlip(req, before); err != nil {
 		return Flipped{}, err
 	}
-
 	now := s.clock.Now()
+	after := flipped(req, before, now)
+
+	// The audit row is the flip: its insert trigger moves the account and
+	// sets the disconnect markers exactly as flipped computes them, or
+	// refuses the row.
+	var auditID int64
+	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
+		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
+		req.Actor, after.Strikes, now, db.NullIfEmpty(after.LastError)).Scan(&auditID); err != nil {
+		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
+	}
+	return s.afterFlip(ctx, tx, req, before, after, auditID, now)
+}
+
+// flipOneStatement is FlipTx in one round trip where the engine allows a
+// write inside WITH (docs/benchmarks.md#state-flips-with-audit): the statement locks and
+// reads the account and inserts the audit row (whose trigger applies the
+// flip) only if the account's status is one the request may leave from,
+// which Go works out beforehand from the same CheckTransition. When no row
+// was inserted, the read account says why, through the same checks.
+func (s *Service) flipOneStatement(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flipped, error) {
+	var from []string
+	for _, st := range Statuses {
+		if checkFlip(req, Account{ID: req.AccountID, Status: st}) == nil {
+			from = append(from, string(st))
+		}
+	}
+	now := s.clock.Now()
+	lastError := ""
+	if req.Copy != nil {
+		lastError = req.Copy.Text
+	}
+	var strikes any
+	if req.Strikes != nil {
+		strikes = *req.Strikes
+	}
+	args := []any{req.AccountID, from, string(req.To), req.Reason, string(req.Source), req.Actor, strikes, now,
+		db.NullIfEmpty(lastError)}
+	query := flipCTESQL
+	if req.WorkspaceID != "" {
+		query, args = flipCTEInWorkspaceSQL, append(args, req.WorkspaceID)
+	}
+	var auditID sql.NullInt64
+	before, err := ScanWith(tx.QueryRowContext(ctx, query, args...), &auditID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Flipped{}, &TransitionError{AccountID: req.AccountID, Err: ErrNotFound}
+	}
+	if err != nil {
+		return Flipped{}, fmt.Errorf("flipping account %s to %s: %w", req.AccountID, req.To, err)
+	}
+	if !auditID.Valid {
+		if err := checkFlip(req, before); err != nil {
+			return Flipped{}, err
+		}
+		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: no audit row written", req.AccountID, before.Status, req.To)
+	}
+	return s.afterFlip(ctx, tx, req, before, flipped(req, before, now), auditID.Int64, now)
+}
+
+// flipCTE is the one-statement flip (PostgreSQL). $2 lists the statuses the
+// flip may start from; strikes are the request's ($7, NULL to keep the
+// account's), reset on connect, as flipped computes them.
+const flipCTE = `
+	WITH b AS (SELECT ` + selectColumns + ` FROM linkedin_accounts WHERE id = $1%s FOR UPDATE),
+	     f AS (INSERT INTO linkedin_account_status_audit
+	               (account_id, from_status, to_status, reason, source, actor, strikes, created_at, last_error)
+	           SELECT $1, b.status, $3, $4, $5, $6, CASE WHEN $3 = 'connected' THEN 0 ELSE COALESCE($7::integer, b.strikes) END, $8, $9
+	             FROM b WHERE b.status = ANY ($2::text[])
+	           RETURNING id)
+	SELECT ` + selectColumns + `, (SELECT id FROM f) FROM b`
+
+var (
+	flipCTESQL            = fmt.Sprintf(flipCTE, "")
+	flipCTEInWorkspaceSQL = fmt.Sprintf(flipCTE, " AND workspace_id = $10")
+)
+
+// checkFlip refuses a request the account's current status rules out.
+func checkFlip(req FlipRequest, before Account) error {
+	if req.ExpectFrom != "" && before.Status != req.ExpectFrom {
+		return &TransitionError{AccountID: req.AccountID, From: before.Status, To: req.To,
+			Source: req.Source, Err: ErrStale, Detail: "expected " + string(req.ExpectFrom)}
+	}
+	return CheckTransition(req.AccountID, before.Status, req.To, req.Source, req.Copy)
+}
+
+// flipped is the account as a flip of before by req at now leaves it.
+func flipped(req FlipRequest, before Account, now time.Time) Account {
 	after := before
 	after.Status = req.To
 	after.UpdatedAt = now
@@ -383,17 +468,11 @@ func (s *Service) FlipTx(ctx context.Context, tx *sql.Tx, req FlipRequest) (Flip
 			after.DisconnectedAt = &t
 		}
 	}
+	return after
+}
 
-	// The audit row is the flip: its insert trigger moves the account and
-	// sets the disconnect markers exactly as computed above, or refuses
-	// the row.
-	var auditID int64
-	if err := s.db.TxQueryRow(ctx, tx, insertAuditSQL,
-		req.AccountID, string(before.Status), string(after.Status), req.Reason, string(req.Source),
-		req.Actor, after.Strikes, now, db.NullIfEmpty(after.LastError)).Scan(&auditID); err != nil {
-		return Flipped{}, fmt.Errorf("flipping account %s %s -> %s: %w", req.AccountID, before.Status, after.Status, err)
-	}
-
+// afterFlip runs a written flip's confirmations and consequences in tx.
+func (s *Service) afterFlip(ctx context.Context, tx *sql.Tx, req FlipRequest, before, after Account, auditID int64, now time.Time) (Flipped, error) {
 	f := Flipped{Before: before, After: after, AuditID: auditID, Reason: req.Reason,
 		Source: req.Source, Actor: req.Actor, At: now}
 	if after.Status == StatusConnected {

@@ -30,9 +30,10 @@ type StatusCount struct {
 // they need a reconnect: the overview's summary in one grouped query
 // (docs/surfaces.md#accounts-overview).
 func CountStatuses(ctx context.Context, q db.Querier, workspaceID string) ([]StatusCount, error) {
-	// Two reads of (workspace_id, status): the counts by status, then the
-	// accounts not connected whose copy is terminal (only those rows are
-	// read whole).
+	// Two reads of the workspace's accounts (linkedin_accounts_workspace_idx):
+	// the counts by status, then the accounts not connected whose copy is
+	// terminal. No index holds status, so that flips stay heap-only updates
+	// (docs/benchmarks.md#state-flips-with-audit).
 	rows, err := q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1 GROUP BY status`, workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
@@ -72,8 +73,7 @@ func CountStatuses(ctx context.Context, q db.Querier, workspaceID string) ([]Sta
 	return out, rows.Err()
 }
 
-// notConnected lists every status but connected, for IN: an index on
-// status seeks these where "<> 'connected'" would scan.
+// notConnected lists every status but connected, for IN.
 func notConnected() string {
 	var parts []string
 	for _, st := range []Status{StatusConnecting, StatusNeedsVerification, StatusDisconnected, StatusRestricted, StatusError} {

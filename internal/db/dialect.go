@@ -63,6 +63,10 @@ func (d *DB) HasRowLocks() bool { return d.Engine == Postgres }
 // (INSERT/UPDATE … in a CTE): PostgreSQL yes, SQLite no.
 func (d *DB) HasWritableCTEs() bool { return d.Engine == Postgres }
 
+// HasLateral reports whether a subquery in FROM may refer to the tables
+// before it (JOIN LATERAL): PostgreSQL yes, SQLite no.
+func (d *DB) HasLateral() bool { return d.Engine == Postgres }
+
 // JSONFieldIsSet is a condition that the JSON object in column has the
 // field named by parameter $n (bind its argument with JSONFieldArg).
 func (d *DB) JSONFieldIsSet(column string, n int) string {

@@ -207,15 +207,29 @@ type dueEnrollment struct{ id, account string }
 
 // dueEnrollments lists the first few due active enrollments of each
 // account of a running campaign (at most perAccount each, limit in all),
-// the earliest due first.
+// the earliest due first. Where the engine has LATERAL, each account's few
+// are read from the front of enrollments_account_due_idx, so a pass costs
+// one short index read per account however many enrollments are due (a
+// backlog of hundreds of thousands sorted whole outran the pass's deadline;
+// docs/benchmarks.md#scheduler-pass-at-10000000-enrollments).
 func (e *Engine) dueEnrollments(ctx context.Context, now time.Time, perAccount, limit int) ([]dueEnrollment, error) {
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, `
+	query := `
 		SELECT id, account_id FROM (
 			SELECT en.id, en.account_id, en.next_action_at,
 			       ROW_NUMBER() OVER (PARTITION BY en.account_id ORDER BY en.next_action_at, en.id) AS rn
 			  FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
 			 WHERE en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running') due
-		 WHERE rn <= $2 ORDER BY next_action_at, id LIMIT $3`, now, perAccount, limit)
+		 WHERE rn <= $2 ORDER BY next_action_at, id LIMIT $3`
+	if e.opts.DB.HasLateral() {
+		query = `
+		SELECT due.id, due.account_id FROM linkedin_accounts a CROSS JOIN LATERAL (
+			SELECT en.id, en.account_id, en.next_action_at
+			  FROM enrollments en JOIN campaigns c ON c.id = en.campaign_id
+			 WHERE en.account_id = a.id AND en.state = 'active' AND en.next_action_at <= $1 AND c.status = 'running'
+			 ORDER BY en.next_action_at, en.id LIMIT $2) due
+		 ORDER BY due.next_action_at, due.id LIMIT $3`
+	}
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, query, now, perAccount, limit)
 	if err != nil {
 		return nil, fmt.Errorf("finding due enrollments: %w", err)
 	}

@@ -1259,6 +1259,7 @@ CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact USING btre
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
 CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts USING btree (campaign_id, state);
 CREATE UNIQUE INDEX enrollment_state_counts_pkey ON enrollment_state_counts USING btree (id);
+CREATE INDEX enrollments_account_due_idx ON enrollments USING btree (account_id, next_action_at, id) WHERE (state = 'active'::text);
 CREATE INDEX enrollments_campaign_due_idx ON enrollments USING btree (campaign_id, account_id, step_id, next_action_at, id) WHERE ((state = 'active'::text) AND ((parked_by IS NULL) OR (parked_by <> 'template_variable_missing'::text)));
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments USING btree (campaign_id, ended_reason text_pattern_ops) WHERE (state = 'ended'::text);
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
@@ -1270,6 +1271,7 @@ CREATE UNIQUE INDEX enrollments_one_live_per_person_uidx ON enrollments USING bt
 CREATE UNIQUE INDEX enrollments_pkey ON enrollments USING btree (id);
 CREATE INDEX enrollments_prospect_idx ON enrollments USING btree (prospect_id);
 CREATE INDEX enrollments_sender_idx ON enrollments USING btree (account_id, state);
+CREATE INDEX enrollments_step_due_idx ON enrollments USING btree (campaign_id, step_id, next_action_at) WHERE (state = 'active'::text);
 CREATE INDEX health_disconnects_applied_idx ON health_disconnects USING btree (decided_at) WHERE (state = 'applied'::text);
 CREATE INDEX health_disconnects_held_idx ON health_disconnects USING btree (requested_at) WHERE (state = 'held'::text);
 CREATE UNIQUE INDEX health_disconnects_one_held_idx ON health_disconnects USING btree (account_id) WHERE (state = 'held'::text);
@@ -1299,7 +1301,6 @@ CREATE UNIQUE INDEX linkedin_accounts_pkey ON linkedin_accounts USING btree (id)
 CREATE UNIQUE INDEX linkedin_accounts_provider_account_id_key ON linkedin_accounts USING btree (provider_account_id);
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts USING btree (workspace_id, id);
 CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts USING btree (workspace_id, lower(name), id);
-CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts USING btree (workspace_id, status);
 CREATE INDEX login_failures_account_idx ON login_failures USING btree (account_key, at);
 CREATE INDEX login_failures_at_idx ON login_failures USING btree (at);
 CREATE UNIQUE INDEX login_failures_pkey ON login_failures USING btree (id);
@@ -1365,7 +1366,7 @@ CREATE TRIGGER linkedin_account_status_audit_append_only BEFORE DELETE OR UPDATE
 CREATE TRIGGER linkedin_account_status_audit_apply BEFORE INSERT ON linkedin_account_status_audit FOR EACH ROW EXECUTE FUNCTION linkedin_account_status_audit_apply();
 CREATE TRIGGER linkedin_account_status_audit_no_truncate BEFORE TRUNCATE ON linkedin_account_status_audit FOR EACH STATEMENT EXECUTE FUNCTION linkedin_account_status_audit_append_only();
 CREATE TRIGGER linkedin_accounts_audit_creation AFTER INSERT ON linkedin_accounts FOR EACH ROW EXECUTE FUNCTION linkedin_accounts_audit_creation();
-CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_accounts FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION linkedin_accounts_status_from_audit();
+CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_accounts FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND (pg_trigger_depth() < 1))) EXECUTE FUNCTION linkedin_accounts_status_from_audit();
 CREATE TRIGGER linkedin_accounts_tier_guard BEFORE UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_guard();
 CREATE TRIGGER linkedin_accounts_tier_record AFTER UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_record();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();

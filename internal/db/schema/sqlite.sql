@@ -737,6 +737,9 @@ CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact (workspace_id, pu
 -- index enrollment_state_counts_campaign_idx (on enrollment_state_counts)
 CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts (campaign_id, state);
 
+-- index enrollments_account_due_idx (on enrollments)
+CREATE INDEX enrollments_account_due_idx ON enrollments (account_id, next_action_at, id) WHERE state = 'active';
+
 -- index enrollments_campaign_due_idx (on enrollments)
 CREATE INDEX enrollments_campaign_due_idx ON enrollments (campaign_id, account_id, step_id, next_action_at, id)
     WHERE state = 'active' AND (parked_by IS NULL OR parked_by <> 'template_variable_missing');
@@ -766,6 +769,9 @@ CREATE INDEX enrollments_prospect_idx ON enrollments (prospect_id);
 
 -- index enrollments_sender_idx (on enrollments)
 CREATE INDEX enrollments_sender_idx ON enrollments (account_id, state);
+
+-- index enrollments_step_due_idx (on enrollments)
+CREATE INDEX enrollments_step_due_idx ON enrollments (campaign_id, step_id, next_action_at) WHERE state = 'active';
 
 -- index health_disconnects_applied_idx (on health_disconnects)
 CREATE INDEX health_disconnects_applied_idx ON health_disconnects (decided_at) WHERE state = 'applied';
@@ -807,17 +813,11 @@ CREATE INDEX linkedin_account_status_audit_account_idx ON linkedin_account_statu
 -- index linkedin_accounts_id_workspace_uidx (on linkedin_accounts)
 CREATE UNIQUE INDEX linkedin_accounts_id_workspace_uidx ON linkedin_accounts (id, workspace_id);
 
--- index linkedin_accounts_status_idx (on linkedin_accounts)
-CREATE INDEX linkedin_accounts_status_idx ON linkedin_accounts (status);
-
 -- index linkedin_accounts_workspace_idx (on linkedin_accounts)
 CREATE INDEX linkedin_accounts_workspace_idx ON linkedin_accounts (workspace_id, id);
 
 -- index linkedin_accounts_workspace_name_idx (on linkedin_accounts)
 CREATE INDEX linkedin_accounts_workspace_name_idx ON linkedin_accounts (workspace_id, lower(name), id);
-
--- index linkedin_accounts_workspace_status_idx (on linkedin_accounts)
-CREATE INDEX linkedin_accounts_workspace_status_idx ON linkedin_accounts (workspace_id, status);
 
 -- index login_failures_account_idx (on login_failures)
 CREATE INDEX login_failures_account_idx ON login_failures (account_key, at);
