@@ -96,6 +96,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/accounts/{id}/reconnect", s.reconnectAccount)
 	s.handle("POST /api/v1/accounts/sync", s.syncAccounts)
 	s.handle("POST /api/v1/accounts/{id}/inmail/top-up", s.withCampaigns(s.inmailTopUp))
+	s.registerTagRoutes()
 	s.handle("GET /api/v1/alerts", s.listAlerts)
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()
@@ -286,7 +287,11 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principa
 		Problem(w, http.StatusBadRequest, "bad request", err.Error())
 		return
 	}
-	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1})
+	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1,
+		Tag: r.URL.Query().Get("tag")})
+	if err == nil {
+		err = account.LoadTags(r.Context(), s.opts.DB.SQL, list)
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -314,7 +319,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	s.writeAccounts(w, r, http.StatusOK, a)
 }
 
 // MaxBodyBytes bounds JSON request bodies.
@@ -378,7 +383,7 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principa
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, a)
+		s.writeAccounts(w, r, http.StatusOK, a)
 	}
 }
 

@@ -100,9 +100,16 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	next, err := s.opts.Campaigns.NextActions(ctx, s.opts.DB.SQL, ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for i := range rows {
 		id := rows[i].Account.ID
 		rows[i].Tags, rows[i].CoolingUntil, rows[i].AtPendingCap = tags[id], ov.Blocked[id], ov.AtPendingCap[id]
+		n, ok := next[id]
+		rows[i].Next, rows[i].NextTitle = nextActionWords(rows[i].Account, n, ok, now)
 		if c, ok := checks[id]; ok {
 			rows[i].LastCheck = &c
 		}
