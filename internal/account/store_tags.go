@@ -237,20 +237,28 @@ func (s *Service) editTags(ctx context.Context, workspaceID, accountID, actor st
 	return out, err
 }
 
-// LoadTags fills the Tags of the given accounts (a page) with one query.
+// loadTagsChunk bounds the ids of one LoadTags query, well under both
+// engines' limits on bound parameters.
+const loadTagsChunk = 500
+
+// LoadTags fills the Tags of the given accounts: one query for a page,
+// one per 500 accounts for a longer list.
 func LoadTags(ctx context.Context, q db.Querier, accs []Account) error {
-	ids := make([]string, len(accs))
-	for i, a := range accs {
-		ids[i] = a.ID
-	}
-	tags, err := TagsFor(ctx, q, ids)
-	if err != nil {
-		return err
-	}
-	for i := range accs {
-		accs[i].Tags = tags[accs[i].ID]
-		if accs[i].Tags == nil {
-			accs[i].Tags = []string{}
+	for start := 0; start < len(accs); start += loadTagsChunk {
+		part := accs[start:min(start+loadTagsChunk, len(accs))]
+		ids := make([]string, len(part))
+		for i, a := range part {
+			ids[i] = a.ID
+		}
+		tags, err := TagsFor(ctx, q, ids)
+		if err != nil {
+			return err
+		}
+		for i := range part {
+			part[i].Tags = tags[part[i].ID]
+			if part[i].Tags == nil {
+				part[i].Tags = []string{}
+			}
 		}
 	}
 	return nil
