@@ -37,12 +37,15 @@ type campaignForm struct {
 
 // stepForm is one step of the builder, as typed.
 type stepForm struct {
-	ID, Type                  string
-	Note, Subject, Text       string
-	Days, Hours, Then, Else   string
-	Index                     int
-	Errors                    map[string][]string
-	PreviewLines              []previewLine
+	ID, Type                string
+	Note, Subject, Text     string
+	Days, Hours, Then, Else string
+	Index                   int
+	Errors                  map[string][]string
+	PreviewLines            []previewLine
+	// Warnings are what the step's texts will do that the author may not
+	// mean (a fallback no prospect can need).
+	Warnings                  []string
 	NoteMax                   int
 	ThenOptions, ElseOptions  []targetOption
 	CanMoveUp, CanMoveDown    bool
@@ -344,6 +347,7 @@ func (s *Server) renderCampaignForm(w http.ResponseWriter, r *http.Request, stat
 	d.Prospects = prospects
 	f.Preview = choosePreview(prospects, f.Preview)
 	decorateSteps(f.Steps, steps, prospects, f.Preview)
+	warnFallbackOnly(f.Steps, steps, d.Variables)
 	d.Form = f
 	title := "New campaign"
 	if f.ID != "" {
@@ -398,4 +402,21 @@ func targetOptions(rows []stepForm, i int, current string) []targetOption {
 		opts = append([]targetOption{{Value: current, Label: label, Selected: true}}, opts...)
 	}
 	return opts
+}
+
+// warnFallbackOnly puts a warning beside each step whose template gives a
+// fallback to a variable that is neither built-in nor a column of the
+// campaign's imported prospects: every prospect would get the fallback,
+// which Start refuses once prospects are imported
+// (docs/campaigns.md#variables-and-fallbacks).
+func warnFallbackOnly(rows []stepForm, steps []campaign.Step, variables []string) {
+	known := make(map[string]bool, len(variables))
+	for _, v := range variables {
+		known[v] = true
+	}
+	for _, fo := range campaign.FallbackOnlyVariables(steps, func(name string) bool { return known[name] }) {
+		if fo.Step < len(rows) {
+			rows[fo.Step].Warnings = append(rows[fo.Step].Warnings, fo.Warning())
+		}
+	}
 }
