@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
@@ -46,7 +47,8 @@ type stepForm struct {
 	// Warnings are what the step's texts will do that the author may not
 	// mean (a fallback no prospect can need).
 	Warnings                  []string
-	NoteMax                   int
+	NoteMax, TextMax          int
+	SubjectMax                int
 	ThenOptions, ElseOptions  []targetOption
 	CanMoveUp, CanMoveDown    bool
 	IsCondition, HasTemplates bool
@@ -58,8 +60,15 @@ func (s stepForm) Num() int { return s.Index + 1 }
 // Label is the step type as the builder names it.
 func (s stepForm) Label() string { return campaign.StepTypeLabel(campaign.StepType(s.Type)) }
 
-// NoteLen is the note's length in characters.
-func (s stepForm) NoteLen() int { return len([]rune(s.Note)) }
+// NoteLen is the note's length in characters, as the steps' validation
+// counts it (builder.js counts the same as you type).
+func (s stepForm) NoteLen() int { return utf8.RuneCountInString(s.Note) }
+
+// TextLen is the message or InMail text's length in characters.
+func (s stepForm) TextLen() int { return utf8.RuneCountInString(s.Text) }
+
+// SubjectLen is the InMail subject's length in characters.
+func (s stepForm) SubjectLen() int { return utf8.RuneCountInString(s.Subject) }
 
 // Err lists the errors of one field of the step ("" for the step itself).
 func (s stepForm) Err(field string) []string { return s.Errors[field] }
@@ -367,7 +376,7 @@ func decorateSteps(rows []stepForm, steps []campaign.Step, prospects []previewPr
 	}
 	for i := range rows {
 		sf := &rows[i]
-		sf.Index, sf.NoteMax = i, campaign.MaxInviteNote
+		sf.Index, sf.NoteMax, sf.TextMax, sf.SubjectMax = i, campaign.MaxInviteNote, campaign.MaxTextLen, campaign.MaxSubjectLen
 		sf.CanMoveUp, sf.CanMoveDown = i > 0, i+1 < len(rows)
 		t := campaign.StepType(sf.Type)
 		sf.IsCondition = t.IsCondition()
