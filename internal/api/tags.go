@@ -21,6 +21,10 @@ type accountTagsBody struct {
 // entry is named at once (tags[i]), 422, and nothing changes; the answer
 // is the account with its new tags.
 func (s *Server) putAccountTags(w http.ResponseWriter, r *http.Request, p principal) {
+	// Another workspace's account is 404 whatever the body says.
+	if _, ok := s.loadAccount(w, r, p); !ok {
+		return
+	}
 	var body accountTagsBody
 	if !decodeBody(w, r, &body) {
 		return
