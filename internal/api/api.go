@@ -287,8 +287,14 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principa
 		Problem(w, http.StatusBadRequest, "bad request", err.Error())
 		return
 	}
-	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1,
-		Tag: r.URL.Query().Get("tag")})
+	opts := account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1}
+	if v := r.URL.Query().Get("tag"); v != "" {
+		if opts.Tag, err = account.NormalizeTag(v); err != nil {
+			Problem(w, http.StatusBadRequest, "bad request", "query parameter tag: "+err.Error())
+			return
+		}
+	}
+	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, opts)
 	if err == nil {
 		err = account.LoadTags(r.Context(), s.opts.DB.SQL, list)
 	}
@@ -319,7 +325,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	s.writeAccounts(w, r, http.StatusOK, a)
+	s.writeAccount(w, r, http.StatusOK, a)
 }
 
 // MaxBodyBytes bounds JSON request bodies.
@@ -383,7 +389,7 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principa
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		s.writeAccounts(w, r, http.StatusOK, a)
+		s.writeAccount(w, r, http.StatusOK, a)
 	}
 }
 

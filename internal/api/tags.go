@@ -51,11 +51,11 @@ func (s *Server) putAccountTags(w http.ResponseWriter, r *http.Request, p princi
 	if !ok {
 		return
 	}
-	s.writeAccounts(w, r, http.StatusOK, a)
+	s.writeAccount(w, r, http.StatusOK, a)
 }
 
-// writeAccounts answers one account, with its tags.
-func (s *Server) writeAccounts(w http.ResponseWriter, r *http.Request, status int, a account.Account) {
+// writeAccount answers one account, with its tags.
+func (s *Server) writeAccount(w http.ResponseWriter, r *http.Request, status int, a account.Account) {
 	list := []account.Account{a}
 	if err := account.LoadTags(r.Context(), s.opts.DB.SQL, list); err != nil {
 		s.internal(w, r, err)

@@ -102,6 +102,13 @@ func TestAccountTagsOverHTTP(t *testing.T) {
 			if len(items) != 1 || items[0].(map[string]any)["id"] != id || !sameTags(items[0].(map[string]any)["tags"], "client-b") {
 				t.Fatalf("list by tag: %v", body)
 			}
+			if status, _, _ := b.do(t, "GET", "/api/v1/accounts?tag=no/slash", b.a.secret); status != 400 {
+				t.Fatalf("list by a tag that is not one: %d", status)
+			}
+			_, body, _ = b.do(t, "GET", "/api/v1/accounts?tag=Client%20B", b.a.secret)
+			if items := body["items"].([]any); len(items) != 1 {
+				t.Fatalf("list by a tag as typed (normalized): %v", body)
+			}
 			_, body, _ = b.do(t, "GET", "/api/v1/accounts?tag=nobody", b.a.secret)
 			if items := body["items"].([]any); len(items) != 0 {
 				t.Fatalf("list by an unused tag: %v", body)
