@@ -24,7 +24,6 @@
       num.textContent = String(n);
     }
     out.classList.toggle("over", n > max);
-    out.setAttribute("data-over", n > max ? "true" : "false");
   }
   document.addEventListener("input", function (e) {
     var t = e.target;
