@@ -1,7 +1,8 @@
 // Keel's sequence builder counts characters as you type
 // (docs/campaigns.md#the-sequence-builder): every field with a
-// data-count-max attribute updates the count named by its
-// aria-describedby ("N of 300 characters") and marks it over the limit.
+// data-count-max attribute updates its count, the element whose id is the
+// field's with "-count" (which its aria-describedby names): "N of 300
+// characters", marked over the limit past it.
 // The count is the one the server shows after a submit: characters as
 // LinkedIn counts them, a line break as the two the browser sends. Without
 // this script the count is shown after each submit.
