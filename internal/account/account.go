@@ -49,6 +49,10 @@ type Account struct {
 	// when (empty / nil: never changed since the account was created).
 	TierChangedBy string     `json:"tier_changed_by"`
 	TierChangedAt *time.Time `json:"tier_changed_at"`
+	// Tags are the account's tags, alphabetically (docs/accounts.md#tags).
+	// The account reads leave them nil; LoadTags fills them for the
+	// callers that show them (the API, the CLI). Nil is written as [].
+	Tags []string `json:"tags"`
 
 	windowDays             string
 	windowStart, windowEnd int
@@ -226,12 +230,17 @@ type ListOptions struct {
 	After string
 	// Limit caps the page; 0 means no cap.
 	Limit int
+	// Tag, when set, keeps the accounts carrying this tag.
+	Tag string
 }
 
 // MarshalJSON adds last_error_terminal, the flag API clients and the UI use
 // to decide the "Reconnect needed" pill.
 func (a Account) MarshalJSON() ([]byte, error) {
 	type plain Account
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
 	return json.Marshal(struct {
 		plain
 		LastErrorTerminal bool `json:"last_error_terminal"`

@@ -103,6 +103,10 @@ func (s *Service) List(ctx context.Context, q db.Querier, opts ListOptions) ([]A
 		args = append(args, opts.WorkspaceID)
 		query += fmt.Sprintf(` AND workspace_id = $%d`, len(args))
 	}
+	if opts.Tag != "" {
+		args = append(args, opts.Tag)
+		query += fmt.Sprintf(` AND id IN (SELECT account_id FROM account_tags WHERE tag = $%d)`, len(args))
+	}
 	query += ` ORDER BY id`
 	if opts.Limit > 0 {
 		args = append(args, opts.Limit)

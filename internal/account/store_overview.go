@@ -102,7 +102,13 @@ type PageFilter struct {
 	// then the rest; each group by name. Otherwise by name, then id.
 	ByAttention     bool
 	Cooling, Capped []string
-	Offset, Limit   int
+	// ByUsage, when set, orders by today's usage first (highest first;
+	// accounts it has no row for count as 0), then by name. It returns a
+	// subquery of (account_id, usage) rows, binding its values through arg;
+	// the ledger's owner builds it (send.UsageJoin), so this package reads
+	// no table of another.
+	ByUsage       func(arg func(any) string) string
+	Offset, Limit int
 }
 
 // Page returns one page of whole accounts and how many match in all.
@@ -144,12 +150,18 @@ func (s *Service) Page(ctx context.Context, q db.Querier, f PageFilter) ([]Accou
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM linkedin_accounts WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("counting accounts: %w", err)
 	}
-	order := "lower(name), id"
-	if f.ByAttention {
+	order, from := "lower(name), id", "linkedin_accounts"
+	switch {
+	case f.ByAttention:
 		order = "CASE WHEN " + reconnectSQL() + " THEN 0 WHEN status <> 'connected' THEN 1 WHEN id IN " + in(f.Cooling) +
 			" THEN 2 WHEN id IN " + in(f.Capped) + " THEN 3 ELSE 4 END, " + order
+	case f.ByUsage != nil:
+		// The usage rows carry only account_id and usage, so the
+		// account's own column names stay unambiguous.
+		from += " LEFT JOIN (" + f.ByUsage(arg) + ") u ON u.account_id = linkedin_accounts.id"
+		order = "COALESCE(u.usage, 0) DESC, " + order
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+selectColumns+` FROM linkedin_accounts WHERE `+cond+` ORDER BY `+order+
+	rows, err := q.QueryContext(ctx, `SELECT `+selectColumns+` FROM `+from+` WHERE `+cond+` ORDER BY `+order+
 		` LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing accounts: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/db"
@@ -134,4 +135,131 @@ func TagsFor(ctx context.Context, q db.Querier, accountIDs []string) (map[string
 		out[acc] = append(out[acc], t)
 	}
 	return out, rows.Err()
+}
+
+// SetTags replaces an account's tags with typed (normalized by
+// NormalizeTags) and returns the new set, alphabetically. A bad entry or
+// more than MaxTagsPerAccount refuses the whole set (*TagsError) and
+// changes nothing (docs/accounts.md#tags).
+func (s *Service) SetTags(ctx context.Context, workspaceID, accountID string, typed []string, actor string) ([]string, error) {
+	want, err := NormalizeTags(typed)
+	if err != nil {
+		return nil, err
+	}
+	return s.editTags(ctx, workspaceID, accountID, actor, func([]string) ([]string, error) { return want, nil })
+}
+
+// AddTags adds the typed tags to an account's and returns its set; a bad
+// entry, or a set that would pass MaxTagsPerAccount, refuses them all
+// (*TagsError) and changes nothing.
+func (s *Service) AddTags(ctx context.Context, workspaceID, accountID string, typed []string, actor string) ([]string, error) {
+	add, err := NormalizeTags(typed)
+	if err != nil {
+		return nil, err
+	}
+	return s.editTags(ctx, workspaceID, accountID, actor, func(cur []string) ([]string, error) {
+		out := append([]string(nil), cur...)
+		for _, t := range add {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+		if len(out) > MaxTagsPerAccount {
+			return nil, &TagsError{Fields: []TagError{{Field: "tags", Message: fmt.Sprintf("%s (the account has %d; these would make %d)",
+				ErrTooManyTags, len(cur), len(out))}}}
+		}
+		return out, nil
+	})
+}
+
+// RemoveTags takes the typed tags off an account and returns what is
+// left; a tag the account does not have is no change, a typed entry that
+// is not a tag refuses them all (*TagsError).
+func (s *Service) RemoveTags(ctx context.Context, workspaceID, accountID string, typed []string) ([]string, error) {
+	drop, err := NormalizeTags(typed)
+	if err != nil {
+		return nil, err
+	}
+	return s.editTags(ctx, workspaceID, accountID, "", func(cur []string) ([]string, error) {
+		var out []string
+		for _, t := range cur {
+			if !slices.Contains(drop, t) {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	})
+}
+
+// editTags makes an account's tags what change says, given the current
+// ones, in one transaction that locks the account so two edits do not
+// interleave; tags kept keep their creator.
+func (s *Service) editTags(ctx context.Context, workspaceID, accountID, actor string, change func(cur []string) ([]string, error)) ([]string, error) {
+	var out []string
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		args := []any{accountID}
+		if workspaceID != "" {
+			args = append(args, workspaceID)
+		}
+		if _, err := ScanWith(tx.QueryRowContext(ctx, s.lockQuery(workspaceID != ""), args...)); db.IsNoRows(err) {
+			return ErrNotFound
+		} else if err != nil {
+			return fmt.Errorf("locking account %s: %w", accountID, err)
+		}
+		cur, err := TagsOf(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		want, err := change(cur)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now().UTC()
+		for _, t := range cur {
+			if !slices.Contains(want, t) {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM account_tags WHERE account_id = $1 AND tag = $2`, accountID, t); err != nil {
+					return fmt.Errorf("untagging account %s: %w", accountID, err)
+				}
+			}
+		}
+		for _, t := range want {
+			if !slices.Contains(cur, t) {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO account_tags (account_id, tag, created_at, created_by) VALUES ($1, $2, $3, $4)`,
+					accountID, t, now, actor); err != nil {
+					return fmt.Errorf("tagging account %s: %w", accountID, err)
+				}
+			}
+		}
+		out = append([]string{}, want...)
+		slices.Sort(out)
+		return nil
+	})
+	return out, err
+}
+
+// loadTagsChunk bounds the ids of one LoadTags query, well under both
+// engines' limits on bound parameters.
+const loadTagsChunk = 500
+
+// LoadTags fills the Tags of the given accounts: one query for a page,
+// one per 500 accounts for a longer list.
+func LoadTags(ctx context.Context, q db.Querier, accs []Account) error {
+	for start := 0; start < len(accs); start += loadTagsChunk {
+		part := accs[start:min(start+loadTagsChunk, len(accs))]
+		ids := make([]string, len(part))
+		for i, a := range part {
+			ids[i] = a.ID
+		}
+		tags, err := TagsFor(ctx, q, ids)
+		if err != nil {
+			return err
+		}
+		for i := range part {
+			part[i].Tags = tags[part[i].ID]
+			if part[i].Tags == nil {
+				part[i].Tags = []string{}
+			}
+		}
+	}
+	return nil
 }

@@ -2,7 +2,9 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -33,4 +35,55 @@ func NormalizeTag(s string) (string, error) {
 		return "", ErrBadTag
 	}
 	return t, nil
+}
+
+// TagError is one refused entry of a tag set: its field in API terms
+// ("tags[2]", or "tags" for the set as a whole) and why.
+type TagError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// TagsError refuses a tag set as a whole, naming every bad entry at once;
+// nothing was changed (docs/accounts.md#tags).
+type TagsError struct {
+	Fields []TagError
+}
+
+// Error lists every refused entry.
+func (e *TagsError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid tags: " + strings.Join(parts, "; ")
+}
+
+// NormalizeTags checks typed tags as one set: each is normalized by
+// NormalizeTag, a tag typed twice counts once, and the set holds at most
+// MaxTagsPerAccount. Every bad entry is named in one *TagsError (by its
+// index in typed). The result is alphabetical.
+func NormalizeTags(typed []string) ([]string, error) {
+	var errs []TagError
+	seen := map[string]bool{}
+	var out []string
+	for i, s := range typed {
+		t, err := NormalizeTag(s)
+		if err != nil {
+			errs = append(errs, TagError{Field: fmt.Sprintf("tags[%d]", i), Message: fmt.Sprintf("%q is not a tag: %s", s, err)})
+			continue
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTagsPerAccount {
+		errs = append(errs, TagError{Field: "tags", Message: fmt.Sprintf("%s (has %d)", ErrTooManyTags, len(out))})
+	}
+	if errs != nil {
+		return nil, &TagsError{Fields: errs}
+	}
+	slices.Sort(out)
+	return out, nil
 }

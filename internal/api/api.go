@@ -97,6 +97,7 @@ func New(opts Options) *Server {
 	s.handle("POST /api/v1/accounts/{id}/reconnect", s.reconnectAccount)
 	s.handle("POST /api/v1/accounts/sync", s.syncAccounts)
 	s.handle("POST /api/v1/accounts/{id}/inmail/top-up", s.withCampaigns(s.inmailTopUp))
+	s.registerTagRoutes()
 	s.handle("GET /api/v1/alerts", s.listAlerts)
 	s.handle("POST /api/v1/alerts/{id}/ack", s.ackAlert)
 	s.registerCampaignRoutes()
@@ -287,7 +288,17 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principa
 		Problem(w, http.StatusBadRequest, "bad request", err.Error())
 		return
 	}
-	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1})
+	opts := account.ListOptions{WorkspaceID: p.WorkspaceID, After: cursor, Limit: limit + 1}
+	if v := r.URL.Query().Get("tag"); v != "" {
+		if opts.Tag, err = account.NormalizeTag(v); err != nil {
+			Problem(w, http.StatusBadRequest, "bad request", "query parameter tag: "+err.Error())
+			return
+		}
+	}
+	list, err := s.opts.Accounts.List(r.Context(), s.opts.DB.SQL, opts)
+	if err == nil {
+		err = account.LoadTags(r.Context(), s.opts.DB.SQL, list)
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -315,7 +326,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	s.writeAccount(w, r, http.StatusOK, a)
 }
 
 // MaxBodyBytes bounds JSON request bodies.
@@ -380,7 +391,7 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request, p principa
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, a)
+		s.writeAccount(w, r, http.StatusOK, a)
 	}
 }
 

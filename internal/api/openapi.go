@@ -73,7 +73,11 @@ var schemas = map[string]any{
 			"window": map[string]any{"type": "object"}, "caps": map[string]any{"$ref": "#/components/schemas/Caps"},
 			"pacing":              map[string]any{"$ref": "#/components/schemas/Pacing"},
 			"withdraw_after_days": withdrawAfterDays,
+			"tags":                map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "The account's tags, alphabetically."},
 		}},
+	"AccountTags": map[string]any{"type": "object", "required": []any{"tags"},
+		"description": "The whole tag set (docs/accounts.md, Tags): each 1-32 characters of a-z, 0-9, '-' and '_' after trimming, lowercasing and inner spaces as '-'.",
+		"properties":  map[string]any{"tags": map[string]any{"type": "array", "maxItems": account.MaxTagsPerAccount, "items": map[string]any{"type": "string"}}}},
 }
 
 // capsSchema documents an account's caps with the account package's own
@@ -115,7 +119,10 @@ var withdrawAfterDays = map[string]any{"type": "integer", "minimum": 0, "maximum
 		account.MinWithdrawAfterDays, account.MaxWithdrawAfterDays)}
 
 var operations = map[string]operation{
-	"GET /api/v1/accounts":      {Summary: "List the workspace's LinkedIn accounts", Query: []string{"limit", "cursor"}, Response: listResponse[account.Account]{}},
+	"GET /api/v1/accounts": {Summary: "List the workspace's LinkedIn accounts (tag: only those carrying it)", Query: []string{"limit", "cursor", "tag"},
+		Response: listResponse[account.Account]{}},
+	"PUT /api/v1/accounts/{id}/tags": {Summary: "Replace the account's tags with {\"tags\": [...]} (at most 10; each normalized); a bad tag: 422 naming every tags[i], nothing changed",
+		Body: []string{"application/json"}, Request: accountTagsBody{}, Response: account.Account{}},
 	"GET /api/v1/accounts/{id}": {Summary: "Get one account", Response: account.Account{}},
 	"PATCH /api/v1/accounts/{id}": {Summary: "Change an account's tier, timezone, sending window, caps (including pending invitations and withdrawals per day), pacing or withdraw-after days",
 		Body: []string{"application/json"}, Request: account.SettingsPatch{}, Response: account.Account{}},

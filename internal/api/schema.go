@@ -271,18 +271,19 @@ func (s *schemaSet) name(t reflect.Type) string {
 // names gives some types clearer component names (and keeps the names
 // the hand-written document used: AccountSettings, Diagnosis, …).
 var names = map[string]string{
-	"SettingsPatch":  "AccountSettings",
-	"Report":         "Diagnosis",
-	"Stats":          "CampaignStats",
-	"problemBody":    "Problem",
-	"settleRequest":  "Settle",
-	"Input":          "CampaignInput",
-	"Settings":       "Workspace",
-	"dncRequest":     "DNCRequest",
-	"linkResponse":   "HostedAuthLink",
-	"workspacePatch": "WorkspaceSettings",
-	"EndpointList":   "WebhookEndpointList",
-	"DeliveryList":   "WebhookDeliveryList",
+	"SettingsPatch":   "AccountSettings",
+	"accountTagsBody": "AccountTags",
+	"Report":          "Diagnosis",
+	"Stats":           "CampaignStats",
+	"problemBody":     "Problem",
+	"settleRequest":   "Settle",
+	"Input":           "CampaignInput",
+	"Settings":        "Workspace",
+	"dncRequest":      "DNCRequest",
+	"linkResponse":    "HostedAuthLink",
+	"workspacePatch":  "WorkspaceSettings",
+	"EndpointList":    "WebhookEndpointList",
+	"DeliveryList":    "WebhookDeliveryList",
 }
 
 func (s *schemaSet) generate(t reflect.Type) (*openapi3.SchemaRef, error) {

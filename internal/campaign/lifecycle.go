@@ -237,6 +237,23 @@ func (s *Service) preflight(ctx context.Context, tx *sql.Tx, c Campaign, senders
 			}
 		}
 	}
+	// A fallback no prospect can need is most often a mistyped column:
+	// refused now that prospects are imported (the builder only warns
+	// before).
+	var lookErr error
+	for _, fo := range FallbackOnlyVariables(c.Steps, func(name string) bool {
+		if lookErr != nil {
+			return true // the error is returned below
+		}
+		ok, err := s.hasColumn(ctx, tx, c.ID, name)
+		lookErr = err
+		return ok
+	}) {
+		errs = append(errs, FieldError{Field: fo.FieldPath(), Message: fo.Refusal()})
+	}
+	if lookErr != nil {
+		return nil, lookErr
+	}
 	return errs, nil
 }
 

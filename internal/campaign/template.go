@@ -212,3 +212,59 @@ func stepTemplates(s Step) [][2]string {
 	}
 	return nil
 }
+
+// FallbackOnly is a variable written with a fallback whose name no
+// prospect can fill: neither a built-in nor a column of any prospect
+// imported into the campaign, so every prospect gets the fallback — most
+// often a mistyped name ({{compnay|there}}). The builder warns about it;
+// Start refuses it once prospects are imported
+// (docs/campaigns.md#variables-and-fallbacks).
+type FallbackOnly struct {
+	// Step is the step's index, StepID its id; Field is the template
+	// field ("note", "subject", "text").
+	Step   int
+	StepID string
+	Type   StepType
+	Field  string
+	// Name is the variable, lower-cased; Fallback what it renders to.
+	Name, Fallback string
+}
+
+// FieldPath is the problem's field in API terms, e.g. "steps[0].note".
+func (f FallbackOnly) FieldPath() string { return fmt.Sprintf("steps[%d].%s", f.Step, f.Field) }
+
+// Warning is the sentence shown beside the step.
+func (f FallbackOnly) Warning() string {
+	return fmt.Sprintf("{{%s}} in step %s (%s) is not a column of any imported prospect; every prospect will get the fallback %q",
+		f.Name, f.StepID, fieldLabel(f.Type, f.Field), f.Fallback)
+}
+
+// Refusal is the sentence Start answers with.
+func (f FallbackOnly) Refusal() string {
+	return f.Warning() + ": correct the name, import that column, or write the text without the variable"
+}
+
+// FallbackOnlyVariables lists, in step order, the variables with a
+// fallback whose name is neither built-in nor one isColumn accepts (a
+// column of some prospect imported into the campaign); each name once per
+// template field. Templates that do not parse are left to ValidateSteps.
+func FallbackOnlyVariables(steps []Step, isColumn func(name string) bool) []FallbackOnly {
+	var out []FallbackOnly
+	for i, st := range steps {
+		for _, tf := range stepTemplates(st) {
+			vars, err := parseTemplate(tf[1])
+			if err != nil {
+				continue
+			}
+			seen := map[string]bool{}
+			for _, v := range vars {
+				if !v.hasFallback || seen[v.name] || IsBuiltinVariable(v.name) || isColumn(v.name) {
+					continue
+				}
+				seen[v.name] = true
+				out = append(out, FallbackOnly{Step: i, StepID: st.ID, Type: st.Type, Field: tf[0], Name: v.name, Fallback: v.fallback})
+			}
+		}
+	}
+	return out
+}

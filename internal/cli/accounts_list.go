@@ -10,18 +10,26 @@ import (
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
-// runAccountsList prints LinkedIn accounts, all workspaces' unless
-// --workspace names one.
+// runAccountsList prints LinkedIn accounts with their tags, all
+// workspaces' unless --workspace names one; --tag keeps those carrying it.
 func runAccountsList(ctx context.Context, env Env, args []string) error {
 	fs := flags("accounts list", env)
 	slug := fs.String("workspace", "", "workspace slug")
 	asJSON := fs.Bool("json", false, "print JSON")
+	tag := fs.String("tag", "", "only accounts carrying this tag")
 	_, d, err := openNoArgs(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	opts := account.ListOptions{}
+	if *tag != "" {
+		t, err := account.NormalizeTag(*tag)
+		if err != nil {
+			return usagef("--tag %q: %v", *tag, err)
+		}
+		opts.Tag = t
+	}
 	if *slug != "" {
 		w, err := workspace.BySlug(ctx, d.SQL, *slug)
 		if err != nil {
@@ -30,6 +38,9 @@ func runAccountsList(ctx context.Context, env Env, args []string) error {
 		opts.WorkspaceID = w.ID
 	}
 	list, err := account.NewService(d, clock.Real{}).List(ctx, d.SQL, opts)
+	if err == nil {
+		err = account.LoadTags(ctx, d.SQL, list)
+	}
 	if err != nil {
 		return err
 	}
@@ -37,10 +48,10 @@ func runAccountsList(ctx context.Context, env Env, args []string) error {
 		return printJSON(env.Stdout, nonNil(list))
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tPACING\tPENDING CAP\tWITHDRAW AFTER\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tSTATUS\tSTRIKES\tPROVIDER ID\tNAME\tPACING\tPENDING CAP\tWITHDRAW AFTER\tTAGS\tLAST ERROR")
 	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name,
-			pacingText(a.Pacing), a.Caps.InvitePending, withdrawText(a), a.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", a.ID, pill(a), a.Strikes, a.ProviderAccountID, a.Name,
+			pacingText(a.Pacing), a.Caps.InvitePending, withdrawText(a), tagsText(a.Tags), a.LastError)
 	}
 	return tw.Flush()
 }

@@ -60,7 +60,9 @@ commands:
   token revoke ID
   user create --workspace SLUG --email E   password on standard input
   user unlock --workspace SLUG --email E   clear failed sign-ins (a lockout)
-  accounts list [--workspace SLUG] [--json]
+  accounts list [--workspace SLUG] [--tag TAG] [--json]
+  accounts tag ID TAG...              add tags to an account (all or none)
+  accounts untag ID TAG...            take tags off an account
   accounts sync --workspace SLUG      import the LinkedIn accounts Unipile lists
   accounts inmail-top-up ID [--json]  clear the InMail credits breaker after a top-up
   campaigns list [--workspace SLUG] [--json]
@@ -87,7 +89,8 @@ func commands() map[string]command {
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate, "settings": runWorkspaceSettings}),
 		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
 		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock}),
-		"accounts":  sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp}),
+		"accounts": sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp,
+			"tag": runAccountsTag, "untag": runAccountsUntag}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),
 		"sends":     sub(map[string]command{"settle": runSendsSettle}),

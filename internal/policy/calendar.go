@@ -93,10 +93,14 @@ func RampWeek(start, now time.Time) int {
 	return w
 }
 
-// Ramped applies a ramp factor to a configured cap: never below 5 (or the
-// configured cap if lower), never above the configured cap.
+// RampFloor is the least a ramp lowers a configured cap to (a cap below
+// it stays as configured).
+const RampFloor = 5
+
+// Ramped applies a ramp factor to a configured cap: never below RampFloor
+// (or the configured cap if lower), never above the configured cap.
 func Ramped(configured int, factor float64) int {
-	floor := 5
+	floor := RampFloor
 	if configured < floor {
 		floor = configured
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,9 +27,10 @@ type accountsData struct {
 // accountsPage is the accounts overview (docs/surfaces.md#accounts-overview).
 // The summary is grouped queries over every account of the workspace
 // (statuses; the ledger's cooldowns and pending caps); filtering, sorting
-// by name or attention and paging are one SQL query for the page's rows.
-// Sorting by today's usage needs each account's effective caps, so that
-// sort reads every account briefly and orders them here.
+// and paging are one SQL query for the page's rows — sorting by today's
+// usage joins the ledger's counts of today with each account's effective
+// caps in SQL (send.UsageJoin) — and the page's rows then read their
+// limits, tags, last check and next action.
 func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r)
 	ctx, q := r.Context(), parseOverviewQuery(r.URL.Query())
@@ -56,11 +56,11 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 	var pageAccs []account.Account
 	for {
 		offset := (q.Page - 1) * PageSize
+		f := pageFilter(sess.WorkspaceID, q, ov, offset)
 		if q.Sort == "usage" {
-			pageAccs, data.Matching, err = s.pageByUsage(ctx, sess.WorkspaceID, q, ov, offset)
-		} else {
-			pageAccs, data.Matching, err = s.opts.Accounts.Page(ctx, s.opts.DB.SQL, pageFilter(sess.WorkspaceID, q, ov, offset))
+			f.ByUsage = send.UsageJoin(sess.WorkspaceID, now)
 		}
+		pageAccs, data.Matching, err = s.opts.Accounts.Page(ctx, s.opts.DB.SQL, f)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -100,9 +100,16 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	next, err := s.opts.Campaigns.NextActions(ctx, s.opts.DB.SQL, ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for i := range rows {
 		id := rows[i].Account.ID
 		rows[i].Tags, rows[i].CoolingUntil, rows[i].AtPendingCap = tags[id], ov.Blocked[id], ov.AtPendingCap[id]
+		n, ok := next[id]
+		rows[i].Next, rows[i].NextTitle = nextActionWords(rows[i].Account, n, ok, now)
 		if c, ok := checks[id]; ok {
 			rows[i].LastCheck = &c
 		}
@@ -139,50 +146,4 @@ func pageFilter(workspaceID string, q overviewQuery, ov send.Overview, offset in
 		f.Cooling, f.Capped = cooling, capped
 	}
 	return f
-}
-
-// pageByUsage is the page sorted by today's usage: every account read
-// briefly, filtered and ordered here, the page's rows then read whole.
-func (s *Server) pageByUsage(ctx context.Context, workspaceID string, q overviewQuery, ov send.Overview, offset int) ([]account.Account, int, error) {
-	brief, err := account.ListBrief(ctx, s.opts.DB.SQL, workspaceID)
-	if err != nil {
-		return nil, 0, err
-	}
-	var tags map[string][]string
-	if q.Tag != "" {
-		if tags, err = account.WorkspaceTags(ctx, s.opts.DB.SQL, workspaceID); err != nil {
-			return nil, 0, err
-		}
-	}
-	facts := buildFacts(brief, ov, tags, s.opts.Clock.Now())
-	kept := facts[:0]
-	for _, f := range facts {
-		if f.matches(q) {
-			kept = append(kept, f)
-		}
-	}
-	sortFacts(kept, "usage")
-	end := min(offset+PageSize, len(kept))
-	if offset >= end {
-		return nil, len(kept), nil
-	}
-	ids := make([]string, 0, end-offset)
-	for _, f := range kept[offset:end] {
-		ids = append(ids, f.Account.ID)
-	}
-	full, err := s.opts.Accounts.ListByIDs(ctx, s.opts.DB.SQL, workspaceID, ids)
-	if err != nil {
-		return nil, 0, err
-	}
-	byID := make(map[string]account.Account, len(full))
-	for _, a := range full {
-		byID[a.ID] = a
-	}
-	out := make([]account.Account, 0, len(ids))
-	for _, id := range ids {
-		if a, ok := byID[id]; ok {
-			out = append(out, a)
-		}
-	}
-	return out, len(kept), nil
 }

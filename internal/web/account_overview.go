@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -100,78 +99,6 @@ type attentionItem struct {
 	Class  string
 }
 
-// accountFacts is what the overview knows of every account before
-// paging: enough to summarise, filter and sort 10,000 accounts in memory.
-type accountFacts struct {
-	Account        account.Account
-	NeedsReconnect bool
-	CoolingUntil   time.Time
-	AtPendingCap   bool
-	Usage          float64 // highest share of an effective daily cap used today
-	Tags           []string
-}
-
-func (f accountFacts) matches(q overviewQuery) bool {
-	switch q.Status {
-	case "":
-	case filterNeedsReconnect:
-		if !f.NeedsReconnect {
-			return false
-		}
-	case filterCoolingDown:
-		if f.CoolingUntil.IsZero() {
-			return false
-		}
-	case filterPendingCap:
-		if !f.AtPendingCap {
-			return false
-		}
-	default:
-		if string(f.Account.Status) != q.Status {
-			return false
-		}
-	}
-	if q.Tag != "" && !slices.Contains(f.Tags, q.Tag) {
-		return false
-	}
-	if q.Search != "" && !strings.Contains(strings.ToLower(f.Account.Name), strings.ToLower(q.Search)) {
-		return false
-	}
-	return true
-}
-
-// attentionRank orders the status sort: what needs a person first.
-func (f accountFacts) attentionRank() int {
-	switch {
-	case f.NeedsReconnect:
-		return 0
-	case f.Account.Status != account.StatusConnected:
-		return 1
-	case !f.CoolingUntil.IsZero():
-		return 2
-	case f.AtPendingCap:
-		return 3
-	default:
-		return 4
-	}
-}
-
-// buildFacts joins the accounts with the ledger's overview and the tags.
-func buildFacts(accs []account.Account, ov send.Overview, tags map[string][]string, now time.Time) []accountFacts {
-	out := make([]accountFacts, len(accs))
-	for i, a := range accs {
-		f := accountFacts{Account: a, NeedsReconnect: a.ReconnectNeeded(), CoolingUntil: ov.Blocked[a.ID], Tags: tags[a.ID]}
-		f.AtPendingCap = ov.AtPendingCap[a.ID]
-		for act, used := range ov.Today[a.ID] {
-			if c := policy.EffectiveDaily(a, act, now).Cap; c > 0 {
-				f.Usage = max(f.Usage, float64(used)/float64(c))
-			}
-		}
-		out[i] = f
-	}
-	return out
-}
-
 // summarise says what needs attention over every account of the
 // workspace: the status counts (one grouped query) and the ledger's
 // cooldowns and pending caps. It returns the items and the total.
@@ -207,23 +134,6 @@ func summarise(counts []account.StatusCount, ov send.Overview) ([]attentionItem,
 	add(filterCoolingDown, len(ov.Blocked), "%d cooling down", "%d cooling down", "warn")
 	add(filterPendingCap, len(ov.AtPendingCap), "%d at its pending-invitation cap", "%d at their pending-invitation cap", "warn")
 	return items, total
-}
-
-// sortFacts orders the filtered accounts; ties fall back to name, then id.
-func sortFacts(facts []accountFacts, by string) {
-	byName := func(a, b accountFacts) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(a.Account.Name), strings.ToLower(b.Account.Name)), cmp.Compare(a.Account.ID, b.Account.ID))
-	}
-	switch by {
-	case "status":
-		slices.SortStableFunc(facts, func(a, b accountFacts) int {
-			return cmp.Or(cmp.Compare(a.attentionRank(), b.attentionRank()), byName(a, b))
-		})
-	case "usage":
-		slices.SortStableFunc(facts, func(a, b accountFacts) int { return cmp.Or(cmp.Compare(b.Usage, a.Usage), byName(a, b)) })
-	default:
-		slices.SortStableFunc(facts, byName)
-	}
 }
 
 // usageBar is one main action's use today in a compact row.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/policy"
 	"github.com/keel-outreach/keel/internal/send"
@@ -57,6 +58,40 @@ type accountRow struct {
 	CoolingUntil time.Time
 	AtPendingCap bool
 	LastCheck    *health.LastCheck
+	// Next is the account's next action in words ("Invitation at 14:32",
+	// "—" for none); NextTitle the same moment in UTC.
+	Next, NextTitle string
+}
+
+// nextActionWords says when and what an account does next, from the
+// earliest due prospect of its running campaigns, in the account's time
+// zone: "Invitation at 14:32" today, "Message Tue 8 Dec 09:00" later,
+// "Invitation due now" when the time has come (the next scheduler pass
+// takes it), "—" when nothing is scheduled
+// (docs/surfaces.md#accounts-overview).
+func nextActionWords(a account.Account, n campaign.NextAction, ok bool, now time.Time) (string, string) {
+	if !ok {
+		return "—", "nothing scheduled"
+	}
+	what := campaign.StepTypeLabel(n.StepType)
+	switch n.StepType {
+	case campaign.StepWait:
+		what = "End of a wait"
+	case campaign.StepIfAccepted, campaign.StepIfReplied:
+		what = "Condition check"
+	case "":
+		what = "Next step"
+	}
+	title := n.At.UTC().Format("2006-01-02 15:04 UTC")
+	if !n.At.After(now) {
+		return what + " due now", title
+	}
+	_, loc := policy.AccountWindow(a)
+	at, today := n.At.In(loc), now.In(loc)
+	if at.Year() == today.Year() && at.YearDay() == today.YearDay() {
+		return what + " at " + at.Format("15:04"), title
+	}
+	return what + " " + at.Format("Mon 2 Jan 15:04"), title
 }
 
 // accountRows builds the table rows from send.LimitsFor: one grouped ledger

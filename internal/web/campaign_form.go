@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
@@ -37,13 +38,17 @@ type campaignForm struct {
 
 // stepForm is one step of the builder, as typed.
 type stepForm struct {
-	ID, Type                  string
-	Note, Subject, Text       string
-	Days, Hours, Then, Else   string
-	Index                     int
-	Errors                    map[string][]string
-	PreviewLines              []previewLine
-	NoteMax                   int
+	ID, Type                string
+	Note, Subject, Text     string
+	Days, Hours, Then, Else string
+	Index                   int
+	Errors                  map[string][]string
+	PreviewLines            []previewLine
+	// Warnings are what the step's texts will do that the author may not
+	// mean (a fallback no prospect can need).
+	Warnings                  []string
+	NoteMax, TextMax          int
+	SubjectMax                int
 	ThenOptions, ElseOptions  []targetOption
 	CanMoveUp, CanMoveDown    bool
 	IsCondition, HasTemplates bool
@@ -55,8 +60,15 @@ func (s stepForm) Num() int { return s.Index + 1 }
 // Label is the step type as the builder names it.
 func (s stepForm) Label() string { return campaign.StepTypeLabel(campaign.StepType(s.Type)) }
 
-// NoteLen is the note's length in characters.
-func (s stepForm) NoteLen() int { return len([]rune(s.Note)) }
+// NoteLen is the note's length in characters, as the steps' validation
+// counts it (builder.js counts the same as you type).
+func (s stepForm) NoteLen() int { return utf8.RuneCountInString(s.Note) }
+
+// TextLen is the message or InMail text's length in characters.
+func (s stepForm) TextLen() int { return utf8.RuneCountInString(s.Text) }
+
+// SubjectLen is the InMail subject's length in characters.
+func (s stepForm) SubjectLen() int { return utf8.RuneCountInString(s.Subject) }
 
 // Err lists the errors of one field of the step ("" for the step itself).
 func (s stepForm) Err(field string) []string { return s.Errors[field] }
@@ -344,6 +356,7 @@ func (s *Server) renderCampaignForm(w http.ResponseWriter, r *http.Request, stat
 	d.Prospects = prospects
 	f.Preview = choosePreview(prospects, f.Preview)
 	decorateSteps(f.Steps, steps, prospects, f.Preview)
+	warnFallbackOnly(f.Steps, steps, d.Variables)
 	d.Form = f
 	title := "New campaign"
 	if f.ID != "" {
@@ -363,7 +376,7 @@ func decorateSteps(rows []stepForm, steps []campaign.Step, prospects []previewPr
 	}
 	for i := range rows {
 		sf := &rows[i]
-		sf.Index, sf.NoteMax = i, campaign.MaxInviteNote
+		sf.Index, sf.NoteMax, sf.TextMax, sf.SubjectMax = i, campaign.MaxInviteNote, campaign.MaxTextLen, campaign.MaxSubjectLen
 		sf.CanMoveUp, sf.CanMoveDown = i > 0, i+1 < len(rows)
 		t := campaign.StepType(sf.Type)
 		sf.IsCondition = t.IsCondition()
@@ -398,4 +411,21 @@ func targetOptions(rows []stepForm, i int, current string) []targetOption {
 		opts = append([]targetOption{{Value: current, Label: label, Selected: true}}, opts...)
 	}
 	return opts
+}
+
+// warnFallbackOnly puts a warning beside each step whose template gives a
+// fallback to a variable that is neither built-in nor a column of the
+// campaign's imported prospects: every prospect would get the fallback,
+// which Start refuses once prospects are imported
+// (docs/campaigns.md#variables-and-fallbacks).
+func warnFallbackOnly(rows []stepForm, steps []campaign.Step, variables []string) {
+	known := make(map[string]bool, len(variables))
+	for _, v := range variables {
+		known[v] = true
+	}
+	for _, fo := range campaign.FallbackOnlyVariables(steps, func(name string) bool { return known[name] }) {
+		if fo.Step < len(rows) {
+			rows[fo.Step].Warnings = append(rows[fo.Step].Warnings, fo.Warning())
+		}
+	}
 }
