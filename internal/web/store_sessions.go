@@ -102,3 +102,18 @@ func (st *sessionStore) clearFlash(ctx context.Context, sid, msg string) error {
 	}
 	return nil
 }
+
+// EndUserSessions signs a user out everywhere, in every workspace and on
+// every replica (their sessions live in the database); it returns how many
+// sessions ended. A password reset calls it (docs/teams.md#resetting-a-password).
+func EndUserSessions(ctx context.Context, q db.Querier, userID string) (int64, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM web_sessions WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("ending the sessions of user %s: %w", userID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("ending the sessions of user %s: %w", userID, err)
+	}
+	return n, nil
+}
