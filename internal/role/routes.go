@@ -79,3 +79,7 @@ func Classified(pattern string) bool {
 
 // MayRoute reports whether role r may make a request to pattern.
 func MayRoute(r Role, pattern string) bool { return Allows(r, ForRoute(pattern)) }
+
+// Needed names the least trusted role that may make a request to pattern,
+// for messages that say what would be needed.
+func Needed(pattern string) Role { return minimum[ForRoute(pattern)] }
