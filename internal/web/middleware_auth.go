@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"net/http"
+
+	"github.com/keel-outreach/keel/internal/role"
+	"github.com/keel-outreach/keel/internal/user"
 )
 
 // auth requires a signed-in session; for POST it also checks the CSRF
@@ -31,6 +34,21 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 				http.Error(w, "This form has expired or did not come from Keel. Reload the page and try again.", http.StatusForbidden)
 				return
 			}
+		}
+		// The role decides before the handler runs, so a refused form
+		// changes nothing (docs/teams.md#roles).
+		if !role.MayRoute(sess.Role, r.Pattern) {
+			s.opts.Logger.Info("refused by role", "user_id", sess.UserID, "role", string(sess.Role), "route", r.Pattern)
+			s.forbidden(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)), role.Needed(r.Pattern))
+			return
+		}
+		if r.Method == http.MethodGet {
+			ms, err := user.Memberships(r.Context(), s.opts.DB.SQL, sess.UserID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			sess.Memberships = ms
 		}
 		if r.Method == http.MethodGet && sess.Flash != "" {
 			if err := s.sessions.clearFlash(r.Context(), sess.ID, sess.Flash); err != nil {

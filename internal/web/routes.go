@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.csrf(s.login))
 	s.mux.HandleFunc("POST /logout", s.auth(s.logout))
+	s.mux.HandleFunc("POST /workspace", s.auth(s.switchWorkspace))
 
 	s.mux.HandleFunc("GET /accounts", s.auth(s.accountsPage))
 	s.mux.HandleFunc("POST /accounts/connect", s.auth(s.connectAccount))
