@@ -45,8 +45,8 @@ type session struct {
 	// for pages (GET) only.
 	Memberships []user.Membership
 	Flash       string
-	created       time.Time
-	lastSeen      time.Time
+	created     time.Time
+	lastSeen    time.Time
 }
 
 // sessionStore keeps sessions in the web_sessions table, so a restart keeps

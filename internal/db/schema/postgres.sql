@@ -477,7 +477,8 @@ CREATE TABLE api_tokens (
   created_at timestamp with time zone NOT NULL,
   last_used_at timestamp with time zone,
   revoked_at timestamp with time zone,
-  expires_at timestamp with time zone
+  expires_at timestamp with time zone,
+  role text NOT NULL DEFAULT 'admin'::text
 );
 CREATE TABLE campaign_accounts (
   campaign_id text NOT NULL,
@@ -501,7 +502,8 @@ CREATE TABLE campaigns (
   stop_on_reply boolean NOT NULL DEFAULT true,
   late_accept_policy text NOT NULL DEFAULT 'follow_up'::text,
   created_at timestamp with time zone NOT NULL,
-  updated_at timestamp with time zone NOT NULL
+  updated_at timestamp with time zone NOT NULL,
+  updated_by text
 );
 CREATE TABLE conversation_messages (
   id text NOT NULL,
@@ -689,13 +691,21 @@ CREATE TABLE linkedin_accounts (
   pacing_max_gap_seconds integer NOT NULL DEFAULT 180,
   cap_invite_pending integer NOT NULL DEFAULT 400,
   cap_withdraw_daily integer NOT NULL DEFAULT 50,
-  withdraw_after_days integer NOT NULL DEFAULT 21
+  withdraw_after_days integer NOT NULL DEFAULT 21,
+  settings_updated_by text
 );
 CREATE TABLE login_failures (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
   account_key text NOT NULL,
   source text NOT NULL,
   at timestamp with time zone NOT NULL
+);
+CREATE TABLE memberships (
+  user_id text NOT NULL,
+  workspace_id text NOT NULL,
+  role text NOT NULL,
+  created_at timestamp with time zone NOT NULL,
+  updated_at timestamp with time zone NOT NULL
 );
 CREATE TABLE outbound_deliveries (
   id text NOT NULL,
@@ -879,6 +889,7 @@ ALTER TABLE admin_alerts ADD CONSTRAINT admin_alerts_workspace_id_fkey FOREIGN K
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_expiry_chk CHECK (((expires_at IS NULL) OR (expires_at > created_at)));
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_hash_chk CHECK ((length(token_hash) = 64));
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (id);
+ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_role_chk CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])));
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE campaign_accounts ADD CONSTRAINT campaign_accounts_account_fk FOREIGN KEY (account_id, workspace_id) REFERENCES linkedin_accounts(id, workspace_id);
@@ -895,6 +906,7 @@ ALTER TABLE campaigns ADD CONSTRAINT campaigns_paused_reason_chk CHECK ((paused_
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_status_chk CHECK ((status = ANY (ARRAY['draft'::text, 'running'::text, 'paused'::text, 'completed'::text, 'archived'::text])));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_steps_chk CHECK (((jsonb_typeof((steps)::jsonb) = 'array'::text) AND (jsonb_array_length((steps)::jsonb) > 0)));
+ALTER TABLE campaigns ADD CONSTRAINT campaigns_updated_by_chk CHECK (((updated_by IS NULL) OR ((length(updated_by) >= 1) AND (length(updated_by) <= 300))));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id);
 ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_pkey PRIMARY KEY (id);
@@ -1052,6 +1064,7 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pacing_min_gap_ch
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pkey PRIMARY KEY (id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_account_id_key UNIQUE (provider_account_id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_features_chk CHECK (((provider_features IS NULL) OR (provider_features = ','::text) OR (provider_features ~~ ',%,'::text)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_settings_updated_by_chk CHECK (((settings_updated_by IS NULL) OR ((length(settings_updated_by) >= 1) AND (length(settings_updated_by) <= 300))));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_status_chk CHECK ((status = ANY ('{connecting,connected,needs_verification,disconnected,restricted,error}'::text[])));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_strikes_chk CHECK (((strikes >= 0) AND (strikes <= 3)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_tier_chk CHECK ((tier = ANY ('{free,premium,sales_navigator,recruiter}'::text[])));
@@ -1062,6 +1075,10 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_workspace_id_fkey
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_account_key_chk CHECK ((length(account_key) = 64));
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_source_chk CHECK (((length(source) >= 1) AND (length(source) <= 64)));
+ALTER TABLE memberships ADD CONSTRAINT memberships_role_chk CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])));
+ALTER TABLE memberships ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+ALTER TABLE memberships ADD CONSTRAINT memberships_user_workspace_key PRIMARY KEY (user_id, workspace_id);
+ALTER TABLE memberships ADD CONSTRAINT memberships_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE outbound_deliveries ADD CONSTRAINT outbound_deliveries_attempts_chk CHECK (((attempts >= 0) AND (attempts <= 8)));
 ALTER TABLE outbound_deliveries ADD CONSTRAINT outbound_deliveries_delivered_chk CHECK ((((state = 'delivered'::text) = (delivered_at IS NOT NULL)) AND ((state <> 'delivered'::text) OR (attempts >= 1))));
 ALTER TABLE outbound_deliveries ADD CONSTRAINT outbound_deliveries_endpoint_fk FOREIGN KEY (endpoint_id, workspace_id) REFERENCES outbound_endpoints(id, workspace_id);
@@ -1149,9 +1166,9 @@ ALTER TABLE users ADD CONSTRAINT users_workspace_email_key UNIQUE (workspace_id,
 ALTER TABLE users ADD CONSTRAINT users_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_csrf_chk CHECK ((length(csrf) >= 43));
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_id_hash_chk CHECK ((length(id_hash) = 64));
+ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_membership_fk FOREIGN KEY (user_id, workspace_id) REFERENCES memberships(user_id, workspace_id) ON DELETE CASCADE;
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_pkey PRIMARY KEY (id_hash);
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_times_chk CHECK (((last_seen_at >= created_at) AND (expires_at > last_seen_at)));
-ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_user_fk FOREIGN KEY (user_id, workspace_id) REFERENCES users(id, workspace_id) ON DELETE CASCADE;
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_user_pair_chk CHECK (((user_id IS NULL) = (workspace_id IS NULL)));
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_account_status_chk CHECK (((source <> 'account_status'::text) OR ((provider_account_id IS NOT NULL) AND (status_message IS NOT NULL))));
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_attempts_chk CHECK ((attempts >= 0));
@@ -1249,6 +1266,8 @@ CREATE INDEX login_failures_account_idx ON login_failures USING btree (account_k
 CREATE INDEX login_failures_at_idx ON login_failures USING btree (at);
 CREATE UNIQUE INDEX login_failures_pkey ON login_failures USING btree (id);
 CREATE INDEX login_failures_source_idx ON login_failures USING btree (source, at);
+CREATE UNIQUE INDEX memberships_user_workspace_key ON memberships USING btree (user_id, workspace_id);
+CREATE INDEX memberships_workspace_idx ON memberships USING btree (workspace_id);
 CREATE INDEX outbound_deliveries_due_idx ON outbound_deliveries USING btree (next_attempt_at) WHERE (state = 'pending'::text);
 CREATE UNIQUE INDEX outbound_deliveries_once_uniq ON outbound_deliveries USING btree (event_id, endpoint_id);
 CREATE UNIQUE INDEX outbound_deliveries_pkey ON outbound_deliveries USING btree (id);
