@@ -137,7 +137,7 @@ func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 				fmt.Sprintf("this token's role (%s) may not do this: it needs %s", p.Role, role.Needed(pattern)))
 			return
 		}
-		h(w, r, p)
+		h(w, r.WithContext(campaign.WithActor(r.Context(), p.actor())), p)
 	})
 }
 

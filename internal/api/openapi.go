@@ -55,6 +55,7 @@ var schemas = map[string]any{
 			"window": map[string]any{"type": "object"}, "caps": map[string]any{"$ref": "#/components/schemas/Caps"},
 			"pacing":              map[string]any{"$ref": "#/components/schemas/Pacing"},
 			"withdraw_after_days": withdrawAfterDays,
+			"settings_updated_by": map[string]any{"type": "string", "description": "who last saved the settings (user:<email>, token:<id>, cli); empty if never"},
 		}},
 }
 

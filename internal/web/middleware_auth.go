@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/role"
 	"github.com/keel-outreach/keel/internal/user"
 )
@@ -59,6 +60,7 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 			// A message is shown by the next page, not read by a POST.
 			sess.Flash = ""
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+		ctx := campaign.WithActor(context.WithValue(r.Context(), sessionKey{}, sess), "user:"+sess.Email)
+		next(w, r.WithContext(ctx))
 	}
 }

@@ -541,6 +541,14 @@ CREATE TABLE do_not_contact (
   created_at timestamp with time zone NOT NULL,
   created_by text NOT NULL
 );
+CREATE TABLE do_not_contact_removals (
+  entry_id text NOT NULL,
+  workspace_id text NOT NULL,
+  entry text NOT NULL,
+  created_by text NOT NULL,
+  removed_by text NOT NULL,
+  removed_at timestamp with time zone NOT NULL
+);
 CREATE TABLE enrollments (
   id text NOT NULL,
   workspace_id text NOT NULL,
@@ -947,6 +955,9 @@ ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_public_slug_chk CHECK (
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_reason_chk CHECK ((length(reason) <= 1000));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_slug_chk CHECK (((linkedin_url IS NULL) = (public_slug IS NULL)));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_pkey PRIMARY KEY (entry_id);
+ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_removed_by_chk CHECK (((length(removed_by) >= 1) AND (length(removed_by) <= 300)));
+ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_active_next_action_chk CHECK (((state <> 'active'::text) OR (next_action_at IS NOT NULL)));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns(id, workspace_id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id);
@@ -1223,6 +1234,8 @@ CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id
 CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
 CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact USING btree (workspace_id, provider_id) WHERE (provider_id IS NOT NULL);
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
+CREATE UNIQUE INDEX do_not_contact_removals_pkey ON do_not_contact_removals USING btree (entry_id);
+CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals USING btree (workspace_id, removed_at);
 CREATE INDEX enrollments_campaign_idx ON enrollments USING btree (campaign_id, state);
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);

@@ -185,6 +185,16 @@ CREATE TABLE do_not_contact (
     CONSTRAINT do_not_contact_slug_chk CHECK ((linkedin_url IS NULL) = (public_slug IS NULL))
 );
 
+-- table do_not_contact_removals (on do_not_contact_removals)
+CREATE TABLE do_not_contact_removals (
+    entry_id     TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    entry        TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    removed_by   TEXT NOT NULL CONSTRAINT do_not_contact_removals_removed_by_chk CHECK (length(removed_by) BETWEEN 1 AND 300),
+    removed_at   TIMESTAMP NOT NULL
+);
+
 -- table enrollments (on enrollments)
 CREATE TABLE enrollments (
     id             TEXT PRIMARY KEY,
@@ -738,6 +748,9 @@ CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact (workspace
 
 -- index do_not_contact_slug_uidx (on do_not_contact)
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact (workspace_id, public_slug) WHERE public_slug IS NOT NULL;
+
+-- index do_not_contact_removals_workspace_idx (on do_not_contact_removals)
+CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals (workspace_id, removed_at);
 
 -- index enrollments_campaign_idx (on enrollments)
 CREATE INDEX enrollments_campaign_idx ON enrollments (campaign_id, state);

@@ -39,7 +39,20 @@ ALTER TABLE campaigns ADD COLUMN updated_by text
 ALTER TABLE linkedin_accounts ADD COLUMN settings_updated_by text
     CONSTRAINT linkedin_accounts_settings_updated_by_chk CHECK (settings_updated_by IS NULL OR length(settings_updated_by) BETWEEN 1 AND 300);
 
+-- A removed do-not-contact entry leaves a row saying who removed it (the
+-- entry itself records who added it).
+CREATE TABLE do_not_contact_removals (
+    entry_id     text PRIMARY KEY,
+    workspace_id text NOT NULL REFERENCES workspaces (id),
+    entry        text NOT NULL,
+    created_by   text NOT NULL,
+    removed_by   text NOT NULL CONSTRAINT do_not_contact_removals_removed_by_chk CHECK (length(removed_by) BETWEEN 1 AND 300),
+    removed_at   timestamptz NOT NULL
+);
+CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals (workspace_id, removed_at);
+
 -- +goose Down
+DROP TABLE do_not_contact_removals;
 ALTER TABLE linkedin_accounts DROP COLUMN settings_updated_by;
 ALTER TABLE campaigns DROP COLUMN updated_by;
 ALTER TABLE api_tokens DROP COLUMN role;
