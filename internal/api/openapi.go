@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/account"
+	"github.com/keel-outreach/keel/internal/role"
 )
 
 // operation documents one route. The OpenAPI document is built from this
@@ -173,6 +174,12 @@ func (s *Server) OpenAPI() map[string]any {
 				"200":     map[string]any{"description": "OK", "content": map[string]any{"application/json": body}},
 				"default": map[string]any{"$ref": "#/components/responses/Problem"},
 			},
+		}
+		// The least role a token needs (docs/teams.md#roles); a weaker one
+		// is refused with 403.
+		o["x-keel-min-role"] = string(role.Needed(method + " " + path))
+		if method != "GET" {
+			o["responses"].(map[string]any)["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}
 		if op.Response != "" {
 			o["responses"].(map[string]any)["200"] = map[string]any{"description": "OK", "content": map[string]any{

@@ -141,8 +141,15 @@ func TestViewerChangesNothingOverEveryRoute(t *testing.T) {
 		for _, path := range paths {
 			for method := range doc[path].(map[string]any) {
 				m := strings.ToUpper(method)
+				op := doc[path].(map[string]any)[method].(map[string]any)
+				if op["x-keel-min-role"] != string(role.Needed(m+" "+path)) {
+					t.Errorf("%s %s: the document says the least role is %v", m, path, op["x-keel-min-role"])
+				}
 				if m == "GET" {
 					continue
+				}
+				if _, ok := op["responses"].(map[string]any)["403"]; !ok {
+					t.Errorf("%s %s: the document does not list 403", m, path)
 				}
 				url := path
 				if strings.Contains(path, "{id}") {

@@ -115,7 +115,7 @@ func TestViewerPostsEveryFormAndChangesNothing(t *testing.T) {
 		if code, body := br.login(r, staffEmail, testPassword); code != http.StatusSeeOther {
 			t.Fatalf("sign-in: %d %s", code, body)
 		}
-		if code, body, _ := br.do("GET", r.URL+"/accounts", nil); code != http.StatusOK || !strings.Contains(body, ">viewer<") {
+		if code, body, _ := br.do("GET", r.URL+"/accounts", nil); code != http.StatusOK || !strings.Contains(body, ">viewer<") || !strings.Contains(body, `id="viewer-note"`) {
 			t.Fatalf("the page does not show the role: %d %s", code, body)
 		}
 		before := dbtest.Dump(t, d)
