@@ -53,6 +53,10 @@ type Account struct {
 	// The account reads leave them nil; LoadTags fills them for the
 	// callers that show them (the API, the CLI). Nil is written as [].
 	Tags []string `json:"tags"`
+	// SettingsUpdatedBy says who last saved the account's settings
+	// ("user:<email>", "token:<id>", "cli"; empty: never saved)
+	// (docs/teams.md#who-changed-what).
+	SettingsUpdatedBy string `json:"settings_updated_by"`
 
 	windowDays             string
 	windowStart, windowEnd int
@@ -134,7 +138,7 @@ const selectColumns = `id, workspace_id, provider_account_id, name, status, last
 	window_days, window_start, window_end, cap_invite_daily, cap_invite_weekly, cap_message_daily,
 	cap_inmail_daily, cap_view_profile_daily, ramp_started_at, provider_features, provider_features_at,
 	tier_changed_by, tier_changed_at, pacing_spread, pacing_min_gap_seconds, pacing_max_gap_seconds,
-	cap_invite_pending, cap_withdraw_daily, withdraw_after_days`
+	cap_invite_pending, cap_withdraw_daily, withdraw_after_days, settings_updated_by`
 
 // Columns is the column list ScanWith reads, each qualified with alias, for
 // queries that read an account in the same row as other tables (the
@@ -159,15 +163,16 @@ func ScanWith(row interface{ Scan(dest ...any) error }, extra ...any) (Account, 
 
 // accountScan holds the destinations of one scanned account row.
 type accountScan struct {
-	a         Account
-	lastError sql.NullString
-	discAt    sql.NullTime
-	discBy    sql.NullString
-	rampAt    sql.NullTime
-	features  sql.NullString
-	featAt    sql.NullTime
-	tierBy    sql.NullString
-	tierAt    sql.NullTime
+	a          Account
+	lastError  sql.NullString
+	discAt     sql.NullTime
+	discBy     sql.NullString
+	rampAt     sql.NullTime
+	features   sql.NullString
+	featAt     sql.NullTime
+	tierBy     sql.NullString
+	tierAt     sql.NullTime
+	settingsBy sql.NullString
 }
 
 func (st *accountScan) dest() []any {
@@ -177,7 +182,7 @@ func (st *accountScan) dest() []any {
 		&a.windowDays, &a.windowStart, &a.windowEnd, &a.Caps.InviteDaily, &a.Caps.InviteWeekly, &a.Caps.MessageDaily,
 		&a.Caps.InMailDaily, &a.Caps.ViewProfileDaily, &st.rampAt, &st.features, &st.featAt, &st.tierBy, &st.tierAt,
 		&a.Pacing.SpreadOverWindow, &a.Pacing.MinGapSeconds, &a.Pacing.MaxGapSeconds,
-		&a.Caps.InvitePending, &a.Caps.WithdrawDaily, &a.WithdrawAfterDays}
+		&a.Caps.InvitePending, &a.Caps.WithdrawDaily, &a.WithdrawAfterDays, &st.settingsBy}
 }
 
 func (st *accountScan) account() Account {
@@ -203,6 +208,7 @@ func (st *accountScan) account() Account {
 		a.ProviderFeaturesAt = &t
 	}
 	a.TierChangedBy = st.tierBy.String
+	a.SettingsUpdatedBy = st.settingsBy.String
 	if st.tierAt.Valid {
 		t := st.tierAt.Time.UTC()
 		a.TierChangedAt = &t

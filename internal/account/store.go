@@ -311,7 +311,7 @@ func (s *Service) writeSettings(ctx context.Context, tx *sql.Tx, a Account, acto
 		tier_changed_by = CASE WHEN tier <> $2 THEN $13 ELSE tier_changed_by END,
 		tier_changed_at = CASE WHEN tier <> $2 THEN $12 ELSE tier_changed_at END,
 		pacing_spread = $14, pacing_min_gap_seconds = $15, pacing_max_gap_seconds = $16,
-		cap_invite_pending = $17, cap_withdraw_daily = $18, withdraw_after_days = $19
+		cap_invite_pending = $17, cap_withdraw_daily = $18, withdraw_after_days = $19, settings_updated_by = $13
 		WHERE id = $1`, a.ID, string(a.Tier), a.Timezone, a.windowDays, a.windowStart, a.windowEnd, a.Caps.InviteDaily, a.Caps.InviteWeekly,
 		a.Caps.MessageDaily, a.Caps.InMailDaily, a.Caps.ViewProfileDaily, s.clock.Now(), actor,
 		a.Pacing.SpreadOverWindow, a.Pacing.MinGapSeconds, a.Pacing.MaxGapSeconds,

@@ -26,6 +26,7 @@ import (
 	"github.com/keel-outreach/keel/internal/inbox"
 	"github.com/keel-outreach/keel/internal/jsonerr"
 	"github.com/keel-outreach/keel/internal/outbound"
+	"github.com/keel-outreach/keel/internal/role"
 	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/text"
 	"github.com/keel-outreach/keel/internal/token"
@@ -131,7 +132,14 @@ func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 		if !ok {
 			return
 		}
-		h(w, r, p)
+		// The token's role decides before the handler reads anything, so a
+		// refused request changes nothing (docs/teams.md#roles).
+		if !role.MayRoute(p.Role, pattern) {
+			Problem(w, http.StatusForbidden, "forbidden",
+				fmt.Sprintf("this token's role (%s) may not do this: it needs %s", p.Role, role.Needed(pattern)))
+			return
+		}
+		h(w, r.WithContext(campaign.WithActor(r.Context(), p.actor())), p)
 	})
 }
 
@@ -160,7 +168,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 type principal struct {
 	WorkspaceID string
 	TokenID     string
+	Role        role.Role
 }
+
+// actor names the caller in the records of who changed what.
+func (p principal) actor() string { return "token:" + p.TokenID }
 
 // limitedAuthenticate authenticates within the rate limits. The bucket of
 // an authenticated request is its token's id, so no spelling of the
@@ -214,7 +226,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal
 		s.internal(w, r, err)
 		return principal{}, false
 	}
-	return principal{WorkspaceID: t.WorkspaceID, TokenID: t.ID}, true
+	return principal{WorkspaceID: t.WorkspaceID, TokenID: t.ID, Role: t.Role}, true
 }
 
 // Problem writes an application/problem+json error.

@@ -74,6 +74,7 @@ var schemas = map[string]any{
 			"pacing":              map[string]any{"$ref": "#/components/schemas/Pacing"},
 			"withdraw_after_days": withdrawAfterDays,
 			"tags":                map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "The account's tags, alphabetically."},
+			"settings_updated_by": map[string]any{"type": "string", "description": "who last saved the settings (user:<email>, token:<id>, cli); empty if never"},
 		}},
 	"AccountTags": map[string]any{"type": "object", "required": []any{"tags"},
 		"description": "The whole tag set (docs/accounts.md, Tags): each 1-32 characters of a-z, 0-9, '-' and '_' after trimming, lowercasing and inner spaces as '-'.",

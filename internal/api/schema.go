@@ -15,6 +15,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/role"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
 
@@ -540,6 +541,12 @@ func buildDocument(registered []string) (*openapi3.T, error) {
 		}
 		o.AddResponse(status, ok200)
 		o.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/Problem", Value: doc.Components.Responses["Problem"].Value})
+		// The least role a token needs (docs/teams.md#roles); a weaker one
+		// is refused with 403.
+		o.Extensions = map[string]any{"x-keel-min-role": string(role.Needed(method + " " + path))}
+		if method != http.MethodGet {
+			o.Responses.Set("403", &openapi3.ResponseRef{Ref: "#/components/responses/Problem", Value: doc.Components.Responses["Problem"].Value})
+		}
 		doc.AddOperation(path, method, o)
 	}
 	annotate(comps)

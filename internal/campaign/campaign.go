@@ -163,6 +163,10 @@ type Campaign struct {
 	LateAcceptPolicy LateAcceptPolicy `json:"late_accept_policy"`
 	CreatedAt        time.Time        `json:"created_at"`
 	UpdatedAt        time.Time        `json:"updated_at"`
+	// UpdatedBy is who made the last create, edit, start, pause, resume
+	// or archive: "user:<email>", "token:<id>", or "keel" for Keel itself
+	// (docs/teams.md#who-changed-what).
+	UpdatedBy string `json:"updated_by"`
 }
 
 // MarshalJSON writes paused_reason as null when the campaign is not paused,

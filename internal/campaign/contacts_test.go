@@ -3,13 +3,12 @@ package campaign_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/keel-outreach/keel/internal/account"
 	"github.com/keel-outreach/keel/internal/campaign"
-	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
 	"github.com/keel-outreach/keel/internal/workspace"
@@ -226,24 +225,31 @@ func TestMigrationEndsExtraLiveSequences(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			d := dbtest.Open(t, e, dbtest.Options{MigrateTo: 24})
-			clk := clock.NewFake(start)
 			ws, err := workspace.Create(ctx, d.SQL, "dupes", "", start)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := account.NewService(d, clk).Create(ctx, d.SQL, account.NewAccount{WorkspaceID: ws.ID, ProviderAccountID: "u-dupes",
-				Name: "a", Status: account.StatusConnected})
-			if err != nil {
+			// Rows as the schema of migration 24 has them: raw SQL, since the
+			// services write the columns of the newest schema.
+			if _, err := d.SQL.ExecContext(ctx, `INSERT INTO linkedin_accounts (id, workspace_id, provider_account_id, name, status,
+				tier, timezone, created_at, updated_at) VALUES ('acc_dupes', $1, 'u-dupes', 'a', 'connected', 'free', 'UTC', $2, $2)`,
+				ws.ID, start); err != nil {
 				t.Fatal(err)
 			}
-			svc := campaign.NewService(d, clk)
+			a := struct{ ID string }{"acc_dupes"}
 			var camps []string
 			for i := 0; i < 4; i++ {
-				c, err := svc.Create(ctx, ws.ID, campaign.Input{Name: ptr("c"), AccountIDs: []string{a.ID}, Steps: simpleSteps()})
-				if err != nil {
+				id := fmt.Sprintf("cmp_dup%d", i)
+				if _, err := d.SQL.ExecContext(ctx, `INSERT INTO campaigns (id, workspace_id, name, status, steps, cap_invite, cap_message,
+					cap_inmail, cap_view_profile, created_at, updated_at)
+					VALUES ($1, $2, 'c', 'draft', '[{"id":"s1","type":"invite"}]', 20, 20, 5, 20, $3, $3)`, id, ws.ID, start); err != nil {
 					t.Fatal(err)
 				}
-				camps = append(camps, c.ID)
+				if _, err := d.SQL.ExecContext(ctx, `INSERT INTO campaign_accounts (campaign_id, account_id, workspace_id, position, added_at)
+					VALUES ($1, $2, $3, 0, $4)`, id, a.ID, ws.ID, start); err != nil {
+					t.Fatal(err)
+				}
+				camps = append(camps, id)
 			}
 			if _, err := d.SQL.ExecContext(ctx, `INSERT INTO prospects (id, workspace_id, provider_id, created_at, updated_at)
 				VALUES ('prs_dup', $1, 'ACoAAdup', $2, $2)`, ws.ID, start); err != nil {

@@ -100,7 +100,7 @@ func (s *Service) run(ctx context.Context, workspaceID, campaignID, op string, f
 		if err := setRunning(ctx, tx, c.ID, now); err != nil {
 			return fmt.Errorf("starting campaign %s: %w", c.ID, err)
 		}
-		c.Status, c.PausedReason, c.UpdatedAt = StatusRunning, "", now
+		c.Status, c.PausedReason, c.UpdatedAt, c.UpdatedBy = StatusRunning, "", now, actorOf(ctx)
 		if err := s.loadSenders(ctx, tx, []*Campaign{&c}); err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (s *Service) Pause(ctx context.Context, workspaceID, campaignID string) (Ca
 		if err := setPaused(ctx, tx, c.ID, ReasonManual, now); err != nil {
 			return fmt.Errorf("pausing campaign %s: %w", c.ID, err)
 		}
-		c.Status, c.PausedReason, c.UpdatedAt = StatusPaused, ReasonManual, now
+		c.Status, c.PausedReason, c.UpdatedAt, c.UpdatedBy = StatusPaused, ReasonManual, now, actorOf(ctx)
 		if err := s.loadSenders(ctx, tx, []*Campaign{&c}); err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ func (s *Service) Archive(ctx context.Context, workspaceID, campaignID string) (
 		if err := setArchived(ctx, tx, c.ID, now); err != nil {
 			return fmt.Errorf("archiving campaign %s: %w", c.ID, err)
 		}
-		c.Status, c.PausedReason, c.UpdatedAt = StatusArchived, "", now
+		c.Status, c.PausedReason, c.UpdatedAt, c.UpdatedBy = StatusArchived, "", now, actorOf(ctx)
 		if err := s.loadSenders(ctx, tx, []*Campaign{&c}); err != nil {
 			return err
 		}

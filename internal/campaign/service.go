@@ -187,7 +187,7 @@ func (s *Service) Create(ctx context.Context, workspaceID string, in Input) (Cam
 			return &ValidationError{Errors: errs}
 		}
 		now := s.clock.Now()
-		c.CreatedAt, c.UpdatedAt = now, now
+		c.CreatedAt, c.UpdatedAt, c.UpdatedBy = now, now, actorOf(ctx)
 		steps, err := json.Marshal(c.Steps)
 		if err != nil {
 			return fmt.Errorf("encoding steps: %w", err)
@@ -280,7 +280,7 @@ func (s *Service) Update(ctx context.Context, workspaceID, campaignID string, in
 		if err := updateCampaign(ctx, tx, c, string(steps), now); err != nil {
 			return err
 		}
-		c.UpdatedAt = now
+		c.UpdatedAt, c.UpdatedBy = now, actorOf(ctx)
 		if err := s.setSenders(ctx, tx, c, old.AccountIDs); err != nil {
 			return err
 		}

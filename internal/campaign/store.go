@@ -20,19 +20,21 @@ import (
 )
 
 const campaignColumns = `id, workspace_id, name, status, paused_reason, steps, cap_invite, cap_message,
-	cap_inmail, cap_view_profile, stop_on_reply, late_accept_policy, created_at, updated_at`
+	cap_inmail, cap_view_profile, stop_on_reply, late_accept_policy, created_at, updated_at, updated_by`
 
 func scanCampaign(row scanner) (Campaign, error) {
 	var (
 		c      Campaign
 		reason sql.NullString
+		by     sql.NullString
 		steps  string
 	)
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.Status, &reason, &steps,
 		&c.DailyCaps.Invite, &c.DailyCaps.Message, &c.DailyCaps.InMail, &c.DailyCaps.ViewProfile,
-		&c.StopOnReply, &c.LateAcceptPolicy, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.StopOnReply, &c.LateAcceptPolicy, &c.CreatedAt, &c.UpdatedAt, &by); err != nil {
 		return Campaign{}, err
 	}
+	c.UpdatedBy = by.String
 	c.PausedReason = PausedReason(reason.String)
 	if err := json.Unmarshal([]byte(steps), &c.Steps); err != nil {
 		return Campaign{}, fmt.Errorf("decoding steps of campaign %s: %w", c.ID, err)
@@ -479,8 +481,8 @@ func (s *Service) PauseTx(ctx context.Context, tx *sql.Tx, campaignID string, re
 	if !reason.Valid() {
 		return false, fmt.Errorf("pausing campaign %s: unknown reason %q", campaignID, reason)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3
-		WHERE id = $1 AND status = 'running'`, campaignID, string(reason), s.clock.Now())
+	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3, updated_by = $4
+		WHERE id = $1 AND status = 'running'`, campaignID, string(reason), s.clock.Now(), actorOf(ctx))
 	if err != nil {
 		return false, fmt.Errorf("pausing campaign %s (%s): %w", campaignID, reason, err)
 	}
@@ -604,10 +606,10 @@ func (s *Service) setSenders(ctx context.Context, tx *sql.Tx, c Campaign, previo
 func insertCampaign(ctx context.Context, tx *sql.Tx, c Campaign, steps string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO campaigns (id, workspace_id, name, status, steps, cap_invite, cap_message, cap_inmail,
-			cap_view_profile, stop_on_reply, late_accept_policy, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+			cap_view_profile, stop_on_reply, late_accept_policy, created_at, updated_at, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)`,
 		c.ID, c.WorkspaceID, c.Name, string(c.Status), steps, c.DailyCaps.Invite, c.DailyCaps.Message,
-		c.DailyCaps.InMail, c.DailyCaps.ViewProfile, c.StopOnReply, string(c.LateAcceptPolicy), now); err != nil {
+		c.DailyCaps.InMail, c.DailyCaps.ViewProfile, c.StopOnReply, string(c.LateAcceptPolicy), now, actorOf(ctx)); err != nil {
 		return fmt.Errorf("creating campaign: %w", err)
 	}
 	return nil
@@ -618,10 +620,10 @@ func insertCampaign(ctx context.Context, tx *sql.Tx, c Campaign, steps string, n
 func updateCampaign(ctx context.Context, tx *sql.Tx, c Campaign, steps string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE campaigns SET name = $2, steps = $3, cap_invite = $4, cap_message = $5, cap_inmail = $6,
-		       cap_view_profile = $7, stop_on_reply = $8, late_accept_policy = $9, updated_at = $10
+		       cap_view_profile = $7, stop_on_reply = $8, late_accept_policy = $9, updated_at = $10, updated_by = $11
 		 WHERE id = $1`,
 		c.ID, c.Name, steps, c.DailyCaps.Invite, c.DailyCaps.Message, c.DailyCaps.InMail,
-		c.DailyCaps.ViewProfile, c.StopOnReply, string(c.LateAcceptPolicy), now); err != nil {
+		c.DailyCaps.ViewProfile, c.StopOnReply, string(c.LateAcceptPolicy), now, actorOf(ctx)); err != nil {
 		return fmt.Errorf("updating campaign %s: %w", c.ID, err)
 	}
 	return nil
@@ -629,22 +631,22 @@ func updateCampaign(ctx context.Context, tx *sql.Tx, c Campaign, steps string, n
 
 // setRunning makes a campaign running, clearing its pause reason.
 func setRunning(ctx context.Context, tx *sql.Tx, campaignID string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
-		campaignID, now)
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', paused_reason = NULL, updated_at = $2, updated_by = $3 WHERE id = $1`,
+		campaignID, now, actorOf(ctx))
 	return err
 }
 
 // setPaused pauses a campaign for reason.
 func setPaused(ctx context.Context, tx *sql.Tx, campaignID string, reason PausedReason, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3 WHERE id = $1`,
-		campaignID, string(reason), now)
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3, updated_by = $4 WHERE id = $1`,
+		campaignID, string(reason), now, actorOf(ctx))
 	return err
 }
 
 // setArchived archives a campaign.
 func setArchived(ctx context.Context, tx *sql.Tx, campaignID string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'archived', paused_reason = NULL, updated_at = $2 WHERE id = $1`,
-		campaignID, now)
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'archived', paused_reason = NULL, updated_at = $2, updated_by = $3 WHERE id = $1`,
+		campaignID, now, actorOf(ctx))
 	return err
 }
 

@@ -140,14 +140,24 @@ func (s *Service) ListDNC(ctx context.Context, q db.Querier, workspaceID, after 
 // RemoveDNC deletes one entry. Enrollments it ended stay ended: the person
 // can be imported again to contact them (docs/contacts.md#do-not-contact).
 func (s *Service) RemoveDNC(ctx context.Context, workspaceID, entryID string) error {
-	r, err := s.db.SQL.ExecContext(ctx, `DELETE FROM do_not_contact WHERE workspace_id = $1 AND id = $2`, workspaceID, entryID)
-	if err != nil {
-		return fmt.Errorf("removing do-not-contact entry %s: %w", entryID, err)
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return ErrDNCNotFound
-	}
-	return nil
+	// The removal row is written first, from the entry, so it exists
+	// exactly when the entry was there to delete
+	// (docs/teams.md#who-changed-what).
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO do_not_contact_removals (entry_id, workspace_id, entry, created_by, removed_by, removed_at)
+			SELECT id, workspace_id, COALESCE(linkedin_url, provider_id, company_url, ''), created_by, $3, $4
+			FROM do_not_contact WHERE workspace_id = $1 AND id = $2`, workspaceID, entryID, actorOf(ctx), s.clock.Now().UTC()); err != nil {
+			return fmt.Errorf("recording the removal of do-not-contact entry %s: %w", entryID, err)
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM do_not_contact WHERE workspace_id = $1 AND id = $2`, workspaceID, entryID)
+		if err != nil {
+			return fmt.Errorf("removing do-not-contact entry %s: %w", entryID, err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrDNCNotFound
+		}
+		return nil
+	})
 }
 
 // ProspectListed says whether a prospect is on its workspace's

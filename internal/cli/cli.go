@@ -55,10 +55,11 @@ commands:
   migrate                             apply schema migrations and exit
   workspace create SLUG               print the new workspace id
   workspace settings --workspace SLUG [--recontact-cooloff 30d|never] [--json]
-  token create --workspace SLUG [--name N] [--expires-in 90d]   print a new API token once
+  token create --workspace SLUG [--name N] [--expires-in 90d] [--role R]   print a new API token once
   token list --workspace SLUG [--json]
   token revoke ID
-  user create --workspace SLUG --email E   password on standard input
+  user create --workspace SLUG --email E [--role owner|admin|member|viewer]   password on standard input
+  user reset-password --workspace SLUG --email E   new password on standard input; ends sessions
   user unlock --workspace SLUG --email E   clear failed sign-ins (a lockout)
   accounts list [--workspace SLUG] [--tag TAG] [--json]
   accounts tag ID TAG...              add tags to an account (all or none)
@@ -88,7 +89,7 @@ func commands() map[string]command {
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate, "settings": runWorkspaceSettings}),
 		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
-		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock}),
+		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock, "reset-password": runUserResetPassword}),
 		"accounts": sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp,
 			"tag": runAccountsTag, "untag": runAccountsUntag}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),

@@ -26,7 +26,7 @@ func runDNCRemove(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	err = campaign.NewService(d, clock.Real{}).RemoveDNC(ctx, w.ID, rest[0])
+	err = campaign.NewService(d, clock.Real{}).RemoveDNC(campaign.WithActor(ctx, "cli"), w.ID, rest[0])
 	if errors.Is(err, campaign.ErrDNCNotFound) {
 		return fmt.Errorf("no do-not-contact entry %q in workspace %s (keel dnc list --workspace %s lists them)", rest[0], *slug, *slug)
 	}

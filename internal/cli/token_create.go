@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/clock"
+	"github.com/keel-outreach/keel/internal/role"
 	"github.com/keel-outreach/keel/internal/token"
 )
 
@@ -17,12 +18,17 @@ func runTokenCreate(ctx context.Context, env Env, args []string) error {
 	slug := fs.String("workspace", "", "workspace slug")
 	name := fs.String("name", "", "what the token is for")
 	expiresIn := fs.String("expires-in", "", "lifetime, e.g. 90d or 720h (default: never expires)")
+	roleName := fs.String("role", string(role.TokenDefault), "what the token may do: owner, admin, member or viewer")
 	cfg, rest, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 || *slug == "" {
-		return usagef("usage: keel token create --workspace SLUG [--name NAME] [--expires-in 90d|720h]")
+		return usagef("usage: keel token create --workspace SLUG [--name NAME] [--expires-in 90d|720h] [--role owner|admin|member|viewer]")
+	}
+	r, err := role.Parse(*roleName)
+	if err != nil {
+		return usagef("--role: %v", err)
 	}
 	var lifetime time.Duration
 	if *expiresIn != "" {
@@ -36,7 +42,7 @@ func runTokenCreate(ctx context.Context, env Env, args []string) error {
 	}
 	defer d.Close()
 	now := clock.Real{}.Now()
-	n := token.New{WorkspaceID: w.ID, Name: *name}
+	n := token.New{WorkspaceID: w.ID, Name: *name, Role: r}
 	if lifetime > 0 {
 		exp := now.Add(lifetime)
 		n.ExpiresAt = &exp
@@ -49,7 +55,7 @@ func runTokenCreate(ctx context.Context, env Env, args []string) error {
 	if t.ExpiresAt != nil {
 		expiry = "it expires " + t.ExpiresAt.Format(time.RFC3339)
 	}
-	fmt.Fprintf(env.Stderr, "created token %s for workspace %s (%s); it is shown once, store it now\n", t.ID, w.Slug, expiry)
+	fmt.Fprintf(env.Stderr, "created token %s for workspace %s with role %s (%s); it is shown once, store it now\n", t.ID, w.Slug, t.Role, expiry)
 	fmt.Fprintln(env.Stdout, secret)
 	return nil
 }

@@ -35,13 +35,13 @@ func runTokenList(ctx context.Context, env Env, args []string) error {
 	}
 	now := clock.Real{}.Now()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED\tEXPIRES\tSTATE")
+	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tLAST USED\tEXPIRES\tSTATE")
 	for _, t := range list {
 		name := t.Name
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, name, stamp(&t.CreatedAt, "-"), stamp(t.LastUsedAt, "never"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, name, t.Role, stamp(&t.CreatedAt, "-"), stamp(t.LastUsedAt, "never"),
 			stamp(t.ExpiresAt, "never"), t.State(now))
 	}
 	return tw.Flush()

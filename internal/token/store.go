@@ -13,6 +13,7 @@ import (
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/id"
+	"github.com/keel-outreach/keel/internal/role"
 )
 
 // Issue issues a token as n describes and returns its secret, which is
@@ -21,19 +22,25 @@ func Issue(ctx context.Context, q db.Querier, n New, now time.Time) (Token, stri
 	if n.ExpiresAt != nil && !n.ExpiresAt.After(now) {
 		return Token{}, "", errors.New("creating token: the expiry must be in the future")
 	}
+	if n.Role == "" {
+		n.Role = role.TokenDefault
+	}
+	if !n.Role.Valid() {
+		return Token{}, "", fmt.Errorf("creating token: unknown role %q: use owner, admin, member or viewer", n.Role)
+	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return Token{}, "", fmt.Errorf("creating token: %w", err)
 	}
 	secret := Prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-	t := Token{ID: id.New("tok"), WorkspaceID: n.WorkspaceID, Name: n.Name, CreatedAt: now}
+	t := Token{ID: id.New("tok"), WorkspaceID: n.WorkspaceID, Name: n.Name, Role: n.Role, CreatedAt: now}
 	var expires any
 	if n.ExpiresAt != nil {
 		e := clock.Normalize(*n.ExpiresAt)
 		t.ExpiresAt, expires = &e, e
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO api_tokens (id, workspace_id, token_hash, name, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, n.WorkspaceID, Hash(secret), n.Name, now, expires); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO api_tokens (id, workspace_id, token_hash, name, role, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, n.WorkspaceID, Hash(secret), n.Name, string(n.Role), now, expires); err != nil {
 		return Token{}, "", fmt.Errorf("creating token: %w", err)
 	}
 	return t, secret, nil

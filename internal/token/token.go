@@ -16,6 +16,7 @@ import (
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/role"
 )
 
 // Prefix starts every token, so leaked tokens are easy to recognise.
@@ -42,13 +43,15 @@ var ErrNotFound = errors.New("token not found")
 
 // Token is a stored token (without its secret or hash).
 type Token struct {
-	ID          string     `json:"id"`
-	WorkspaceID string     `json:"workspace_id"`
-	Name        string     `json:"name"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastUsedAt  *time.Time `json:"last_used_at"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	RevokedAt   *time.Time `json:"revoked_at"`
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+	Name        string `json:"name"`
+	// Role is what the token may do in its workspace (docs/teams.md#api-tokens).
+	Role       role.Role  `json:"role"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
 // State is "active", "expired" or "revoked" at now.
@@ -76,6 +79,8 @@ type New struct {
 	// ExpiresAt, when set, is when the token stops authenticating; it must
 	// be after now.
 	ExpiresAt *time.Time
+	// Role is what the token may do; empty means role.TokenDefault.
+	Role role.Role
 }
 
 // Create issues a token for a workspace that never expires and returns its
@@ -84,16 +89,18 @@ func Create(ctx context.Context, q db.Querier, workspaceID, name string, now tim
 	return Issue(ctx, q, New{WorkspaceID: workspaceID, Name: name}, now)
 }
 
-const columns = `id, workspace_id, name, created_at, last_used_at, expires_at, revoked_at`
+const columns = `id, workspace_id, name, role, created_at, last_used_at, expires_at, revoked_at`
 
 func scan(row interface{ Scan(...any) error }) (Token, error) {
 	var (
 		t                    Token
 		used, expires, revok sql.NullTime
 	)
-	if err := row.Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.CreatedAt, &used, &expires, &revok); err != nil {
+	var r string
+	if err := row.Scan(&t.ID, &t.WorkspaceID, &t.Name, &r, &t.CreatedAt, &used, &expires, &revok); err != nil {
 		return Token{}, err
 	}
+	t.Role = role.Role(r)
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.LastUsedAt, t.ExpiresAt, t.RevokedAt = utcPtr(used), utcPtr(expires), utcPtr(revok)
 	return t, nil

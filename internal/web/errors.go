@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/keel-outreach/keel/internal/role"
 )
 
 // Error pages (docs/surfaces.md#error-pages): a browser gets 404, 405 and
@@ -24,6 +26,8 @@ var errorTexts = map[int]errorData{
 		Text: "There is nothing at this address. It may have been removed, or the link may be mistyped."},
 	http.StatusMethodNotAllowed: {Heading: "Not possible here",
 		Text: "This address does not accept that kind of request. Go back to the page you came from and use its buttons."},
+	http.StatusForbidden: {Heading: "Not allowed for your role",
+		Text: "Your role in this workspace does not allow this change. Ask an owner of the workspace if you need it."},
 	http.StatusInternalServerError: {Heading: "Something went wrong on Keel's side",
 		Text: "Nothing you did caused this. The error is in the server log; try again in a moment."},
 }
@@ -32,6 +36,18 @@ var errorTexts = map[int]errorData{
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.opts.Logger.Error("web request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	s.errorPage(w, r, http.StatusInternalServerError)
+}
+
+// forbidden answers the HTML 403 page for a request the session's role
+// may not make (docs/teams.md#roles), naming the role it would need.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, needed role.Role) {
+	d := errorTexts[http.StatusForbidden]
+	sess := sessionFrom(r)
+	if sess != nil {
+		d.Text = "Your role in workspace " + sess.WorkspaceSlug + " is " + string(sess.Role) +
+			"; this change needs " + string(needed) + " or above. Ask an owner of the workspace if you need it."
+	}
+	s.errorPageWith(w, r, http.StatusForbidden, d)
 }
 
 // notFound answers the HTML 404 page.
@@ -52,6 +68,11 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int) {
 	if !ok {
 		d = errorData{Heading: http.StatusText(status)}
 	}
+	s.errorPageWith(w, r, status, d)
+}
+
+// errorPageWith writes the error page for status with its texts.
+func (s *Server) errorPageWith(w http.ResponseWriter, r *http.Request, status int, d errorData) {
 	d.Status, d.Allow = status, w.Header().Get("Allow")
 	h := w.Header()
 	h.Del("Content-Length")

@@ -3,6 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+
+	"github.com/keel-outreach/keel/internal/campaign"
+	"github.com/keel-outreach/keel/internal/role"
+	"github.com/keel-outreach/keel/internal/user"
 )
 
 // auth requires a signed-in session; for POST it also checks the CSRF
@@ -32,6 +36,21 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
+		// The role decides before the handler runs, so a refused form
+		// changes nothing (docs/teams.md#roles).
+		if !role.MayRoute(sess.Role, r.Pattern) {
+			s.opts.Logger.Info("refused by role", "user_id", sess.UserID, "role", string(sess.Role), "route", r.Pattern)
+			s.forbidden(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)), role.Needed(r.Pattern))
+			return
+		}
+		if r.Method == http.MethodGet {
+			ms, err := user.Memberships(r.Context(), s.opts.DB.SQL, sess.UserID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			sess.Memberships = ms
+		}
 		if r.Method == http.MethodGet && sess.Flash != "" {
 			if err := s.sessions.clearFlash(r.Context(), sess.ID, sess.Flash); err != nil {
 				s.fail(w, r, err)
@@ -41,6 +60,7 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 			// A message is shown by the next page, not read by a POST.
 			sess.Flash = ""
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+		ctx := campaign.WithActor(context.WithValue(r.Context(), sessionKey{}, sess), "user:"+sess.Email)
+		next(w, r.WithContext(ctx))
 	}
 }

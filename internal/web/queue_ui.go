@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/role"
 )
 
 // QueueUIPath is where River's web UI answers (docs/operations.md#job-queue).
@@ -19,10 +20,10 @@ const queueUICSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-sr
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // canSeeQueue decides who may open the job queue's UI, which shows every
-// workspace's jobs and can cancel and retry them: a signed-in user. The
-// workspace role joins this check when roles exist: owners only.
+// workspace's jobs and can cancel and retry them: a signed-in owner of the
+// session's workspace (docs/teams.md#roles).
 func canSeeQueue(sess *session) bool {
-	return sess != nil && sess.UserID != ""
+	return sess != nil && sess.UserID != "" && sess.Role == role.Owner
 }
 
 // queueUI guards River's UI and API (Options.QueueUI). An anonymous

@@ -62,6 +62,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	sessions *sessionStore
 	mux      *http.ServeMux
+	patterns []string
 	// charts keeps the campaign pages' forecasts for a minute.
 	charts chartCache
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/keel-outreach/keel/internal/clock"
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/role"
+	"github.com/keel-outreach/keel/internal/user"
 )
 
 // SessionTTL is how long a signed-in session lasts without use.
@@ -36,9 +38,15 @@ type session struct {
 	Email         string
 	WorkspaceID   string
 	WorkspaceSlug string
-	Flash         string
-	created       time.Time
-	lastSeen      time.Time
+	// Role is the user's role in the session's workspace, read afresh on
+	// every request (docs/teams.md#roles).
+	Role role.Role
+	// Memberships lists the user's workspaces, for the switcher; loaded
+	// for pages (GET) only.
+	Memberships []user.Membership
+	Flash       string
+	created     time.Time
+	lastSeen    time.Time
 }
 
 // sessionStore keeps sessions in the web_sessions table, so a restart keeps

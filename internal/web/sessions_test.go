@@ -30,6 +30,7 @@ const lockSlug = "acme"
 type replica struct {
 	URL string
 	srv *httptest.Server
+	ui  *web.Server
 }
 
 // newReplica serves a fresh web.Server on d. Nothing is shared with other
@@ -52,7 +53,7 @@ func newReplica(t *testing.T, d *db.DB, clk clock.Clock) *replica {
 	}
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
-	return &replica{URL: srv.URL, srv: srv}
+	return &replica{URL: srv.URL, srv: srv, ui: ui}
 }
 
 // seedUser creates the workspace and user the sign-in tests use.

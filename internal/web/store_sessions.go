@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/keel-outreach/keel/internal/db"
+	"github.com/keel-outreach/keel/internal/role"
 )
 
 // create starts a session (anonymous when seed.UserID is empty), sweeping
@@ -41,16 +42,19 @@ func (st *sessionStore) get(ctx context.Context, sid string) (*session, error) {
 	var (
 		s                            session
 		userID, workspaceID, flash   sql.NullString
-		email, slug                  sql.NullString
+		email, slug, roleName        sql.NullString
 		created, lastSeen, expiresAt db.NullTime
 	)
 	h := hashID(sid)
-	err := st.db.SQL.QueryRowContext(ctx, `SELECT s.csrf, s.flash, s.user_id, s.workspace_id, u.email, w.slug,
+	// The role is read on every request, not kept in the session, so a
+	// change of role takes effect on the next request on every replica.
+	err := st.db.SQL.QueryRowContext(ctx, `SELECT s.csrf, s.flash, s.user_id, s.workspace_id, u.email, w.slug, m.role,
 			s.created_at, s.last_seen_at, s.expires_at
 		FROM web_sessions s
 		LEFT JOIN users u ON u.id = s.user_id
 		LEFT JOIN workspaces w ON w.id = s.workspace_id
-		WHERE s.id_hash = $1`, h).Scan(&s.CSRF, &flash, &userID, &workspaceID, &email, &slug,
+		LEFT JOIN memberships m ON m.user_id = s.user_id AND m.workspace_id = s.workspace_id
+		WHERE s.id_hash = $1`, h).Scan(&s.CSRF, &flash, &userID, &workspaceID, &email, &slug, &roleName,
 		&created, &lastSeen, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -67,6 +71,7 @@ func (st *sessionStore) get(ctx context.Context, sid string) (*session, error) {
 	}
 	s.ID, s.Flash, s.UserID, s.WorkspaceID = sid, flash.String, userID.String, workspaceID.String
 	s.Email, s.WorkspaceSlug, s.created, s.lastSeen = email.String, slug.String, created.Time, lastSeen.Time
+	s.Role = role.Role(roleName.String)
 	if s.UserID != "" && now.Sub(s.lastSeen) >= touchEvery {
 		if _, err := st.db.SQL.ExecContext(ctx, `UPDATE web_sessions SET last_seen_at = $2, expires_at = $3
 			WHERE id_hash = $1`, h, now, expiry(s.created, now, true)); err != nil {
@@ -80,6 +85,23 @@ func (st *sessionStore) get(ctx context.Context, sid string) (*session, error) {
 func (st *sessionStore) delete(ctx context.Context, sid string) error {
 	if _, err := st.db.SQL.ExecContext(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashID(sid)); err != nil {
 		return fmt.Errorf("deleting a session: %w", err)
+	}
+	return nil
+}
+
+// switchWorkspace moves a signed-in session to another of its user's
+// workspaces. The foreign key to memberships refuses a workspace the user
+// is not a member of; that is ErrNotMember.
+func (st *sessionStore) switchWorkspace(ctx context.Context, sid, userID, workspaceID string) error {
+	res, err := st.db.SQL.ExecContext(ctx, `UPDATE web_sessions SET workspace_id = $3
+		WHERE id_hash = $1 AND user_id = $2
+		AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $2 AND m.workspace_id = $3)`,
+		hashID(sid), userID, workspaceID)
+	if err != nil {
+		return fmt.Errorf("switching workspace: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return errNotMember
 	}
 	return nil
 }
@@ -101,4 +123,19 @@ func (st *sessionStore) clearFlash(ctx context.Context, sid, msg string) error {
 		return fmt.Errorf("clearing a shown message: %w", err)
 	}
 	return nil
+}
+
+// EndUserSessions signs a user out everywhere, in every workspace and on
+// every replica (their sessions live in the database); it returns how many
+// sessions ended. A password reset calls it (docs/teams.md#resetting-a-password).
+func EndUserSessions(ctx context.Context, q db.Querier, userID string) (int64, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM web_sessions WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("ending the sessions of user %s: %w", userID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("ending the sessions of user %s: %w", userID, err)
+	}
+	return n, nil
 }

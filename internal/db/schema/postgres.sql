@@ -520,7 +520,8 @@ CREATE TABLE api_tokens (
   created_at timestamp with time zone NOT NULL,
   last_used_at timestamp with time zone,
   revoked_at timestamp with time zone,
-  expires_at timestamp with time zone
+  expires_at timestamp with time zone,
+  role text NOT NULL DEFAULT 'admin'::text
 );
 CREATE TABLE campaign_accounts (
   campaign_id text NOT NULL,
@@ -544,7 +545,8 @@ CREATE TABLE campaigns (
   stop_on_reply boolean NOT NULL DEFAULT true,
   late_accept_policy text NOT NULL DEFAULT 'follow_up'::text,
   created_at timestamp with time zone NOT NULL,
-  updated_at timestamp with time zone NOT NULL
+  updated_at timestamp with time zone NOT NULL,
+  updated_by text
 );
 CREATE TABLE conversation_messages (
   id text NOT NULL,
@@ -581,6 +583,14 @@ CREATE TABLE do_not_contact (
   reason text NOT NULL DEFAULT ''::text,
   created_at timestamp with time zone NOT NULL,
   created_by text NOT NULL
+);
+CREATE TABLE do_not_contact_removals (
+  entry_id text NOT NULL,
+  workspace_id text NOT NULL,
+  entry text NOT NULL,
+  created_by text NOT NULL,
+  removed_by text NOT NULL,
+  removed_at timestamp with time zone NOT NULL
 );
 CREATE TABLE enrollment_state_counts (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
@@ -738,13 +748,21 @@ CREATE TABLE linkedin_accounts (
   pacing_max_gap_seconds integer NOT NULL DEFAULT 180,
   cap_invite_pending integer NOT NULL DEFAULT 400,
   cap_withdraw_daily integer NOT NULL DEFAULT 50,
-  withdraw_after_days integer NOT NULL DEFAULT 21
+  withdraw_after_days integer NOT NULL DEFAULT 21,
+  settings_updated_by text
 );
 CREATE TABLE login_failures (
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
   account_key text NOT NULL,
   source text NOT NULL,
   at timestamp with time zone NOT NULL
+);
+CREATE TABLE memberships (
+  user_id text NOT NULL,
+  workspace_id text NOT NULL,
+  role text NOT NULL,
+  created_at timestamp with time zone NOT NULL,
+  updated_at timestamp with time zone NOT NULL
 );
 CREATE TABLE outbound_deliveries (
   id text NOT NULL,
@@ -928,6 +946,7 @@ ALTER TABLE admin_alerts ADD CONSTRAINT admin_alerts_workspace_id_fkey FOREIGN K
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_expiry_chk CHECK (((expires_at IS NULL) OR (expires_at > created_at)));
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_hash_chk CHECK ((length(token_hash) = 64));
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (id);
+ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_role_chk CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])));
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE campaign_accounts ADD CONSTRAINT campaign_accounts_account_fk FOREIGN KEY (account_id, workspace_id) REFERENCES linkedin_accounts(id, workspace_id);
@@ -944,6 +963,7 @@ ALTER TABLE campaigns ADD CONSTRAINT campaigns_paused_reason_chk CHECK ((paused_
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_status_chk CHECK ((status = ANY (ARRAY['draft'::text, 'running'::text, 'paused'::text, 'completed'::text, 'archived'::text])));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_steps_chk CHECK (((jsonb_typeof((steps)::jsonb) = 'array'::text) AND (jsonb_array_length((steps)::jsonb) > 0)));
+ALTER TABLE campaigns ADD CONSTRAINT campaigns_updated_by_chk CHECK (((updated_by IS NULL) OR ((length(updated_by) >= 1) AND (length(updated_by) <= 300))));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id);
 ALTER TABLE conversation_messages ADD CONSTRAINT conversation_messages_pkey PRIMARY KEY (id);
@@ -984,6 +1004,9 @@ ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_public_slug_chk CHECK (
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_reason_chk CHECK ((length(reason) <= 1000));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_slug_chk CHECK (((linkedin_url IS NULL) = (public_slug IS NULL)));
 ALTER TABLE do_not_contact ADD CONSTRAINT do_not_contact_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
+ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_pkey PRIMARY KEY (entry_id);
+ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_removed_by_chk CHECK (((length(removed_by) >= 1) AND (length(removed_by) <= 300)));
+ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE enrollment_state_counts ADD CONSTRAINT enrollment_state_counts_n_chk CHECK ((n <> 0));
 ALTER TABLE enrollment_state_counts ADD CONSTRAINT enrollment_state_counts_pkey PRIMARY KEY (id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_active_next_action_chk CHECK (((state <> 'active'::text) OR (next_action_at IS NOT NULL)));
@@ -1103,6 +1126,7 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pacing_min_gap_ch
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_pkey PRIMARY KEY (id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_account_id_key UNIQUE (provider_account_id);
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_provider_features_chk CHECK (((provider_features IS NULL) OR (provider_features = ','::text) OR (provider_features ~~ ',%,'::text)));
+ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_settings_updated_by_chk CHECK (((settings_updated_by IS NULL) OR ((length(settings_updated_by) >= 1) AND (length(settings_updated_by) <= 300))));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_status_chk CHECK ((status = ANY ('{connecting,connected,needs_verification,disconnected,restricted,error}'::text[])));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_strikes_chk CHECK (((strikes >= 0) AND (strikes <= 3)));
 ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_tier_chk CHECK ((tier = ANY ('{free,premium,sales_navigator,recruiter}'::text[])));
@@ -1113,6 +1137,10 @@ ALTER TABLE linkedin_accounts ADD CONSTRAINT linkedin_accounts_workspace_id_fkey
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_account_key_chk CHECK ((length(account_key) = 64));
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
 ALTER TABLE login_failures ADD CONSTRAINT login_failures_source_chk CHECK (((length(source) >= 1) AND (length(source) <= 64)));
+ALTER TABLE memberships ADD CONSTRAINT memberships_role_chk CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])));
+ALTER TABLE memberships ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+ALTER TABLE memberships ADD CONSTRAINT memberships_user_workspace_key PRIMARY KEY (user_id, workspace_id);
+ALTER TABLE memberships ADD CONSTRAINT memberships_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE outbound_deliveries ADD CONSTRAINT outbound_deliveries_attempts_chk CHECK (((attempts >= 0) AND (attempts <= 8)));
 ALTER TABLE outbound_deliveries ADD CONSTRAINT outbound_deliveries_delivered_chk CHECK ((((state = 'delivered'::text) = (delivered_at IS NOT NULL)) AND ((state <> 'delivered'::text) OR (attempts >= 1))));
 ALTER TABLE outbound_deliveries ADD CONSTRAINT outbound_deliveries_endpoint_fk FOREIGN KEY (endpoint_id, workspace_id) REFERENCES outbound_endpoints(id, workspace_id);
@@ -1200,9 +1228,9 @@ ALTER TABLE users ADD CONSTRAINT users_workspace_email_key UNIQUE (workspace_id,
 ALTER TABLE users ADD CONSTRAINT users_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_csrf_chk CHECK ((length(csrf) >= 43));
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_id_hash_chk CHECK ((length(id_hash) = 64));
+ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_membership_fk FOREIGN KEY (user_id, workspace_id) REFERENCES memberships(user_id, workspace_id) ON DELETE CASCADE;
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_pkey PRIMARY KEY (id_hash);
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_times_chk CHECK (((last_seen_at >= created_at) AND (expires_at > last_seen_at)));
-ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_user_fk FOREIGN KEY (user_id, workspace_id) REFERENCES users(id, workspace_id) ON DELETE CASCADE;
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_user_pair_chk CHECK (((user_id IS NULL) = (workspace_id IS NULL)));
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_account_status_chk CHECK (((source <> 'account_status'::text) OR ((provider_account_id IS NOT NULL) AND (status_message IS NOT NULL))));
 ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_attempts_chk CHECK ((attempts >= 0));
@@ -1257,6 +1285,8 @@ CREATE INDEX do_not_contact_list_idx ON do_not_contact USING btree (workspace_id
 CREATE UNIQUE INDEX do_not_contact_pkey ON do_not_contact USING btree (id);
 CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact USING btree (workspace_id, provider_id) WHERE (provider_id IS NOT NULL);
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact USING btree (workspace_id, public_slug) WHERE (public_slug IS NOT NULL);
+CREATE UNIQUE INDEX do_not_contact_removals_pkey ON do_not_contact_removals USING btree (entry_id);
+CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals USING btree (workspace_id, removed_at);
 CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts USING btree (campaign_id, state);
 CREATE UNIQUE INDEX enrollment_state_counts_pkey ON enrollment_state_counts USING btree (id);
 CREATE INDEX enrollments_account_due_idx ON enrollments USING btree (account_id, next_action_at, id) WHERE (state = 'active'::text);
@@ -1305,6 +1335,8 @@ CREATE INDEX login_failures_account_idx ON login_failures USING btree (account_k
 CREATE INDEX login_failures_at_idx ON login_failures USING btree (at);
 CREATE UNIQUE INDEX login_failures_pkey ON login_failures USING btree (id);
 CREATE INDEX login_failures_source_idx ON login_failures USING btree (source, at);
+CREATE UNIQUE INDEX memberships_user_workspace_key ON memberships USING btree (user_id, workspace_id);
+CREATE INDEX memberships_workspace_idx ON memberships USING btree (workspace_id);
 CREATE INDEX outbound_deliveries_due_idx ON outbound_deliveries USING btree (next_attempt_at) WHERE (state = 'pending'::text);
 CREATE UNIQUE INDEX outbound_deliveries_once_uniq ON outbound_deliveries USING btree (event_id, endpoint_id);
 CREATE UNIQUE INDEX outbound_deliveries_pkey ON outbound_deliveries USING btree (id);

@@ -86,7 +86,8 @@ CREATE TABLE api_tokens (
     created_at   TIMESTAMP NOT NULL,
     last_used_at TIMESTAMP,
     revoked_at   TIMESTAMP
-, expires_at TIMESTAMP);
+, expires_at TIMESTAMP, role TEXT NOT NULL DEFAULT 'admin'
+    CONSTRAINT api_tokens_role_chk CHECK (role IN ('owner', 'admin', 'member', 'viewer')));
 
 -- table campaign_accounts (on campaign_accounts)
 CREATE TABLE campaign_accounts (
@@ -125,7 +126,8 @@ CREATE TABLE campaigns (
     late_accept_policy TEXT NOT NULL DEFAULT 'follow_up'
                        CONSTRAINT campaigns_late_accept_policy_chk CHECK (late_accept_policy IN ('follow_up', 'record_only')),
     created_at         TIMESTAMP NOT NULL,
-    updated_at         TIMESTAMP NOT NULL,
+    updated_at         TIMESTAMP NOT NULL, updated_by TEXT
+    CONSTRAINT campaigns_updated_by_chk CHECK (updated_by IS NULL OR length(updated_by) BETWEEN 1 AND 300),
     CONSTRAINT campaigns_paused_iff_reason_chk CHECK ((status = 'paused') = (paused_reason IS NOT NULL)),
     CONSTRAINT campaigns_daily_caps_chk CHECK (cap_invite >= 0 AND cap_message >= 0 AND cap_inmail >= 0 AND cap_view_profile >= 0),
     CONSTRAINT campaigns_id_workspace_key UNIQUE (id, workspace_id)
@@ -181,6 +183,16 @@ CREATE TABLE do_not_contact (
         (CASE WHEN linkedin_url IS NULL THEN 0 ELSE 1 END) + (CASE WHEN provider_id IS NULL THEN 0 ELSE 1 END)
         + (CASE WHEN company_url IS NULL THEN 0 ELSE 1 END) = 1),
     CONSTRAINT do_not_contact_slug_chk CHECK ((linkedin_url IS NULL) = (public_slug IS NULL))
+);
+
+-- table do_not_contact_removals (on do_not_contact_removals)
+CREATE TABLE do_not_contact_removals (
+    entry_id     TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    entry        TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    removed_by   TEXT NOT NULL CONSTRAINT do_not_contact_removals_removed_by_chk CHECK (length(removed_by) BETWEEN 1 AND 300),
+    removed_at   TIMESTAMP NOT NULL
 );
 
 -- table enrollment_state_counts (on enrollment_state_counts)
@@ -411,7 +423,8 @@ CREATE TABLE linkedin_accounts (
     CHECK (pacing_max_gap_seconds >= pacing_min_gap_seconds AND pacing_max_gap_seconds <= 3600), cap_invite_pending INTEGER NOT NULL DEFAULT 400
     CONSTRAINT linkedin_accounts_cap_invite_pending_chk CHECK (cap_invite_pending BETWEEN 0 AND 700), cap_withdraw_daily INTEGER NOT NULL DEFAULT 50
     CONSTRAINT linkedin_accounts_cap_withdraw_daily_chk CHECK (cap_withdraw_daily BETWEEN 0 AND 100), withdraw_after_days INTEGER NOT NULL DEFAULT 21
-    CONSTRAINT linkedin_accounts_withdraw_after_days_chk CHECK (withdraw_after_days = 0 OR withdraw_after_days BETWEEN 7 AND 180),
+    CONSTRAINT linkedin_accounts_withdraw_after_days_chk CHECK (withdraw_after_days = 0 OR withdraw_after_days BETWEEN 7 AND 180), settings_updated_by TEXT
+    CONSTRAINT linkedin_accounts_settings_updated_by_chk CHECK (settings_updated_by IS NULL OR length(settings_updated_by) BETWEEN 1 AND 300),
     CONSTRAINT linkedin_accounts_connected_iff_not_disconnected_chk
         CHECK ((status = 'connected') = (disconnected_at IS NULL)),
     CONSTRAINT linkedin_accounts_disconnected_by_chk
@@ -433,6 +446,16 @@ CREATE TABLE login_failures (
     account_key TEXT NOT NULL CONSTRAINT login_failures_account_key_chk CHECK (length(account_key) = 64),
     source      TEXT NOT NULL CONSTRAINT login_failures_source_chk CHECK (length(source) BETWEEN 1 AND 64),
     at          TIMESTAMP NOT NULL
+);
+
+-- table memberships (on memberships)
+CREATE TABLE memberships (
+    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    role         TEXT NOT NULL CONSTRAINT memberships_role_chk CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    CONSTRAINT memberships_user_workspace_key PRIMARY KEY (user_id, workspace_id)
 );
 
 -- table outbound_deliveries (on outbound_deliveries)
@@ -622,7 +645,7 @@ CREATE TABLE users (
 );
 
 -- table web_sessions (on web_sessions)
-CREATE TABLE web_sessions (
+CREATE TABLE "web_sessions" (
     id_hash      TEXT PRIMARY KEY CONSTRAINT web_sessions_id_hash_chk CHECK (length(id_hash) = 64),
     user_id      TEXT,
     workspace_id TEXT,
@@ -631,8 +654,8 @@ CREATE TABLE web_sessions (
     created_at   TIMESTAMP NOT NULL,
     last_seen_at TIMESTAMP NOT NULL,
     expires_at   TIMESTAMP NOT NULL,
-    CONSTRAINT web_sessions_user_fk FOREIGN KEY (user_id, workspace_id)
-        REFERENCES users (id, workspace_id) ON DELETE CASCADE,
+    CONSTRAINT web_sessions_membership_fk FOREIGN KEY (user_id, workspace_id)
+        REFERENCES memberships (user_id, workspace_id) ON DELETE CASCADE,
     CONSTRAINT web_sessions_user_pair_chk CHECK ((user_id IS NULL) = (workspace_id IS NULL)),
     CONSTRAINT web_sessions_times_chk CHECK (last_seen_at >= created_at AND expires_at > last_seen_at)
 );
@@ -734,6 +757,9 @@ CREATE UNIQUE INDEX do_not_contact_provider_id_uidx ON do_not_contact (workspace
 -- index do_not_contact_slug_uidx (on do_not_contact)
 CREATE UNIQUE INDEX do_not_contact_slug_uidx ON do_not_contact (workspace_id, public_slug) WHERE public_slug IS NOT NULL;
 
+-- index do_not_contact_removals_workspace_idx (on do_not_contact_removals)
+CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals (workspace_id, removed_at);
+
 -- index enrollment_state_counts_campaign_idx (on enrollment_state_counts)
 CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts (campaign_id, state);
 
@@ -827,6 +853,9 @@ CREATE INDEX login_failures_at_idx ON login_failures (at);
 
 -- index login_failures_source_idx (on login_failures)
 CREATE INDEX login_failures_source_idx ON login_failures (source, at);
+
+-- index memberships_workspace_idx (on memberships)
+CREATE INDEX memberships_workspace_idx ON memberships (workspace_id);
 
 -- index outbound_deliveries_due_idx (on outbound_deliveries)
 CREATE INDEX outbound_deliveries_due_idx ON outbound_deliveries (next_attempt_at) WHERE state = 'pending';
