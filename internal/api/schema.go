@@ -110,6 +110,8 @@ type campaignJSON struct {
 	LateAcceptPolicy campaign.LateAcceptPolicy `json:"late_accept_policy"`
 	CreatedAt        time.Time                 `json:"created_at"`
 	UpdatedAt        time.Time                 `json:"updated_at"`
+	// UpdatedBy is who made the last change (docs/teams.md#who-changed-what).
+	UpdatedBy string `json:"updated_by"`
 }
 
 type enrollmentJSON struct {

@@ -28,6 +28,9 @@ func TestAccountsTagAndUntag(t *testing.T) {
 				dbURL = dbtest.NewPostgresSchema(t, false)
 			}
 			env := map[string]string{"KEEL_DATABASE_URL": dbURL}
+			if r := run(t, env, "migrate"); r.code != ExitOK {
+				t.Fatal(r)
+			}
 			if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
 				t.Fatalf("workspace create: %d %s", r.code, r.stderr)
 			}

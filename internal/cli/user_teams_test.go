@@ -34,6 +34,9 @@ func TestUserRolesAndPasswordReset(t *testing.T) {
 				code := Run(context.Background(), args, Env{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin)})
 				return result{code, out.String(), errOut.String()}
 			}
+			if r := run(t, env, "migrate"); r.code != ExitOK {
+				t.Fatal(r)
+			}
 			for _, slug := range []string{"acme", "beta"} {
 				if r := run(t, env, "workspace", "create", slug); r.code != ExitOK {
 					t.Fatal(r)
@@ -110,6 +113,9 @@ func TestUserRolesAndPasswordReset(t *testing.T) {
 func TestTokenCreateTakesARole(t *testing.T) {
 	t.Parallel()
 	env := sqliteEnv(t)
+	if r := run(t, env, "migrate"); r.code != ExitOK {
+		t.Fatal(r)
+	}
 	if r := run(t, env, "workspace", "create", "acme"); r.code != ExitOK {
 		t.Fatal(r)
 	}

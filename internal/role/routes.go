@@ -12,6 +12,7 @@ var routeActions = map[string]Action{
 	"POST /api/v1/accounts/connect":            Configure,
 	"POST /api/v1/accounts/{id}/reconnect":     Configure,
 	"POST /api/v1/accounts/sync":               Configure,
+	"PUT /api/v1/accounts/{id}/tags":           Configure,
 	"POST /api/v1/accounts/{id}/inmail/top-up": Configure,
 	"PATCH /api/v1/workspace":                  Configure,
 	"POST /api/v1/do-not-contact":              Configure,
