@@ -32,6 +32,9 @@ func Dump(t testing.TB, d *db.DB, skip ...string) string {
 		}
 		tables = append(tables, n)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("listing tables: %v", err)
+	}
 	rows.Close()
 	sort.Strings(tables)
 	var b strings.Builder
