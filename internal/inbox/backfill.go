@@ -42,6 +42,12 @@ func (s *Service) Backfill(ctx context.Context) (int, error) {
 func (s *Service) backfillStep(ctx context.Context, r backfillRow) (bool, error) {
 	acc := r.acc
 	page := unipile.PageOptions{Limit: s.opts.BackfillPageSize}
+	// The spacing is reserved before the request goes: a process that dies
+	// between the request and storing its page leaves the account resting,
+	// so the next process cannot ask it again at once (docs/inbox.md#backfill).
+	if err := reserveRequest(ctx, s.opts.DB.SQL, acc.ID, s.opts.Clock.Now().Add(BackfillSpacing)); err != nil {
+		return false, err
+	}
 	if !r.chatsDone {
 		page.Cursor = r.chatsCursor
 		chats, err := s.opts.Client.ListChats(ctx, acc.ProviderAccountID, page)

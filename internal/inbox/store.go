@@ -291,6 +291,16 @@ func saveChatsPage(ctx context.Context, tx *sql.Tx, accountID string, chatIDs []
 	return saveProgress(ctx, tx, accountID, cursor, done, next)
 }
 
+// reserveRequest records, before a backfill request goes, that the
+// account's next request may not go before next.
+func reserveRequest(ctx context.Context, q db.Querier, accountID string, next time.Time) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO inbox_backfills (account_id, next_at) VALUES ($1, $2)
+		ON CONFLICT (account_id) DO UPDATE SET next_at = excluded.next_at`, accountID, next); err != nil {
+		return errf("reserving the backfill request of account "+accountID, err)
+	}
+	return nil
+}
+
 // saveProgress records where an account's chat list continues and when
 // the next request may go.
 func saveProgress(ctx context.Context, q db.Querier, accountID, cursor string, chatsDone bool, next time.Time) error {
