@@ -309,11 +309,18 @@ func TestMetricsRequestIDsRateLimitsAndNoSecretsInLogs(t *testing.T) {
 			break
 		}
 	}
-	if n, err := a.Outbound.DeliverDue(context.Background()); err != nil || n != 1 {
-		t.Fatalf("delivering: %d %v", n, err)
+	// The running app's own delivery pass may get there first (it runs
+	// every 15 s); either way the receiver gets the event once it is due.
+	if _, err := a.Outbound.DeliverDue(context.Background()); err != nil {
+		t.Fatalf("delivering: %v", err)
 	}
-	if err := <-got; err != nil {
-		t.Fatalf("the receiver could not verify the signature: %v", err)
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("the receiver could not verify the signature: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the flip's event was never delivered")
 	}
 	resp = get("/metrics", nil)
 	body, _ = io.ReadAll(resp.Body)
