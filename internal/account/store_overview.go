@@ -30,44 +30,26 @@ type StatusCount struct {
 // they need a reconnect: the overview's summary in one grouped query
 // (docs/surfaces.md#accounts-overview).
 func CountStatuses(ctx context.Context, q db.Querier, workspaceID string) ([]StatusCount, error) {
-	// Two reads of the workspace's accounts (linkedin_accounts_workspace_idx):
-	// the counts by status, then the accounts not connected whose copy is
-	// terminal. No index holds status, so that flips stay heap-only updates
+	// One read of the workspace's accounts (linkedin_accounts_workspace_idx),
+	// grouped by status and by whether the copy is terminal. No index holds
+	// status, so that flips stay heap-only updates
 	// (docs/benchmarks.md#state-flips-with-audit).
-	rows, err := q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1 GROUP BY status`, workspaceID)
+	rows, err := q.QueryContext(ctx, `SELECT status, CASE WHEN `+reconnectSQL()+` THEN 1 ELSE 0 END, count(*)
+		FROM linkedin_accounts WHERE workspace_id = $1 GROUP BY 1, 2`, workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
 	}
 	defer rows.Close()
 	var out []StatusCount
 	for rows.Next() {
-		var c StatusCount
-		if err := rows.Scan(&c.Status, &c.N); err != nil {
+		var (
+			c         StatusCount
+			reconnect int
+		)
+		if err := rows.Scan(&c.Status, &reconnect, &c.N); err != nil {
 			return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
 		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting the accounts of workspace %s: %w", workspaceID, err)
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT status, count(*) FROM linkedin_accounts WHERE workspace_id = $1
-		AND status IN `+notConnected()+` AND `+reconnectSQL()+` GROUP BY status`, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("counting the accounts of workspace %s that need a reconnect: %w", workspaceID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c StatusCount
-		if err := rows.Scan(&c.Status, &c.N); err != nil {
-			return nil, fmt.Errorf("counting the accounts of workspace %s that need a reconnect: %w", workspaceID, err)
-		}
-		c.NeedsReconnect = true
-		for i := range out {
-			if out[i].Status == c.Status {
-				out[i].N -= c.N
-			}
-		}
+		c.NeedsReconnect = reconnect == 1
 		out = append(out, c)
 	}
 	return out, rows.Err()

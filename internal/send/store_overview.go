@@ -6,15 +6,14 @@ import (
 	"time"
 
 	"github.com/keel-outreach/keel/internal/db"
-	"github.com/keel-outreach/keel/internal/policy"
 )
 
-// Overview is what the accounts overview needs from the ledger for every
-// account of a workspace at once (docs/surfaces.md#accounts-overview):
-// three grouped queries, whatever the number of accounts.
+// Overview is what the accounts overview's attention summary needs from
+// the ledger for every account of a workspace at once
+// (docs/surfaces.md#accounts-overview): two queries, whatever the number of
+// accounts. Today's usage is read per page (LimitsFor) or, for the usage
+// sort, in the page's own query (UsageJoin).
 type Overview struct {
-	// Today counts each account's counted sends of the UTC day, by action.
-	Today map[string]map[policy.Action]int
 	// AtPendingCap holds the accounts whose pending invitations, as the
 	// limits' "pending" row counts them, reach their configured pending cap
 	// (docs/sending.md#pending-invitations).
@@ -26,34 +25,10 @@ type Overview struct {
 
 // WorkspaceOverview reads Overview for every account of a workspace.
 func WorkspaceOverview(ctx context.Context, q db.Querier, workspaceID string, now time.Time) (Overview, error) {
-	o := Overview{Today: map[string]map[policy.Action]int{}, AtPendingCap: map[string]bool{}, Blocked: map[string]time.Time{}}
-	rows, err := q.QueryContext(ctx, `SELECT account_id, action, count(*) FROM sends
-		WHERE workspace_id = $1 AND claimed_at >= $2 AND state IN `+CountedStates+` GROUP BY account_id, action`,
-		workspaceID, policy.UTCDayStart(now))
-	if err != nil {
-		return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
-	}
-	for rows.Next() {
-		var (
-			acc, act string
-			n        int
-		)
-		if err := rows.Scan(&acc, &act, &n); err != nil {
-			rows.Close()
-			return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
-		}
-		if o.Today[acc] == nil {
-			o.Today[acc] = map[policy.Action]int{}
-		}
-		o.Today[acc][policy.Action(act)] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return o, fmt.Errorf("counting today's sends of workspace %s: %w", workspaceID, err)
-	}
+	o := Overview{AtPendingCap: map[string]bool{}, Blocked: map[string]time.Time{}}
 	// Grouped by account over the pending rows only, then compared with
 	// each account's cap, read by id.
-	rows, err = q.QueryContext(ctx, `SELECT p.account_id FROM (
+	rows, err := q.QueryContext(ctx, `SELECT p.account_id FROM (
 			SELECT account_id, count(*) AS n FROM invitations WHERE state = 'pending' AND workspace_id = $1 GROUP BY account_id
 			UNION ALL SELECT account_id, count(*) AS n FROM sends WHERE action = 'invite' AND state IN ('intent', 'dispatched', 'unknown')
 			AND workspace_id = $1 GROUP BY account_id) p
@@ -74,10 +49,13 @@ func WorkspaceOverview(ctx context.Context, q db.Querier, workspaceID string, no
 	if err := rows.Err(); err != nil {
 		return o, fmt.Errorf("counting pending invitations of workspace %s: %w", workspaceID, err)
 	}
-	// send_blocks has no workspace column; the account ids come from the
-	// workspace's accounts by id, read-only.
-	rows, err = q.QueryContext(ctx, `SELECT b.account_id, b.until FROM send_blocks b
-		WHERE b.until > $2 AND b.account_id IN (SELECT id FROM linkedin_accounts WHERE workspace_id = $1)`, workspaceID, now)
+	// send_blocks has no workspace column. The active blocks are few (one
+	// per account and action at most), so they are read first and each
+	// one's account is checked by id; CROSS JOIN keeps that order on
+	// SQLite, whose planner otherwise walked the workspace's 10,000
+	// accounts (docs/benchmarks.md#accounts-page-with-10000-accounts-issue-6).
+	rows, err = q.QueryContext(ctx, `SELECT b.account_id, b.until FROM send_blocks b CROSS JOIN linkedin_accounts a
+		WHERE a.id = b.account_id AND a.workspace_id = $1 AND b.until > $2`, workspaceID, now)
 	if err != nil {
 		return o, fmt.Errorf("reading the cooldowns of workspace %s: %w", workspaceID, err)
 	}
