@@ -89,8 +89,20 @@ type Options struct {
 	// cannot hold a LISTEN (PgBouncer in transaction mode), and for the
 	// pickup-latency benchmark's comparison.
 	PollOnly bool
-	Logger   *slog.Logger
+	// StopGrace is how long a stop — Stop, or the end of the context given
+	// to Start — lets running jobs finish before their contexts are
+	// canceled. Zero means DefaultStopGrace. A dispatch canceled mid-call
+	// cannot know whether Unipile acted, and its send waits for a person
+	// (docs/operations.md#stopping-a-process); a call takes well under a
+	// second, so a short grace saves nearly every one.
+	StopGrace time.Duration
+	Logger    *slog.Logger
 }
+
+// DefaultStopGrace is Options.StopGrace's default: shorter than the
+// process's own shutdown bound, so jobs are canceled (and their outcomes
+// recorded) before the process exits.
+const DefaultStopGrace = 15 * time.Second
 
 // Queue is River bound to Keel's database.
 type Queue struct {
@@ -109,13 +121,18 @@ func New(opts Options) (*Queue, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
 	working := opts.Workers != nil && opts.MaxWorkers > 0
 	// Only a working queue listens: an insert-only one has nothing to wake
 	// (its inserts still notify, in their transactions). SQLite's driver
 	// runs in one process with one connection and is left to poll.
 	listen := working && !opts.PollOnly && opts.DB.Engine == db.Postgres
+	// Without a soft-stop timeout, River treats the end of Start's context
+	// (SIGTERM) as a hard stop and cancels running jobs at once.
 	cfg := &river.Config{Logger: opts.Logger, PollOnly: !listen, FetchPollInterval: opts.PollInterval,
-		RescueStuckJobsAfter: opts.RescueStuckJobsAfter}
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter, SoftStopTimeout: opts.StopGrace}
 	if working {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
