@@ -60,6 +60,7 @@ commands:
   token revoke ID
   user create --workspace SLUG --email E [--role owner|admin|member|viewer]   password on standard input
   user reset-password --workspace SLUG --email E   new password on standard input; ends sessions
+  user set-role --workspace SLUG --email E --role owner|admin|member|viewer   change a member's role
   user unlock --workspace SLUG --email E   clear failed sign-ins (a lockout)
   accounts list [--workspace SLUG] [--tag TAG] [--json]
   accounts tag ID TAG...              add tags to an account (all or none)
@@ -89,7 +90,8 @@ func commands() map[string]command {
 		"migrate":   runMigrate,
 		"workspace": sub(map[string]command{"create": runWorkspaceCreate, "settings": runWorkspaceSettings}),
 		"token":     sub(map[string]command{"create": runTokenCreate, "list": runTokenList, "revoke": runTokenRevoke}),
-		"user":      sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock, "reset-password": runUserResetPassword}),
+		"user": sub(map[string]command{"create": runUserCreate, "unlock": runUserUnlock, "reset-password": runUserResetPassword,
+			"set-role": runUserSetRole}),
 		"accounts": sub(map[string]command{"list": runAccountsList, "sync": runAccountsSync, "inmail-top-up": runAccountsInMailTopUp,
 			"tag": runAccountsTag, "untag": runAccountsUntag}),
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),

@@ -71,6 +71,48 @@ func TestUserRolesAndPasswordReset(t *testing.T) {
 				t.Fatalf("the existing password in the second workspace: %+v %v", u, err)
 			}
 
+			// set-role: bad input changes nothing; the only owner keeps the
+			// role until another member is owner; the new role is read back.
+			acme, err := workspace.BySlug(ctx, d.SQL, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			roleOf := func(email string) role.Role {
+				t.Helper()
+				u, err := user.Authenticate(ctx, d.SQL, acme.ID, email, strings.TrimSpace(pw))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return u.Role
+			}
+			for _, bad := range [][]string{
+				{"--workspace", "acme", "--email", "bob@example.com"},
+				{"--workspace", "acme", "--email", "bob@example.com", "--role", "root"},
+			} {
+				if r := runIn("", append([]string{"user", "set-role"}, bad...)...); r.code != ExitUsage {
+					t.Fatalf("set-role %v: %+v", bad, r)
+				}
+			}
+			if r := runIn("", "user", "set-role", "--workspace", "acme", "--email", "nobody@example.com", "--role", "admin"); r.code != ExitFailure ||
+				!strings.Contains(r.stderr, "no user with that email") {
+				t.Fatalf("set-role of a stranger: %+v", r)
+			}
+			if r := runIn("", "user", "set-role", "--workspace", "acme", "--email", "ann@example.com", "--role", "admin"); r.code != ExitFailure ||
+				!strings.Contains(r.stderr, "only owner") || roleOf("ann@example.com") != role.Owner {
+				t.Fatalf("demoting the only owner: %+v", r)
+			}
+			if r := runIn("", "user", "set-role", "--workspace", "acme", "--email", "Bob@Example.com", "--role", "owner"); r.code != ExitOK ||
+				!strings.Contains(r.stdout, "bob@example.com is now owner in acme (was member)") || roleOf("bob@example.com") != role.Owner {
+				t.Fatalf("promoting bob: %+v", r)
+			}
+			if r := runIn("", "user", "set-role", "--workspace", "acme", "--email", "ann@example.com", "--role", "viewer"); r.code != ExitOK ||
+				roleOf("ann@example.com") != role.Viewer || roleOf("bob@example.com") != role.Owner {
+				t.Fatalf("demoting ann once bob owns acme: %+v", r)
+			}
+			if u, err := user.Authenticate(ctx, d.SQL, beta.ID, "ann@example.com", strings.TrimSpace(pw)); err != nil || u.Role != role.Viewer {
+				t.Fatalf("ann's role in beta moved: %+v %v", u, err)
+			}
+
 			// A session and a lockout, which the reset must end and clear.
 			now := time.Now().UTC()
 			if _, err := d.SQL.ExecContext(ctx, `INSERT INTO web_sessions (id_hash, user_id, workspace_id, csrf, created_at, last_seen_at, expires_at)

@@ -50,6 +50,22 @@ func updateRole(ctx context.Context, q db.Querier, userID, workspaceID string, r
 	return nil
 }
 
+// lockOwners counts a workspace's owners, locking their memberships until
+// the transaction ends (lock is the dialect's FOR UPDATE; SQLite's single
+// writer serializes instead).
+func lockOwners(ctx context.Context, q db.Querier, lock, workspaceID string) (int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT user_id FROM memberships WHERE workspace_id = $1 AND role = 'owner'`+lock, workspaceID)
+	if err != nil {
+		return 0, fmt.Errorf("reading the owners: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
 func setHash(ctx context.Context, q db.Querier, userID, hash string) error {
 	if _, err := q.ExecContext(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hash); err != nil {
 		return fmt.Errorf("storing the new password: %w", err)

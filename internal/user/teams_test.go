@@ -180,3 +180,57 @@ func TestMigrationMakesExistingUsersOwners(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoDemotionsAtOnceKeepAnOwner: two owners each demoting the other at
+// the same moment — one change wins and the other is ErrLastOwner, so the
+// workspace is never left without an owner (docs/teams.md#changing-a-role).
+func TestTwoDemotionsAtOnceKeepAnOwner(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		ws, err := workspace.Create(ctx, d.SQL, "acme", "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, email := range []string{"ada@example.com", "bob@example.com"} {
+			if _, err := Add(ctx, d.SQL, NewMember{WorkspaceID: ws.ID, Email: email, Password: "a long enough password", Role: role.Owner}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for round := 0; round < 20; round++ {
+			errs := make(chan error, 2)
+			start := make(chan struct{})
+			for _, email := range []string{"ada@example.com", "bob@example.com"} {
+				go func() {
+					<-start
+					_, err := ChangeRole(ctx, d, ws.ID, email, role.Admin, now)
+					errs <- err
+				}()
+			}
+			close(start)
+			var won, refused int
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					won++
+				case errors.Is(err, ErrLastOwner):
+					refused++
+				default:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			var owners int
+			if err := d.SQL.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'`, ws.ID).Scan(&owners); err != nil {
+				t.Fatal(err)
+			}
+			if won != 1 || refused != 1 || owners != 1 {
+				t.Fatalf("round %d: %d changed, %d refused, %d owners left; want 1, 1, 1", round, won, refused, owners)
+			}
+			// Both owners again for the next round.
+			if _, err := d.SQL.ExecContext(ctx, `UPDATE memberships SET role = 'owner' WHERE workspace_id = $1`, ws.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -47,6 +47,10 @@ var ErrExists = errors.New("a user with that email already exists in the workspa
 // ErrNotFound: no user with that email is a member of the workspace.
 var ErrNotFound = errors.New("no user with that email in the workspace")
 
+// ErrLastOwner: the change would leave the workspace without an owner, and
+// with nobody who may manage its people (docs/teams.md#changing-a-role).
+var ErrLastOwner = errors.New("the workspace's only owner cannot lose the role: make another member owner first")
+
 // User is one person. WorkspaceID is the workspace the user is looked at
 // in: the one they signed in to, or (from Create) the one they were created
 // in; Role is their role there.
@@ -214,6 +218,41 @@ func SetRole(ctx context.Context, q db.Querier, userID, workspaceID string, r ro
 		return fmt.Errorf("unknown role %q: use owner, admin, member or viewer", r)
 	}
 	return updateRole(ctx, q, userID, workspaceID, r, now)
+}
+
+// ChangeRole gives the workspace's member with an email the role r and
+// returns the member as they were. The workspace's owners are locked while
+// it counts them, so two changes at once cannot demote its last two owners
+// (ErrLastOwner). It takes effect on the member's next request
+// (docs/teams.md#changing-a-role).
+func ChangeRole(ctx context.Context, d *db.DB, workspaceID, email string, r role.Role, now time.Time) (User, error) {
+	if !r.Valid() {
+		return User{}, fmt.Errorf("unknown role %q: use owner, admin, member or viewer", r)
+	}
+	email, err := checkEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	var before User
+	err = d.InTx(ctx, func(tx *sql.Tx) error {
+		owners, err := lockOwners(ctx, tx, d.LockForUpdate(), workspaceID)
+		if err != nil {
+			return err
+		}
+		u, _, err := byEmail(ctx, tx, workspaceID, email)
+		if db.IsNoRows(err) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("reading the member: %w", err)
+		}
+		before = u
+		if u.Role == role.Owner && r != role.Owner && owners <= 1 {
+			return ErrLastOwner
+		}
+		return updateRole(ctx, tx, u.ID, workspaceID, r, now)
+	})
+	return before, err
 }
 
 // Authenticate checks an email and password in a workspace; the user must
