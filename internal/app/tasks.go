@@ -213,7 +213,8 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 		return fmt.Errorf("unknown task %q", name)
 	}
 	owner := fmt.Sprintf("job %d", job.ID)
-	got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing(), w.clock.Now())
+	started := w.clock.Now()
+	got, err := jobs.AcquireTask(ctx, w.db, name, owner, t.timing(), started)
 	if err == nil && !got && job.Args.Startup {
 		got, err = w.waitForLease(ctx, name, owner, t)
 	}
@@ -226,6 +227,8 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, t.timing().Timeout)
 	defer cancel()
+	stopRenewing := w.renewLease(name, owner, t.timing(), w.clock.Now())
+	defer stopRenewing()
 	if w.hook != nil {
 		w.hook(pctx, name)
 	}
@@ -240,6 +243,45 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
 		return fmt.Errorf("task %s: %w", name, runErr)
 	}
 	return nil
+}
+
+// renewLease extends a running pass's lease every jobs.LeaseHeartbeat
+// while this process lives, until the returned stop is called; a process
+// that dies stops extending it, and the lease runs out within
+// timing.HeldLease (docs/operations.md#periodic-work). A task whose whole
+// Lease is no longer than its held lease needs no extending.
+func (w *taskWorker) renewLease(name, owner string, timing jobs.PeriodicTiming, started time.Time) (stop func()) {
+	if timing.HeldLease() >= timing.Lease() {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(jobs.LeaseHeartbeat)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			// Its own context: the pass's may be over while it unwinds.
+			ctx, cancel := context.WithTimeout(context.Background(), jobs.LeaseHeartbeat)
+			held, err := jobs.RenewTask(ctx, w.db, name, owner, timing, started, w.clock.Now())
+			cancel()
+			switch {
+			case err != nil:
+				w.log.Warn("extending a periodic task's lease", "task", name, "error", err)
+			case !held:
+				return // expired and taken, or given back: nothing left to extend
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // waitForLease keeps trying to take the lease, for a start-up job (the

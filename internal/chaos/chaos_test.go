@@ -133,10 +133,10 @@ func TestChaos(t *testing.T) {
 	// Settle: no new claims, every process stopped, fresh ones started
 	// (each start runs a reconciliation pass), polled until nothing is in
 	// flight or unknown and unparked. A reconciliation pass killed during
-	// the run holds its lease until it expires (jobs.PeriodicTiming.Lease,
-	// about 4½ minutes for the 5-minute reconciliation), and a start-up
-	// pass waits at most a minute for a lease: so the processes are
-	// restarted every minute until one of them gets it.
+	// the run holds its lease until it expires (jobs.PeriodicTiming.HeldLease,
+	// 30 s after its last extension), which a start-up pass waits out; the
+	// processes are still restarted every minute, up to six times, in case
+	// a start-up pass missed it.
 	h.pauseCampaigns()
 	h.stopAll()
 	settleStart := time.Now()

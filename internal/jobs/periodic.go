@@ -29,10 +29,21 @@ func TimingFor(every time.Duration) PeriodicTiming {
 	return PeriodicTiming{Every: every, Timeout: every * 3 / 4}
 }
 
-// Lease is how long a pass holds its task: its timeout plus a sixth, so a
-// pass whose context was canceled has time to unwind and give the lease
+// Lease is how long a pass may hold its task: its timeout plus a sixth, so
+// a pass whose context was canceled has time to unwind and give the lease
 // back itself. Only a pass whose process died lets it expire.
 func (p PeriodicTiming) Lease() time.Duration { return p.Timeout + p.Timeout/6 }
+
+// LeaseHeartbeat is how often a running pass extends its lease
+// (RenewTask): a long task's lease is taken and extended HeldLease at a
+// time, so the lease of a pass whose process died runs out within
+// HeldLease instead of the whole Lease (docs/operations.md#periodic-work).
+const LeaseHeartbeat = 10 * time.Second
+
+// HeldLease is how far ahead of now a pass's lease reaches when it is
+// taken or extended: three heartbeats, or the whole Lease when that is
+// shorter (a short task's pass ends before it would need extending).
+func (p PeriodicTiming) HeldLease() time.Duration { return min(p.Lease(), 3*LeaseHeartbeat) }
 
 // StaleAfter is how long the task may go without a completed pass before it
 // counts as stalled: StaleIntervals intervals, or longer where a dead pass's

@@ -167,3 +167,90 @@ func TestTimingFor(t *testing.T) {
 		}
 	}
 }
+
+// TestLongTaskLeaseIsHeldByHeartbeat: a 5-minute task's pass takes its
+// lease for three heartbeats, not its whole 4⅜-minute Lease; renewing
+// extends it for its owner only and never past the start plus Lease; a
+// pass whose process died (no renewal) loses it after HeldLease
+// (docs/operations.md#periodic-work).
+func TestLongTaskLeaseIsHeldByHeartbeat(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		timing := jobs.TimingFor(5 * time.Minute)
+		if timing.HeldLease() != 3*jobs.LeaseHeartbeat || timing.HeldLease() >= timing.Lease() {
+			t.Fatalf("held lease %v, lease %v", timing.HeldLease(), timing.Lease())
+		}
+		if short := jobs.TimingFor(time.Second); short.HeldLease() != short.Lease() {
+			t.Fatalf("a 1 s task holds %v of its %v lease", short.HeldLease(), short.Lease())
+		}
+		const task = "reconcile_unknown"
+		acquire := func(owner string, at time.Time) bool {
+			t.Helper()
+			ok, err := jobs.AcquireTask(ctx, d, task, owner, timing, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		renew := func(owner string, started, at time.Time) bool {
+			t.Helper()
+			ok, err := jobs.RenewTask(ctx, d, task, owner, timing, started, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		leaseUntil := func() time.Time {
+			t.Helper()
+			run, err := jobs.TaskRunOf(ctx, d.SQL, task)
+			if err != nil || run == nil {
+				t.Fatalf("heartbeat row: %+v %v", run, err)
+			}
+			return run.LeaseUntil
+		}
+		if !acquire("job 1", t0) || !leaseUntil().Equal(t0.Add(timing.HeldLease())) {
+			t.Fatalf("the first pass's lease: until %v", leaseUntil())
+		}
+		// A live pass renews every heartbeat: nobody else gets the task.
+		at := t0
+		for i := 0; i < 6; i++ {
+			at = at.Add(jobs.LeaseHeartbeat)
+			if !renew("job 1", t0, at) || !leaseUntil().Equal(at.Add(timing.HeldLease())) {
+				t.Fatalf("renewal %d at %v: until %v", i, at, leaseUntil())
+			}
+			if acquire("job 2", at.Add(time.Second)) {
+				t.Fatalf("another pass took a renewed lease at %v", at)
+			}
+		}
+		if renew("job 2", t0, at) {
+			t.Fatal("a pass that never held the lease renewed it")
+		}
+		// A pass stuck past its timeout, renewing on, cannot renew past
+		// start + Lease.
+		late := t0.Add(timing.Lease() - time.Second)
+		for at = at.Add(jobs.LeaseHeartbeat); at.Before(late); at = at.Add(jobs.LeaseHeartbeat) {
+			if !renew("job 1", t0, at) {
+				t.Fatalf("renewal at %v lost the lease", at)
+			}
+		}
+		if !renew("job 1", t0, late) || !leaseUntil().Equal(t0.Add(timing.Lease())) {
+			t.Fatalf("a late renewal: until %v, want the start plus the lease %v", leaseUntil(), t0.Add(timing.Lease()))
+		}
+		if !acquire("job 3", t0.Add(timing.Lease())) {
+			t.Fatal("a stuck pass's lease did not end at the start plus the lease")
+		}
+		// Job 3's process dies right after taking it: no renewal, and the
+		// lease is free a held lease later — not a whole Lease later.
+		died := t0.Add(timing.Lease())
+		if acquire("job 4", died.Add(timing.HeldLease()-time.Millisecond)) {
+			t.Fatal("the dead pass's lease ended early")
+		}
+		if !acquire("job 4", died.Add(timing.HeldLease())) {
+			t.Fatal("the dead pass's lease outlived its held lease")
+		}
+		if renew("job 3", died, died.Add(timing.HeldLease()+time.Second)) {
+			t.Fatal("the dead pass renewed a lease another pass holds")
+		}
+	})
+}

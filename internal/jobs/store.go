@@ -10,12 +10,12 @@ import (
 	"github.com/keel-outreach/keel/internal/db"
 )
 
-// AcquireTask takes task's lease for owner at now, creating its row on
-// first use, unless a live lease of another pass holds it. It records the
-// start of a pass and reports whether owner may run it.
+// AcquireTask takes task's lease for owner at now, for timing.HeldLease,
+// creating its row on first use, unless a live lease of another pass holds
+// it. It records the start of a pass and reports whether owner may run it.
 func AcquireTask(ctx context.Context, d *db.DB, task, owner string, timing PeriodicTiming, now time.Time) (bool, error) {
 	now = clock.Normalize(now)
-	until := clock.Normalize(now.Add(timing.Lease()))
+	until := clock.Normalize(now.Add(timing.HeldLease()))
 	res, err := d.SQL.ExecContext(ctx, `INSERT INTO periodic_task_runs
 			(task, every_ms, created_at, last_started_at, lease_owner, lease_until)
 		VALUES ($1, $2, $3, $3, $4, $5)
@@ -29,6 +29,28 @@ func AcquireTask(ctx context.Context, d *db.DB, task, owner string, timing Perio
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("taking the lease of periodic task %s: %w", task, err)
+	}
+	return n == 1, nil
+}
+
+// RenewTask extends owner's lease of task, taken at started, to
+// timing.HeldLease after now — never past started plus timing.Lease, so a
+// pass stuck past its timeout still loses the lease on time. It reports
+// whether owner still held the lease (it may have expired and gone to
+// another pass, which keeps it).
+func RenewTask(ctx context.Context, d *db.DB, task, owner string, timing PeriodicTiming, started, now time.Time) (bool, error) {
+	until := clock.Normalize(now.Add(timing.HeldLease()))
+	if last := clock.Normalize(started.Add(timing.Lease())); until.After(last) {
+		until = last
+	}
+	res, err := d.SQL.ExecContext(ctx, `UPDATE periodic_task_runs SET lease_until = $3
+		WHERE task = $1 AND lease_owner = $2 AND lease_until > $4`, task, owner, until, clock.Normalize(now))
+	if err != nil {
+		return false, fmt.Errorf("extending the lease of periodic task %s: %w", task, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("extending the lease of periodic task %s: %w", task, err)
 	}
 	return n == 1, nil
 }
