@@ -13,6 +13,9 @@ func (s *Server) registerDNCRoutes() {
 	s.handle("GET /api/v1/do-not-contact", s.withCampaigns(s.listDNC))
 	s.handle("POST /api/v1/do-not-contact", s.withCampaigns(s.addDNC))
 	s.handle("DELETE /api/v1/do-not-contact/{id}", s.withCampaigns(s.removeDNC))
+	// A literal segment: no GET /{id} route exists, and ServeMux would
+	// prefer /removals over one anyway (more specific).
+	s.handle("GET /api/v1/do-not-contact/removals", s.withCampaigns(s.listDNCRemovals))
 }
 
 func (s *Server) listDNC(w http.ResponseWriter, r *http.Request, p principal) {
@@ -27,6 +30,27 @@ func (s *Server) listDNC(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	writePage(w, list, limit, func(x campaign.DNCEntry) string { return x.ID })
+}
+
+// listDNCRemovals pages the entries taken off the list, newest first,
+// with who removed each (docs/teams.md#who-changed-what); the limit and
+// cursor rules are the list's.
+func (s *Server) listDNCRemovals(w http.ResponseWriter, r *http.Request, p principal) {
+	limit, cursor, err := page(r)
+	if err != nil {
+		Problem(w, http.StatusBadRequest, "bad request", err.Error())
+		return
+	}
+	list, err := s.opts.Campaigns.ListDNCRemovals(r.Context(), s.opts.DB.SQL, p.WorkspaceID, cursor, limit+1)
+	switch {
+	case errors.Is(err, campaign.ErrDNCRemovalCursor):
+		Problem(w, http.StatusBadRequest, "bad request", err.Error())
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	writePage(w, list, limit, func(x campaign.DNCRemoval) string { return x.EntryID })
 }
 
 // addDNC takes JSON {"entries": [...]} or a CSV with the same columns and

@@ -160,6 +160,8 @@ var operations = map[string]operation{
 	"POST /api/v1/do-not-contact": {Summary: "Add do-not-contact entries (JSON {\"entries\": [...]} or CSV); per-row results; ends the listed people's live enrollments",
 		Body: []string{"text/csv", "application/json"}, Request: dncRequest{}, Response: campaign.DNCResult{}},
 	"DELETE /api/v1/do-not-contact/{id}": {Summary: "Remove a do-not-contact entry", Status: http.StatusNoContent},
+	"GET /api/v1/do-not-contact/removals": {Summary: "Entries taken off the do-not-contact list, newest removal first, with who removed each; a cursor this list did not return: 400",
+		Query: []string{"limit", "cursor"}, Response: listResponse[campaign.DNCRemoval]{}},
 	"GET /api/v1/conversations": {Summary: "The workspace's conversations, newest message first (filters: account_id, campaign_id, unread, q)",
 		Query: []string{"limit", "cursor", "account_id", "campaign_id", "unread", "q"}, Response: listResponse[inbox.Conversation]{}},
 	"GET /api/v1/conversations/{id}/messages": {Summary: "A conversation's messages, oldest first", Query: []string{"limit", "cursor"}, Response: listResponse[inbox.Message]{}},
@@ -277,6 +279,15 @@ var notes = func() map[string]map[string]any {
 	out["AuditEntryList"] = map[string]any{"properties": map[string]any{"items": map[string]any{"items": map[string]any{
 		"properties": map[string]any{"from": map[string]any{"enum": from,
 			"description": "The status before the change; empty for the entry that records the account's creation."}}}}}}
+	out["DNCRemovalList"] = map[string]any{
+		"description": "Entries taken off the do-not-contact list, newest removal first (docs/teams.md, Who changed what).",
+		"properties": map[string]any{"items": map[string]any{"items": map[string]any{"properties": map[string]any{
+			"entry_id":   map[string]any{"description": "The id the entry had on the list."},
+			"entry":      map[string]any{"description": "What the entry named: its profile URL, provider id or company page URL."},
+			"created_by": map[string]any{"description": "Who had added the entry (user:<email>, token:<id>, cli)."},
+			"removed_by": map[string]any{"description": "Who removed it (user:<email>, token:<id>, cli)."},
+			"removed_at": map[string]any{"description": "UTC. When it was removed."},
+		}}}}}
 	out["Settle"] = map[string]any{"properties": map[string]any{"outcome": map[string]any{"enum": []any{"sent", "not_sent"}}}}
 	return out
 }()

@@ -65,7 +65,7 @@ type isoTenant struct {
 	secret                       string
 	accountID, campaignID, alert string
 	endpointID, endpointSecret   string
-	dncID                        string
+	dncID, removedID             string
 	conversationID               string
 }
 
@@ -115,9 +115,13 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			dnc, err := camps.AddDNC(ctx, ws.ID, "cli", []campaign.DNCRow{{Row: 1, ProviderID: "ACoAAlisted" + slug}})
-			if err != nil || dnc.Added != 1 {
+			dnc, err := camps.AddDNC(ctx, ws.ID, "cli", []campaign.DNCRow{{Row: 1, ProviderID: "ACoAAlisted" + slug}, {Row: 2, ProviderID: "ACoAAremoved" + slug}})
+			if err != nil || dnc.Added != 2 {
 				t.Fatalf("listing: %+v %v", dnc, err)
+			}
+			// A removal, for the removals list to hold one of each workspace.
+			if err := camps.RemoveDNC(campaign.WithActor(ctx, "user:"+slug+"@example.com"), ws.ID, dnc.Rows[1].ID); err != nil {
+				t.Fatal(err)
 			}
 			var conv string
 			if err := d.InTx(ctx, func(tx *sql.Tx) error {
@@ -130,7 +134,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 				t.Fatalf("recording a conversation: %q %v", conv, err)
 			}
 			return isoTenant{secret: secret, accountID: acc.ID, campaignID: cp.ID, alert: al, endpointID: ep.ID, endpointSecret: epSecret,
-				dncID: dnc.Rows[0].ID, conversationID: conv}
+				dncID: dnc.Rows[0].ID, removedID: dnc.Rows[1].ID, conversationID: conv}
 		}
 		a, b := mk("alpha"), mk("beta")
 		s := New(Options{DB: d, Accounts: accounts, Campaigns: camps, Clock: c, Outbound: out, Inbox: ib})
@@ -199,7 +203,7 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 						t.Errorf("%s %s: %d %s", m, path, status, out)
 					}
 					for _, foreign := range []string{b.accountID, b.campaignID, b.alert, b.endpointID, b.endpointSecret, a.endpointSecret, b.dncID, "ACoAAlistedbeta",
-						b.conversationID, "ACoAAwriterbeta"} {
+						b.conversationID, "ACoAAwriterbeta", b.removedID, "ACoAAremovedbeta", "user:beta@example.com"} {
 						if strings.Contains(out, foreign) {
 							t.Errorf("%s %s shows another workspace's object %s", m, path, foreign)
 						}
@@ -210,6 +214,10 @@ func TestTenantIsolationOverEveryRoute(t *testing.T) {
 		}
 		if checked < 15 {
 			t.Fatalf("only %d operations checked", checked)
+		}
+		// The removals list is not empty for A: it is scoped, not blind.
+		if status, out := do("GET", "/api/v1/do-not-contact/removals", "", ""); status != 200 || !strings.Contains(out, a.removedID) {
+			t.Fatalf("A's own removals: %d %s", status, out)
 		}
 		// B's endpoint and campaign are untouched by A's attempts.
 		if eps, err := out.ListEndpoints(ctx, bWorkspace(t, d)); err != nil || len(eps) != 1 || !eps[0].Active {

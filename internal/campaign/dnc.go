@@ -55,6 +55,24 @@ var ErrDNCTooLarge = fmt.Errorf("do-not-contact list too large: at most %d rows 
 // entry is not found either).
 var ErrDNCNotFound = errors.New("do-not-contact entry not found")
 
+// ErrDNCRemovalCursor: a removals cursor that names no removal of the
+// workspace, so it is not one the list returned.
+var ErrDNCRemovalCursor = errors.New("cursor is not one this list returned")
+
+// DNCRemoval is an entry taken off a workspace's do-not-contact list, as
+// recorded when it was removed (docs/teams.md#who-changed-what).
+type DNCRemoval struct {
+	// EntryID is the id the entry had on the list.
+	EntryID string `json:"entry_id"`
+	// Entry is what it named: the profile URL, provider id or company URL.
+	Entry string `json:"entry"`
+	// CreatedBy names who had added it; RemovedBy who removed it
+	// (user:<email>, token:<id> or cli).
+	CreatedBy string    `json:"created_by"`
+	RemovedBy string    `json:"removed_by"`
+	RemovedAt time.Time `json:"removed_at"`
+}
+
 // Column names of a do-not-contact CSV or JSON entry.
 const (
 	ColCompanyURL = "company_url"

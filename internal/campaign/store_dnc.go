@@ -160,6 +160,51 @@ func (s *Service) RemoveDNC(ctx context.Context, workspaceID, entryID string) er
 	})
 }
 
+// ListDNCRemovals pages a workspace's do-not-contact removals, newest
+// first, after the removal whose entry id is after (keyset pagination on
+// removed_at, then entry id); limit 0 means no cap. An after naming no
+// removal of the workspace is ErrDNCRemovalCursor, so a stale or foreign
+// cursor is refused rather than read as an empty page.
+func (s *Service) ListDNCRemovals(ctx context.Context, q db.Querier, workspaceID, after string, limit int) ([]DNCRemoval, error) {
+	query := `SELECT entry_id, entry, created_by, removed_by, removed_at FROM do_not_contact_removals WHERE workspace_id = $1`
+	args := []any{workspaceID}
+	if after != "" {
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM do_not_contact_removals WHERE workspace_id = $1 AND entry_id = $2`, workspaceID, after).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrDNCRemovalCursor
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the do-not-contact removals cursor: %w", err)
+		}
+		// The cursor row is compared in SQL, so both engines compare the
+		// stored times as they store them.
+		args = append(args, after)
+		query += ` AND (removed_at, entry_id) < (SELECT c.removed_at, c.entry_id FROM do_not_contact_removals c
+			WHERE c.workspace_id = $1 AND c.entry_id = $2)`
+	}
+	query += ` ORDER BY removed_at DESC, entry_id DESC`
+	if limit > 0 {
+		args = append(args, limit)
+		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing the do-not-contact removals: %w", err)
+	}
+	defer rows.Close()
+	out := []DNCRemoval{}
+	for rows.Next() {
+		var r DNCRemoval
+		if err := rows.Scan(&r.EntryID, &r.Entry, &r.CreatedBy, &r.RemovedBy, &r.RemovedAt); err != nil {
+			return nil, fmt.Errorf("listing the do-not-contact removals: %w", err)
+		}
+		r.RemovedAt = r.RemovedAt.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // ProspectListed says whether a prospect is on its workspace's
 // do-not-contact list (the claim's check, docs/contacts.md#do-not-contact).
 func (s *Service) ProspectListed(ctx context.Context, q db.Querier, prospectID string) (bool, error) {

@@ -74,6 +74,7 @@ commands:
   dnc add --workspace SLUG (URL|PROVIDER_ID)... [--reason R]   do-not-contact
   dnc list --workspace SLUG [--json]
   dnc remove --workspace SLUG ID
+  dnc removals --workspace SLUG [--json]   removed entries, newest first, with who removed each
   repair split-state [--apply] [--json]
   diagnose campaign ID [--json]       "why isn't it sending?"
   diagnose account ID [--json]
@@ -97,7 +98,7 @@ func commands() map[string]command {
 		"campaigns": sub(map[string]command{"list": runCampaignsList}),
 		"alerts":    sub(map[string]command{"list": runAlertsList, "ack": runAlertsAck}),
 		"sends":     sub(map[string]command{"settle": runSendsSettle}),
-		"dnc":       sub(map[string]command{"add": runDNCAdd, "list": runDNCList, "remove": runDNCRemove}),
+		"dnc":       sub(map[string]command{"add": runDNCAdd, "list": runDNCList, "remove": runDNCRemove, "removals": runDNCRemovals}),
 		"repair":    sub(map[string]command{"split-state": runRepairSplitState}),
 		"sandbox":   runSandbox,
 		"diagnose":  sub(map[string]command{"campaign": runDiagnose("campaign"), "account": runDiagnose("account")}),
