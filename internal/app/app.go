@@ -403,6 +403,9 @@ func (a *App) logBanner(noUsers bool) {
 	if noUsers {
 		attrs = append(attrs, slog.String("create_user", CreateUserCommand))
 	}
+	if a.DB.Pool != nil {
+		attrs = append(attrs, slog.Int("db_pool", int(a.DB.Pool.Config().MaxConns)))
+	}
 	a.Logger.LogAttrs(context.Background(), slog.LevelInfo, "Keel is listening", attrs...)
 }
 
@@ -412,7 +415,12 @@ func (a *App) runWorker(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(a.out, "Keel worker running %d job workers (database: %s)\n", a.Config.Workers, a.DB.Engine)
-	a.Logger.Info("worker running", "workers", a.Config.Workers, "engine", string(a.DB.Engine))
+	attrs := []any{"workers", a.Config.Workers, "engine", string(a.DB.Engine)}
+	if a.DB.Pool != nil {
+		// How many connections this process may hold (docs/operations.md#connections).
+		attrs = append(attrs, "db_pool", int(a.DB.Pool.Config().MaxConns))
+	}
+	a.Logger.Info("worker running", attrs...)
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
