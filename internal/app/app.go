@@ -151,7 +151,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		a.Logger.Warn("configuration", "warning", w)
 		fmt.Fprintln(a.out, "warning:", w)
 	}
-	d, err := db.OpenWith(ctx, cfg.DatabaseURL, db.OpenOptions{PoolConns: PoolConns(cfg.Workers)})
+	d, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -444,14 +444,4 @@ func randomSecret() string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// PoolConns is the least PostgreSQL pool of a process running workers
-// queue workers, when KEEL_DATABASE_URL does not set pool_max_conns: the
-// scheduler pass's parallel claims (send.DefaultParallel), half the queue
-// workers (a dispatch holds a connection only for its two short
-// transactions, not while the provider answers) and two more for the
-// queue's LISTEN and the API (docs/operations.md#connections).
-func PoolConns(workers int) int {
-	return send.DefaultParallel + workers/2 + 2
 }

@@ -67,42 +67,21 @@ func EngineOf(rawURL string) Engine {
 	return SQLite
 }
 
-// OpenOptions tune Open.
-type OpenOptions struct {
-	// PoolConns is the least size of the PostgreSQL pool when the URL does
-	// not set pool_max_conns; zero keeps pgx's default (the larger of 4 and
-	// the number of CPUs). A process's queue workers, its scheduler pass's
-	// parallel claims and the queue's LISTEN all hold connections at once
-	// while they wait on the network, so a pool sized by CPUs starves them
-	// (docs/operations.md#connections).
-	PoolConns int
-}
-
-// Open connects to the engine rawURL selects with the default options. It
-// does not migrate.
+// Open connects to the engine rawURL selects. It does not migrate.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
-	return OpenWith(ctx, rawURL, OpenOptions{})
-}
-
-// OpenWith connects to the engine rawURL selects. It does not migrate.
-func OpenWith(ctx context.Context, rawURL string, opts OpenOptions) (*DB, error) {
 	if strings.TrimSpace(rawURL) == "" {
 		rawURL = DefaultURL
 	}
 	if EngineOf(rawURL) == Postgres {
-		return openPostgres(ctx, rawURL, opts)
+		return openPostgres(ctx, rawURL)
 	}
 	return openSQLite(ctx, rawURL)
 }
 
-func openPostgres(ctx context.Context, rawURL string, opts OpenOptions) (*DB, error) {
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("parsing PostgreSQL URL: %s", redactParseError(err))
-	}
-	// An explicit pool_max_conns is the operator's: kept as given.
-	if opts.PoolConns > int(cfg.MaxConns) && !strings.Contains(rawURL, "pool_max_conns") {
-		cfg.MaxConns = int32(opts.PoolConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
