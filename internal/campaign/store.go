@@ -916,11 +916,89 @@ type LiveEnrollment struct {
 	AcceptedAt, RepliedAt time.Time
 }
 
+// LiveCount is how many live prospects of a campaign one sender has at
+// one step.
+type LiveCount struct {
+	AccountID, StepID string
+	N                 int
+	// First is the smallest id among them.
+	First string
+}
+
+// LiveSplit says which live enrollments LiveForForecast lists and which
+// it only counts.
+type LiveSplit struct {
+	// DueFrom: an active or soft-paused prospect due at or after it is
+	// counted, not listed (the forecast's horizon ends there, so it never
+	// moves)...
+	DueFrom time.Time
+	// ...unless it stands at one of Listed (the conditions: a signal may
+	// make it due sooner, and their waiting prospects set the order of
+	// the simulated answers)...
+	Listed []string
+	// ...or has replied and Replied is set (stop on reply ends it when
+	// the reply comes).
+	Replied bool
+}
+
+// LiveForForecast reads a campaign's live enrollments as the forecast
+// needs them (docs/benchmarks.md#campaign-page): those split leaves listed
+// in id order, as LiveEnrollments reads them, and the others counted per
+// sender and step, in (sender, step) order. Together they are the
+// campaign's live enrollments.
+func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID string, split LiveSplit) ([]LiveEnrollment, []LiveCount, error) {
+	// counted holds for the rows only counted; it is never NULL (each
+	// term that could be is guarded by a term that is false then), so
+	// NOT(counted) is exactly the rest.
+	counted := `state <> 'pending' AND step_id IS NOT NULL AND next_action_at IS NOT NULL AND next_action_at >= $2`
+	args := []any{campaignID, split.DueFrom}
+	if len(split.Listed) > 0 {
+		ph := make([]string, len(split.Listed))
+		for i, id := range split.Listed {
+			args = append(args, id)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		counted += ` AND step_id NOT IN (` + strings.Join(ph, ", ") + `)`
+	}
+	if split.Replied {
+		counted += ` AND replied_at IS NULL`
+	}
+	live, err := s.liveEnrollments(ctx, q, campaignID, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
+		FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+` AND NOT (`+counted+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, COUNT(*), MIN(id) FROM enrollments
+		WHERE campaign_id = $1 AND state IN `+liveStates+` AND `+counted+`
+		GROUP BY account_id, step_id ORDER BY account_id, step_id`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var counts []LiveCount
+	for rows.Next() {
+		var c LiveCount
+		if err := rows.Scan(&c.AccountID, &c.StepID, &c.N, &c.First); err != nil {
+			return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+		}
+		counts = append(counts, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+	}
+	return live, counts, nil
+}
+
 // LiveEnrollments lists a campaign's pending, active and soft-paused
 // enrollments in id order (the order the sender breaks ties in).
 func (s *Service) LiveEnrollments(ctx context.Context, q db.Querier, campaignID string) ([]LiveEnrollment, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
+	return s.liveEnrollments(ctx, q, campaignID, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
 		FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+` ORDER BY id`, campaignID)
+}
+
+// liveEnrollments runs a query of LiveEnrollment's columns.
+func (s *Service) liveEnrollments(ctx context.Context, q db.Querier, campaignID, query string, args ...any) ([]LiveEnrollment, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing live enrollments of campaign %s: %w", campaignID, err)
 	}

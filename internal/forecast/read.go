@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -48,8 +49,16 @@ func Campaign(ctx context.Context, deps Deps, workspaceID, campaignID string, no
 func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, days int) (Input, error) {
 	q := deps.DB.SQL
 	in := Input{Campaign: c, Now: now.UTC(), Days: days, PassInterval: deps.PassInterval}
+	// The prospects the horizon cannot reach are only counted: the
+	// simulation needs no more of them (docs/benchmarks.md#campaign-page).
+	split := campaign.LiveSplit{DueFrom: HorizonEnd(in.Now, days), Replied: c.StopOnReply}
+	for _, st := range c.Steps {
+		if st.Type.IsCondition() {
+			split.Listed = append(split.Listed, st.ID)
+		}
+	}
 	var err error
-	if in.Enrollments, err = deps.Campaigns.LiveEnrollments(ctx, q, c.ID); err != nil {
+	if in.Enrollments, in.Later, err = deps.Campaigns.LiveForForecast(ctx, q, c.ID, split); err != nil {
 		return in, err
 	}
 	ids := append([]string(nil), c.AccountIDs...)
@@ -57,12 +66,27 @@ func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, da
 	for _, id := range ids {
 		seen[id] = true
 	}
-	for _, e := range in.Enrollments {
-		if !seen[e.AccountID] {
-			seen[e.AccountID] = true
-			ids = append(ids, e.AccountID)
+	// Other senders follow in the order of their first prospect's id.
+	first := map[string]string{}
+	add := func(account, enrollment string) {
+		if !seen[account] {
+			if f, ok := first[account]; !ok || enrollment < f {
+				first[account] = enrollment
+			}
 		}
 	}
+	for _, e := range in.Enrollments {
+		add(e.AccountID, e.ID)
+	}
+	for _, n := range in.Later {
+		add(n.AccountID, n.First)
+	}
+	extra := make([]string, 0, len(first))
+	for id := range first {
+		extra = append(extra, id)
+	}
+	sort.Slice(extra, func(i, j int) bool { return first[extra[i]] < first[extra[j]] })
+	ids = append(ids, extra...)
 	withNote := false
 	for _, st := range c.Steps {
 		withNote = withNote || (st.Type == campaign.StepInvite && strings.TrimSpace(st.Note) != "")

@@ -298,6 +298,18 @@ func newSim(in Input) *sim {
 		}
 		snd.queues[step].push(int32(i))
 	}
+	for _, n := range in.Later {
+		// Beyond the horizon: live and before the steps after theirs,
+		// never moved.
+		step, ok := s.stepOfIndex[n.StepID]
+		if byID[n.AccountID] == nil || !ok {
+			continue
+		}
+		s.live += n.N
+		for _, b := range s.before[step] {
+			s.pending[b] += n.N
+		}
+	}
 	s.liveStart = s.live
 	return s
 }
