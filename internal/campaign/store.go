@@ -921,56 +921,72 @@ type LiveEnrollment struct {
 type LiveCount struct {
 	AccountID, StepID string
 	N                 int
-	// First is the smallest id among them.
-	First string
 }
 
 // LiveSplit says which live enrollments LiveForForecast lists and which
 // it only counts.
 type LiveSplit struct {
-	// DueFrom: an active or soft-paused prospect due at or after it is
-	// counted, not listed (the forecast's horizon ends there, so it never
-	// moves)...
+	// DueFrom: an active or soft-paused prospect at one of Steps due at or
+	// after it is counted, not listed (the forecast's horizon ends there,
+	// so it never moves)...
 	DueFrom time.Time
-	// ...unless it stands at one of Listed (the conditions: a signal may
-	// make it due sooner, and their waiting prospects set the order of
-	// the simulated answers)...
-	Listed []string
-	// ...or has replied and Replied is set (stop on reply ends it when
-	// the reply comes).
-	Replied bool
+	Steps   []string
+	// ...unless Replied is set and it has replied (stop on reply ends it
+	// when the reply comes). Those at one of Conditions are all listed (a
+	// signal may make them due sooner, and their waiting prospects set
+	// the order of the simulated answers).
+	Replied    bool
+	Conditions []string
 }
 
 // LiveForForecast reads a campaign's live enrollments as the forecast
-// needs them (docs/benchmarks.md#campaign-page): those split leaves listed
-// in id order, as LiveEnrollments reads them, and the others counted per
-// sender and step, in (sender, step) order. Together they are the
-// campaign's live enrollments.
+// needs them (docs/benchmarks.md#campaign-page): the pending ones and
+// those split leaves listed, in id order as LiveEnrollments reads them,
+// and the others counted per sender and step, in (sender, step) order.
+// Prospects at a step in neither split.Steps nor split.Conditions (since
+// removed from the campaign) are left out: the forecast ignores them.
 func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID string, split LiveSplit) ([]LiveEnrollment, []LiveCount, error) {
-	// counted holds for the rows only counted; it is never NULL (each
-	// term that could be is guarded by a term that is false then), so
-	// NOT(counted) is exactly the rest.
-	counted := `state <> 'pending' AND step_id IS NOT NULL AND next_action_at IS NOT NULL AND next_action_at >= $2`
 	args := []any{campaignID, split.DueFrom}
-	if len(split.Listed) > 0 {
-		ph := make([]string, len(split.Listed))
-		for i, id := range split.Listed {
+	in := func(ids []string) string {
+		ph := make([]string, len(ids))
+		for i, id := range ids {
 			args = append(args, id)
 			ph[i] = fmt.Sprintf("$%d", len(args))
 		}
-		counted += ` AND step_id NOT IN (` + strings.Join(ph, ", ") + `)`
+		return "(" + strings.Join(ph, ", ") + ")"
 	}
-	if split.Replied {
-		counted += ` AND replied_at IS NULL`
+	// Disjoint parts, each read by an index range
+	// (enrollments_campaign_live_idx for the three last): the pending
+	// prospects; those at a condition; those at another step not replied
+	// and due within the horizon; those who replied, with Replied
+	// whenever due. The listing is sorted once all are read, not per part
+	// (MATERIALIZED): ordered by id, each part would walk the campaign.
+	const cols = `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at FROM enrollments `
+	const at = `WHERE campaign_id = $1 AND state IN ` + onStepStates + ` AND step_id IN `
+	parts := []string{cols + `WHERE campaign_id = $1 AND state = 'pending'`}
+	counted := ""
+	if len(split.Steps) > 0 {
+		steps := in(split.Steps)
+		parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at < $2`)
+		counted = at + steps + ` AND next_action_at >= $2`
+		if split.Replied {
+			parts = append(parts, cols+at+steps+` AND replied_at IS NOT NULL`)
+			counted = at + steps + ` AND replied_at IS NULL AND next_action_at >= $2`
+		} else {
+			parts = append(parts, cols+at+steps+` AND replied_at IS NOT NULL AND next_action_at < $2`)
+		}
 	}
-	live, err := s.liveEnrollments(ctx, q, campaignID, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
-		FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+` AND NOT (`+counted+`) ORDER BY id`, args...)
-	if err != nil {
-		return nil, nil, err
+	countArgs := args // the count reads no condition
+	if len(split.Conditions) > 0 {
+		parts = append(parts, cols+at+in(split.Conditions))
 	}
-	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, COUNT(*), MIN(id) FROM enrollments
-		WHERE campaign_id = $1 AND state IN `+liveStates+` AND `+counted+`
-		GROUP BY account_id, step_id ORDER BY account_id, step_id`, args...)
+	live, err := s.liveEnrollments(ctx, q, campaignID, `WITH live AS MATERIALIZED (`+strings.Join(parts, " UNION ALL ")+`)
+		SELECT * FROM live ORDER BY id`, args...)
+	if err != nil || counted == "" {
+		return live, nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, COUNT(*) FROM enrollments `+counted+`
+		GROUP BY account_id, step_id ORDER BY account_id, step_id`, countArgs...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
 	}
@@ -978,7 +994,7 @@ func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID 
 	var counts []LiveCount
 	for rows.Next() {
 		var c LiveCount
-		if err := rows.Scan(&c.AccountID, &c.StepID, &c.N, &c.First); err != nil {
+		if err := rows.Scan(&c.AccountID, &c.StepID, &c.N); err != nil {
 			return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
 		}
 		counts = append(counts, c)
@@ -988,6 +1004,10 @@ func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID 
 	}
 	return live, counts, nil
 }
+
+// onStepStates are the live states with a step (a CHECK keeps a pending
+// enrollment without one).
+const onStepStates = `('active', 'soft_paused')`
 
 // LiveEnrollments lists a campaign's pending, active and soft-paused
 // enrollments in id order (the order the sender breaks ties in).

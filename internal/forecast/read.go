@@ -2,7 +2,6 @@ package forecast
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,39 +53,34 @@ func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, da
 	split := campaign.LiveSplit{DueFrom: HorizonEnd(in.Now, days), Replied: c.StopOnReply}
 	for _, st := range c.Steps {
 		if st.Type.IsCondition() {
-			split.Listed = append(split.Listed, st.ID)
+			split.Conditions = append(split.Conditions, st.ID)
+		} else {
+			split.Steps = append(split.Steps, st.ID)
 		}
 	}
 	var err error
 	if in.Enrollments, in.Later, err = deps.Campaigns.LiveForForecast(ctx, q, c.ID, split); err != nil {
 		return in, err
 	}
+	// A live prospect's sender is on the campaign (the database holds
+	// it); one that were not would still be simulated, after them.
 	ids := append([]string(nil), c.AccountIDs...)
 	seen := map[string]bool{}
 	for _, id := range ids {
 		seen[id] = true
 	}
-	// Other senders follow in the order of their first prospect's id.
-	first := map[string]string{}
-	add := func(account, enrollment string) {
-		if !seen[account] {
-			if f, ok := first[account]; !ok || enrollment < f {
-				first[account] = enrollment
-			}
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
 	for _, e := range in.Enrollments {
-		add(e.AccountID, e.ID)
+		add(e.AccountID)
 	}
 	for _, n := range in.Later {
-		add(n.AccountID, n.First)
+		add(n.AccountID)
 	}
-	extra := make([]string, 0, len(first))
-	for id := range first {
-		extra = append(extra, id)
-	}
-	sort.Slice(extra, func(i, j int) bool { return first[extra[i]] < first[extra[j]] })
-	ids = append(ids, extra...)
 	withNote := false
 	for _, st := range c.Steps {
 		withNote = withNote || (st.Type == campaign.StepInvite && strings.TrimSpace(st.Note) != "")

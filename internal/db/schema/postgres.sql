@@ -1292,6 +1292,7 @@ CREATE UNIQUE INDEX enrollment_state_counts_pkey ON enrollment_state_counts USIN
 CREATE INDEX enrollments_account_due_idx ON enrollments USING btree (account_id, next_action_at, id) WHERE (state = 'active'::text);
 CREATE INDEX enrollments_campaign_due_idx ON enrollments USING btree (campaign_id, account_id, step_id, next_action_at, id) WHERE ((state = 'active'::text) AND ((parked_by IS NULL) OR (parked_by <> 'template_variable_missing'::text)));
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments USING btree (campaign_id, ended_reason text_pattern_ops) WHERE (state = 'ended'::text);
+CREATE INDEX enrollments_campaign_live_idx ON enrollments USING btree (campaign_id, step_id, replied_at, next_action_at, account_id, state) WHERE (state = ANY (ARRAY['active'::text, 'soft_paused'::text]));
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
 CREATE INDEX enrollments_campaign_parked_idx ON enrollments USING btree (campaign_id, parked_by, state, next_action_at) WHERE (parked_by IS NOT NULL);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);

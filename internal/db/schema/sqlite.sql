@@ -773,6 +773,10 @@ CREATE INDEX enrollments_campaign_due_idx ON enrollments (campaign_id, account_i
 -- index enrollments_campaign_ended_idx (on enrollments)
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments (campaign_id, ended_reason) WHERE state = 'ended';
 
+-- index enrollments_campaign_live_idx (on enrollments)
+CREATE INDEX enrollments_campaign_live_idx ON enrollments (campaign_id, step_id, replied_at, next_action_at, account_id, state)
+    WHERE state IN ('active', 'soft_paused');
+
 -- index enrollments_campaign_page_idx (on enrollments)
 CREATE INDEX enrollments_campaign_page_idx ON enrollments (campaign_id, id);
 
