@@ -233,8 +233,10 @@ func TestSendCountsFollowEveryWrite(t *testing.T) {
 		check("every stamp set at once")
 		insert("confirmed", at(-5), "1:inv:withdraw")
 		check("a withdrawal")
-		insert("confirmed", at(-4), "0:mail:inmail", "2:msg:message", "8:msg:message", "8:msg2:message")
+		insert("confirmed", at(-4), "2:msg:message", "8:msg:message", "8:msg2:message")
 		check("more messages to prospects messaged already and not")
+		insert("confirmed", at(-30), "0:mail:inmail", "3:msg:message")
+		check("sends before the reply to prospects who replied after an earlier one")
 		exec(`UPDATE enrollments SET updated_at = updated_at`)
 		check("an update that stamps nothing")
 

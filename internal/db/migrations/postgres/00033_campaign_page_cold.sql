@@ -56,16 +56,31 @@ CREATE TRIGGER sends_confirmed_final BEFORE UPDATE OF dispatched_at ON sends
 
 -- Statement-level triggers with transition tables: the sends a statement
 -- confirms append their deltas together; "once per prospect" is a
--- prospect whose confirmed sends of the kind are all among them (counted
--- per prospect through sends_enrollment_confirmed_idx).
+-- prospect whose confirmed sends of the kind are all among them (its
+-- sends read in one join, through sends_enrollment_confirmed_idx).
 -- +goose StatementBegin
 CREATE FUNCTION campaign_send_counts_append(ids text[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
     WITH q AS (
         SELECT s.id, s.campaign_id, s.step_id, s.action, s.account_id, s.enrollment_id, s.dispatched_at,
                en.accepted_at, en.replied_at
-          FROM sends s JOIN enrollments en ON en.id = s.enrollment_id
-         WHERE s.id = ANY(ids) AND s.state = 'confirmed' AND s.action <> 'withdraw' AND s.campaign_id IS NOT NULL)
+          FROM unnest(ids) AS u(id) JOIN sends s ON s.id = u.id JOIN enrollments en ON en.id = s.enrollment_id
+         WHERE s.state = 'confirmed' AND s.action <> 'withdraw' AND s.campaign_id IS NOT NULL),
+    e AS (SELECT DISTINCT campaign_id, enrollment_id, accepted_at IS NOT NULL AS acc, replied_at FROM q),
+    -- Per prospect and sender, each kind of its confirmed sends: all of
+    -- them, and those of this statement.
+    agg AS (
+        SELECT e.campaign_id, e.enrollment_id, o.account_id, e.acc, e.replied_at IS NOT NULL AS rep,
+               count(*) FILTER (WHERE o.action = 'invite') AS inv,
+               count(n.id) FILTER (WHERE o.action = 'invite') AS inv_new,
+               count(*) FILTER (WHERE o.action IN ('message', 'inmail')) AS msg,
+               count(n.id) FILTER (WHERE o.action IN ('message', 'inmail')) AS msg_new,
+               count(*) FILTER (WHERE e.replied_at >= o.dispatched_at) AS aft,
+               count(n.id) FILTER (WHERE e.replied_at >= o.dispatched_at) AS aft_new
+          FROM e JOIN sends o ON o.enrollment_id = e.enrollment_id AND o.campaign_id = e.campaign_id
+               AND o.state = 'confirmed' AND o.action <> 'withdraw'
+          LEFT JOIN q n ON n.id = o.id
+         GROUP BY e.campaign_id, e.enrollment_id, o.account_id, e.acc, e.replied_at)
     SELECT * FROM (
         SELECT campaign_id, 'step', step_id, action, m.measure,
                sum(CASE m.measure WHEN 'sent' THEN 1
@@ -76,37 +91,22 @@ CREATE FUNCTION campaign_send_counts_append(ids text[]) RETURNS void LANGUAGE sq
         UNION ALL
         SELECT campaign_id, 'sender', account_id, '', 'sent', count(*) FROM q GROUP BY campaign_id, account_id
         UNION ALL
-        SELECT campaign_id, 'sender', account_id, '', 'accepted', count(*) FROM (
-            SELECT campaign_id, account_id, enrollment_id, count(*) AS mine FROM q
-             WHERE action = 'invite' AND accepted_at IS NOT NULL GROUP BY campaign_id, account_id, enrollment_id) g
-         WHERE mine = (SELECT count(*) FROM sends o WHERE o.enrollment_id = g.enrollment_id AND o.state = 'confirmed'
-               AND o.campaign_id = g.campaign_id AND o.account_id = g.account_id AND o.action = 'invite')
-         GROUP BY campaign_id, account_id
+        -- Once per prospect: all its sends of the kind are new.
+        SELECT campaign_id, 'sender', account_id, '', m.measure,
+               count(*) FILTER (WHERE CASE m.measure WHEN 'accepted' THEN acc AND inv_new > 0 AND inv = inv_new
+                   ELSE aft_new > 0 AND aft = aft_new END)
+          FROM agg CROSS JOIN (VALUES ('accepted'), ('replied')) m(measure)
+         GROUP BY campaign_id, account_id, m.measure
         UNION ALL
-        SELECT campaign_id, 'sender', account_id, '', 'replied', count(*) FROM (
-            SELECT campaign_id, account_id, enrollment_id, replied_at, count(*) AS mine FROM q
-             WHERE replied_at >= dispatched_at GROUP BY campaign_id, account_id, enrollment_id, replied_at) g
-         WHERE mine = (SELECT count(*) FROM sends o WHERE o.enrollment_id = g.enrollment_id AND o.state = 'confirmed'
-               AND o.campaign_id = g.campaign_id AND o.account_id = g.account_id AND o.action <> 'withdraw'
-               AND g.replied_at >= o.dispatched_at)
-         GROUP BY campaign_id, account_id
-        UNION ALL
-        SELECT campaign_id, 'campaign', '', '', m.measure, count(*) FROM (
-            SELECT campaign_id, enrollment_id, bool_or(accepted_at IS NOT NULL) AS accepted, count(*) AS mine FROM q
-             WHERE action = 'invite' GROUP BY campaign_id, enrollment_id) g
-          CROSS JOIN (VALUES ('invited'), ('accepted')) m(measure)
-         WHERE (m.measure = 'invited' OR g.accepted)
-           AND mine = (SELECT count(*) FROM sends o WHERE o.enrollment_id = g.enrollment_id AND o.state = 'confirmed'
-               AND o.campaign_id = g.campaign_id AND o.action = 'invite')
-         GROUP BY campaign_id, m.measure
-        UNION ALL
-        SELECT campaign_id, 'campaign', '', '', m.measure, count(*) FROM (
-            SELECT campaign_id, enrollment_id, bool_or(replied_at IS NOT NULL) AS replied, count(*) AS mine FROM q
-             WHERE action IN ('message', 'inmail') GROUP BY campaign_id, enrollment_id) g
-          CROSS JOIN (VALUES ('messaged'), ('replied')) m(measure)
-         WHERE (m.measure = 'messaged' OR g.replied)
-           AND mine = (SELECT count(*) FROM sends o WHERE o.enrollment_id = g.enrollment_id AND o.state = 'confirmed'
-               AND o.campaign_id = g.campaign_id AND o.action IN ('message', 'inmail'))
+        SELECT campaign_id, 'campaign', '', '', m.measure,
+               count(*) FILTER (WHERE CASE m.measure WHEN 'invited' THEN inv_new > 0 AND inv = inv_new
+                   WHEN 'accepted' THEN acc AND inv_new > 0 AND inv = inv_new
+                   WHEN 'messaged' THEN msg_new > 0 AND msg = msg_new
+                   ELSE rep AND msg_new > 0 AND msg = msg_new END)
+          FROM (SELECT campaign_id, enrollment_id, acc, rep, sum(inv) AS inv, sum(inv_new) AS inv_new,
+                       sum(msg) AS msg, sum(msg_new) AS msg_new
+                  FROM agg GROUP BY campaign_id, enrollment_id, acc, rep) p
+          CROSS JOIN (VALUES ('invited'), ('accepted'), ('messaged'), ('replied')) m(measure)
          GROUP BY campaign_id, m.measure
     ) d WHERE n <> 0;
 $$;
