@@ -924,19 +924,16 @@ type LiveCount struct {
 }
 
 // LiveSplit says which live enrollments LiveForForecast lists and which
-// it only counts.
+// it only counts: a prospect at one of Steps due at or after DueFrom (the
+// forecast's horizon ends there, so it never moves) is counted, unless
+// Replied is set and it has replied (stop on reply ends it when the reply
+// comes); every other one at one of Steps, and every one at one of
+// Conditions (a signal may make it due sooner, and the waiting ones set
+// the order of the simulated answers), is listed.
 type LiveSplit struct {
-	// DueFrom: an active or soft-paused prospect at one of Steps due at or
-	// after it is counted, not listed (the forecast's horizon ends there,
-	// so it never moves)...
-	DueFrom time.Time
-	Steps   []string
-	// ...unless Replied is set and it has replied (stop on reply ends it
-	// when the reply comes). Those at one of Conditions are all listed (a
-	// signal may make them due sooner, and their waiting prospects set
-	// the order of the simulated answers).
-	Replied    bool
-	Conditions []string
+	DueFrom           time.Time
+	Steps, Conditions []string
+	Replied           bool
 }
 
 // LiveForForecast reads a campaign's live enrollments as the forecast
@@ -955,12 +952,13 @@ func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID 
 		}
 		return "(" + strings.Join(ph, ", ") + ")"
 	}
-	// Disjoint parts, each read by an index range
-	// (enrollments_campaign_live_idx for the three last): the pending
-	// prospects; those at a condition; those at another step not replied
-	// and due within the horizon; those who replied, with Replied
-	// whenever due. The listing is sorted once all are read, not per part
-	// (MATERIALIZED): ordered by id, each part would walk the campaign.
+	// Disjoint parts, each an index range (enrollments_campaign_live_idx
+	// but for the pending): the pending prospects; at a step, those not
+	// replied and due within the horizon, those with no due time (a
+	// soft-paused one may have none), those who replied (with Replied
+	// whenever due, else within the horizon); those at a condition. The
+	// listing is sorted once all are read, not per part (MATERIALIZED):
+	// ordered by id, each part would walk the campaign.
 	const cols = `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at FROM enrollments `
 	const at = `WHERE campaign_id = $1 AND state IN ` + onStepStates + ` AND step_id IN `
 	parts := []string{cols + `WHERE campaign_id = $1 AND state = 'pending'`}
@@ -970,10 +968,12 @@ func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID 
 		parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at < $2`)
 		counted = at + steps + ` AND next_action_at >= $2`
 		if split.Replied {
-			parts = append(parts, cols+at+steps+` AND replied_at IS NOT NULL`)
+			parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at IS NULL`,
+				cols+at+steps+` AND replied_at IS NOT NULL`)
 			counted = at + steps + ` AND replied_at IS NULL AND next_action_at >= $2`
 		} else {
-			parts = append(parts, cols+at+steps+` AND replied_at IS NOT NULL AND next_action_at < $2`)
+			parts = append(parts, cols+at+steps+` AND next_action_at IS NULL`,
+				cols+at+steps+` AND replied_at IS NOT NULL AND next_action_at < $2`)
 		}
 	}
 	countArgs := args // the count reads no condition

@@ -19,8 +19,8 @@ import (
 // as Read does it (the prospects beyond the horizon only counted) gives
 // the very forecast of the full listing of live prospects, on a campaign
 // with prospects at every kind of step, due within and beyond the
-// horizon, with and without signals, pending, soft-paused, at a removed
-// step; with and without stop on reply.
+// horizon, with and without signals, pending, soft-paused (with and
+// without a due time), at a removed step; with and without stop on reply.
 func TestReadCountsWhatTheHorizonCannotReach(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
@@ -84,6 +84,8 @@ func TestReadCountsWhatTheHorizonCannotReach(t *testing.T) {
 			{"active", "replied", at(25 * day), at(-day), nil},
 			{"active", "thanks", at(13*day + 13*hour), at(-day), nil},
 			{"active", "thanks", at(14*day - 10*hour), at(-day), nil},
+			{"soft_paused", "thanks", nil, at(-day), nil},
+			{"soft_paused", "wait", nil, at(-day), at(-hour)},
 		}
 		for i, e := range live {
 			k := kinds[i%len(kinds)]
