@@ -113,16 +113,25 @@ $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE FUNCTION campaign_send_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids text[] := ARRAY(SELECT id FROM send_rows_added WHERE state = 'confirmed');
 BEGIN
-    PERFORM campaign_send_counts_append(ARRAY(SELECT id FROM send_rows_added WHERE state = 'confirmed'));
+    IF cardinality(ids) > 0 THEN
+        PERFORM campaign_send_counts_append(ids);
+    END IF;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE FUNCTION campaign_send_counts_confirmed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids text[] := ARRAY(SELECT a.id FROM send_rows_after a JOIN send_rows_before b ON b.id = a.id
+        WHERE a.state = 'confirmed' AND b.state <> 'confirmed');
 BEGIN
-    PERFORM campaign_send_counts_append(ARRAY(SELECT a.id FROM send_rows_after a JOIN send_rows_before b ON b.id = a.id
-        WHERE a.state = 'confirmed' AND b.state <> 'confirmed'));
+    -- Most updates of a send (claims, dispatches) confirm none.
+    IF cardinality(ids) > 0 THEN
+        PERFORM campaign_send_counts_append(ids);
+    END IF;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
