@@ -206,7 +206,7 @@ func newSim(in Input) *sim {
 	}
 	s := &sim{in: in, start: in.Now.UTC(), day0: policy.UTCDayStart(in.Now), days: in.Days,
 		mid: policy.Draw{Gap: 0.5, Spread: 0.5}, stepOfIndex: map[string]int{}}
-	s.end = s.day0.Add(time.Duration(in.Days) * 24 * time.Hour)
+	s.end = HorizonEnd(in.Now, in.Days)
 	s.compile(in.Campaign.Steps)
 	s.counts = make([][][nActions]int, in.Days)
 	s.binding = make([][][nActions]string, in.Days)
