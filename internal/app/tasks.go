@@ -21,6 +21,7 @@ import (
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/health"
 	"github.com/keel-outreach/keel/internal/jobs"
+	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/unipile"
 )
 
@@ -161,9 +162,13 @@ func (a *App) workerTasks() map[string]task {
 				return err
 			}
 			// Count deltas piled up by single-row changes are summed
-			// (docs/storage.md#enrollment-state-counts).
+			// (docs/storage.md#enrollment-state-counts,
+			// docs/storage.md#campaign-send-counts).
 			if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
-				_, err := a.Campaigns.FoldStateCounts(ctx, tx, "")
+				if _, err := a.Campaigns.FoldStateCounts(ctx, tx, ""); err != nil {
+					return err
+				}
+				_, err := send.FoldSendCounts(ctx, tx, "")
 				return err
 			}); err != nil {
 				return err

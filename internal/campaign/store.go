@@ -916,11 +916,109 @@ type LiveEnrollment struct {
 	AcceptedAt, RepliedAt time.Time
 }
 
+// LiveCount is how many live prospects of a campaign one sender has at
+// one step.
+type LiveCount struct {
+	AccountID, StepID string
+	N                 int
+}
+
+// LiveSplit says which live enrollments LiveForForecast lists and which
+// it only counts: a prospect at one of Steps due at or after DueFrom (the
+// forecast's horizon ends there, so it never moves) is counted, unless
+// Replied is set and it has replied (stop on reply ends it when the reply
+// comes); every other one at one of Steps, and every one at one of
+// Conditions (a signal may make it due sooner, and the waiting ones set
+// the order of the simulated answers), is listed.
+type LiveSplit struct {
+	DueFrom           time.Time
+	Steps, Conditions []string
+	Replied           bool
+}
+
+// LiveForForecast reads a campaign's live enrollments as the forecast
+// needs them (docs/benchmarks.md#campaign-page): the pending ones and
+// those split leaves listed, in id order as LiveEnrollments reads them,
+// and the others counted per sender and step, in (sender, step) order.
+// Prospects at a step in neither split.Steps nor split.Conditions (since
+// removed from the campaign) are left out: the forecast ignores them.
+func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID string, split LiveSplit) ([]LiveEnrollment, []LiveCount, error) {
+	args := []any{campaignID, split.DueFrom}
+	in := func(ids []string) string {
+		ph := make([]string, len(ids))
+		for i, id := range ids {
+			args = append(args, id)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		return "(" + strings.Join(ph, ", ") + ")"
+	}
+	// Disjoint parts, each an index range (enrollments_campaign_live_idx
+	// but for the pending): the pending prospects; at a step, those not
+	// replied and due within the horizon, those with no due time (a
+	// soft-paused one may have none), those who replied (with Replied
+	// whenever due, else within the horizon); those at a condition. The
+	// listing is sorted once all are read, not per part (MATERIALIZED):
+	// ordered by id, each part would walk the campaign.
+	const cols = `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at FROM enrollments `
+	const at = `WHERE campaign_id = $1 AND state IN ` + onStepStates + ` AND step_id IN `
+	parts := []string{cols + `WHERE campaign_id = $1 AND state = 'pending'`}
+	counted := ""
+	if len(split.Steps) > 0 {
+		steps := in(split.Steps)
+		parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at < $2`)
+		counted = at + steps + ` AND next_action_at >= $2`
+		if split.Replied {
+			parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at IS NULL`,
+				cols+at+steps+` AND replied_at IS NOT NULL`)
+			counted = at + steps + ` AND replied_at IS NULL AND next_action_at >= $2`
+		} else {
+			parts = append(parts, cols+at+steps+` AND next_action_at IS NULL`,
+				cols+at+steps+` AND replied_at IS NOT NULL AND next_action_at < $2`)
+		}
+	}
+	countArgs := args // the count reads no condition
+	if len(split.Conditions) > 0 {
+		parts = append(parts, cols+at+in(split.Conditions))
+	}
+	live, err := s.liveEnrollments(ctx, q, campaignID, `WITH live AS MATERIALIZED (`+strings.Join(parts, " UNION ALL ")+`)
+		SELECT * FROM live ORDER BY id`, args...)
+	if err != nil || counted == "" {
+		return live, nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, COUNT(*) FROM enrollments `+counted+`
+		GROUP BY account_id, step_id ORDER BY account_id, step_id`, countArgs...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var counts []LiveCount
+	for rows.Next() {
+		var c LiveCount
+		if err := rows.Scan(&c.AccountID, &c.StepID, &c.N); err != nil {
+			return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+		}
+		counts = append(counts, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+	}
+	return live, counts, nil
+}
+
+// onStepStates are the live states with a step (a CHECK keeps a pending
+// enrollment without one).
+const onStepStates = `('active', 'soft_paused')`
+
 // LiveEnrollments lists a campaign's pending, active and soft-paused
 // enrollments in id order (the order the sender breaks ties in).
 func (s *Service) LiveEnrollments(ctx context.Context, q db.Querier, campaignID string) ([]LiveEnrollment, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
+	return s.liveEnrollments(ctx, q, campaignID, `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at
 		FROM enrollments WHERE campaign_id = $1 AND state IN `+liveStates+` ORDER BY id`, campaignID)
+}
+
+// liveEnrollments runs a query of LiveEnrollment's columns.
+func (s *Service) liveEnrollments(ctx context.Context, q db.Querier, campaignID, query string, args ...any) ([]LiveEnrollment, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing live enrollments of campaign %s: %w", campaignID, err)
 	}

@@ -95,7 +95,12 @@ type Input struct {
 	Campaign    campaign.Campaign
 	Senders     []Sender
 	Enrollments []campaign.LiveEnrollment
-	Rates       Rates
+	// Later counts the live prospects left out of Enrollments because the
+	// simulation cannot move them: due at or after the horizon's end
+	// (HorizonEnd) at a step that is not a condition, and (with stop on
+	// reply) not replied. They count as live and as not past their step.
+	Later []campaign.LiveCount
+	Rates Rates
 	// Observed counts behind Rates (for the assumptions).
 	AcceptSamples, ReplySamples   int
 	AcceptObserved, ReplyObserved bool
@@ -213,6 +218,15 @@ func Capacity(c campaign.Campaign, senders []account.Account, day time.Time) int
 		}
 	}
 	return total
+}
+
+// HorizonEnd is when a forecast of days days from now stops: the end of
+// the last UTC day (days <= 0: DefaultDays).
+func HorizonEnd(now time.Time, days int) time.Time {
+	if days <= 0 {
+		days = DefaultDays
+	}
+	return policy.UTCDayStart(now).Add(time.Duration(days) * 24 * time.Hour)
 }
 
 func dateOf(t time.Time) *string {

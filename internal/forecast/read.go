@@ -48,20 +48,38 @@ func Campaign(ctx context.Context, deps Deps, workspaceID, campaignID string, no
 func Read(ctx context.Context, deps Deps, c campaign.Campaign, now time.Time, days int) (Input, error) {
 	q := deps.DB.SQL
 	in := Input{Campaign: c, Now: now.UTC(), Days: days, PassInterval: deps.PassInterval}
+	// The prospects the horizon cannot reach are only counted: the
+	// simulation needs no more of them (docs/benchmarks.md#campaign-page).
+	split := campaign.LiveSplit{DueFrom: HorizonEnd(in.Now, days), Replied: c.StopOnReply}
+	for _, st := range c.Steps {
+		if st.Type.IsCondition() {
+			split.Conditions = append(split.Conditions, st.ID)
+		} else {
+			split.Steps = append(split.Steps, st.ID)
+		}
+	}
 	var err error
-	if in.Enrollments, err = deps.Campaigns.LiveEnrollments(ctx, q, c.ID); err != nil {
+	if in.Enrollments, in.Later, err = deps.Campaigns.LiveForForecast(ctx, q, c.ID, split); err != nil {
 		return in, err
 	}
+	// A live prospect's sender is on the campaign (the database holds
+	// it); one that were not would still be simulated, after them.
 	ids := append([]string(nil), c.AccountIDs...)
 	seen := map[string]bool{}
 	for _, id := range ids {
 		seen[id] = true
 	}
-	for _, e := range in.Enrollments {
-		if !seen[e.AccountID] {
-			seen[e.AccountID] = true
-			ids = append(ids, e.AccountID)
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
+	}
+	for _, e := range in.Enrollments {
+		add(e.AccountID)
+	}
+	for _, n := range in.Later {
+		add(n.AccountID)
 	}
 	withNote := false
 	for _, st := range c.Steps {

@@ -206,7 +206,7 @@ func newSim(in Input) *sim {
 	}
 	s := &sim{in: in, start: in.Now.UTC(), day0: policy.UTCDayStart(in.Now), days: in.Days,
 		mid: policy.Draw{Gap: 0.5, Spread: 0.5}, stepOfIndex: map[string]int{}}
-	s.end = s.day0.Add(time.Duration(in.Days) * 24 * time.Hour)
+	s.end = HorizonEnd(in.Now, in.Days)
 	s.compile(in.Campaign.Steps)
 	s.counts = make([][][nActions]int, in.Days)
 	s.binding = make([][][nActions]string, in.Days)
@@ -297,6 +297,18 @@ func newSim(in Input) *sim {
 			s.pending[b]++
 		}
 		snd.queues[step].push(int32(i))
+	}
+	for _, n := range in.Later {
+		// Beyond the horizon: live and before the steps after theirs,
+		// never moved.
+		step, ok := s.stepOfIndex[n.StepID]
+		if byID[n.AccountID] == nil || !ok {
+			continue
+		}
+		s.live += n.N
+		for _, b := range s.before[step] {
+			s.pending[b] += n.N
+		}
 	}
 	s.liveStart = s.live
 	return s

@@ -2,6 +2,7 @@ package forecast_test
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -250,6 +251,34 @@ func TestSimulationBeyondTheHorizon(t *testing.T) {
 	f = forecast.Simulate(in)
 	if sum(counts(f, "invite")) != 0 || binding(f, 3, "invite") != policy.CodeNotConnected || f.FinishDate != nil {
 		t.Fatalf("disconnected sender: %v %v", counts(f, "invite"), f.Days[3].Binding)
+	}
+}
+
+// TestSimulationCountsTheLaterProspects checks that prospects given as
+// counts (Input.Later) forecast as the same prospects listed with their
+// due time beyond the horizon: live, and keeping the steps after theirs
+// from being all reached.
+func TestSimulationCountsTheLaterProspects(t *testing.T) {
+	t.Parallel()
+	steps := []campaign.Step{{ID: "inv", Type: campaign.StepInvite}, {ID: "view", Type: campaign.StepViewProfile}}
+	listed := input(steps, 10, sender("a", weekdays, caps(20, 100), ramped), sender("b", weekdays, caps(20, 100), ramped))
+	counted := listed
+	far := monday.Add(30 * 24 * time.Hour)
+	for i := 0; i < 5; i++ {
+		listed.Enrollments = append(listed.Enrollments, campaign.LiveEnrollment{ID: fmt.Sprintf("enr_9%04d", i),
+			AccountID: "b", State: campaign.EnrollmentActive, StepID: "inv", NextActionAt: far})
+	}
+	counted.Later = []campaign.LiveCount{{AccountID: "b", StepID: "inv", N: 5}, {AccountID: "b", StepID: "gone", N: 3}}
+	got, want := forecast.Simulate(counted), forecast.Simulate(listed)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("counted:\n%+v\nlisted:\n%+v", got, want)
+	}
+	if want.Assumptions.LiveProspects != 15 || want.Steps[1].AllReachedBy != nil || want.FinishDate != nil {
+		t.Fatalf("live %d, view reached %v, finish %v", want.Assumptions.LiveProspects, str(want.Steps[1].AllReachedBy), str(want.FinishDate))
+	}
+	// Without them, the ten listed ones finish within the horizon.
+	if f := forecast.Simulate(input(steps, 10, sender("a", weekdays, caps(20, 100), ramped), sender("b", weekdays, caps(20, 100), ramped))); f.FinishDate == nil || f.Steps[1].AllReachedBy == nil {
+		t.Fatalf("ten prospects alone: finish %v, view reached %v", str(f.FinishDate), str(f.Steps[1].AllReachedBy))
 	}
 }
 

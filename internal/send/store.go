@@ -848,20 +848,28 @@ type Responses struct {
 	Invited, Accepted, Messaged, Replied int
 }
 
-// CampaignResponses reads a campaign's Responses from its ledger and
-// enrollments.
+// CampaignResponses reads a campaign's Responses from the counts kept
+// beside its ledger (docs/storage.md#campaign-send-counts).
 func CampaignResponses(ctx context.Context, q db.Querier, campaignID string) (Responses, error) {
 	var r Responses
-	err := q.QueryRowContext(ctx, `SELECT
-		COUNT(DISTINCT CASE WHEN s.action = 'invite' THEN en.id END),
-		COUNT(DISTINCT CASE WHEN s.action = 'invite' AND en.accepted_at IS NOT NULL THEN en.id END),
-		COUNT(DISTINCT CASE WHEN s.action IN ('message', 'inmail') THEN en.id END),
-		COUNT(DISTINCT CASE WHEN s.action IN ('message', 'inmail') AND en.replied_at IS NOT NULL THEN en.id END)
-		FROM sends s JOIN enrollments en ON en.id = s.enrollment_id
-		WHERE s.campaign_id = $1 AND s.state = 'confirmed'`, campaignID).
-		Scan(&r.Invited, &r.Accepted, &r.Messaged, &r.Replied)
+	counts, err := campaignSendCounts(ctx, q, campaignID)
 	if err != nil {
-		return r, fmt.Errorf("counting responses of campaign %s: %w", campaignID, err)
+		return r, err
+	}
+	for _, c := range counts {
+		if c.scope != "campaign" {
+			continue
+		}
+		switch c.measure {
+		case "invited":
+			r.Invited = c.n
+		case "accepted":
+			r.Accepted = c.n
+		case "messaged":
+			r.Messaged = c.n
+		case "replied":
+			r.Replied = c.n
+		}
 	}
 	return r, nil
 }

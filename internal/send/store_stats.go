@@ -78,53 +78,61 @@ const repliedAfter = `en.replied_at IS NOT NULL AND en.replied_at >= s.dispatche
 // campaign belongs to the workspace.
 func CampaignStats(ctx context.Context, q db.Querier, campaignID string, now time.Time, days int) (Stats, error) {
 	st := Stats{Steps: []StepStats{}, Senders: []SenderStats{}, Days: []DayStats{}}
-	rows, err := q.QueryContext(ctx, `SELECT s.step_id, s.action, COUNT(*),
-		COALESCE(SUM(CASE WHEN s.action = 'invite' AND en.accepted_at IS NOT NULL THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN `+repliedAfter+` THEN 1 ELSE 0 END), 0)
-		FROM sends s JOIN enrollments en ON en.id = s.enrollment_id
-		WHERE s.campaign_id = $1 AND s.state = 'confirmed' AND s.action <> 'withdraw'
-		GROUP BY s.step_id, s.action ORDER BY s.step_id, s.action`, campaignID)
+	counts, err := campaignSendCounts(ctx, q, campaignID)
 	if err != nil {
-		return st, fmt.Errorf("counting the steps of campaign %s: %w", campaignID, err)
+		return st, err
 	}
-	for rows.Next() {
-		var r StepStats
-		if err := rows.Scan(&r.StepID, &r.Action, &r.Sent, &r.Accepted, &r.Replied); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("counting the steps of campaign %s: %w", campaignID, err)
+	// Rows come by (scope, key, action, measure): a step's or a sender's
+	// measures follow each other; one with no send is left out.
+	for _, c := range counts {
+		switch c.scope {
+		case "step":
+			if n := len(st.Steps); n == 0 || st.Steps[n-1].StepID != c.key || st.Steps[n-1].Action != c.action {
+				st.Steps = append(st.Steps, StepStats{StepID: c.key, Action: c.action})
+			}
+			r := &st.Steps[len(st.Steps)-1]
+			switch c.measure {
+			case "sent":
+				r.Sent = c.n
+			case "accepted":
+				r.Accepted = c.n
+			case "replied":
+				r.Replied = c.n
+			}
+		case "sender":
+			if n := len(st.Senders); n == 0 || st.Senders[n-1].AccountID != c.key {
+				st.Senders = append(st.Senders, SenderStats{AccountID: c.key})
+			}
+			r := &st.Senders[len(st.Senders)-1]
+			switch c.measure {
+			case "sent":
+				r.Sent = c.n
+			case "accepted":
+				r.Accepted = c.n
+			case "replied":
+				r.Replied = c.n
+			}
+		}
+	}
+	steps := st.Steps[:0]
+	for _, r := range st.Steps {
+		if r.Sent == 0 {
+			continue
 		}
 		if r.Action == "invite" {
 			r.AcceptanceRate = rate(r.Accepted, r.Sent)
 		}
 		r.ReplyRate = rate(r.Replied, r.Sent)
-		st.Steps = append(st.Steps, r)
+		steps = append(steps, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("counting the steps of campaign %s: %w", campaignID, err)
-	}
-
-	rows, err = q.QueryContext(ctx, `SELECT s.account_id, COUNT(*),
-		COUNT(DISTINCT CASE WHEN s.action = 'invite' AND en.accepted_at IS NOT NULL THEN en.id END),
-		COUNT(DISTINCT CASE WHEN `+repliedAfter+` THEN en.id END)
-		FROM sends s JOIN enrollments en ON en.id = s.enrollment_id
-		WHERE s.campaign_id = $1 AND s.state = 'confirmed' AND s.action <> 'withdraw'
-		GROUP BY s.account_id ORDER BY s.account_id`, campaignID)
-	if err != nil {
-		return st, fmt.Errorf("counting the senders of campaign %s: %w", campaignID, err)
-	}
-	for rows.Next() {
-		var r SenderStats
-		if err := rows.Scan(&r.AccountID, &r.Sent, &r.Accepted, &r.Replied); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("counting the senders of campaign %s: %w", campaignID, err)
+	st.Steps = steps
+	senders := st.Senders[:0]
+	for _, r := range st.Senders {
+		if r.Sent > 0 {
+			senders = append(senders, r)
 		}
-		st.Senders = append(st.Senders, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("counting the senders of campaign %s: %w", campaignID, err)
-	}
+	st.Senders = senders
 
 	if days <= 0 {
 		return st, nil
@@ -141,7 +149,7 @@ func CampaignStats(ctx context.Context, q db.Querier, campaignID string, now tim
 		}
 		cols[i] = fmt.Sprintf("COALESCE(SUM(CASE WHEN s.claimed_at >= %s AND s.claimed_at < $%d THEN 1 ELSE 0 END), 0)", lo, len(args))
 	}
-	rows, err = q.QueryContext(ctx, `SELECT s.action, `+strings.Join(cols, ", ")+` FROM sends s
+	rows, err := q.QueryContext(ctx, `SELECT s.action, `+strings.Join(cols, ", ")+` FROM sends s
 		WHERE s.campaign_id = $1 AND s.state = 'confirmed' AND s.claimed_at >= $2 AND s.claimed_at < $`+fmt.Sprint(len(args))+`
 		GROUP BY s.action`, args...)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/keel-outreach/keel/internal/campaign"
 	"github.com/keel-outreach/keel/internal/db"
 	"github.com/keel-outreach/keel/internal/db/dbtest"
+	"github.com/keel-outreach/keel/internal/send"
 	"github.com/keel-outreach/keel/internal/user"
 	"github.com/keel-outreach/keel/internal/workspace"
 )
@@ -119,7 +120,11 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID, tag string, n int) campaign.C
 	}
 	// As an import does, sum the count deltas the seed appended.
 	if err := k.App.DB.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := k.App.Campaigns.FoldStateCounts(ctx, tx, cp.ID)
+		if _, err := k.App.Campaigns.FoldStateCounts(ctx, tx, cp.ID); err != nil {
+			return err
+		}
+		// And those of the ledger, as the campaign sweep does.
+		_, err := send.FoldSendCounts(ctx, tx, cp.ID)
 		return err
 	}); err != nil {
 		tb.Fatal(err)

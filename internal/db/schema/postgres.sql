@@ -41,6 +41,145 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION campaign_send_counts_added()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    ids text[] := ARRAY(SELECT id FROM send_rows_added WHERE state = 'confirmed');
+BEGIN
+    IF cardinality(ids) > 0 THEN
+        PERFORM campaign_send_counts_append(ids);
+    END IF;
+    RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION campaign_send_counts_append(ids text[])
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
+    WITH q AS (
+        SELECT s.id, s.campaign_id, s.step_id, s.action, s.account_id, s.enrollment_id, s.dispatched_at,
+               en.accepted_at, en.replied_at
+          FROM unnest(ids) AS u(id) JOIN sends s ON s.id = u.id JOIN enrollments en ON en.id = s.enrollment_id
+         WHERE s.state = 'confirmed' AND s.action <> 'withdraw' AND s.campaign_id IS NOT NULL),
+    e AS (SELECT DISTINCT campaign_id, enrollment_id, accepted_at IS NOT NULL AS acc, replied_at FROM q),
+    -- Per prospect and sender, each kind of its confirmed sends: all of
+    -- them, and those of this statement.
+    agg AS (
+        SELECT e.campaign_id, e.enrollment_id, o.account_id, e.acc, e.replied_at IS NOT NULL AS rep,
+               count(*) FILTER (WHERE o.action = 'invite') AS inv,
+               count(n.id) FILTER (WHERE o.action = 'invite') AS inv_new,
+               count(*) FILTER (WHERE o.action IN ('message', 'inmail')) AS msg,
+               count(n.id) FILTER (WHERE o.action IN ('message', 'inmail')) AS msg_new,
+               count(*) FILTER (WHERE e.replied_at >= o.dispatched_at) AS aft,
+               count(n.id) FILTER (WHERE e.replied_at >= o.dispatched_at) AS aft_new
+          FROM e JOIN sends o ON o.enrollment_id = e.enrollment_id AND o.campaign_id = e.campaign_id
+               AND o.state = 'confirmed' AND o.action <> 'withdraw'
+          LEFT JOIN q n ON n.id = o.id
+         GROUP BY e.campaign_id, e.enrollment_id, o.account_id, e.acc, e.replied_at)
+    SELECT * FROM (
+        SELECT campaign_id, 'step', step_id, action, m.measure,
+               sum(CASE m.measure WHEN 'sent' THEN 1
+                   WHEN 'accepted' THEN CASE WHEN action = 'invite' AND accepted_at IS NOT NULL THEN 1 ELSE 0 END
+                   ELSE CASE WHEN replied_at >= dispatched_at THEN 1 ELSE 0 END END) AS n
+          FROM q CROSS JOIN (VALUES ('sent'), ('accepted'), ('replied')) m(measure)
+         GROUP BY campaign_id, step_id, action, m.measure
+        UNION ALL
+        SELECT campaign_id, 'sender', account_id, '', 'sent', count(*) FROM q GROUP BY campaign_id, account_id
+        UNION ALL
+        -- Once per prospect: all its sends of the kind are new.
+        SELECT campaign_id, 'sender', account_id, '', m.measure,
+               count(*) FILTER (WHERE CASE m.measure WHEN 'accepted' THEN acc AND inv_new > 0 AND inv = inv_new
+                   ELSE aft_new > 0 AND aft = aft_new END)
+          FROM agg CROSS JOIN (VALUES ('accepted'), ('replied')) m(measure)
+         GROUP BY campaign_id, account_id, m.measure
+        UNION ALL
+        SELECT campaign_id, 'campaign', '', '', m.measure,
+               count(*) FILTER (WHERE CASE m.measure WHEN 'invited' THEN inv_new > 0 AND inv = inv_new
+                   WHEN 'accepted' THEN acc AND inv_new > 0 AND inv = inv_new
+                   WHEN 'messaged' THEN msg_new > 0 AND msg = msg_new
+                   ELSE rep AND msg_new > 0 AND msg = msg_new END)
+          FROM (SELECT campaign_id, enrollment_id, acc, rep, sum(inv) AS inv, sum(inv_new) AS inv_new,
+                       sum(msg) AS msg, sum(msg_new) AS msg_new
+                  FROM agg GROUP BY campaign_id, enrollment_id, acc, rep) p
+          CROSS JOIN (VALUES ('invited'), ('accepted'), ('messaged'), ('replied')) m(measure)
+         GROUP BY campaign_id, m.measure
+    ) d WHERE n <> 0;
+$function$;
+
+CREATE OR REPLACE FUNCTION campaign_send_counts_confirmed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    ids text[] := ARRAY(SELECT a.id FROM send_rows_after a JOIN send_rows_before b ON b.id = a.id
+        WHERE a.state = 'confirmed' AND b.state <> 'confirmed');
+BEGIN
+    -- Most updates of a send (claims, dispatches) confirm none.
+    IF cardinality(ids) > 0 THEN
+        PERFORM campaign_send_counts_append(ids);
+    END IF;
+    RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION campaign_send_counts_immutable()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'campaign_send_counts_immutable: a count delta cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'campaign_send_counts_immutable';
+END $function$;
+
+CREATE OR REPLACE FUNCTION campaign_send_counts_stamped()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
+    WITH ch AS (
+        SELECT a.id AS eid, b.accepted_at IS NOT NULL AS acc_old, a.accepted_at IS NOT NULL AS acc_new,
+               b.replied_at AS rep_old, a.replied_at AS rep_new
+          FROM enrollment_stamps_after a JOIN enrollment_stamps_before b ON b.id = a.id
+         WHERE (a.accepted_at IS NULL) <> (b.accepted_at IS NULL) OR a.replied_at IS DISTINCT FROM b.replied_at),
+    s AS (
+        SELECT ch.*, s.campaign_id, s.step_id, s.action, s.account_id,
+               COALESCE(ch.rep_old >= s.dispatched_at, false) AS after_old, COALESCE(ch.rep_new >= s.dispatched_at, false) AS after_new
+          FROM ch JOIN sends s ON s.enrollment_id = ch.eid
+         WHERE s.state = 'confirmed' AND s.action <> 'withdraw' AND s.campaign_id IS NOT NULL)
+    SELECT * FROM (
+        SELECT campaign_id, 'step', step_id, action, 'accepted',
+               sum(CASE WHEN action = 'invite' THEN acc_new::int - acc_old::int ELSE 0 END) AS n
+          FROM s GROUP BY campaign_id, step_id, action
+        UNION ALL
+        SELECT campaign_id, 'step', step_id, action, 'replied', sum(after_new::int - after_old::int)
+          FROM s GROUP BY campaign_id, step_id, action
+        UNION ALL
+        SELECT campaign_id, 'sender', account_id, '', m.measure, sum(d) FROM (
+            SELECT campaign_id, account_id, 'accepted' AS measure,
+                   CASE WHEN bool_or(action = 'invite') THEN acc_new::int - acc_old::int ELSE 0 END AS d
+              FROM s GROUP BY campaign_id, account_id, eid, acc_new, acc_old
+            UNION ALL
+            SELECT campaign_id, account_id, 'replied', bool_or(after_new)::int - bool_or(after_old)::int
+              FROM s GROUP BY campaign_id, account_id, eid) m
+         GROUP BY campaign_id, account_id, m.measure
+        UNION ALL
+        SELECT campaign_id, 'campaign', '', '', m.measure, sum(d) FROM (
+            SELECT campaign_id, 'accepted' AS measure,
+                   CASE WHEN bool_or(action = 'invite') THEN acc_new::int - acc_old::int ELSE 0 END AS d
+              FROM s GROUP BY campaign_id, eid, acc_new, acc_old
+            UNION ALL
+            SELECT campaign_id, 'replied',
+                   CASE WHEN bool_or(action IN ('message', 'inmail'))
+                        THEN (rep_new IS NOT NULL)::int - (rep_old IS NOT NULL)::int ELSE 0 END
+              FROM s GROUP BY campaign_id, eid, rep_new, rep_old) m
+         GROUP BY campaign_id, m.measure
+    ) d WHERE n <> 0;
+    RETURN NULL;
+END $function$;
+
 CREATE OR REPLACE FUNCTION enrollment_state_counts_added()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -368,6 +507,15 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION sends_confirmed_final()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'sends_confirmed_final: a confirmed send''s dispatch time cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_confirmed_final';
+END $function$;
+
 CREATE OR REPLACE FUNCTION sends_no_delete()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -530,6 +678,15 @@ CREATE TABLE campaign_accounts (
   "position" integer NOT NULL,
   added_at timestamp with time zone NOT NULL,
   removed_at timestamp with time zone
+);
+CREATE TABLE campaign_send_counts (
+  id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+  campaign_id text NOT NULL,
+  scope text NOT NULL,
+  key text NOT NULL,
+  action text NOT NULL,
+  measure text NOT NULL,
+  n bigint NOT NULL
 );
 CREATE TABLE campaigns (
   id text NOT NULL,
@@ -954,6 +1111,11 @@ ALTER TABLE campaign_accounts ADD CONSTRAINT campaign_accounts_campaign_fk FOREI
 ALTER TABLE campaign_accounts ADD CONSTRAINT campaign_accounts_pkey PRIMARY KEY (campaign_id, account_id);
 ALTER TABLE campaign_accounts ADD CONSTRAINT campaign_accounts_position_chk CHECK (("position" >= 0));
 ALTER TABLE campaign_accounts ADD CONSTRAINT campaign_accounts_removed_chk CHECK (((removed_at IS NULL) OR (removed_at >= added_at)));
+ALTER TABLE campaign_send_counts ADD CONSTRAINT campaign_send_counts_key_chk CHECK ((((scope = 'step'::text) = (action <> ''::text)) AND ((scope = 'campaign'::text) = (key = ''::text))));
+ALTER TABLE campaign_send_counts ADD CONSTRAINT campaign_send_counts_measure_chk CHECK ((((scope = ANY (ARRAY['step'::text, 'sender'::text])) AND (measure = ANY (ARRAY['sent'::text, 'accepted'::text, 'replied'::text]))) OR ((scope = 'campaign'::text) AND (measure = ANY (ARRAY['invited'::text, 'accepted'::text, 'messaged'::text, 'replied'::text])))));
+ALTER TABLE campaign_send_counts ADD CONSTRAINT campaign_send_counts_n_chk CHECK ((n <> 0));
+ALTER TABLE campaign_send_counts ADD CONSTRAINT campaign_send_counts_pkey PRIMARY KEY (id);
+ALTER TABLE campaign_send_counts ADD CONSTRAINT campaign_send_counts_scope_chk CHECK ((scope = ANY (ARRAY['step'::text, 'sender'::text, 'campaign'::text])));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_daily_caps_chk CHECK (((cap_invite >= 0) AND (cap_message >= 0) AND (cap_inmail >= 0) AND (cap_view_profile >= 0)));
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_id_workspace_key UNIQUE (id, workspace_id);
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_late_accept_policy_chk CHECK ((late_accept_policy = ANY (ARRAY['follow_up'::text, 'record_only'::text])));
@@ -1269,6 +1431,8 @@ CREATE UNIQUE INDEX api_tokens_token_hash_key ON api_tokens USING btree (token_h
 CREATE INDEX api_tokens_workspace_idx ON api_tokens USING btree (workspace_id);
 CREATE INDEX campaign_accounts_account_idx ON campaign_accounts USING btree (account_id);
 CREATE UNIQUE INDEX campaign_accounts_pkey ON campaign_accounts USING btree (campaign_id, account_id);
+CREATE INDEX campaign_send_counts_campaign_idx ON campaign_send_counts USING btree (campaign_id, scope, key, action, measure);
+CREATE UNIQUE INDEX campaign_send_counts_pkey ON campaign_send_counts USING btree (id);
 CREATE UNIQUE INDEX campaigns_id_workspace_key ON campaigns USING btree (id, workspace_id);
 CREATE UNIQUE INDEX campaigns_pkey ON campaigns USING btree (id);
 CREATE INDEX campaigns_status_idx ON campaigns USING btree (status);
@@ -1292,6 +1456,7 @@ CREATE UNIQUE INDEX enrollment_state_counts_pkey ON enrollment_state_counts USIN
 CREATE INDEX enrollments_account_due_idx ON enrollments USING btree (account_id, next_action_at, id) WHERE (state = 'active'::text);
 CREATE INDEX enrollments_campaign_due_idx ON enrollments USING btree (campaign_id, account_id, step_id, next_action_at, id) WHERE ((state = 'active'::text) AND ((parked_by IS NULL) OR (parked_by <> 'template_variable_missing'::text)));
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments USING btree (campaign_id, ended_reason text_pattern_ops) WHERE (state = 'ended'::text);
+CREATE INDEX enrollments_campaign_live_idx ON enrollments USING btree (campaign_id, step_id, replied_at, next_action_at, account_id, state) WHERE (state = ANY (ARRAY['active'::text, 'soft_paused'::text]));
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
 CREATE INDEX enrollments_campaign_parked_idx ON enrollments USING btree (campaign_id, parked_by, state, next_action_at) WHERE (parked_by IS NOT NULL);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);
@@ -1362,6 +1527,7 @@ CREATE INDEX sends_account_action_idx ON sends USING btree (account_id, action, 
 CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action, claimed_at);
 CREATE INDEX sends_campaign_unknown_idx ON sends USING btree (campaign_id, claimed_at, id) WHERE (state = 'unknown'::text);
 CREATE INDEX sends_conversation_idx ON sends USING btree (conversation_id, claimed_at) WHERE (conversation_id IS NOT NULL);
+CREATE INDEX sends_enrollment_confirmed_idx ON sends USING btree (enrollment_id, campaign_id, step_id, action, account_id, dispatched_at) WHERE (state = 'confirmed'::text);
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id, action) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
 CREATE UNIQUE INDEX sends_pkey ON sends USING btree (id);
@@ -1385,7 +1551,9 @@ CREATE UNIQUE INDEX workspaces_slug_key ON workspaces USING btree (slug);
 CREATE TRIGGER account_tier_changes_append_only BEFORE DELETE OR UPDATE ON account_tier_changes FOR EACH ROW EXECUTE FUNCTION account_tier_changes_append_only();
 CREATE TRIGGER api_tokens_revocation_final BEFORE UPDATE ON api_tokens FOR EACH ROW EXECUTE FUNCTION api_tokens_revocation_final();
 CREATE TRIGGER campaign_accounts_removal_guard BEFORE UPDATE OF removed_at ON campaign_accounts FOR EACH ROW WHEN (((new.removed_at IS NOT NULL) AND (old.removed_at IS NULL))) EXECUTE FUNCTION campaign_accounts_removal_guard();
+CREATE TRIGGER campaign_send_counts_immutable BEFORE UPDATE ON campaign_send_counts FOR EACH ROW EXECUTE FUNCTION campaign_send_counts_immutable();
 CREATE TRIGGER enrollment_state_counts_immutable BEFORE UPDATE ON enrollment_state_counts FOR EACH ROW EXECUTE FUNCTION enrollment_state_counts_immutable();
+CREATE TRIGGER campaign_send_counts_stamped AFTER UPDATE ON enrollments REFERENCING OLD TABLE AS enrollment_stamps_before NEW TABLE AS enrollment_stamps_after FOR EACH STATEMENT EXECUTE FUNCTION campaign_send_counts_stamped();
 CREATE TRIGGER enrollment_state_counts_added AFTER INSERT ON enrollments REFERENCING NEW TABLE AS enrollment_rows_added FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_added();
 CREATE TRIGGER enrollment_state_counts_moved AFTER UPDATE ON enrollments REFERENCING OLD TABLE AS enrollment_rows_before NEW TABLE AS enrollment_rows_after FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_moved();
 CREATE TRIGGER enrollment_state_counts_removed AFTER DELETE ON enrollments REFERENCING OLD TABLE AS enrollment_rows_removed FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_removed();
@@ -1401,6 +1569,9 @@ CREATE TRIGGER linkedin_accounts_audit_creation AFTER INSERT ON linkedin_account
 CREATE TRIGGER linkedin_accounts_audit_pairing BEFORE UPDATE ON linkedin_accounts FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND (pg_trigger_depth() < 1))) EXECUTE FUNCTION linkedin_accounts_status_from_audit();
 CREATE TRIGGER linkedin_accounts_tier_guard BEFORE UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_guard();
 CREATE TRIGGER linkedin_accounts_tier_record AFTER UPDATE OF tier ON linkedin_accounts FOR EACH ROW WHEN ((old.tier IS DISTINCT FROM new.tier)) EXECUTE FUNCTION linkedin_accounts_tier_record();
+CREATE TRIGGER campaign_send_counts_added AFTER INSERT ON sends REFERENCING NEW TABLE AS send_rows_added FOR EACH STATEMENT EXECUTE FUNCTION campaign_send_counts_added();
+CREATE TRIGGER campaign_send_counts_confirmed AFTER UPDATE ON sends REFERENCING OLD TABLE AS send_rows_before NEW TABLE AS send_rows_after FOR EACH STATEMENT EXECUTE FUNCTION campaign_send_counts_confirmed();
+CREATE TRIGGER sends_confirmed_final BEFORE UPDATE OF dispatched_at ON sends FOR EACH ROW WHEN (((old.state = 'confirmed'::text) AND (new.dispatched_at IS DISTINCT FROM old.dispatched_at))) EXECUTE FUNCTION sends_confirmed_final();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();
 CREATE TRIGGER sends_reply_identity BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.conversation_id IS DISTINCT FROM new.conversation_id) OR (old.reply_text IS DISTINCT FROM new.reply_text))) EXECUTE FUNCTION sends_reply_identity();
 CREATE TRIGGER sends_state_machine BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.state IS DISTINCT FROM new.state) OR ((((((((((old.id IS DISTINCT FROM new.id) OR (old.workspace_id IS DISTINCT FROM new.workspace_id)) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.campaign_id IS DISTINCT FROM new.campaign_id)) OR (old.enrollment_id IS DISTINCT FROM new.enrollment_id)) OR (old.prospect_id IS DISTINCT FROM new.prospect_id)) OR (old.step_id IS DISTINCT FROM new.step_id)) OR (old.action IS DISTINCT FROM new.action)) OR (old.with_note IS DISTINCT FROM new.with_note)) OR (old.claimed_at IS DISTINCT FROM new.claimed_at)))) EXECUTE FUNCTION sends_state_machine();

@@ -103,6 +103,20 @@ CREATE TABLE campaign_accounts (
     CONSTRAINT campaign_accounts_removed_chk CHECK (removed_at IS NULL OR removed_at >= added_at)
 );
 
+-- table campaign_send_counts (on campaign_send_counts)
+CREATE TABLE campaign_send_counts (
+    id INTEGER PRIMARY KEY,
+    campaign_id text NOT NULL,
+    scope text NOT NULL CONSTRAINT campaign_send_counts_scope_chk CHECK (scope IN ('step', 'sender', 'campaign')),
+    key text NOT NULL,
+    action text NOT NULL,
+    measure text NOT NULL CONSTRAINT campaign_send_counts_measure_chk CHECK (
+        (scope IN ('step', 'sender') AND measure IN ('sent', 'accepted', 'replied'))
+        OR (scope = 'campaign' AND measure IN ('invited', 'accepted', 'messaged', 'replied'))),
+    n integer NOT NULL CONSTRAINT campaign_send_counts_n_chk CHECK (n <> 0),
+    CONSTRAINT campaign_send_counts_key_chk CHECK ((scope = 'step') = (action <> '') AND (scope = 'campaign') = (key = ''))
+);
+
 -- table campaigns (on campaigns)
 CREATE TABLE campaigns (
     id                 TEXT PRIMARY KEY,
@@ -730,6 +744,9 @@ CREATE INDEX api_tokens_workspace_idx ON api_tokens (workspace_id);
 -- index campaign_accounts_account_idx (on campaign_accounts)
 CREATE INDEX campaign_accounts_account_idx ON campaign_accounts (account_id);
 
+-- index campaign_send_counts_campaign_idx (on campaign_send_counts)
+CREATE INDEX campaign_send_counts_campaign_idx ON campaign_send_counts (campaign_id, scope, key, action, measure);
+
 -- index campaigns_status_idx (on campaigns)
 CREATE INDEX campaigns_status_idx ON campaigns (status);
 
@@ -772,6 +789,10 @@ CREATE INDEX enrollments_campaign_due_idx ON enrollments (campaign_id, account_i
 
 -- index enrollments_campaign_ended_idx (on enrollments)
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments (campaign_id, ended_reason) WHERE state = 'ended';
+
+-- index enrollments_campaign_live_idx (on enrollments)
+CREATE INDEX enrollments_campaign_live_idx ON enrollments (campaign_id, step_id, replied_at, next_action_at, account_id, state)
+    WHERE state IN ('active', 'soft_paused');
 
 -- index enrollments_campaign_page_idx (on enrollments)
 CREATE INDEX enrollments_campaign_page_idx ON enrollments (campaign_id, id);
@@ -896,6 +917,10 @@ CREATE INDEX sends_campaign_unknown_idx ON sends (campaign_id, claimed_at, id) W
 -- index sends_conversation_idx (on sends)
 CREATE INDEX sends_conversation_idx ON sends (conversation_id, claimed_at) WHERE conversation_id IS NOT NULL;
 
+-- index sends_enrollment_confirmed_idx (on sends)
+CREATE INDEX sends_enrollment_confirmed_idx ON sends (enrollment_id, campaign_id, step_id, action, account_id, dispatched_at)
+    WHERE state = 'confirmed';
+
 -- index sends_one_per_step_uidx (on sends)
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends (campaign_id, step_id, prospect_id, action) WHERE state NOT IN ('failed', 'cancelled');
 
@@ -985,10 +1010,59 @@ BEGIN
                       AND state IN ('pending', 'active', 'soft_paused'));
 END;
 
+-- trigger campaign_send_counts_immutable (on campaign_send_counts)
+CREATE TRIGGER campaign_send_counts_immutable BEFORE UPDATE ON campaign_send_counts
+BEGIN
+    SELECT RAISE(ABORT, 'campaign_send_counts_immutable: a count delta cannot change');
+END;
+
 -- trigger enrollment_state_counts_immutable (on enrollment_state_counts)
 CREATE TRIGGER enrollment_state_counts_immutable BEFORE UPDATE ON enrollment_state_counts
 BEGIN
     SELECT RAISE(ABORT, 'enrollment_state_counts_immutable: a count delta cannot change');
+END;
+
+-- trigger campaign_send_counts_accepted (on enrollments)
+CREATE TRIGGER campaign_send_counts_accepted AFTER UPDATE OF accepted_at ON enrollments
+    WHEN (OLD.accepted_at IS NULL) <> (NEW.accepted_at IS NULL)
+BEGIN
+    INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
+    SELECT campaign_id, 'step', step_id, action, 'accepted', CASE WHEN NEW.accepted_at IS NULL THEN -count(*) ELSE count(*) END
+      FROM sends WHERE enrollment_id = NEW.id AND state = 'confirmed' AND action = 'invite' AND campaign_id IS NOT NULL
+     GROUP BY campaign_id, step_id, action
+    UNION ALL
+    SELECT campaign_id, 'sender', account_id, '', 'accepted', CASE WHEN NEW.accepted_at IS NULL THEN -1 ELSE 1 END
+      FROM sends WHERE enrollment_id = NEW.id AND state = 'confirmed' AND action = 'invite' AND campaign_id IS NOT NULL
+     GROUP BY campaign_id, account_id
+    UNION ALL
+    SELECT campaign_id, 'campaign', '', '', 'accepted', CASE WHEN NEW.accepted_at IS NULL THEN -1 ELSE 1 END
+      FROM sends WHERE enrollment_id = NEW.id AND state = 'confirmed' AND action = 'invite' AND campaign_id IS NOT NULL
+     GROUP BY campaign_id;
+END;
+
+-- trigger campaign_send_counts_replied (on enrollments)
+CREATE TRIGGER campaign_send_counts_replied AFTER UPDATE OF replied_at ON enrollments
+    WHEN OLD.replied_at IS NOT NEW.replied_at
+BEGIN
+    INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
+    SELECT * FROM (
+        SELECT campaign_id, 'step', step_id, action, 'replied',
+               sum(CASE WHEN NEW.replied_at >= dispatched_at THEN 1 ELSE 0 END)
+               - sum(CASE WHEN OLD.replied_at >= dispatched_at THEN 1 ELSE 0 END) AS n
+          FROM sends WHERE enrollment_id = NEW.id AND state = 'confirmed' AND action <> 'withdraw' AND campaign_id IS NOT NULL
+         GROUP BY campaign_id, step_id, action
+        UNION ALL
+        SELECT campaign_id, 'sender', account_id, '', 'replied',
+               max(CASE WHEN NEW.replied_at >= dispatched_at THEN 1 ELSE 0 END)
+               - max(CASE WHEN OLD.replied_at >= dispatched_at THEN 1 ELSE 0 END)
+          FROM sends WHERE enrollment_id = NEW.id AND state = 'confirmed' AND action <> 'withdraw' AND campaign_id IS NOT NULL
+         GROUP BY campaign_id, account_id
+        UNION ALL
+        SELECT campaign_id, 'campaign', '', '', 'replied',
+               CASE WHEN NEW.replied_at IS NOT NULL THEN 1 ELSE 0 END - CASE WHEN OLD.replied_at IS NOT NULL THEN 1 ELSE 0 END
+          FROM sends WHERE enrollment_id = NEW.id AND state = 'confirmed' AND action IN ('message', 'inmail') AND campaign_id IS NOT NULL
+         GROUP BY campaign_id
+    ) WHERE n <> 0;
 END;
 
 -- trigger enrollment_state_counts_added (on enrollments)
@@ -1286,6 +1360,85 @@ CREATE TRIGGER send_blocks_credits_inmail_chk_update
     WHEN NEW.kind = 'credits' AND NEW.action <> 'inmail'
 BEGIN
     SELECT RAISE(ABORT, 'send_blocks_credits_inmail_chk: a credits breaker holds only InMail');
+END;
+
+-- trigger campaign_send_counts_added (on sends)
+CREATE TRIGGER campaign_send_counts_added AFTER INSERT ON sends
+    WHEN NEW.state = 'confirmed' AND NEW.action <> 'withdraw' AND NEW.campaign_id IS NOT NULL AND NEW.enrollment_id IS NOT NULL
+BEGIN
+    INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
+    SELECT NEW.campaign_id, d.scope, d.key, d.action, d.measure, d.n FROM enrollments en, (
+        SELECT 'step' AS scope, NEW.step_id AS key, NEW.action AS action, 'sent' AS measure, 1 AS n
+        UNION ALL SELECT 'step', NEW.step_id, NEW.action, 'accepted',
+            CASE WHEN NEW.action = 'invite' AND e.accepted_at IS NOT NULL THEN 1 ELSE 0 END
+            FROM enrollments e WHERE e.id = NEW.enrollment_id
+        UNION ALL SELECT 'step', NEW.step_id, NEW.action, 'replied',
+            CASE WHEN e.replied_at IS NOT NULL AND e.replied_at >= NEW.dispatched_at THEN 1 ELSE 0 END
+            FROM enrollments e WHERE e.id = NEW.enrollment_id
+        UNION ALL SELECT 'sender', NEW.account_id, '', 'sent', 1
+        UNION ALL SELECT 'sender', NEW.account_id, '', 'accepted', 1
+            FROM enrollments e WHERE e.id = NEW.enrollment_id AND NEW.action = 'invite' AND e.accepted_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.account_id = NEW.account_id AND o.action = 'invite')
+        UNION ALL SELECT 'sender', NEW.account_id, '', 'replied', 1
+            FROM enrollments e WHERE e.id = NEW.enrollment_id AND e.replied_at IS NOT NULL AND e.replied_at >= NEW.dispatched_at
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.account_id = NEW.account_id
+                 AND o.action <> 'withdraw' AND e.replied_at >= o.dispatched_at)
+        UNION ALL SELECT 'campaign', '', '', m.measure, 1
+            FROM enrollments e, (SELECT 'invited' AS measure UNION ALL SELECT 'accepted') m
+            WHERE e.id = NEW.enrollment_id AND NEW.action = 'invite' AND (m.measure = 'invited' OR e.accepted_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.action = 'invite')
+        UNION ALL SELECT 'campaign', '', '', m.measure, 1
+            FROM enrollments e, (SELECT 'messaged' AS measure UNION ALL SELECT 'replied') m
+            WHERE e.id = NEW.enrollment_id AND NEW.action IN ('message', 'inmail') AND (m.measure = 'messaged' OR e.replied_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.action IN ('message', 'inmail'))
+    ) d WHERE en.id = NEW.enrollment_id AND d.n <> 0;
+END;
+
+-- trigger campaign_send_counts_confirmed (on sends)
+CREATE TRIGGER campaign_send_counts_confirmed AFTER UPDATE OF state ON sends
+    WHEN OLD.state <> 'confirmed' AND NEW.state = 'confirmed' AND NEW.action <> 'withdraw' AND NEW.campaign_id IS NOT NULL AND NEW.enrollment_id IS NOT NULL
+BEGIN
+    INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
+    SELECT NEW.campaign_id, d.scope, d.key, d.action, d.measure, d.n FROM enrollments en, (
+        SELECT 'step' AS scope, NEW.step_id AS key, NEW.action AS action, 'sent' AS measure, 1 AS n
+        UNION ALL SELECT 'step', NEW.step_id, NEW.action, 'accepted',
+            CASE WHEN NEW.action = 'invite' AND e.accepted_at IS NOT NULL THEN 1 ELSE 0 END
+            FROM enrollments e WHERE e.id = NEW.enrollment_id
+        UNION ALL SELECT 'step', NEW.step_id, NEW.action, 'replied',
+            CASE WHEN e.replied_at IS NOT NULL AND e.replied_at >= NEW.dispatched_at THEN 1 ELSE 0 END
+            FROM enrollments e WHERE e.id = NEW.enrollment_id
+        UNION ALL SELECT 'sender', NEW.account_id, '', 'sent', 1
+        UNION ALL SELECT 'sender', NEW.account_id, '', 'accepted', 1
+            FROM enrollments e WHERE e.id = NEW.enrollment_id AND NEW.action = 'invite' AND e.accepted_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.account_id = NEW.account_id AND o.action = 'invite')
+        UNION ALL SELECT 'sender', NEW.account_id, '', 'replied', 1
+            FROM enrollments e WHERE e.id = NEW.enrollment_id AND e.replied_at IS NOT NULL AND e.replied_at >= NEW.dispatched_at
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.account_id = NEW.account_id
+                 AND o.action <> 'withdraw' AND e.replied_at >= o.dispatched_at)
+        UNION ALL SELECT 'campaign', '', '', m.measure, 1
+            FROM enrollments e, (SELECT 'invited' AS measure UNION ALL SELECT 'accepted') m
+            WHERE e.id = NEW.enrollment_id AND NEW.action = 'invite' AND (m.measure = 'invited' OR e.accepted_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.action = 'invite')
+        UNION ALL SELECT 'campaign', '', '', m.measure, 1
+            FROM enrollments e, (SELECT 'messaged' AS measure UNION ALL SELECT 'replied') m
+            WHERE e.id = NEW.enrollment_id AND NEW.action IN ('message', 'inmail') AND (m.measure = 'messaged' OR e.replied_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = NEW.enrollment_id AND o.state = 'confirmed'
+                 AND o.id <> NEW.id AND o.campaign_id = NEW.campaign_id AND o.action IN ('message', 'inmail'))
+    ) d WHERE en.id = NEW.enrollment_id AND d.n <> 0;
+END;
+
+-- trigger sends_confirmed_final (on sends)
+CREATE TRIGGER sends_confirmed_final BEFORE UPDATE OF dispatched_at ON sends
+    WHEN OLD.state = 'confirmed' AND NEW.dispatched_at IS NOT OLD.dispatched_at
+BEGIN
+    SELECT RAISE(ABORT, 'sends_confirmed_final: a confirmed send''s dispatch time cannot change');
 END;
 
 -- trigger sends_no_delete (on sends)
