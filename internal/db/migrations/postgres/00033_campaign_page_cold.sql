@@ -56,8 +56,8 @@ CREATE TRIGGER sends_confirmed_final BEFORE UPDATE OF dispatched_at ON sends
 
 -- Statement-level triggers with transition tables: the sends a statement
 -- confirms append their deltas together; "once per prospect" is a
--- prospect whose confirmed sends of the kind are all among them (its
--- sends read in one join, through sends_enrollment_confirmed_idx).
+-- prospect none of whose confirmed sends of the kind is older than the
+-- statement (each an EXISTS through sends_enrollment_confirmed_idx).
 -- +goose StatementBegin
 CREATE FUNCTION campaign_send_counts_append(ids text[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
@@ -66,21 +66,28 @@ CREATE FUNCTION campaign_send_counts_append(ids text[]) RETURNS void LANGUAGE sq
                en.accepted_at, en.replied_at
           FROM unnest(ids) AS u(id) JOIN sends s ON s.id = u.id JOIN enrollments en ON en.id = s.enrollment_id
          WHERE s.state = 'confirmed' AND s.action <> 'withdraw' AND s.campaign_id IS NOT NULL),
-    e AS (SELECT DISTINCT campaign_id, enrollment_id, accepted_at IS NOT NULL AS acc, replied_at FROM q),
-    -- Per prospect and sender, each kind of its confirmed sends: all of
-    -- them, and those of this statement.
+    -- Per prospect and sender, each kind of its sends this statement
+    -- confirms, and whether the prospect already had a confirmed one of the
+    -- kind before it (an EXISTS that stops at the first: the cost follows
+    -- the statement's sends, not the prospect's history).
     agg AS (
-        SELECT e.campaign_id, e.enrollment_id, o.account_id, e.acc, e.replied_at IS NOT NULL AS rep,
-               count(*) FILTER (WHERE o.action = 'invite') AS inv,
-               count(n.id) FILTER (WHERE o.action = 'invite') AS inv_new,
-               count(*) FILTER (WHERE o.action IN ('message', 'inmail')) AS msg,
-               count(n.id) FILTER (WHERE o.action IN ('message', 'inmail')) AS msg_new,
-               count(*) FILTER (WHERE e.replied_at >= o.dispatched_at) AS aft,
-               count(n.id) FILTER (WHERE e.replied_at >= o.dispatched_at) AS aft_new
-          FROM e JOIN sends o ON o.enrollment_id = e.enrollment_id AND o.campaign_id = e.campaign_id
-               AND o.state = 'confirmed' AND o.action <> 'withdraw'
-          LEFT JOIN q n ON n.id = o.id
-         GROUP BY e.campaign_id, e.enrollment_id, o.account_id, e.acc, e.replied_at)
+        SELECT campaign_id, enrollment_id, account_id, replied_at, accepted_at IS NOT NULL AS acc, replied_at IS NOT NULL AS rep,
+               count(*) FILTER (WHERE action = 'invite') AS inv_new,
+               count(*) FILTER (WHERE action IN ('message', 'inmail')) AS msg_new,
+               count(*) FILTER (WHERE replied_at >= dispatched_at) AS aft_new
+          FROM q GROUP BY campaign_id, enrollment_id, account_id, accepted_at, replied_at),
+    olds AS (
+        SELECT agg.*,
+               agg.replied_at IS NOT NULL AND EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = agg.enrollment_id
+                   AND o.campaign_id = agg.campaign_id AND o.account_id = agg.account_id AND o.state = 'confirmed'
+                   AND o.action <> 'withdraw' AND o.id <> ALL (ids) AND agg.replied_at >= o.dispatched_at) AS aft_old,
+               EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = agg.enrollment_id AND o.campaign_id = agg.campaign_id
+                   AND o.account_id = agg.account_id AND o.state = 'confirmed' AND o.action = 'invite' AND o.id <> ALL (ids)) AS inv_old_sender,
+               EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = agg.enrollment_id AND o.campaign_id = agg.campaign_id
+                   AND o.state = 'confirmed' AND o.action = 'invite' AND o.id <> ALL (ids)) AS inv_old,
+               EXISTS (SELECT 1 FROM sends o WHERE o.enrollment_id = agg.enrollment_id AND o.campaign_id = agg.campaign_id
+                   AND o.state = 'confirmed' AND o.action IN ('message', 'inmail') AND o.id <> ALL (ids)) AS msg_old
+          FROM agg)
     SELECT * FROM (
         SELECT campaign_id, 'step', step_id, action, m.measure,
                sum(CASE m.measure WHEN 'sent' THEN 1
@@ -91,21 +98,22 @@ CREATE FUNCTION campaign_send_counts_append(ids text[]) RETURNS void LANGUAGE sq
         UNION ALL
         SELECT campaign_id, 'sender', account_id, '', 'sent', count(*) FROM q GROUP BY campaign_id, account_id
         UNION ALL
-        -- Once per prospect: all its sends of the kind are new.
+        -- Once per prospect: none of its sends of the kind was confirmed
+        -- before this statement.
         SELECT campaign_id, 'sender', account_id, '', m.measure,
-               count(*) FILTER (WHERE CASE m.measure WHEN 'accepted' THEN acc AND inv_new > 0 AND inv = inv_new
-                   ELSE aft_new > 0 AND aft = aft_new END)
-          FROM agg CROSS JOIN (VALUES ('accepted'), ('replied')) m(measure)
+               count(*) FILTER (WHERE CASE m.measure WHEN 'accepted' THEN acc AND inv_new > 0 AND NOT inv_old_sender
+                   ELSE aft_new > 0 AND NOT aft_old END)
+          FROM olds CROSS JOIN (VALUES ('accepted'), ('replied')) m(measure)
          GROUP BY campaign_id, account_id, m.measure
         UNION ALL
         SELECT campaign_id, 'campaign', '', '', m.measure,
-               count(*) FILTER (WHERE CASE m.measure WHEN 'invited' THEN inv_new > 0 AND inv = inv_new
-                   WHEN 'accepted' THEN acc AND inv_new > 0 AND inv = inv_new
-                   WHEN 'messaged' THEN msg_new > 0 AND msg = msg_new
-                   ELSE rep AND msg_new > 0 AND msg = msg_new END)
-          FROM (SELECT campaign_id, enrollment_id, acc, rep, sum(inv) AS inv, sum(inv_new) AS inv_new,
-                       sum(msg) AS msg, sum(msg_new) AS msg_new
-                  FROM agg GROUP BY campaign_id, enrollment_id, acc, rep) p
+               count(*) FILTER (WHERE CASE m.measure WHEN 'invited' THEN inv_new > 0 AND NOT inv_old
+                   WHEN 'accepted' THEN acc AND inv_new > 0 AND NOT inv_old
+                   WHEN 'messaged' THEN msg_new > 0 AND NOT msg_old
+                   ELSE rep AND msg_new > 0 AND NOT msg_old END)
+          FROM (SELECT campaign_id, enrollment_id, acc, rep, sum(inv_new) AS inv_new, sum(msg_new) AS msg_new,
+                       bool_or(inv_old) AS inv_old, bool_or(msg_old) AS msg_old
+                  FROM olds GROUP BY campaign_id, enrollment_id, acc, rep) p
           CROSS JOIN (VALUES ('invited'), ('accepted'), ('messaged'), ('replied')) m(measure)
          GROUP BY campaign_id, m.measure
     ) d WHERE n <> 0;
@@ -148,6 +156,12 @@ CREATE TRIGGER campaign_send_counts_confirmed AFTER UPDATE ON sends
 -- +goose StatementBegin
 CREATE FUNCTION campaign_send_counts_stamped() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Most updates of an enrollment (a claim, a step moved on) touch
+    -- neither stamp: they end here, before the counting query starts.
+    IF NOT EXISTS (SELECT 1 FROM enrollment_stamps_after a JOIN enrollment_stamps_before b ON b.id = a.id
+                    WHERE (a.accepted_at IS NULL) <> (b.accepted_at IS NULL) OR a.replied_at IS DISTINCT FROM b.replied_at) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
     WITH ch AS (
         SELECT a.id AS eid, b.accepted_at IS NOT NULL AS acc_old, a.accepted_at IS NOT NULL AS acc_new,
