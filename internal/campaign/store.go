@@ -770,48 +770,11 @@ func (s *Service) EnrollmentStates(ctx context.Context, q db.Querier, campaignID
 // rows it sums, so deltas appended meanwhile by other transactions stay
 // and no count changes (docs/storage.md#enrollment-state-counts).
 func (s *Service) FoldStateCounts(ctx context.Context, tx *sql.Tx, campaignID string) (int, error) {
-	query, args := `DELETE FROM enrollment_state_counts WHERE campaign_id = $1 RETURNING campaign_id, state, n`, []any{campaignID}
-	if campaignID == "" {
-		query, args = `DELETE FROM enrollment_state_counts WHERE campaign_id IN (
-			SELECT campaign_id FROM enrollment_state_counts GROUP BY campaign_id, state HAVING count(*) > 1)
-			RETURNING campaign_id, state, n`, nil
-	}
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("folding enrollment counts: %w", err)
-	}
-	type key struct{ campaign, state string }
-	sums := map[key]int64{}
-	var keys []key
-	deleted := 0
-	for rows.Next() {
-		var k key
-		var n int64
-		if err := rows.Scan(&k.campaign, &k.state, &n); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("folding enrollment counts: %w", err)
-		}
-		if _, seen := sums[k]; !seen {
-			keys = append(keys, k)
-		}
-		sums[k] += n
-		deleted++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("folding enrollment counts: %w", err)
-	}
-	for _, k := range keys {
-		if sums[k] == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES ($1, $2, $3)`,
-			k.campaign, k.state, sums[k]); err != nil {
-			return 0, fmt.Errorf("folding enrollment counts: %w", err)
-		}
-	}
-	return deleted, nil
+	return db.FoldDeltas(ctx, tx, stateCountsTable, campaignID)
 }
+
+// stateCountsTable is enrollment_state_counts as a delta table.
+var stateCountsTable = db.DeltaTable{Name: "enrollment_state_counts", Keys: []string{"campaign_id", "state"}}
 
 // DueByStep is when the earliest active enrollment of each sender at each
 // step of a campaign is due: sender account id → step id → time. Held

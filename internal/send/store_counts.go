@@ -49,46 +49,8 @@ func campaignSendCounts(ctx context.Context, q db.Querier, campaignID string) ([
 // exactly the rows its DELETE removed, so deltas appended meanwhile by
 // other transactions stay and no count moves.
 func FoldSendCounts(ctx context.Context, tx *sql.Tx, campaignID string) (int, error) {
-	query, args := `DELETE FROM campaign_send_counts WHERE campaign_id = $1
-		RETURNING campaign_id, scope, key, action, measure, n`, []any{campaignID}
-	if campaignID == "" {
-		query, args = `DELETE FROM campaign_send_counts WHERE campaign_id IN (
-			SELECT campaign_id FROM campaign_send_counts GROUP BY campaign_id, scope, key, action, measure HAVING count(*) > 1)
-			RETURNING campaign_id, scope, key, action, measure, n`, nil
-	}
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("folding send counts: %w", err)
-	}
-	type key struct{ campaign, scope, key, action, measure string }
-	sums := map[key]int64{}
-	var keys []key
-	deleted := 0
-	for rows.Next() {
-		var k key
-		var n int64
-		if err := rows.Scan(&k.campaign, &k.scope, &k.key, &k.action, &k.measure, &n); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("folding send counts: %w", err)
-		}
-		if _, seen := sums[k]; !seen {
-			keys = append(keys, k)
-		}
-		sums[k] += n
-		deleted++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("folding send counts: %w", err)
-	}
-	for _, k := range keys {
-		if sums[k] == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_send_counts (campaign_id, scope, key, action, measure, n)
-			VALUES ($1, $2, $3, $4, $5, $6)`, k.campaign, k.scope, k.key, k.action, k.measure, sums[k]); err != nil {
-			return 0, fmt.Errorf("folding send counts: %w", err)
-		}
-	}
-	return deleted, nil
+	return db.FoldDeltas(ctx, tx, sendCountsTable, campaignID)
 }
+
+// sendCountsTable is campaign_send_counts as a delta table.
+var sendCountsTable = db.DeltaTable{Name: "campaign_send_counts", Keys: []string{"campaign_id", "scope", "key", "action", "measure"}}
