@@ -19,6 +19,18 @@ type sendCount struct {
 	n                           int
 }
 
+// into stores a step's or a sender's count in the field its measure names.
+func (c sendCount) into(sent, accepted, replied *int) {
+	switch c.measure {
+	case "sent":
+		*sent = c.n
+	case "accepted":
+		*accepted = c.n
+	case "replied":
+		*replied = c.n
+	}
+}
+
 // campaignSendCounts reads a campaign's summed counts, in (scope, key,
 // action, measure) order; zero sums are left out.
 func campaignSendCounts(ctx context.Context, q db.Querier, campaignID string) ([]sendCount, error) {

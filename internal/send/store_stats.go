@@ -91,27 +91,13 @@ func CampaignStats(ctx context.Context, q db.Querier, campaignID string, now tim
 				st.Steps = append(st.Steps, StepStats{StepID: c.key, Action: c.action})
 			}
 			r := &st.Steps[len(st.Steps)-1]
-			switch c.measure {
-			case "sent":
-				r.Sent = c.n
-			case "accepted":
-				r.Accepted = c.n
-			case "replied":
-				r.Replied = c.n
-			}
+			c.into(&r.Sent, &r.Accepted, &r.Replied)
 		case "sender":
 			if n := len(st.Senders); n == 0 || st.Senders[n-1].AccountID != c.key {
 				st.Senders = append(st.Senders, SenderStats{AccountID: c.key})
 			}
 			r := &st.Senders[len(st.Senders)-1]
-			switch c.measure {
-			case "sent":
-				r.Sent = c.n
-			case "accepted":
-				r.Accepted = c.n
-			case "replied":
-				r.Replied = c.n
-			}
+			c.into(&r.Sent, &r.Accepted, &r.Replied)
 		}
 	}
 	steps := st.Steps[:0]
