@@ -163,9 +163,13 @@ func (a *App) workerTasks() map[string]task {
 			}
 			// Count deltas piled up by single-row changes are summed
 			// (docs/storage.md#enrollment-state-counts,
+			// docs/storage.md#enrollment-step-counts,
 			// docs/storage.md#campaign-send-counts).
 			if err := a.DB.InTx(ctx, func(tx *sql.Tx) error {
 				if _, err := a.Campaigns.FoldStateCounts(ctx, tx, ""); err != nil {
+					return err
+				}
+				if _, err := a.Campaigns.FoldStepCounts(ctx, tx, ""); err != nil {
 					return err
 				}
 				_, err := send.FoldSendCounts(ctx, tx, "")

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -905,6 +906,12 @@ type LiveSplit struct {
 // and the others counted per sender and step, in (sender, step) order.
 // Prospects at a step in neither split.Steps nor split.Conditions (since
 // removed from the campaign) are left out: the forecast ignores them.
+//
+// The counted ones are never read: they are the sender's prospects at the
+// step (enrollment_step_counts, docs/storage.md#enrollment-step-counts)
+// less those listed. The two reads are separate statements, so a prospect
+// that moves between them may be counted one off, which a forecast
+// tolerates; a count never goes below zero.
 func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID string, split LiveSplit) ([]LiveEnrollment, []LiveCount, error) {
 	args := []any{campaignID, split.DueFrom}
 	in := func(ids []string) string {
@@ -915,58 +922,96 @@ func (s *Service) LiveForForecast(ctx context.Context, q db.Querier, campaignID 
 		}
 		return "(" + strings.Join(ph, ", ") + ")"
 	}
-	// Disjoint parts, each an index range (enrollments_campaign_live_idx
-	// but for the pending): the pending prospects; at a step, those not
-	// replied and due within the horizon, those with no due time (a
-	// soft-paused one may have none), those who replied (with Replied
-	// whenever due, else within the horizon); those at a condition. The
-	// listing is sorted once all are read, not per part (MATERIALIZED):
-	// ordered by id, each part would walk the campaign.
-	const cols = `SELECT id, account_id, state, step_id, next_action_at, accepted_at, replied_at FROM enrollments `
+	// Disjoint parts, each a range of enrollments_campaign_live_idx (which
+	// holds every column read) but for the pending: the pending prospects;
+	// at a step, those not replied and due within the horizon, those with
+	// no due time (a soft-paused one may have none), those who replied
+	// (with Replied whenever due, else within the horizon); those at a
+	// condition. The listing is sorted here, not by the database: ordered
+	// by id, each part would walk the campaign, and a sort of the union
+	// costs SQLite more than reading it.
+	d := s.db
+	cols := `SELECT id, account_id, state, step_id, ` + d.TimeText("next_action_at") + `, ` + d.TimeText("accepted_at") + `, ` +
+		d.TimeText("replied_at") + ` FROM enrollments `
 	const at = `WHERE campaign_id = $1 AND state IN ` + onStepStates + ` AND step_id IN `
 	parts := []string{cols + `WHERE campaign_id = $1 AND state = 'pending'`}
-	counted := ""
 	if len(split.Steps) > 0 {
 		steps := in(split.Steps)
 		parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at < $2`)
-		counted = at + steps + ` AND next_action_at >= $2`
 		if split.Replied {
 			parts = append(parts, cols+at+steps+` AND replied_at IS NULL AND next_action_at IS NULL`,
 				cols+at+steps+` AND replied_at IS NOT NULL`)
-			counted = at + steps + ` AND replied_at IS NULL AND next_action_at >= $2`
 		} else {
 			parts = append(parts, cols+at+steps+` AND next_action_at IS NULL`,
 				cols+at+steps+` AND replied_at IS NOT NULL AND next_action_at < $2`)
 		}
 	}
-	countArgs := args // the count reads no condition
 	if len(split.Conditions) > 0 {
 		parts = append(parts, cols+at+in(split.Conditions))
 	}
-	live, err := s.liveEnrollments(ctx, q, campaignID, `WITH live AS MATERIALIZED (`+strings.Join(parts, " UNION ALL ")+`)
-		SELECT * FROM live ORDER BY id`, args...)
-	if err != nil || counted == "" {
-		return live, nil, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, COUNT(*) FROM enrollments `+counted+`
-		GROUP BY account_id, step_id ORDER BY account_id, step_id`, countArgs...)
+	live, err := s.liveEnrollments(ctx, q, campaignID, strings.Join(parts, " UNION ALL "), args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+		return nil, nil, err
 	}
-	defer rows.Close()
-	var counts []LiveCount
-	for rows.Next() {
-		var c LiveCount
-		if err := rows.Scan(&c.AccountID, &c.StepID, &c.N); err != nil {
-			return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+	slices.SortFunc(live, func(a, b LiveEnrollment) int { return strings.Compare(a.ID, b.ID) })
+	if len(split.Steps) == 0 {
+		return live, nil, nil
+	}
+	atStep, err := s.StepCounts(ctx, q, campaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed := map[LiveCount]int{}
+	for _, e := range live {
+		if e.State != EnrollmentPending {
+			listed[LiveCount{AccountID: e.AccountID, StepID: e.StepID}]++
 		}
-		counts = append(counts, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("counting live enrollments of campaign %s: %w", campaignID, err)
+	var counts []LiveCount
+	for _, c := range atStep {
+		if !slices.Contains(split.Steps, c.StepID) {
+			continue
+		}
+		if c.N -= listed[LiveCount{AccountID: c.AccountID, StepID: c.StepID}]; c.N > 0 {
+			counts = append(counts, c)
+		}
 	}
 	return live, counts, nil
 }
+
+// StepCounts is how many prospects of a campaign each sender has at each
+// step (active or soft-paused), in (sender, step) order, from
+// enrollment_step_counts (docs/storage.md#enrollment-step-counts).
+func (s *Service) StepCounts(ctx context.Context, q db.Querier, campaignID string) ([]LiveCount, error) {
+	rows, err := q.QueryContext(ctx, `SELECT account_id, step_id, SUM(n) FROM enrollment_step_counts
+		WHERE campaign_id = $1 GROUP BY account_id, step_id HAVING SUM(n) <> 0 ORDER BY account_id, step_id`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("counting prospects per step of campaign %s: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []LiveCount
+	for rows.Next() {
+		var c LiveCount
+		if err := rows.Scan(&c.AccountID, &c.StepID, &c.N); err != nil {
+			return nil, fmt.Errorf("counting prospects per step of campaign %s: %w", campaignID, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting prospects per step of campaign %s: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// FoldStepCounts replaces the step count deltas of a campaign (of every
+// campaign whose deltas have piled up, when campaignID is empty) by their
+// sums, in the caller's transaction, as FoldStateCounts does.
+func (s *Service) FoldStepCounts(ctx context.Context, tx *sql.Tx, campaignID string) (int, error) {
+	return db.FoldDeltas(ctx, tx, stepCountsTable, campaignID)
+}
+
+// stepCountsTable is enrollment_step_counts as a delta table.
+var stepCountsTable = db.DeltaTable{Name: "enrollment_step_counts", Keys: []string{"campaign_id", "account_id", "step_id"}}
 
 // onStepStates are the live states with a step (a CHECK keeps a pending
 // enrollment without one).

@@ -300,6 +300,65 @@ type NullTime struct {
 // sqliteTimeFormats are the text forms SQLite may hold (Keel writes the first).
 var sqliteTimeFormats = []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", time.RFC3339Nano}
 
+// parseStoredTime reads the form Keel writes on SQLite,
+// "2006-01-02 15:04:05.999999999-07:00", without time.Parse's generality
+// (a listing of 10,000 prospects reads 20,000 such times); ok is false for
+// any other text, which the general formats then try.
+func parseStoredTime(s string) (t time.Time, ok bool) {
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	if len(s) < 25 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	var f [6]int
+	for i, r := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		if f[i], ok = num(r[0], r[1]); !ok {
+			return time.Time{}, false
+		}
+	}
+	i, nanos := 19, 0
+	if s[i] == '.' {
+		j := i + 1
+		for j < len(s) && j-i <= 9 && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			return time.Time{}, false
+		}
+		frac, _ := num(i+1, j)
+		for k := j - i - 1; k < 9; k++ {
+			frac *= 10
+		}
+		i, nanos = j, frac
+	}
+	if len(s) != i+6 || (s[i] != '+' && s[i] != '-') || s[i+3] != ':' {
+		return time.Time{}, false
+	}
+	zh, ok1 := num(i+1, i+3)
+	zm, ok2 := num(i+4, i+6)
+	if !ok1 || !ok2 || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59 || zm > 59 {
+		return time.Time{}, false
+	}
+	offset := (zh*60 + zm) * 60
+	if s[i] == '-' {
+		offset = -offset
+	}
+	t = time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], nanos, time.UTC)
+	if t.Day() != f[2] {
+		return time.Time{}, false // a day the month lacks (time.Date rolled it over)
+	}
+	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
 // Scan implements sql.Scanner.
 func (n *NullTime) Scan(v any) error {
 	switch x := v.(type) {
@@ -312,6 +371,10 @@ func (n *NullTime) Scan(v any) error {
 	case []byte:
 		return n.Scan(string(x))
 	case string:
+		if t, ok := parseStoredTime(x); ok {
+			n.Time, n.Valid = t, true
+			return nil
+		}
 		for _, f := range sqliteTimeFormats {
 			if t, err := time.Parse(f, x); err == nil {
 				n.Time, n.Valid = t.UTC(), true

@@ -90,3 +90,15 @@ func (d *DB) JSONFieldArg(name string) any {
 // VALID and validated later (PostgreSQL); SQLite checks its constraints
 // only as rows are written, so there is nothing to validate afterwards.
 func (d *DB) HasNotValidConstraints() bool { return d.Engine == Postgres }
+
+// TimeText is a time column as a read of many rows should select it, to
+// scan into NullTime: on SQLite, which stores times as text, the text
+// itself, which NullTime parses in one pass, where the driver would try a
+// format Keel never writes before the one it does; on PostgreSQL the
+// column, which its driver reads as a time already.
+func (d *DB) TimeText(column string) string {
+	if d.Engine == SQLite {
+		return "CAST(" + column + " AS TEXT)"
+	}
+	return column
+}

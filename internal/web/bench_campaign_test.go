@@ -118,9 +118,13 @@ func seedBigCampaign(tb testing.TB, k *keel, wsID, tag string, n int) campaign.C
 	if _, err := q.ExecContext(ctx, `UPDATE campaigns SET status = 'running' WHERE id = $1`, cp.ID); err != nil {
 		tb.Fatal(err)
 	}
-	// As an import does, sum the count deltas the seed appended.
+	// As an import and the campaign sweep do, sum the count deltas the
+	// seed appended.
 	if err := k.App.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := k.App.Campaigns.FoldStateCounts(ctx, tx, cp.ID); err != nil {
+			return err
+		}
+		if _, err := k.App.Campaigns.FoldStepCounts(ctx, tx, cp.ID); err != nil {
 			return err
 		}
 		// And those of the ledger, as the campaign sweep does.

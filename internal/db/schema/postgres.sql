@@ -237,6 +237,63 @@ BEGIN
     RETURN NULL;
 END $function$;
 
+CREATE OR REPLACE FUNCTION enrollment_step_counts_added()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    SELECT campaign_id, account_id, step_id, count(*) FROM enrollment_steps_added
+     WHERE state IN ('active', 'soft_paused') AND step_id IS NOT NULL
+     GROUP BY campaign_id, account_id, step_id;
+    RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION enrollment_step_counts_immutable()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'enrollment_step_counts_immutable: a count delta cannot change'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollment_step_counts_immutable';
+END $function$;
+
+CREATE OR REPLACE FUNCTION enrollment_step_counts_moved()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    -- A claim or an answer moves no prospect between steps: it ends here,
+    -- before the counting query starts.
+    IF NOT EXISTS (SELECT 1 FROM enrollment_steps_after a JOIN enrollment_steps_before b ON b.id = a.id
+                    WHERE a.campaign_id <> b.campaign_id OR a.account_id <> b.account_id
+                       OR a.step_id IS DISTINCT FROM b.step_id
+                       OR (a.state IN ('active', 'soft_paused')) <> (b.state IN ('active', 'soft_paused'))) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    SELECT campaign_id, account_id, step_id, sum(d) FROM (
+        SELECT campaign_id, account_id, step_id, 1 AS d FROM enrollment_steps_after
+         WHERE state IN ('active', 'soft_paused') AND step_id IS NOT NULL
+        UNION ALL
+        SELECT campaign_id, account_id, step_id, -1 AS d FROM enrollment_steps_before
+         WHERE state IN ('active', 'soft_paused') AND step_id IS NOT NULL) x
+    GROUP BY campaign_id, account_id, step_id HAVING sum(d) <> 0;
+    RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION enrollment_step_counts_removed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    SELECT campaign_id, account_id, step_id, -count(*) FROM enrollment_steps_removed
+     WHERE state IN ('active', 'soft_paused') AND step_id IS NOT NULL
+     GROUP BY campaign_id, account_id, step_id;
+    RETURN NULL;
+END $function$;
+
 CREATE OR REPLACE FUNCTION enrollments_ended_at()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -769,6 +826,13 @@ CREATE TABLE enrollment_state_counts (
   state text NOT NULL,
   n bigint NOT NULL
 );
+CREATE TABLE enrollment_step_counts (
+  id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+  campaign_id text NOT NULL,
+  account_id text NOT NULL,
+  step_id text NOT NULL,
+  n bigint NOT NULL
+);
 CREATE TABLE enrollments (
   id text NOT NULL,
   workspace_id text NOT NULL,
@@ -1185,6 +1249,8 @@ ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_remov
 ALTER TABLE do_not_contact_removals ADD CONSTRAINT do_not_contact_removals_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id);
 ALTER TABLE enrollment_state_counts ADD CONSTRAINT enrollment_state_counts_n_chk CHECK ((n <> 0));
 ALTER TABLE enrollment_state_counts ADD CONSTRAINT enrollment_state_counts_pkey PRIMARY KEY (id);
+ALTER TABLE enrollment_step_counts ADD CONSTRAINT enrollment_step_counts_n_chk CHECK ((n <> 0));
+ALTER TABLE enrollment_step_counts ADD CONSTRAINT enrollment_step_counts_pkey PRIMARY KEY (id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_active_next_action_chk CHECK (((state <> 'active'::text) OR (next_action_at IS NOT NULL)));
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_fk FOREIGN KEY (campaign_id, workspace_id) REFERENCES campaigns(id, workspace_id);
 ALTER TABLE enrollments ADD CONSTRAINT enrollments_campaign_prospect_key UNIQUE (campaign_id, prospect_id);
@@ -1467,10 +1533,12 @@ CREATE UNIQUE INDEX do_not_contact_removals_pkey ON do_not_contact_removals USIN
 CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals USING btree (workspace_id, removed_at);
 CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts USING btree (campaign_id, state);
 CREATE UNIQUE INDEX enrollment_state_counts_pkey ON enrollment_state_counts USING btree (id);
+CREATE INDEX enrollment_step_counts_campaign_idx ON enrollment_step_counts USING btree (campaign_id, account_id, step_id);
+CREATE UNIQUE INDEX enrollment_step_counts_pkey ON enrollment_step_counts USING btree (id);
 CREATE INDEX enrollments_account_due_idx ON enrollments USING btree (account_id, next_action_at, id) WHERE (state = 'active'::text);
 CREATE INDEX enrollments_campaign_due_idx ON enrollments USING btree (campaign_id, account_id, step_id, next_action_at, id) WHERE ((state = 'active'::text) AND ((parked_by IS NULL) OR (parked_by <> 'template_variable_missing'::text)));
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments USING btree (campaign_id, ended_reason text_pattern_ops) WHERE (state = 'ended'::text);
-CREATE INDEX enrollments_campaign_live_idx ON enrollments USING btree (campaign_id, step_id, replied_at, next_action_at, account_id, state) WHERE (state = ANY (ARRAY['active'::text, 'soft_paused'::text]));
+CREATE INDEX enrollments_campaign_live_idx ON enrollments USING btree (campaign_id, step_id, replied_at, next_action_at, account_id, state) INCLUDE (accepted_at, id) WHERE (state = ANY (ARRAY['active'::text, 'soft_paused'::text]));
 CREATE INDEX enrollments_campaign_page_idx ON enrollments USING btree (campaign_id, id);
 CREATE INDEX enrollments_campaign_parked_idx ON enrollments USING btree (campaign_id, parked_by, state, next_action_at) WHERE (parked_by IS NOT NULL);
 CREATE UNIQUE INDEX enrollments_campaign_prospect_key ON enrollments USING btree (campaign_id, prospect_id);
@@ -1567,10 +1635,14 @@ CREATE TRIGGER api_tokens_revocation_final BEFORE UPDATE ON api_tokens FOR EACH 
 CREATE TRIGGER campaign_accounts_removal_guard BEFORE UPDATE OF removed_at ON campaign_accounts FOR EACH ROW WHEN (((new.removed_at IS NOT NULL) AND (old.removed_at IS NULL))) EXECUTE FUNCTION campaign_accounts_removal_guard();
 CREATE TRIGGER campaign_send_counts_immutable BEFORE UPDATE ON campaign_send_counts FOR EACH ROW EXECUTE FUNCTION campaign_send_counts_immutable();
 CREATE TRIGGER enrollment_state_counts_immutable BEFORE UPDATE ON enrollment_state_counts FOR EACH ROW EXECUTE FUNCTION enrollment_state_counts_immutable();
+CREATE TRIGGER enrollment_step_counts_immutable BEFORE UPDATE ON enrollment_step_counts FOR EACH ROW EXECUTE FUNCTION enrollment_step_counts_immutable();
 CREATE TRIGGER campaign_send_counts_stamped AFTER UPDATE ON enrollments REFERENCING OLD TABLE AS enrollment_stamps_before NEW TABLE AS enrollment_stamps_after FOR EACH STATEMENT EXECUTE FUNCTION campaign_send_counts_stamped();
 CREATE TRIGGER enrollment_state_counts_added AFTER INSERT ON enrollments REFERENCING NEW TABLE AS enrollment_rows_added FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_added();
 CREATE TRIGGER enrollment_state_counts_moved AFTER UPDATE ON enrollments REFERENCING OLD TABLE AS enrollment_rows_before NEW TABLE AS enrollment_rows_after FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_moved();
 CREATE TRIGGER enrollment_state_counts_removed AFTER DELETE ON enrollments REFERENCING OLD TABLE AS enrollment_rows_removed FOR EACH STATEMENT EXECUTE FUNCTION enrollment_state_counts_removed();
+CREATE TRIGGER enrollment_step_counts_added AFTER INSERT ON enrollments REFERENCING NEW TABLE AS enrollment_steps_added FOR EACH STATEMENT EXECUTE FUNCTION enrollment_step_counts_added();
+CREATE TRIGGER enrollment_step_counts_moved AFTER UPDATE ON enrollments REFERENCING OLD TABLE AS enrollment_steps_before NEW TABLE AS enrollment_steps_after FOR EACH STATEMENT EXECUTE FUNCTION enrollment_step_counts_moved();
+CREATE TRIGGER enrollment_step_counts_removed AFTER DELETE ON enrollments REFERENCING OLD TABLE AS enrollment_steps_removed FOR EACH STATEMENT EXECUTE FUNCTION enrollment_step_counts_removed();
 CREATE TRIGGER enrollments_ended_at BEFORE INSERT OR UPDATE OF state ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_ended_at();
 CREATE TRIGGER enrollments_sender_current BEFORE INSERT OR UPDATE OF state, account_id ON enrollments FOR EACH ROW EXECUTE FUNCTION enrollments_sender_current();
 CREATE TRIGGER health_disconnects_final BEFORE DELETE OR UPDATE ON health_disconnects FOR EACH ROW EXECUTE FUNCTION health_disconnects_final();

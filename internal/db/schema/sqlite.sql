@@ -217,6 +217,15 @@ CREATE TABLE enrollment_state_counts (
     n integer NOT NULL CONSTRAINT enrollment_state_counts_n_chk CHECK (n <> 0)
 );
 
+-- table enrollment_step_counts (on enrollment_step_counts)
+CREATE TABLE enrollment_step_counts (
+    id INTEGER PRIMARY KEY,
+    campaign_id text NOT NULL,
+    account_id text NOT NULL,
+    step_id text NOT NULL,
+    n integer NOT NULL CONSTRAINT enrollment_step_counts_n_chk CHECK (n <> 0)
+);
+
 -- table enrollments (on enrollments)
 CREATE TABLE enrollments (
     id             TEXT PRIMARY KEY,
@@ -780,6 +789,9 @@ CREATE INDEX do_not_contact_removals_workspace_idx ON do_not_contact_removals (w
 -- index enrollment_state_counts_campaign_idx (on enrollment_state_counts)
 CREATE INDEX enrollment_state_counts_campaign_idx ON enrollment_state_counts (campaign_id, state);
 
+-- index enrollment_step_counts_campaign_idx (on enrollment_step_counts)
+CREATE INDEX enrollment_step_counts_campaign_idx ON enrollment_step_counts (campaign_id, account_id, step_id);
+
 -- index enrollments_account_due_idx (on enrollments)
 CREATE INDEX enrollments_account_due_idx ON enrollments (account_id, next_action_at, id) WHERE state = 'active';
 
@@ -791,7 +803,7 @@ CREATE INDEX enrollments_campaign_due_idx ON enrollments (campaign_id, account_i
 CREATE INDEX enrollments_campaign_ended_idx ON enrollments (campaign_id, ended_reason) WHERE state = 'ended';
 
 -- index enrollments_campaign_live_idx (on enrollments)
-CREATE INDEX enrollments_campaign_live_idx ON enrollments (campaign_id, step_id, replied_at, next_action_at, account_id, state)
+CREATE INDEX enrollments_campaign_live_idx ON enrollments (campaign_id, step_id, replied_at, next_action_at, account_id, state, accepted_at, id)
     WHERE state IN ('active', 'soft_paused');
 
 -- index enrollments_campaign_page_idx (on enrollments)
@@ -1022,6 +1034,12 @@ BEGIN
     SELECT RAISE(ABORT, 'enrollment_state_counts_immutable: a count delta cannot change');
 END;
 
+-- trigger enrollment_step_counts_immutable (on enrollment_step_counts)
+CREATE TRIGGER enrollment_step_counts_immutable BEFORE UPDATE ON enrollment_step_counts
+BEGIN
+    SELECT RAISE(ABORT, 'enrollment_step_counts_immutable: a count delta cannot change');
+END;
+
 -- trigger campaign_send_counts_accepted (on enrollments)
 CREATE TRIGGER campaign_send_counts_accepted AFTER UPDATE OF accepted_at ON enrollments
     WHEN (OLD.accepted_at IS NULL) <> (NEW.accepted_at IS NULL)
@@ -1083,6 +1101,36 @@ END;
 CREATE TRIGGER enrollment_state_counts_removed AFTER DELETE ON enrollments
 BEGIN
     INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES (OLD.campaign_id, OLD.state, -1);
+END;
+
+-- trigger enrollment_step_counts_added (on enrollments)
+CREATE TRIGGER enrollment_step_counts_added AFTER INSERT ON enrollments
+    WHEN NEW.state IN ('active', 'soft_paused') AND NEW.step_id IS NOT NULL
+BEGIN
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    VALUES (NEW.campaign_id, NEW.account_id, NEW.step_id, 1);
+END;
+
+-- trigger enrollment_step_counts_moved (on enrollments)
+CREATE TRIGGER enrollment_step_counts_moved AFTER UPDATE OF state, step_id, account_id, campaign_id ON enrollments
+    WHEN OLD.campaign_id IS NOT NEW.campaign_id OR OLD.account_id IS NOT NEW.account_id
+      OR OLD.step_id IS NOT NEW.step_id
+      OR (OLD.state IN ('active', 'soft_paused')) IS NOT (NEW.state IN ('active', 'soft_paused'))
+BEGIN
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    SELECT OLD.campaign_id, OLD.account_id, OLD.step_id, -1
+     WHERE OLD.state IN ('active', 'soft_paused') AND OLD.step_id IS NOT NULL;
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    SELECT NEW.campaign_id, NEW.account_id, NEW.step_id, 1
+     WHERE NEW.state IN ('active', 'soft_paused') AND NEW.step_id IS NOT NULL;
+END;
+
+-- trigger enrollment_step_counts_removed (on enrollments)
+CREATE TRIGGER enrollment_step_counts_removed AFTER DELETE ON enrollments
+    WHEN OLD.state IN ('active', 'soft_paused') AND OLD.step_id IS NOT NULL
+BEGIN
+    INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n)
+    VALUES (OLD.campaign_id, OLD.account_id, OLD.step_id, -1);
 END;
 
 -- trigger enrollments_ended_at_insert (on enrollments)
