@@ -239,6 +239,16 @@ func TestSendCountsFollowEveryWrite(t *testing.T) {
 		check("sends before the reply to prospects who replied after an earlier one")
 		exec(`UPDATE enrollments SET updated_at = updated_at`)
 		check("an update that stamps nothing")
+		// A prospect invited twice by one sender (a second invitation step,
+		// after a withdrawal) is one acceptance of that sender's.
+		insert("confirmed", at(-3), "4:inv2:invite:1")
+		check("a second invitation of a prospect by the same sender")
+		exec(`UPDATE enrollments SET accepted_at = NULL WHERE id = $1`, ens[4].id)
+		check("the prospect invited twice not accepted")
+		exec(`UPDATE enrollments SET accepted_at = $1 WHERE id = $2`, at(-2), ens[4].id)
+		check("the prospect invited twice accepted")
+		insert("confirmed", at(-1), "4:inv3:invite:1")
+		check("a third invitation of a prospect who accepted")
 
 		// The rules the counts rely on hold against raw SQL.
 		for _, bad := range []string{
