@@ -1,10 +1,10 @@
 package campaign_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"testing"
 
@@ -79,40 +79,14 @@ func TestStateCountsFollowEveryWrite(t *testing.T) {
 		exec(`DELETE FROM enrollments WHERE campaign_id = $1 AND id IN (
 			SELECT id FROM enrollments WHERE campaign_id = $1 ORDER BY id LIMIT 2)`, c2.ID)
 		check("deleting two")
-		before, err := f.campaigns.EnrollmentStates(f.ctx, d.SQL, c1.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var folded int
-		if err := d.InTx(f.ctx, func(tx *sql.Tx) error {
-			folded, err = f.campaigns.FoldStateCounts(f.ctx, tx, "")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if folded == 0 {
-			t.Fatal("nothing folded although single changes appended deltas")
-		}
-		check("the fold")
-		after, err := f.campaigns.EnrollmentStates(f.ctx, d.SQL, c1.ID)
-		if err != nil || !maps.Equal(before, after) {
-			t.Fatalf("the fold changed counts: %v → %v (%v)", before, after, err)
-		}
-		var rows int
-		if err := d.SQL.QueryRowContext(f.ctx, `SELECT count(*) FROM enrollment_state_counts WHERE campaign_id = $1`, c1.ID).Scan(&rows); err != nil {
-			t.Fatal(err)
-		}
-		if rows != len(after) {
-			t.Fatalf("after the fold campaign %s keeps %d delta rows for %d states", c1.ID, rows, len(after))
-		}
-		if _, err := d.SQL.ExecContext(f.ctx, `UPDATE enrollment_state_counts SET n = n + 1 WHERE campaign_id = $1`, c1.ID); err == nil ||
-			!strings.Contains(err.Error(), "enrollment_state_counts_immutable") {
-			t.Fatalf("a count delta was edited: %v", err)
-		}
-		if _, err := d.SQL.ExecContext(f.ctx, `INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES ($1, 'active', 0)`, c1.ID); !db.ViolatesConstraint(err, "enrollment_state_counts_n_chk") {
-			t.Fatalf("an empty delta was stored: %v", err)
-		}
-		check("the refused writes")
+		foldKeepsCounts(t, f, d, "enrollment_state_counts", c1.ID, f.campaigns.FoldStateCounts, func() (string, int) {
+			got, err := f.campaigns.EnrollmentStates(f.ctx, d.SQL, c1.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(got), len(got)
+		}, `INSERT INTO enrollment_state_counts (campaign_id, state, n) VALUES ($1, 'active', 0)`, c1.ID)
+		check("the fold and the refused writes")
 	})
 }
 
@@ -206,41 +180,14 @@ func TestStepCountsFollowEveryWrite(t *testing.T) {
 		if total != 6 {
 			t.Fatalf("%d prospects counted at a step, want 6", total)
 		}
-		before, err := f.campaigns.StepCounts(f.ctx, d.SQL, c1.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var folded int
-		if err := d.InTx(f.ctx, func(tx *sql.Tx) error {
-			folded, err = f.campaigns.FoldStepCounts(f.ctx, tx, "")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if folded == 0 {
-			t.Fatal("nothing folded although single changes appended deltas")
-		}
-		check("the fold")
-		after, err := f.campaigns.StepCounts(f.ctx, d.SQL, c1.ID)
-		if err != nil || !slices.Equal(before, after) {
-			t.Fatalf("the fold changed counts: %v → %v (%v)", before, after, err)
-		}
-		var rows int
-		if err := d.SQL.QueryRowContext(f.ctx, `SELECT count(*) FROM enrollment_step_counts WHERE campaign_id = $1`, c1.ID).Scan(&rows); err != nil {
-			t.Fatal(err)
-		}
-		if rows != len(after) {
-			t.Fatalf("after the fold campaign %s keeps %d delta rows for %d counts", c1.ID, rows, len(after))
-		}
-		if _, err := d.SQL.ExecContext(f.ctx, `UPDATE enrollment_step_counts SET n = n + 1 WHERE campaign_id = $1`, c1.ID); err == nil ||
-			!strings.Contains(err.Error(), "enrollment_step_counts_immutable") {
-			t.Fatalf("a count delta was edited: %v", err)
-		}
-		if _, err := d.SQL.ExecContext(f.ctx, `INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n) VALUES ($1, $2, 's1', 0)`,
-			c1.ID, f.a.ID); !db.ViolatesConstraint(err, "enrollment_step_counts_n_chk") {
-			t.Fatalf("an empty delta was stored: %v", err)
-		}
-		check("the refused writes")
+		foldKeepsCounts(t, f, d, "enrollment_step_counts", c1.ID, f.campaigns.FoldStepCounts, func() (string, int) {
+			got, err := f.campaigns.StepCounts(f.ctx, d.SQL, c1.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(got), len(got)
+		}, `INSERT INTO enrollment_step_counts (campaign_id, account_id, step_id, n) VALUES ($1, $2, 's1', 0)`, c1.ID, f.a.ID)
+		check("the fold and the refused writes")
 	})
 }
 
@@ -280,5 +227,44 @@ func TestMigrationCountsProspectsAtTheirSteps(t *testing.T) {
 				t.Fatalf("after the migration: %v per step, want %v", n, want)
 			}
 		})
+	}
+}
+
+// foldKeepsCounts folds every delta of table that piled up and checks that
+// the counts read (printed, and how many) are the same after, that
+// campaignID keeps one row per count, and that a delta can be neither
+// edited nor zero (emptyDelta, with args, tries to store one).
+func foldKeepsCounts(t *testing.T, f *fixture, d *db.DB, table, campaignID string, fold func(context.Context, *sql.Tx, string) (int, error),
+	read func() (string, int), emptyDelta string, args ...any) {
+	t.Helper()
+	before, _ := read()
+	var folded int
+	if err := d.InTx(f.ctx, func(tx *sql.Tx) error {
+		var err error
+		folded, err = fold(f.ctx, tx, "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if folded == 0 {
+		t.Fatal("nothing folded although single changes appended deltas")
+	}
+	after, n := read()
+	if before != after {
+		t.Fatalf("the fold changed counts: %s → %s", before, after)
+	}
+	var rows int
+	if err := d.SQL.QueryRowContext(f.ctx, `SELECT count(*) FROM `+table+` WHERE campaign_id = $1`, campaignID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != n {
+		t.Fatalf("after the fold campaign %s keeps %d rows of %s for %d counts", campaignID, rows, table, n)
+	}
+	if _, err := d.SQL.ExecContext(f.ctx, `UPDATE `+table+` SET n = n + 1 WHERE campaign_id = $1`, campaignID); err == nil ||
+		!strings.Contains(err.Error(), table+"_immutable") {
+		t.Fatalf("a count delta was edited: %v", err)
+	}
+	if _, err := d.SQL.ExecContext(f.ctx, emptyDelta, args...); !db.ViolatesConstraint(err, table+"_n_chk") {
+		t.Fatalf("an empty delta was stored: %v", err)
 	}
 }
