@@ -1609,7 +1609,7 @@ CREATE INDEX sends_account_action_idx ON sends USING btree (account_id, action, 
 CREATE INDEX sends_campaign_action_idx ON sends USING btree (campaign_id, action, claimed_at);
 CREATE INDEX sends_campaign_unknown_idx ON sends USING btree (campaign_id, claimed_at, id) WHERE (state = 'unknown'::text);
 CREATE INDEX sends_conversation_idx ON sends USING btree (conversation_id, claimed_at) WHERE (conversation_id IS NOT NULL);
-CREATE INDEX sends_enrollment_confirmed_idx ON sends USING btree (enrollment_id, campaign_id, step_id, action, account_id, dispatched_at) WHERE (state = 'confirmed'::text);
+CREATE INDEX sends_enrollment_confirmed_idx ON sends USING btree (enrollment_id, campaign_id, action, account_id, step_id, dispatched_at) WHERE (state = 'confirmed'::text);
 CREATE UNIQUE INDEX sends_one_per_step_uidx ON sends USING btree (campaign_id, step_id, prospect_id, action) WHERE (state <> ALL (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX sends_open_idx ON sends USING btree (state, claimed_at) WHERE (state = ANY (ARRAY['intent'::text, 'dispatched'::text, 'unknown'::text]));
 CREATE UNIQUE INDEX sends_pkey ON sends USING btree (id);

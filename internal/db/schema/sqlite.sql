@@ -930,7 +930,7 @@ CREATE INDEX sends_campaign_unknown_idx ON sends (campaign_id, claimed_at, id) W
 CREATE INDEX sends_conversation_idx ON sends (conversation_id, claimed_at) WHERE conversation_id IS NOT NULL;
 
 -- index sends_enrollment_confirmed_idx (on sends)
-CREATE INDEX sends_enrollment_confirmed_idx ON sends (enrollment_id, campaign_id, step_id, action, account_id, dispatched_at)
+CREATE INDEX sends_enrollment_confirmed_idx ON sends (enrollment_id, campaign_id, action, account_id, step_id, dispatched_at)
     WHERE state = 'confirmed';
 
 -- index sends_one_per_step_uidx (on sends)
