@@ -58,7 +58,7 @@ func TestBrowserAccounts(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 		chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")),
+		submit("#sign-in"),
 		chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 	)
 
@@ -71,7 +71,7 @@ func TestBrowserAccounts(t *testing.T) {
 		}
 		screenshot(t, ctx, dir, "accounts-01-overview-300")
 		run(t, ctx, "clicking the summary item",
-			chromedp.Click(chromedp.CSS("#att-needs_reconnect")),
+			submit("#att-needs_reconnect"),
 			chromedp.WaitVisible(chromedp.CSS(`#att-needs_reconnect[aria-current]`)),
 		)
 		loc := value(t, ctx, "reading the address", chromedp.Location())
@@ -99,7 +99,7 @@ func TestBrowserAccounts(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#pacing_min_gap_seconds"), "soon"),
 			chromedp.SetValue(chromedp.CSS("#start"), "25:00"),
 			chromedp.SetValue(chromedp.CSS("#withdraw_after_days"), "5000"),
-			chromedp.Click(chromedp.CSS("#save-settings")),
+			submit("#save-settings"),
 			chromedp.WaitVisible(chromedp.CSS("#error-summary")),
 		)
 		if got := textOf(t, ctx, "#error-summary h2"); got != "6 problems to fix before saving" {
@@ -126,19 +126,19 @@ func TestBrowserAccounts(t *testing.T) {
 		broken := created[0]
 		run(t, ctx, "opening the hosted page from the account page",
 			chromedp.Navigate(k.Base+"/accounts/"+broken),
-			chromedp.Click(chromedp.CSS(`form[action$="/reconnect"] button`)),
+			submit(`form[action$="/reconnect"] button`),
 			chromedp.WaitVisible(chromedp.CSS("#fail")),
 		)
 		if got := textOf(t, ctx, ".brand"); got != "Keel" {
 			t.Fatalf("the sandbox page is not dressed as Keel: brand %q", got)
 		}
-		run(t, ctx, "failing the login", chromedp.Click(chromedp.CSS("#fail")), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
+		run(t, ctx, "failing the login", submit("#fail"), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 		if got := textOf(t, ctx, `p[role="status"]`); !strings.Contains(got, "Login failed") {
 			t.Fatalf("after Fail: %q", got)
 		}
 		screenshot(t, ctx, dir, "accounts-05-sandbox-login-failed")
 		run(t, ctx, "going back to Keel",
-			chromedp.Click(chromedp.CSS("#back-to-keel")),
+			submit("#back-to-keel"),
 			chromedp.WaitVisible(chromedp.CSS("#save-settings")),
 		)
 		if loc := value(t, ctx, "reading the address", chromedp.Location()); !strings.HasSuffix(loc, "/accounts/"+broken) {

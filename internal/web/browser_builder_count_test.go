@@ -25,7 +25,7 @@ func TestBrowserBuilderCountsCharacters(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 		chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")),
+		submit("#sign-in"),
 		chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 	)
 	// The example sequence: an invitation (s0) and a message (s2).

@@ -33,7 +33,7 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 		chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")),
+		submit("#sign-in"),
 		chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 	)
 
@@ -53,26 +53,26 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 	screenshot(t, ctx, dir, "builder-01-example")
 	for _, gone := range []string{"#step-3", "#step-2", "#step-1"} {
 		run(t, ctx, "removing a step",
-			chromedp.Click(chromedp.CSS(`#step-1 button[value="remove:0"]`)),
+			submit(`#step-1 button[value="remove:0"]`),
 			chromedp.WaitNotPresent(chromedp.CSS(gone)),
 		)
 	}
 
 	// Invitation with a note, if accepted within 7 days, message, wait.
 	run(t, ctx, "adding an invitation",
-		chromedp.Click(chromedp.CSS("#add-invite")),
+		submit("#add-invite"),
 		chromedp.WaitVisible(chromedp.CSS("#s0_note")),
 		chromedp.SetValue(chromedp.CSS("#s0_note"), "Hi {{first_name}}, I enjoyed your work at {{company|your company}}."),
-		chromedp.Click(chromedp.CSS("#add-if_accepted")),
+		submit("#add-if_accepted"),
 		chromedp.WaitVisible(chromedp.CSS("#s1_days")),
 		chromedp.SetValue(chromedp.CSS("#s1_days"), "7"),
-		chromedp.Click(chromedp.CSS("#add-message")),
+		submit("#add-message"),
 		chromedp.WaitVisible(chromedp.CSS("#s2_text")),
 		chromedp.SetValue(chromedp.CSS("#s2_text"), "Thanks for connecting, {{first_name|there}}!"),
-		chromedp.Click(chromedp.CSS("#add-wait")),
+		submit("#add-wait"),
 		chromedp.WaitVisible(chromedp.CSS("#s3_days")),
 		chromedp.SetValue(chromedp.CSS("#s3_days"), "2"),
-		chromedp.Click(chromedp.CSS("#refresh-preview")),
+		submit("#refresh-preview"),
 		chromedp.WaitVisible(chromedp.CSS("#preview-1")),
 	)
 	if got := textOf(t, ctx, "#preview-1"); !strings.Contains(got, "Hi Ada, I enjoyed your work at Analytical Engines.") {
@@ -87,7 +87,7 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 	screenshot(t, ctx, dir, "builder-02-four-steps-preview")
 	run(t, ctx, "previewing a prospect with no first name",
 		chromedp.SetValue(chromedp.CSS("#preview"), "sample-no-first-name"),
-		chromedp.Click(chromedp.CSS("#refresh-preview")),
+		submit("#refresh-preview"),
 		chromedp.WaitVisible(chromedp.CSS("#preview-1 .held")),
 	)
 	if got := textOf(t, ctx, "#preview-1 .held"); !strings.Contains(got, "first_name is empty and the template has no fallback") {
@@ -103,7 +103,7 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 	long := "Hi {{first_name}}, " + strings.Repeat("x", 293)
 	run(t, ctx, "saving an over-long note",
 		chromedp.SetValue(chromedp.CSS("#s0_note"), long),
-		chromedp.Click(chromedp.CSS("#save")),
+		submit("#save"),
 		chromedp.WaitVisible(chromedp.CSS("#error-summary")),
 	)
 	want := "Step 1 (Invitation): the note is 312 characters; LinkedIn allows 300"
@@ -122,7 +122,7 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 	}
 	run(t, ctx, "saving",
 		chromedp.SetValue(chromedp.CSS("#s0_note"), "Hi {{first_name}}, I enjoyed your work at {{company|your company}}."),
-		chromedp.Click(chromedp.CSS("#save")),
+		submit("#save"),
 		chromedp.WaitVisible(chromedp.CSS("#upload")),
 	)
 	list, err := k.App.Campaigns.List(context.Background(), k.App.DB.SQL, campaign.ListOptions{})
@@ -142,11 +142,11 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 	}
 	run(t, ctx, "importing and starting",
 		chromedp.SetUploadFiles(chromedp.CSS("#csv"), []string{csv}),
-		chromedp.Click(chromedp.CSS("#upload")),
+		submit("#upload"),
 		chromedp.WaitVisible(chromedp.CSS("#import-result")),
 	)
 	screenshot(t, ctx, dir, "builder-05-imported")
-	run(t, ctx, "starting", chromedp.Click(chromedp.CSS("#start")), chromedp.WaitVisible(chromedp.CSS("#pause")))
+	run(t, ctx, "starting", submit("#start"), chromedp.WaitVisible(chromedp.CSS("#pause")))
 	// Scheduler passes on the fake clock, ten minutes apart (invitations
 	// are spread over the window), until the prospect without a first
 	// name is held: it is looked at when its step's slot comes.
@@ -184,7 +184,7 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 		chromedp.Navigate(k.Base+"/campaigns/"+cp.ID+"/edit"),
 		chromedp.WaitVisible(chromedp.CSS("#running-notice")),
 		chromedp.SetValue(chromedp.CSS("#s3_days"), "5"),
-		chromedp.Click(chromedp.CSS("#save")),
+		submit("#save"),
 		chromedp.WaitVisible(chromedp.CSS("#error-summary")),
 	)
 	if got := textOf(t, ctx, "#error-summary"); !strings.Contains(got, "pause it to change step 4 (Wait)'s timing or branches") {
@@ -198,7 +198,7 @@ func TestBrowserSequenceBuilder(t *testing.T) {
 		chromedp.Navigate(k.Base+"/campaigns/"+cp.ID+"/edit"),
 		chromedp.WaitVisible(chromedp.CSS("#running-notice")),
 		chromedp.SetValue(chromedp.CSS("#name"), "Builder campaign (renamed)"),
-		chromedp.Click(chromedp.CSS("#save")),
+		submit("#save"),
 		chromedp.WaitVisible(chromedp.CSS("#upload")),
 	)
 	if got := textOf(t, ctx, "h1"); got != "Builder campaign (renamed)" {

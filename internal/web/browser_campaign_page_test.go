@@ -93,7 +93,7 @@ func TestBrowserCampaignPage(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 		chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")),
+		submit("#sign-in"),
 		chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 	)
 	run(t, ctx, "opening the campaign",
@@ -122,7 +122,7 @@ func TestBrowserCampaignPage(t *testing.T) {
 
 	run(t, ctx, "searching the prospects",
 		chromedp.SetValue(chromedp.CSS("#pq"), "person-3"),
-		chromedp.Click(chromedp.CSS("#filter")),
+		submit("#filter"),
 	)
 	// The filter is a GET form: wait for the filtered page.
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -137,7 +137,7 @@ func TestBrowserCampaignPage(t *testing.T) {
 		run(t, ctx, "waiting for the page", chromedp.WaitReady(chromedp.CSS("#prospect-list")))
 	}
 	run(t, ctx, "removing the prospect",
-		chromedp.Click(chromedp.CSS(`#prospect-list button[aria-label^="Remove"]`)),
+		submit(`#prospect-list button[aria-label^="Remove"]`),
 		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
 	)
 	if got := textOf(t, ctx, "p.flash"); got != "Prospect removed from the campaign." {
@@ -175,7 +175,7 @@ func TestBrowserCampaignPage(t *testing.T) {
 		chromedp.Navigate(k.Base+"/campaigns/"+cp.ID),
 		chromedp.WaitVisible(chromedp.CSS("#upload")),
 		chromedp.SetUploadFiles(chromedp.CSS("#csv"), []string{csv}),
-		chromedp.Click(chromedp.CSS("#upload")),
+		submit("#upload"),
 		chromedp.WaitVisible(chromedp.CSS("#import-result")),
 	)
 	loc := value(t, ctx, "reading the address", chromedp.Location())

@@ -90,7 +90,7 @@ func TestBrowserInbox(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 		chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")),
+		submit("#sign-in"),
 		chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 	)
 	run(t, ctx, "opening the inbox", chromedp.Navigate(k.Base+"/inbox"), chromedp.WaitVisible(chromedp.CSS("#conversations tbody tr.unread")))
@@ -99,7 +99,7 @@ func TestBrowserInbox(t *testing.T) {
 		t.Fatalf("inbox row: %q", row)
 	}
 	screenshot(t, ctx, dir, "inbox-01-list")
-	run(t, ctx, "opening the thread", chromedp.Click(chromedp.CSS("#conversations tbody tr.unread a")), chromedp.WaitVisible(chromedp.CSS("#thread")))
+	run(t, ctx, "opening the thread", submit("#conversations tbody tr.unread a"), chromedp.WaitVisible(chromedp.CSS("#thread")))
 	if got := textOf(t, ctx, "#thread"); !strings.Contains(got, "what do you have in mind?") {
 		t.Fatalf("thread: %q", got)
 	}
@@ -121,7 +121,7 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	run(t, ctx, "replying",
 		chromedp.SetValue(chromedp.CSS("#text"), "Let's talk Tuesday at 10."),
-		chromedp.Click(chromedp.CSS("#send-reply")),
+		submit("#send-reply"),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	screenshot(t, ctx, dir, "inbox-02-replied")
@@ -155,7 +155,7 @@ func TestBrowserInbox(t *testing.T) {
 	k.App.Sandbox.LoseResponses(fake.ActionSendMessage, 1)
 	run(t, ctx, "replying again",
 		chromedp.SetValue(chromedp.CSS("#text"), "Or Wednesday, if that suits you better."),
-		chromedp.Click(chromedp.CSS("#send-reply")),
+		submit("#send-reply"),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	for deadline := time.Now().Add(60 * time.Second); ; {

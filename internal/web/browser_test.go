@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,6 +102,20 @@ func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Act
 	return v
 }
 
+// submit clicks a button or link that loads a new page and returns once that
+// page has loaded. A wait that follows can then never be met by the page the
+// click replaced: a plain click returns at once, and an element that is on
+// both pages (a preview, a flash) would be read from the old one while it
+// unloads.
+func submit(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+			return fmt.Errorf("clicking %s and loading the page it opens: %w", sel, err)
+		}
+		return nil
+	})
+}
+
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	return strings.TrimSpace(value(t, ctx, "reading "+sel, chromedp.Text(chromedp.CSS(sel))))
@@ -117,7 +132,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 			chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 			chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-			chromedp.Click(chromedp.CSS("#sign-in")),
+			submit("#sign-in"),
 			chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 		)
 		if got := textOf(t, ctx, ".sandbox"); !strings.Contains(got, "Sandbox mode: no real LinkedIn traffic") {
@@ -131,7 +146,7 @@ func TestBrowser(t *testing.T) {
 		}
 		screenshot(t, ctx, dir, "01-accounts-reconnect-needed")
 		run(t, ctx, "opening the hosted page",
-			chromedp.Click(chromedp.CSS(`tr:has(.pill.bad) button.reconnect`)),
+			submit(`tr:has(.pill.bad) button.reconnect`),
 			chromedp.WaitVisible(chromedp.CSS("#approve")),
 		)
 		loc := value(t, ctx, "reading the hosted page's address", chromedp.Location())
@@ -139,7 +154,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("Reconnect opened %s, not the sandbox hosted page", loc)
 		}
 		screenshot(t, ctx, dir, "02-sandbox-hosted-page")
-		run(t, ctx, "approving", chromedp.Click(chromedp.CSS("#approve")),
+		run(t, ctx, "approving", submit("#approve"),
 			chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -170,7 +185,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#name"), "Browser campaign"),
 			chromedp.Click(chromedp.CSS(`input[name="account_ids"]`)),
 			chromedp.SetValue(chromedp.CSS("#steps"), bad),
-			chromedp.Click(chromedp.CSS("#save")),
+			submit("#save"),
 			chromedp.WaitVisible(chromedp.CSS("#steps-err")),
 		)
 		if got := textOf(t, ctx, "#steps-err"); !strings.Contains(got, "{{favorite_color}}") {
@@ -179,7 +194,7 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, ctx, dir, "04-campaign-inline-error")
 		run(t, ctx, "fixing and saving",
 			chromedp.SetValue(chromedp.CSS("#steps"), good),
-			chromedp.Click(chromedp.CSS("#save")),
+			submit("#save"),
 			chromedp.WaitVisible(chromedp.CSS("#upload")),
 		)
 		csv := filepath.Join(t.TempDir(), "prospects.csv")
@@ -188,7 +203,7 @@ func TestBrowser(t *testing.T) {
 		}
 		run(t, ctx, "uploading",
 			chromedp.SetUploadFiles(chromedp.CSS("#csv"), []string{csv}),
-			chromedp.Click(chromedp.CSS("#upload")),
+			submit("#upload"),
 			chromedp.WaitVisible(chromedp.CSS("#import-result")),
 		)
 		if got := textOf(t, ctx, "#import-result .row-invalid"); !strings.Contains(got, "invalid") || len(strings.TrimSpace(got)) < 12 {
@@ -199,7 +214,7 @@ func TestBrowser(t *testing.T) {
 		}
 		screenshot(t, ctx, dir, "05-import-rows")
 		run(t, ctx, "starting",
-			chromedp.Click(chromedp.CSS("#start")),
+			submit("#start"),
 			chromedp.WaitVisible(chromedp.CSS("#pause")),
 		)
 		if got := textOf(t, ctx, "#status"); got != "running" {
@@ -210,7 +225,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("PausedCampaignExplainsItself", func(t *testing.T) {
 		run(t, ctx, "pausing",
-			chromedp.Click(chromedp.CSS("#pause")),
+			submit("#pause"),
 			chromedp.WaitVisible(chromedp.CSS("#pause-chip")),
 			chromedp.WaitVisible(chromedp.CSS("#diagnosis")),
 		)
@@ -229,14 +244,14 @@ func TestBrowser(t *testing.T) {
 	// docs/sending.md#pending-invitations, docs/sending.md#withdrawals.
 	t.Run("PendingInvitationSettings", func(t *testing.T) {
 		acc := demoAccounts(t, k)[0]
-		save := chromedp.CSS(`form[action="/accounts/` + acc.ID + `"] button[type="submit"]`)
+		save := `form[action="/accounts/` + acc.ID + `"] button[type="submit"]`
 		run(t, ctx, "typing out-of-range settings",
 			chromedp.Navigate(k.Base+"/accounts/"+acc.ID),
 			chromedp.WaitVisible(chromedp.CSS("#withdraw_after_days")),
 			chromedp.SetValue(chromedp.CSS("#cap_invite_pending"), "701"),
 			chromedp.SetValue(chromedp.CSS("#cap_withdraw_daily"), "101"),
 			chromedp.SetValue(chromedp.CSS("#withdraw_after_days"), "5"),
-			chromedp.Click(save),
+			submit(save),
 			chromedp.WaitVisible(chromedp.CSS("#withdraw_after_days-err")),
 		)
 		for sel, want := range map[string]string{"#cap_invite_pending-err": "hard ceiling of 700",
@@ -250,7 +265,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#cap_invite_pending"), "500"),
 			chromedp.SetValue(chromedp.CSS("#cap_withdraw_daily"), "40"),
 			chromedp.SetValue(chromedp.CSS("#withdraw_after_days"), "0"),
-			chromedp.Click(save),
+			submit(save),
 			chromedp.WaitVisible(chromedp.CSS(".flash")),
 		)
 		got, err := k.App.Accounts.Get(context.Background(), k.App.DB.SQL, "", acc.ID)

@@ -41,7 +41,7 @@ func TestBrowserPacingHeadline(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#workspace"), app.DemoWorkspace),
 		chromedp.SetValue(chromedp.CSS("#email"), testEmail),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")),
+		submit("#sign-in"),
 		chromedp.WaitVisible(chromedp.CSS("table.accounts")),
 	)
 	for _, page := range []string{"/campaigns/" + cpID, "/accounts/" + senderID} {
