@@ -296,10 +296,36 @@ func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, 
 	return callResult{}, fmt.Errorf("unknown action %q", row.action)
 }
 
+// answerMayLand locks a send whose provider call has just returned and
+// says whether its answer may be written. It may while the send is still
+// dispatched. If the reconciliation took the send meanwhile (its record
+// came later than inFlightFor allows), a success still lands: it is the
+// provider's word, and the alert a parking raised is answered. Anything
+// else leaves a send another path concluded as it is, so nothing is
+// confirmed, counted or moved on twice.
+func (e *Engine) answerMayLand(ctx context.Context, tx *sql.Tx, row sendRow, callErr error, now time.Time) (bool, error) {
+	cur, err := e.lockSend(ctx, tx, row.id)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case cur.state == StateDispatched:
+		return true, nil
+	case cur.state == StateUnknown && callErr == nil:
+		return true, alert.Settle(ctx, tx, now, row.workspaceID, unknownAlertKey(row.id), "keel: the provider's answer arrived")
+	}
+	e.opts.Logger.Warn("a provider answer came after its send was concluded; the ledger keeps the earlier outcome",
+		"send", row.id, "state", string(cur.state), "answer_error", callErr)
+	return false, nil
+}
+
 // record writes a provider call's outcome, classified once by Kind.
 func (e *Engine) record(ctx context.Context, row sendRow, p payload, res callResult, callErr error) error {
 	return e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
 		now := e.opts.Clock.Now()
+		if ok, err := e.answerMayLand(ctx, tx, row, callErr, now); err != nil || !ok {
+			return err
+		}
 		en, err := e.lockEnrollmentAny(ctx, tx, row.enrollmentID)
 		if err != nil {
 			return err
@@ -624,9 +650,13 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 // list (100 a page).
 const maxInvitePages = 20
 
-// ReconcileUnknown settles every unparked unknown send (a periodic sweep).
+// ReconcileUnknown settles every unparked unknown send, and every send a
+// crash left dispatched (a periodic sweep). A send dispatched less than
+// inFlightFor ago is left alone: its call may still be running in another
+// process, and a read of Unipile before the provider applies it would park
+// a send that goes out.
 func (e *Engine) ReconcileUnknown(ctx context.Context) (int, error) {
-	ids, err := e.unsettledSends(ctx)
+	ids, err := e.unsettledSends(ctx, e.opts.Clock.Now().Add(-e.inFlightFor()))
 	if err != nil {
 		return 0, err
 	}

@@ -76,6 +76,14 @@ type Options struct {
 // one account when none is configured (docs/sending.md#pacing).
 const DefaultMinSpacing = 60 * time.Second
 
+// InFlightMargin is added to the provider client's timeout to bound how
+// long after its dispatch a send may still be in its call (and its answer
+// on its way to the ledger). Only past that does the reconciliation sweep
+// take a dispatched send for one a crash left behind; before it, the call
+// may still be running in a live process, and reading Unipile then can
+// miss what the provider is about to apply (docs/operations.md#what-a-crash-leaves-behind).
+const InFlightMargin = 30 * time.Second
+
 // DefaultParallel is the pass concurrency on PostgreSQL.
 const DefaultParallel = 8
 
@@ -119,6 +127,16 @@ func New(opts Options) (*Engine, error) {
 	}
 	return &Engine{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		lockDueSQL: lockDueQuery(opts.DB)}, nil
+}
+
+// inFlightFor is how long after its dispatch a send may still be in its
+// provider call: the client's timeout plus InFlightMargin.
+func (e *Engine) inFlightFor() time.Duration {
+	timeout := unipile.DefaultTimeout
+	if e.opts.Client != nil {
+		timeout = e.opts.Client.Timeout()
+	}
+	return timeout + InFlightMargin
 }
 
 // ErrNoProvider is returned by an engine built with NewLedgerOnly when

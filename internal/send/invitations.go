@@ -223,6 +223,9 @@ func sentTo(inv unipile.SentInvitation, memberID, providerID, slug, handle strin
 func (e *Engine) recordWithdraw(ctx context.Context, row sendRow, p payload, res callResult, callErr error) error {
 	return e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
 		now := e.opts.Clock.Now()
+		if ok, err := e.answerMayLand(ctx, tx, row, callErr, now); err != nil || !ok {
+			return err
+		}
 		if callErr == nil {
 			return e.confirmWithdrawal(ctx, tx, row, res.ref, now)
 		}

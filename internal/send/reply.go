@@ -136,6 +136,9 @@ func (e *Engine) prepareReply(ctx context.Context, tx *sql.Tx, row sendRow, p *p
 func (e *Engine) recordReply(ctx context.Context, row sendRow, res callResult, callErr error) error {
 	return e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
 		now := e.opts.Clock.Now()
+		if ok, err := e.answerMayLand(ctx, tx, row, callErr, now); err != nil || !ok {
+			return err
+		}
 		if callErr == nil {
 			return confirmSend(ctx, tx, row.id, res.ref, row.chatID, now)
 		}

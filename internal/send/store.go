@@ -754,11 +754,15 @@ func incidentsOf(ctx context.Context, tx *sql.Tx, enrollmentID, stepID string) (
 	return n, nil
 }
 
-// unsettledSends lists sends whose outcome is unknown (or that a crash
-// left dispatched) and that are not parked, oldest claim first.
-func (e *Engine) unsettledSends(ctx context.Context) ([]string, error) {
+// unsettledSends lists sends whose outcome is unknown, or that a crash left
+// dispatched, and that are not parked, oldest claim first. A send
+// dispatched at or after inCallSince may still be in its call in a live
+// process: it is not listed.
+func (e *Engine) unsettledSends(ctx context.Context, inCallSince time.Time) ([]string, error) {
 	return e.sendIDs(ctx, "listing unknown sends",
-		`SELECT id FROM sends WHERE state IN ('unknown', 'dispatched') AND parked_at IS NULL ORDER BY claimed_at LIMIT 100`)
+		`SELECT id FROM sends WHERE parked_at IS NULL
+			AND (state = 'unknown' OR (state = 'dispatched' AND dispatched_at < $1))
+		ORDER BY claimed_at LIMIT 100`, inCallSince)
 }
 
 // pendingSends lists claimed sends not dispatched yet, oldest first.
@@ -766,8 +770,8 @@ func (e *Engine) pendingSends(ctx context.Context) ([]string, error) {
 	return e.sendIDs(ctx, "listing pending sends", `SELECT id FROM sends WHERE state = 'intent' ORDER BY claimed_at LIMIT 500`)
 }
 
-func (e *Engine) sendIDs(ctx context.Context, what, query string) ([]string, error) {
-	rows, err := e.opts.DB.SQL.QueryContext(ctx, query)
+func (e *Engine) sendIDs(ctx context.Context, what, query string, args ...any) ([]string, error) {
+	rows, err := e.opts.DB.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -144,6 +144,9 @@ func sameHostRedirects(base *url.URL) func(*http.Request, []*http.Request) error
 	}
 }
 
+// Timeout is how long one request may take: no call outlives it.
+func (c *Client) Timeout() time.Duration { return c.timeout }
+
 // BaseURL returns the normalised tenant base URL (without /api/v1 and
 // without query), e.g. for the hosted-auth api_url field.
 func (c *Client) BaseURL() string { return c.base.String() }

@@ -525,6 +525,42 @@ func TestAppliedButLostLeavesInvitationInSentList(t *testing.T) {
 	}
 }
 
+func TestHeldAnswerAppliesFirstAndAnswersOnRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	acc := e.fake.AddAccount(fake.AccountSpec{})
+	release := e.fake.HoldAnswers(fake.ActionInvite, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.client.SendInvitation(context.Background(), unipile.InvitationRequest{AccountID: acc, ProviderID: "ada-lovelace"})
+		done <- err
+	}()
+	// Applied while its answer is held: the sent list shows it already.
+	for deadline := time.Now().Add(10 * time.Second); len(e.fake.Invitations(acc)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the held invitation was never applied")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the answer came before its release: %v", err)
+	default:
+	}
+	release()
+	release() // a second release is harmless
+	if err := <-done; err != nil {
+		t.Fatalf("the released answer: %v", err)
+	}
+	// The hold was for one call: the next answers at once.
+	if _, err := e.client.SendInvitation(context.Background(), unipile.InvitationRequest{AccountID: acc, ProviderID: "alan-turing"}); err != nil {
+		t.Fatalf("the next call: %v", err)
+	}
+	if n := len(e.fake.Invitations(acc)); n != 2 {
+		t.Fatalf("%d invitations, want 2", n)
+	}
+}
+
 func TestHangBecomesUnknownOutcomeAndAppliesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -236,6 +238,45 @@ func (s *Server) HangNext(action string, n int) string {
 // their action and then drop the connection.
 func (s *Server) LoseResponses(action string, n int) string {
 	return s.mustInject(Fault{Action: action, Effect: EffectLost, Times: n})
+}
+
+// HoldAnswers makes the next n calls of action (any when empty) that
+// succeed apply their action and then hold their answer until release is
+// called, the client gives up or the fake closes: an answer that comes late
+// but is not lost, as when LinkedIn acts at once and Unipile answers after
+// a long wait. release may be called more than once.
+func (s *Server) HoldAnswers(action string, n int) (release func()) {
+	h := &answerHold{action: action, left: n, release: make(chan struct{})}
+	s.mu.Lock()
+	s.holds = append(s.holds, h)
+	s.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(h.release) }) }
+}
+
+// answerHold is one HoldAnswers: the calls it still holds and the channel
+// that lets them answer.
+type answerHold struct {
+	action  string
+	left    int
+	release chan struct{}
+}
+
+// takeHold returns the release channel of the first hold that matches
+// action and counts the call against it, or nil.
+func (s *Server) takeHold(action string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range s.holds {
+		if h.action != "" && h.action != action {
+			continue
+		}
+		if h.left--; h.left <= 0 {
+			s.holds = slices.Delete(s.holds, i, i+1)
+		}
+		return h.release
+	}
+	return nil
 }
 
 // SetLatency adds d before every API call (0 turns it off) and drops any

@@ -114,6 +114,7 @@ type Server struct {
 	deliveries  []*Delivery
 	queues      map[string]*deliveryQueue // by receiver
 	faults      []*Fault
+	holds       []*answerHold
 	burst404    bool
 	latency     time.Duration
 	jitter      time.Duration // latency varies uniformly by ± jitter
@@ -459,8 +460,17 @@ func (x *exchange) admit() bool {
 
 // reply writes a success answer, unless a "lost" fault swallows it: the
 // action has been applied and logged by then, and the client sees a dropped
-// connection (or the fault's error status).
+// connection (or the fault's error status). A HoldAnswers hold delays it.
 func (x *exchange) reply(status int, body any) {
+	if hold := x.s.takeHold(x.call.Action); hold != nil {
+		select {
+		case <-hold:
+		case <-x.r.Context().Done():
+			panic(http.ErrAbortHandler)
+		case <-x.s.ctx.Done():
+			panic(http.ErrAbortHandler)
+		}
+	}
 	if x.lost != nil {
 		if x.lost.Status == 0 {
 			panic(http.ErrAbortHandler)
