@@ -22,7 +22,9 @@ type sendRow struct {
 	action                                                                   policy.Action
 	state                                                                    State
 	claimedAt                                                                time.Time
-	chatID                                                                   string
+	// dispatchedAt is when the row was marked dispatched (zero before).
+	dispatchedAt time.Time
+	chatID       string
 	// conversationID and replyText are a reply's.
 	conversationID, replyText string
 }
@@ -45,7 +47,9 @@ type payload struct {
 // Dispatch performs one claimed send. It is the only function that makes a
 // LinkedIn-visible provider call. A row found already dispatched (a crash
 // or a rescued job) is never sent again: it becomes unknown and is
-// reconciled from provider reads, or parked for a person.
+// reconciled from provider reads, or parked for a person — once its call
+// cannot still be running (mayBeInCall); until then it is left to the
+// answer of that call.
 func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 	if e.opts.Client == nil {
 		// Never mark a send dispatched without a way to send it.
@@ -55,6 +59,8 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		row     sendRow
 		p       payload
 		proceed bool
+		// inCall: the row is dispatched and its call may still be running.
+		inCall bool
 	)
 	err := e.opts.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -64,6 +70,11 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		now := e.opts.Clock.Now()
 		switch row.state {
 		case StateDispatched:
+			if inCall = e.mayBeInCall(row, now); inCall {
+				// Another dispatcher (the job, or a pass's DispatchPending
+				// that locked the row first) may be in this very call.
+				return nil
+			}
 			return markUnknown(ctx, tx, row.id, "", "found dispatched without an outcome (crash or rescued job); reconciling, never resending")
 		case StateIntent:
 		default:
@@ -113,7 +124,7 @@ func (e *Engine) Dispatch(ctx context.Context, sendID string) error {
 		return err
 	}
 	if !proceed {
-		if row.state == StateDispatched || row.state == StateUnknown {
+		if !inCall && (row.state == StateDispatched || row.state == StateUnknown) {
 			return e.Reconcile(ctx, sendID)
 		}
 		return nil
@@ -299,7 +310,7 @@ func (e *Engine) call(ctx context.Context, row sendRow, p payload) (callResult, 
 // answerMayLand locks a send whose provider call has just returned and
 // says whether its answer may be written. It may while the send is still
 // dispatched. If the reconciliation took the send meanwhile (its record
-// came later than inFlightFor allows), a success still lands: it is the
+// came later than mayBeInCall allows for), a success still lands: it is the
 // provider's word, and the alert a parking raised is answered. Anything
 // else leaves a send another path concluded as it is, so nothing is
 // confirmed, counted or moved on twice.
@@ -651,12 +662,11 @@ func (e *Engine) lookup(ctx context.Context, row sendRow, p payload) (bool, call
 const maxInvitePages = 20
 
 // ReconcileUnknown settles every unparked unknown send, and every send a
-// crash left dispatched (a periodic sweep). A send dispatched less than
-// inFlightFor ago is left alone: its call may still be running in another
-// process, and a read of Unipile before the provider applies it would park
-// a send that goes out.
+// crash left dispatched (a periodic sweep). A send that may still be in its
+// call (mayBeInCall) is left alone: a read of Unipile before the provider
+// applies it would park a send that goes out.
 func (e *Engine) ReconcileUnknown(ctx context.Context) (int, error) {
-	ids, err := e.unsettledSends(ctx, e.opts.Clock.Now().Add(-e.inFlightFor()))
+	ids, err := e.unsettledSends(ctx, e.inCallSince(e.opts.Clock.Now()))
 	if err != nil {
 		return 0, err
 	}

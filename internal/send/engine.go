@@ -129,14 +129,21 @@ func New(opts Options) (*Engine, error) {
 		lockDueSQL: lockDueQuery(opts.DB)}, nil
 }
 
-// inFlightFor is how long after its dispatch a send may still be in its
-// provider call: the client's timeout plus InFlightMargin.
-func (e *Engine) inFlightFor() time.Duration {
+// inCallSince is the earliest dispatch time of a send that may still be in
+// its provider call at now: the client's timeout plus InFlightMargin ago.
+func (e *Engine) inCallSince(now time.Time) time.Time {
 	timeout := unipile.DefaultTimeout
 	if e.opts.Client != nil {
 		timeout = e.opts.Client.Timeout()
 	}
-	return timeout + InFlightMargin
+	return now.Add(-timeout - InFlightMargin)
+}
+
+// mayBeInCall reports whether a dispatched send may still be in its
+// provider call at now, in this process or another. The one rule for it:
+// Dispatch leaves such a row alone and the sweep does not list it.
+func (e *Engine) mayBeInCall(row sendRow, now time.Time) bool {
+	return row.state == StateDispatched && !row.dispatchedAt.Before(e.inCallSince(now))
 }
 
 // ErrNoProvider is returned by an engine built with NewLedgerOnly when

@@ -174,6 +174,49 @@ func TestSweepLeavesASendInItsCall(t *testing.T) {
 	})
 }
 
+// A pass's DispatchPending listed the send while it was claimed; the
+// queue's job locked it first and is in its call. The pass's Dispatch then
+// finds it dispatched: it must leave it to the job's answer, not reconcile
+// it (before, a read of the chat a moment before the provider applied the
+// message parked it).
+func TestASecondDispatchLeavesTheSendToTheFirst(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		w := newInFlightWorld(t, d)
+		release := w.fake.HoldAnswers(fake.ActionStartChat, 1)
+		defer release()
+		done := make(chan error, 1)
+		go func() { done <- w.queued.Dispatch(w.ctx, w.claimed[0]) }()
+		for deadline := time.Now().Add(20 * time.Second); applied(w.fake, fake.ActionStartChat) == 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("the provider never applied the message")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		mark := w.clock.Now()
+		w.clock.Advance(inFlight - time.Second)
+		if err := w.queued.Dispatch(w.ctx, w.claimed[0]); err != nil {
+			t.Fatal(err)
+		}
+		if state, parked := w.state(t); state != "dispatched" || parked {
+			t.Fatalf("a second dispatch took a send in its call: %s, parked %v", state, parked)
+		}
+		if n := countCalls(w.fake, w.sa.provider, fake.ActionListChats, mark); n != 0 {
+			t.Fatalf("a second dispatch read %d chat lists for a send in its call", n)
+		}
+		release()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if state, _ := w.state(t); state != "confirmed" {
+			t.Fatalf("after the first dispatch's answer: %s", state)
+		}
+		if n, e := applied(w.fake, fake.ActionStartChat), w.sentEvents(); n != 1 || e != 1 {
+			t.Fatalf("%d messages sent, %d message_sent events; want 1 and 1", n, e)
+		}
+	})
+}
+
 // applied counts the calls of action the fake applied.
 func applied(f *fake.Server, action string) (n int) {
 	for _, c := range f.Calls() {

@@ -615,15 +615,17 @@ func nullTime(t time.Time) any {
 func (e *Engine) lockSend(ctx context.Context, tx *sql.Tx, sendID string) (sendRow, error) {
 	var r sendRow
 	var chat sql.NullString
+	var dispatched db.NullTime
 	err := tx.QueryRowContext(ctx, `SELECT id, workspace_id, account_id, COALESCE(campaign_id, ''), COALESCE(enrollment_id, ''),
-		COALESCE(prospect_id, ''), COALESCE(step_id, ''), action, state, claimed_at, chat_id, COALESCE(conversation_id, ''), COALESCE(reply_text, '')
+		COALESCE(prospect_id, ''), COALESCE(step_id, ''), action, state, claimed_at, dispatched_at, chat_id, COALESCE(conversation_id, ''),
+		COALESCE(reply_text, '')
 		FROM sends WHERE id = $1`+e.opts.DB.LockForUpdate(), sendID).
-		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt, &chat,
-			&r.conversationID, &r.replyText)
+		Scan(&r.id, &r.workspaceID, &r.accountID, &r.campaignID, &r.enrollmentID, &r.prospectID, &r.stepID, &r.action, &r.state, &r.claimedAt,
+			&dispatched, &chat, &r.conversationID, &r.replyText)
 	if err != nil {
 		return r, fmt.Errorf("locking send %s: %w", sendID, err)
 	}
-	r.chatID = chat.String
+	r.chatID, r.dispatchedAt = chat.String, dispatched.Time
 	return r, nil
 }
 
