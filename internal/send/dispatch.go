@@ -325,7 +325,7 @@ func (e *Engine) answerMayLand(ctx context.Context, tx *sql.Tx, row sendRow, cal
 	case cur.state == StateUnknown && callErr == nil:
 		return true, alert.Settle(ctx, tx, now, row.workspaceID, unknownAlertKey(row.id), "keel: the provider's answer arrived")
 	}
-	e.opts.Logger.Warn("a provider answer came after its send was concluded; the ledger keeps the earlier outcome",
+	e.opts.Logger.Warn("a provider answer came after the reconciliation or a person took its send; the ledger keeps theirs",
 		"send", row.id, "state", string(cur.state), "answer_error", callErr)
 	return false, nil
 }
