@@ -331,6 +331,60 @@ func ExerciseLedger(ctx context.Context, t *testing.T, newDB NewDB) {
 		}
 	})
 
+	// docs/sending.md#the-send-ledger: a concluded send never changes, so
+	// no second answer can confirm, re-time or re-word it.
+	t.Run("ConcludedSendsNeverChange", func(t *testing.T) {
+		t.Parallel()
+		fc := clock.NewFake(Start)
+		e := newLedgerEnv(ctx, t, newDB, fc)
+		sent, dropped := e.addSender(t, "Final", 5), e.addSender(t, "Dropped", 5)
+		e.addInviteCampaign(t, "final", 1, sent)
+		e.addInviteCampaign(t, "dropped", 1, dropped)
+		claimed := map[string]string{} // account id → send id
+		eng := e.engine(t, send.Options{Seed: 1, Enqueue: func(_ context.Context, tx *sql.Tx, id string) error {
+			var acc string
+			if err := tx.QueryRowContext(ctx, `SELECT account_id FROM sends WHERE id = $1`, id).Scan(&acc); err != nil {
+				return err
+			}
+			claimed[acc] = id
+			return nil
+		}})
+		if _, err := eng.RunPass(ctx); err != nil || len(claimed) != 2 {
+			t.Fatalf("claims: %v %v", claimed, err)
+		}
+		confirmed, cancelled := claimed[sent.account.ID], claimed[dropped.account.ID]
+		if err := eng.Dispatch(ctx, confirmed); err != nil {
+			t.Fatalf("dispatch: %v", err)
+		}
+		if _, err := e.d.SQL.ExecContext(ctx, `UPDATE sends SET state = 'cancelled', error = 'test', finished_at = claimed_at WHERE id = $1`,
+			cancelled); err != nil {
+			t.Fatalf("cancelling: %v", err)
+		}
+		fc.Advance(time.Hour)
+		if st := e.sendState(t, e.d.SQL, confirmed); st != send.StateConfirmed {
+			t.Fatalf("first send: %s", st)
+		}
+		for _, bad := range []struct{ what, query, id string }{
+			{"confirming again", `UPDATE sends SET state = 'confirmed', finished_at = $2 WHERE id = $1`, confirmed},
+			{"a new provider reference", `UPDATE sends SET provider_ref = 'other' WHERE id = $1 AND $2 IS NOT NULL`, confirmed},
+			{"a chat id", `UPDATE sends SET chat_id = 'chat_other' WHERE id = $1 AND $2 IS NOT NULL`, confirmed},
+			{"parking", `UPDATE sends SET parked_at = $2 WHERE id = $1`, confirmed},
+			{"an error on a confirmed send", `UPDATE sends SET error = 'late', error_kind = 'transient' WHERE id = $1 AND $2 IS NOT NULL`, confirmed},
+			{"a settlement", `UPDATE sends SET settled_by = 'ops', settled_at = $2 WHERE id = $1`, confirmed},
+			{"re-wording a cancellation", `UPDATE sends SET error = 'other' WHERE id = $1 AND $2 IS NOT NULL`, cancelled},
+			{"re-timing a cancellation", `UPDATE sends SET finished_at = $2 WHERE id = $1`, cancelled},
+		} {
+			if _, err := e.d.SQL.ExecContext(ctx, bad.query, bad.id, fc.Now()); err == nil {
+				t.Errorf("%s: allowed", bad.what)
+			}
+		}
+		var ref, finished string
+		if err := e.d.SQL.QueryRowContext(ctx, `SELECT COALESCE(provider_ref, ''), CAST(finished_at AS TEXT) FROM sends WHERE id = $1`,
+			confirmed).Scan(&ref, &finished); err != nil || ref == "" || ref == "other" {
+			t.Fatalf("the confirmed send after the refused writes: ref %q, finished %s, %v", ref, finished, err)
+		}
+	})
+
 	t.Run("OneSendPerCampaignStepProspect", func(t *testing.T) {
 		t.Parallel()
 		e := newLedgerEnv(ctx, t, newDB, clock.NewFake(Start))

@@ -597,6 +597,15 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION sends_outcome_final()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'sends_outcome_final: send % is %; a concluded send never changes', OLD.id, OLD.state
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'sends_outcome_final';
+END $function$;
+
 CREATE OR REPLACE FUNCTION sends_reply_identity()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1659,6 +1668,7 @@ CREATE TRIGGER campaign_send_counts_added AFTER INSERT ON sends REFERENCING NEW 
 CREATE TRIGGER campaign_send_counts_confirmed AFTER UPDATE ON sends REFERENCING OLD TABLE AS send_rows_before NEW TABLE AS send_rows_after FOR EACH STATEMENT EXECUTE FUNCTION campaign_send_counts_confirmed();
 CREATE TRIGGER sends_confirmed_final BEFORE UPDATE OF dispatched_at ON sends FOR EACH ROW WHEN (((old.state = 'confirmed'::text) AND (new.dispatched_at IS DISTINCT FROM old.dispatched_at))) EXECUTE FUNCTION sends_confirmed_final();
 CREATE TRIGGER sends_no_delete BEFORE DELETE ON sends FOR EACH ROW EXECUTE FUNCTION sends_no_delete();
+CREATE TRIGGER sends_outcome_final BEFORE UPDATE ON sends FOR EACH ROW WHEN ((old.state = ANY (ARRAY['confirmed'::text, 'failed'::text, 'cancelled'::text]))) EXECUTE FUNCTION sends_outcome_final();
 CREATE TRIGGER sends_reply_identity BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.conversation_id IS DISTINCT FROM new.conversation_id) OR (old.reply_text IS DISTINCT FROM new.reply_text))) EXECUTE FUNCTION sends_reply_identity();
 CREATE TRIGGER sends_state_machine BEFORE UPDATE ON sends FOR EACH ROW WHEN (((old.state IS DISTINCT FROM new.state) OR ((((((((((old.id IS DISTINCT FROM new.id) OR (old.workspace_id IS DISTINCT FROM new.workspace_id)) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.campaign_id IS DISTINCT FROM new.campaign_id)) OR (old.enrollment_id IS DISTINCT FROM new.enrollment_id)) OR (old.prospect_id IS DISTINCT FROM new.prospect_id)) OR (old.step_id IS DISTINCT FROM new.step_id)) OR (old.action IS DISTINCT FROM new.action)) OR (old.with_note IS DISTINCT FROM new.with_note)) OR (old.claimed_at IS DISTINCT FROM new.claimed_at)))) EXECUTE FUNCTION sends_state_machine();
 CREATE TRIGGER sends_withdraw_of_invite BEFORE INSERT ON sends FOR EACH ROW WHEN ((new.action = 'withdraw'::text)) EXECUTE FUNCTION sends_withdraw_of_invite();

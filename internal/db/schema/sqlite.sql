@@ -1504,6 +1504,14 @@ BEGIN
     SELECT RAISE(ABORT, 'sends_note_invite_chk: only an invitation carries a note');
 END;
 
+-- trigger sends_outcome_final (on sends)
+CREATE TRIGGER sends_outcome_final
+    BEFORE UPDATE ON sends
+    WHEN OLD.state IN ('confirmed', 'failed', 'cancelled')
+BEGIN
+    SELECT RAISE(ABORT, 'sends_outcome_final: a concluded send never changes');
+END;
+
 -- trigger sends_reply_identity (on sends)
 CREATE TRIGGER sends_reply_identity
     BEFORE UPDATE ON sends
