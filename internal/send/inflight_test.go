@@ -75,6 +75,24 @@ func (w *inFlightWorld) sweep(t *testing.T) {
 	}
 }
 
+// dispatchHeld dispatches the claimed send with its provider answer held,
+// and returns once the provider has applied the message: the send is in
+// its call until release. done receives Dispatch's result.
+func (w *inFlightWorld) dispatchHeld(t *testing.T) (release func(), done <-chan error) {
+	t.Helper()
+	release = w.fake.HoldAnswers(fake.ActionStartChat, 1)
+	t.Cleanup(release)
+	result := make(chan error, 1)
+	go func() { result <- w.queued.Dispatch(w.ctx, w.claimed[0]) }()
+	for deadline := time.Now().Add(20 * time.Second); applied(w.fake, fake.ActionStartChat) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the provider never applied the message")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return release, result
+}
+
 func (w *inFlightWorld) sentEvents() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -138,19 +156,7 @@ func TestSweepLeavesASendInItsCall(t *testing.T) {
 		t.Parallel()
 		dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 			w := newInFlightWorld(t, d)
-			release := w.fake.HoldAnswers(fake.ActionStartChat, 1)
-			defer release()
-			done := make(chan error, 1)
-			go func() { done <- w.queued.Dispatch(w.ctx, w.claimed[0]) }()
-			for deadline := time.Now().Add(20 * time.Second); ; {
-				if applied(w.fake, fake.ActionStartChat) == 1 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the provider never applied the message")
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			release, done := w.dispatchHeld(t)
 			w.sweep(t)
 			if state, _ := w.state(t); state != "dispatched" {
 				t.Fatalf("the sweep took a send in its call: %s", state)
@@ -183,16 +189,7 @@ func TestASecondDispatchLeavesTheSendToTheFirst(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 		w := newInFlightWorld(t, d)
-		release := w.fake.HoldAnswers(fake.ActionStartChat, 1)
-		defer release()
-		done := make(chan error, 1)
-		go func() { done <- w.queued.Dispatch(w.ctx, w.claimed[0]) }()
-		for deadline := time.Now().Add(20 * time.Second); applied(w.fake, fake.ActionStartChat) == 0; {
-			if time.Now().After(deadline) {
-				t.Fatal("the provider never applied the message")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		release, done := w.dispatchHeld(t)
 		mark := w.clock.Now()
 		w.clock.Advance(inFlight - time.Second)
 		if err := w.queued.Dispatch(w.ctx, w.claimed[0]); err != nil {
